@@ -1,0 +1,29 @@
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.E2E_PORT ?? 4173);
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	testMatch: '**/*.e2e.ts',
+	outputDir: 'tests/artifacts/playwright',
+	timeout: 60_000,
+	workers: 1,
+	reporter: [['list'], ['json', { outputFile: 'tests/artifacts/results/playwright.json' }]],
+	use: {
+		baseURL: `http://127.0.0.1:${port}`,
+		viewport: { width: 1280, height: 800 },
+		launchOptions: {
+			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+			args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+		}
+	},
+	webServer: {
+		// a fresh embedded database with the small demo, on the production build
+		command: `rm -rf data/pglite-e2e && node scripts/start.ts`,
+		env: { PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', DATABASE_URL: '' },
+		url: `http://127.0.0.1:${port}/api/health`,
+		timeout: 180_000,
+		reuseExistingServer: false,
+		stdout: 'pipe'
+	}
+});

@@ -1,0 +1,59 @@
+// `npm start`: build if needed, migrate, load the demo district into an empty database, serve.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
+import { openDb } from '../src/lib/server/db/open.ts';
+import { migrate } from '../src/lib/server/db/migrate.ts';
+import { seedDemo, SCALES, type Scale } from '../src/lib/server/seed/index.ts';
+
+const log = (line: string) => console.log(line);
+
+function newestMtime(path: string): number {
+	const stat = statSync(path);
+	if (!stat.isDirectory()) return stat.mtimeMs;
+	return Math.max(stat.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+function ensureBuild(): void {
+	const built = existsSync('build/index.js') ? statSync('build/index.js').mtimeMs : 0;
+	const sources = Math.max(newestMtime('src'), newestMtime('static'), statSync('package.json').mtimeMs);
+	if (built >= sources) return;
+	log(built ? '[start] sources changed since the last build: rebuilding' : '[start] no production build yet: building');
+	const result = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+	if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+async function loadDemoIfEmpty(): Promise<void> {
+	const config = readDbConfig();
+	const demo = process.env.JICENG_DEMO ?? 'district';
+	const db = await openDb(config);
+	try {
+		await migrate(db, (line) => log(`[db] ${line}`));
+		const loaded = await db.kysely.selectFrom('area').select('code').limit(1).executeTakeFirst();
+		if (loaded || demo === 'off') return;
+		if (!(SCALES as readonly string[]).includes(demo)) {
+			throw new ConfigError(`JICENG_DEMO must be off or one of ${SCALES.join(', ')}, not "${demo}"`);
+		}
+		log(`[start] empty database: loading the ${demo} demo dataset (seed 1)`);
+		await seedDemo(db, { scale: demo as Scale, seed: 1, log });
+	} finally {
+		await db.close();
+	}
+}
+
+try {
+	readDbConfig(); // a malformed DATABASE_URL fails before a long build
+	ensureBuild();
+	await loadDemoIfEmpty();
+} catch (e) {
+	if (e instanceof ConfigError) {
+		console.error(`start: ${e.message}`);
+		process.exit(2);
+	}
+	throw e;
+}
+process.env.PORT ??= '3000';
+log(`[start] serving on http://localhost:${process.env.PORT}`);
+// @ts-ignore: the build output has no type declarations
+await import('../build/index.js');

@@ -1,0 +1,37 @@
+// Which database the process talks to, decided once from the environment.
+import { resolve } from 'node:path';
+
+export type BackendKind = 'embedded' | 'server';
+
+export type DbConfig =
+	| { backend: 'embedded'; dataDir: string }
+	| { backend: 'server'; url: string; poolSize: number };
+
+export class ConfigError extends Error {}
+
+/** Reads `DATABASE_URL` (server PostGIS) or `PGLITE_DIR` (embedded; default `data/pglite`). */
+export function readDbConfig(env: NodeJS.ProcessEnv = process.env): DbConfig {
+	const url = env.DATABASE_URL?.trim();
+	if (url) {
+		let parsed: URL;
+		try {
+			parsed = new URL(url);
+		} catch {
+			throw new ConfigError(`DATABASE_URL is not a URL (expected postgres://user:pass@host:5432/db)`);
+		}
+		if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+			throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
+		}
+		if (!parsed.hostname && !parsed.searchParams.get('host')) {
+			throw new ConfigError('DATABASE_URL names no host');
+		}
+		if (parsed.pathname.length <= 1) throw new ConfigError('DATABASE_URL names no database (…/dbname)');
+		const poolSize = Number(env.DB_POOL_SIZE ?? 10);
+		if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 200) {
+			throw new ConfigError(`DB_POOL_SIZE must be an integer from 1 to 200, not ${env.DB_POOL_SIZE}`);
+		}
+		return { backend: 'server', url, poolSize };
+	}
+	const dir = env.PGLITE_DIR?.trim() || 'data/pglite';
+	return { backend: 'embedded', dataDir: dir.startsWith('memory://') ? dir : resolve(dir) };
+}

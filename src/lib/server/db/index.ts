@@ -1,0 +1,30 @@
+// The process's one database handle for the SvelteKit server, opened once at start-up.
+import { readDbConfig } from './config.ts';
+import { openDb, type Db } from './open.ts';
+import { migrate } from './migrate.ts';
+
+export type { Db } from './open.ts';
+
+// kept on globalThis so the dev server's module reloads don't open PGlite a second time
+const KEY = Symbol.for('jiceng.db');
+type Holder = { [KEY]?: Promise<Db> };
+
+export function getDb(): Promise<Db> {
+	const holder = globalThis as Holder;
+	holder[KEY] ??= start();
+	return holder[KEY];
+}
+
+async function start(): Promise<Db> {
+	const config = readDbConfig();
+	const started = performance.now();
+	console.log(
+		config.backend === 'embedded'
+			? `[db] opening embedded PostGIS in ${config.dataDir} (first start ≈ 10 s, later ≈ 2 s)`
+			: `[db] connecting to server PostGIS`
+	);
+	const db = await openDb(config);
+	await migrate(db, (line) => console.log(`[db] ${line}`));
+	console.log(`[db] ${config.backend} database ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+	return db;
+}

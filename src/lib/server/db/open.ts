@@ -1,0 +1,63 @@
+// Opens the one database handle of a process: embedded PGlite or a server PostGIS pool.
+// Nothing outside this folder knows which one it got.
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import { readDbConfig, type BackendKind, type DbConfig } from './config.ts';
+import { openPglite } from './embedded.ts';
+import type { Database } from './schema.ts';
+
+export interface Db {
+	readonly kysely: Kysely<Database>;
+	readonly backend: BackendKind;
+	/** Runs a multi-statement SQL script as one transaction. */
+	runScript(text: string): Promise<void>;
+	close(): Promise<void>;
+}
+
+// int8 and numeric come back as strings from pg; counts here stay far below 2^53
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+pg.types.setTypeParser(1082, (v) => v);
+
+export async function openDb(config: DbConfig = readDbConfig()): Promise<Db> {
+	return config.backend === 'server' ? openServer(config.url, config.poolSize) : openEmbedded(config.dataDir);
+}
+
+async function openEmbedded(dataDir: string): Promise<Db> {
+	const pglite: PGlite = await openPglite(dataDir);
+	const kysely = new Kysely<Database>({
+		dialect: new PGliteDialect({ pglite: pglite as never })
+	});
+	return {
+		kysely,
+		backend: 'embedded',
+		// holding a Kysely connection holds the queue, so nothing interleaves with the script
+		runScript: (text) =>
+			kysely.connection().execute(async () => {
+				await pglite.transaction(async (tx) => {
+					await tx.exec(text);
+				});
+			}),
+		close: () => kysely.destroy()
+	};
+}
+
+async function openServer(url: string, poolSize: number): Promise<Db> {
+	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
+	return {
+		kysely,
+		backend: 'server',
+		runScript: (text) =>
+			kysely.connection().execute(async (conn) => {
+				// no parameters: pg sends it with the simple protocol, which runs every statement
+				await sql.raw(`begin;\n${text}\n;commit;`).execute(conn).catch(async (e) => {
+					await sql.raw('rollback').execute(conn);
+					throw e;
+				});
+			}),
+		close: () => kysely.destroy()
+	};
+}

@@ -1,0 +1,36 @@
+// Bad input on the command line: a one-line reason and a non-zero exit.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function run(script: string, args: string[], env: Record<string, string> = {}) {
+	const result = spawnSync(process.execPath, [script, ...args], {
+		encoding: 'utf8',
+		env: { ...process.env, DATABASE_URL: '', PGLITE_DIR: 'memory://', ...env },
+		timeout: 60_000
+	});
+	return { status: result.status, stderr: result.stderr.trim() };
+}
+
+describe('command-line input', () => {
+	it('seed refuses an unknown scale', () => {
+		const { status, stderr } = run('scripts/seed.ts', ['--scale', 'huge']);
+		expect(status).not.toBe(0);
+		expect(stderr.split('\n')).toHaveLength(1);
+		expect(stderr).toMatch(/huge/);
+	});
+
+	for (const [label, url] of [
+		['not a URL', 'nonsense'],
+		['another scheme', 'mysql://u@localhost/db'],
+		['no database', 'postgres://u@localhost']
+	]) {
+		it(`db:migrate and seed refuse a malformed DATABASE_URL (${label})`, () => {
+			for (const script of ['scripts/db-migrate.ts', 'scripts/seed.ts']) {
+				const { status, stderr } = run(script, script.endsWith('seed.ts') ? ['--scale', 'small'] : [], { DATABASE_URL: url });
+				expect(status, script).toBe(2);
+				expect(stderr.split('\n'), script).toHaveLength(1);
+				expect(stderr).toMatch(/DATABASE_URL/);
+			}
+		});
+	}
+});
