@@ -1,8 +1,10 @@
+import { error } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
-import { areaSummary, rootArea } from '$lib/server/db/queries/areas';
+import { selectionSummary } from '$lib/server/db/queries/selection';
 
-export async function load() {
-	const db = await getDb();
-	const root = await rootArea(db);
-	return { summary: root ? await areaSummary(db, root.code) : null };
+export async function load({ url }) {
+	const sel = url.searchParams.get('sel');
+	const selection = await selectionSummary(await getDb(), sel);
+	if (sel && !selection) error(404, `nothing selected by "${sel}"`);
+	return { selection: selection ?? null };
 }

@@ -16,6 +16,38 @@ export type Area = Selectable<AreaTable>;
 export type NewArea = Insertable<AreaTable>;
 export type AreaUpdate = Updateable<AreaTable>;
 
+export interface AreaStatsTable {
+	code: string;
+	level: string;
+	area_km2: number;
+	streets: number;
+	communities: number;
+	villages: number;
+	grids: number;
+	grids_with_branch: number;
+	buildings: number;
+	households: number;
+	residents: number;
+	members: number;
+	members_working: number;
+	member_buildings: number;
+	member_buildings_covered: number;
+	organisations: number;
+	service_centres: number;
+}
+export type AreaStats = Selectable<AreaStatsTable>;
+export type NewAreaStats = Insertable<AreaStatsTable>;
+export type AreaStatsUpdate = Updateable<AreaStatsTable>;
+
+export interface AreaStatsStateTable {
+	id: Generated<number>;
+	data_version: number;
+	computed_at: Generated<Date>;
+}
+export type AreaStatsState = Selectable<AreaStatsStateTable>;
+export type NewAreaStatsState = Insertable<AreaStatsStateTable>;
+export type AreaStatsStateUpdate = Updateable<AreaStatsStateTable>;
+
 export interface BuildingTable {
 	id: Generated<number>;
 	grid_code: string;
@@ -158,6 +190,8 @@ export type ServiceCentreUpdate = Updateable<ServiceCentreTable>;
 
 export interface Database {
 	area: AreaTable;
+	area_stats: AreaStatsTable;
+	area_stats_state: AreaStatsStateTable;
 	building: BuildingTable;
 	building_leader: BuildingLeaderTable;
 	central_household: CentralHouseholdTable;

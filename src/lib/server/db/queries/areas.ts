@@ -2,6 +2,7 @@
 // report reads its figures from.
 import { sql } from 'kysely';
 import type { Db } from '../open.ts';
+import { ensureAreaStats } from './area-stats.ts';
 
 export const AREA_LEVELS = ['district', 'street', 'community', 'grid'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];
@@ -35,39 +36,46 @@ export interface AreaRef {
 }
 
 export interface AreaFigures {
+	area_km2: number;
 	streets: number;
 	communities: number;
 	villages: number;
 	grids: number;
+	grids_with_branch: number;
 	buildings: number;
 	households: number;
 	residents: number;
 	members: number;
+	members_working: number;
+	member_buildings: number;
+	member_buildings_covered: number;
 	organisations: number;
 	service_centres: number;
 }
+
+export type AreaChild = AreaRef & Pick<AreaFigures, 'households' | 'members' | 'grids' | 'grids_with_branch'>;
 
 export interface AreaSummary extends AreaRef {
 	breadcrumb: AreaRef[];
 	figures: AreaFigures;
 	bbox: [number, number, number, number];
-	children: (AreaRef & { households: number; members: number })[];
+	children: AreaChild[];
+	data_version: number;
 }
 
-/**
- * The figures of one area and its children. Area codes are hierarchical, so "inside the area"
- * is a prefix match on the grid code every building carries.
- */
+/** The figures of one area and its children, all read from area_stats (sql/005). */
 export async function areaSummary(db: Db, code: string): Promise<AreaSummary | undefined> {
+	const dataVersion = await ensureAreaStats(db);
 	const area = await db.kysely
-		.selectFrom('area')
-		.select(['code', 'name', 'level', 'kind', sql<string>`ST_AsText(ST_Envelope(geom))`.as('envelope'),
-			sql<string>`ST_XMin(geom)`.as('xmin'), sql<string>`ST_YMin(geom)`.as('ymin'),
-			sql<string>`ST_XMax(geom)`.as('xmax'), sql<string>`ST_YMax(geom)`.as('ymax')])
-		.where('code', '=', code)
+		.selectFrom('area as a')
+		.innerJoin('area_stats as s', 's.code', 'a.code')
+		.select(['a.code', 'a.name', 'a.level', 'a.kind',
+			sql<number>`ST_XMin(a.geom)`.as('xmin'), sql<number>`ST_YMin(a.geom)`.as('ymin'),
+			sql<number>`ST_XMax(a.geom)`.as('xmax'), sql<number>`ST_YMax(a.geom)`.as('ymax')])
+		.select(FIGURE_COLUMNS.map((c) => `s.${c}` as const))
+		.where('a.code', '=', code)
 		.executeTakeFirst();
 	if (!area) return undefined;
-	const prefix = `${code}%`;
 
 	const breadcrumb = await db.kysely
 		.selectFrom('area')
@@ -76,40 +84,15 @@ export async function areaSummary(db: Db, code: string): Promise<AreaSummary | u
 		.orderBy(sql`length(code)`)
 		.execute();
 
-	const { rows: [figures] } = await sql<AreaFigures>`
-		with b as (select id from building where grid_code like ${prefix}),
-		     h as (select h.id, h.residents from household h join b on b.id = h.building_id)
-		select
-			(select count(*) from area where code like ${prefix} and level = 'street')::int as streets,
-			(select count(*) from area where code like ${prefix} and level = 'community' and kind = 'community')::int as communities,
-			(select count(*) from area where code like ${prefix} and level = 'community' and kind = 'village')::int as villages,
-			(select count(*) from area where code like ${prefix} and level = 'grid')::int as grids,
-			(select count(*) from b)::int as buildings,
-			(select count(*) from h)::int as households,
-			(select coalesce(sum(residents), 0) from h)::int as residents,
-			(select count(*) from party_member m join h on h.id = m.household_id)::int as members,
-			(select count(*) from party_org o
-			   where o.area_code like ${prefix} or o.building_id in (select id from b))::int as organisations,
-			(select count(*) from service_centre where area_code like ${prefix})::int as service_centres
-	`.execute(db.kysely);
+	const children = await db.kysely
+		.selectFrom('area as a')
+		.innerJoin('area_stats as s', 's.code', 'a.code')
+		.select(['a.code', 'a.name', 'a.level', 'a.kind', 's.households', 's.members', 's.grids', 's.grids_with_branch'])
+		.where('a.parent_code', '=', code)
+		.orderBy('a.code')
+		.execute();
 
-	const childLength = code.length + 3;
-	const { rows: children } = await sql<AreaRef & { households: number; members: number }>`
-		with hh as (
-			select left(b.grid_code, ${childLength}) as code, count(h.id)::int as households,
-			       count(m.id)::int as members
-			from building b
-			join household h on h.building_id = b.id
-			left join party_member m on m.household_id = h.id
-			where b.grid_code like ${prefix}
-			group by 1
-		)
-		select a.code, a.name, a.level, a.kind,
-		       coalesce(hh.households, 0) as households, coalesce(hh.members, 0) as members
-		from area a left join hh on hh.code = a.code
-		where a.parent_code = ${code}
-		order by a.code`.execute(db.kysely);
-
+	const figures = Object.fromEntries(FIGURE_COLUMNS.map((c) => [c, Number(area[c])])) as unknown as AreaFigures;
 	return {
 		code: area.code,
 		name: area.name,
@@ -118,9 +101,16 @@ export async function areaSummary(db: Db, code: string): Promise<AreaSummary | u
 		breadcrumb,
 		figures,
 		bbox: [Number(area.xmin), Number(area.ymin), Number(area.xmax), Number(area.ymax)],
-		children
+		children,
+		data_version: dataVersion
 	};
 }
+
+const FIGURE_COLUMNS = [
+	'area_km2', 'streets', 'communities', 'villages', 'grids', 'grids_with_branch', 'buildings', 'households',
+	'residents', 'members', 'members_working', 'member_buildings', 'member_buildings_covered', 'organisations',
+	'service_centres'
+] as const satisfies readonly (keyof AreaFigures)[];
 
 /** The root of the hierarchy (the district), if any data is loaded. */
 export async function rootArea(db: Db): Promise<AreaRef | undefined> {

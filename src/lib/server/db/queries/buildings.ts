@@ -1,0 +1,50 @@
+// One building's panel: where it sits in the hierarchy and its figures.
+import { sql } from 'kysely';
+import type { Db } from '../open.ts';
+import type { AreaRef } from './areas.ts';
+
+export interface BuildingSummary {
+	id: number;
+	name: string | null;
+	address: string;
+	kind: string;
+	floors: number;
+	height: number;
+	units: number;
+	grid_code: string;
+	breadcrumb: AreaRef[];
+	bbox: [number, number, number, number];
+	figures: { households: number; residents: number; members: number; members_working: number; central_households: number };
+}
+
+export async function buildingSummary(db: Db, id: number): Promise<BuildingSummary | undefined> {
+	const { rows } = await sql<Omit<BuildingSummary, 'breadcrumb' | 'bbox' | 'figures'> & {
+		xmin: number; ymin: number; xmax: number; ymax: number;
+		households: number; residents: number; members: number; members_working: number; central_households: number;
+	}>`
+		select b.id, b.name, b.address, b.kind, b.floors, b.height, b.units, b.grid_code,
+		       ST_XMin(b.geom) as xmin, ST_YMin(b.geom) as ymin, ST_XMax(b.geom) as xmax, ST_YMax(b.geom) as ymax,
+		       (select count(*) from household h where h.building_id = b.id)::int as households,
+		       (select coalesce(sum(residents), 0) from household h where h.building_id = b.id)::int as residents,
+		       (select count(*) from party_member m join household h on h.id = m.household_id where h.building_id = b.id)::int as members,
+		       (select count(*) from party_member m where m.workplace_building_id = b.id)::int as members_working,
+		       (select count(*) from central_household c join household h on h.id = c.household_id where h.building_id = b.id)::int as central_households
+		from building b where b.id = ${id}`.execute(db.kysely);
+	const b = rows[0];
+	if (!b) return undefined;
+	const breadcrumb = await db.kysely
+		.selectFrom('area')
+		.select(['code', 'name', 'level', 'kind'])
+		.where(sql<boolean>`${b.grid_code} like code || '%'`)
+		.orderBy(sql`length(code)`)
+		.execute();
+	return {
+		id: b.id, name: b.name, address: b.address, kind: b.kind, floors: b.floors, height: b.height, units: b.units,
+		grid_code: b.grid_code, breadcrumb,
+		bbox: [Number(b.xmin), Number(b.ymin), Number(b.xmax), Number(b.ymax)],
+		figures: {
+			households: b.households, residents: b.residents, members: b.members,
+			members_working: b.members_working, central_households: b.central_households
+		}
+	};
+}

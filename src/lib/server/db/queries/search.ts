@@ -1,0 +1,35 @@
+// The search box: areas by name, buildings by address or name, organisations by name.
+// People are not searchable here (they come with access control).
+import { sql } from 'kysely';
+import type { Db } from '../open.ts';
+
+export interface SearchHit {
+	type: 'area' | 'building' | 'organisation';
+	/** what selecting it opens: an area code or `b:<building id>` */
+	target: string;
+	label: string;
+	detail: string;
+}
+
+export const SEARCH_LIMIT = 20;
+
+export async function search(db: Db, query: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
+	const q = query.trim().slice(0, 50);
+	if (!q) return [];
+	// escape LIKE's own wildcards: the user's % and _ are literal
+	const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+	const { rows } = await sql<SearchHit & { rank: number }>`
+		(select 'area' as type, a.code as target, a.name as label, a.level as detail,
+		        case when a.name like ${`${q}%`} then 0 else 1 end as rank
+		 from area a where a.name ilike ${pattern} order by rank, length(a.code), a.code limit ${limit})
+		union all
+		(select 'building', 'b:' || b.id, coalesce(b.name, b.address), b.address,
+		        case when b.address like ${`${q}%`} or b.name like ${`${q}%`} then 2 else 3 end
+		 from building b where b.address ilike ${pattern} or b.name ilike ${pattern} order by 5, b.id limit ${limit})
+		union all
+		(select 'organisation', coalesce(o.area_code, 'b:' || o.building_id), o.name, o.kind,
+		        case when o.name like ${`${q}%`} then 1 else 2 end
+		 from party_org o where o.name ilike ${pattern} order by 5, o.id limit ${limit})
+		order by rank limit ${limit}`.execute(db.kysely);
+	return rows.map(({ rank: _rank, ...hit }) => hit);
+}
