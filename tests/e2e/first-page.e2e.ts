@@ -1,23 +1,19 @@
 // The first page: the district on the map, the counts beside it, and no errors.
 import { expect, test } from '@playwright/test';
+import { waitForMapIdle, watchProblems } from './helpers.ts';
 
 test('the first page shows the district with its counts and logs no errors', async ({ page }) => {
-	const problems: string[] = [];
-	page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-	page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-	page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
-	page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()}: ${r.url()}`));
-
+	const problems = watchProblems(page);
 	await page.goto('/');
 	await expect(page.getByTestId('area-name')).toContainText('区');
 	const health = await (await page.request.get('/api/health')).json();
+	expect(health.dataset.scale).toBe('small');
 	const figure = (key: string) => page.locator(`[data-figure="${key}"] dd`);
-	await expect(figure('streets')).toHaveText(String(health.dataset.counts.streets));
-	await expect(figure('grids')).toHaveText(new Intl.NumberFormat('zh-CN').format(health.dataset.counts.grids));
-
-	// the map has drawn the outlines: MapLibre reports its sources loaded
-	await page.waitForFunction(() => document.querySelector('[data-testid="map"] canvas') !== null);
-	await page.waitForFunction(() => (window as unknown as { __jicengMapIdle?: boolean }).__jicengMapIdle === true, null, { timeout: 30_000 });
+	const fmt = (n: number) => new Intl.NumberFormat('zh-CN').format(n);
+	await expect(figure('streets')).toHaveText(fmt(health.dataset.counts.streets));
+	await expect(figure('grids')).toHaveText(fmt(health.dataset.counts.grids));
+	await expect(figure('households')).toHaveText(fmt(health.dataset.counts.households));
+	await waitForMapIdle(page);
 	await page.screenshot({ path: 'tests/artifacts/first-page.png' });
 	expect(problems).toEqual([]);
 });

@@ -8,6 +8,16 @@ export const FONT_BOLD = ['Noto Sans Bold'];
 /** CJK is drawn by the browser from this family: only non-ideograph glyph ranges are shipped. */
 export const LOCAL_IDEOGRAPH_FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif";
 
+export const ROAD_CLASSES = [
+	{ cls: 'footway', width: 0.6, minzoom: 15 },
+	{ cls: 'local', width: 1, minzoom: 13 },
+	{ cls: 'secondary', width: 1.8, minzoom: 11 },
+	{ cls: 'arterial', width: 2.8, minzoom: 10 }
+] as const;
+
+/** The first label layer: deck.gl layers are drawn beneath it, so labels stay readable. */
+export const FIRST_LABEL_LAYER = 'grid-label';
+
 export function baseStyle(origin: string): StyleSpecification {
 	const areas = (level: string) => ({ type: 'geojson' as const, data: `${origin}/api/areas/${level}.geojson`, promoteId: 'code' });
 	return {
@@ -17,7 +27,8 @@ export function baseStyle(origin: string): StyleSpecification {
 		sources: {
 			streets: areas('street'),
 			communities: areas('community'),
-			grids: areas('grid')
+			grids: areas('grid'),
+			roads: { type: 'vector', tiles: [`${origin}/tiles/roads/{z}/{x}/{y}.mvt`], minzoom: 10, maxzoom: 16 }
 		},
 		layers: [
 			{ id: 'background', type: 'background', paint: { 'background-color': palette.background } },
@@ -27,6 +38,26 @@ export function baseStyle(origin: string): StyleSpecification {
 				source: 'streets',
 				paint: { 'fill-color': ['case', ['boolean', ['feature-state', 'selected'], false], '#fde68a', '#fbf7ef'], 'fill-opacity': 0.6 }
 			},
+			// invisible fills: what a click on the map hits, level by level
+			...(['grids', 'communities'] as const).map((source) => ({
+				id: `${source}-hit`,
+				type: 'fill' as const,
+				source,
+				paint: { 'fill-color': '#000', 'fill-opacity': 0 }
+			})),
+			...ROAD_CLASSES.map(({ cls, width, minzoom }) => ({
+				id: `road-${cls}`,
+				type: 'line' as const,
+				source: 'roads',
+				'source-layer': 'roads',
+				minzoom,
+				filter: ['==', ['get', 'class'], cls] as ['==', ['get', string], string],
+				layout: { 'line-cap': 'round' as const, 'line-join': 'round' as const },
+				paint: {
+					'line-color': cls === 'arterial' ? '#ffe9b3' : '#ffffff',
+					'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 11, width * 0.4, 16, width * 4] as unknown as number
+				}
+			})),
 			{
 				id: 'grid-line',
 				type: 'line',

@@ -124,6 +124,7 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 				case 'compound': {
 					const group = groupName(c, () => names.next(rng.pick(COMPOUND_SUFFIXES)));
 					const point = rng.chance(0.25);
+					const midRise = rng.chance(0.35);
 					const units = point ? 1 : rng.int(2, 3);
 					const L = point ? 24 : units * 15 + rng.range(0, 4);
 					const D = point ? 24 : rng.range(14, 18);
@@ -133,7 +134,8 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 						if (k === ancillary) {
 							add(s, rng.range(18, 30), rng.range(10, 16), 'ancillary', rng.chance(0.5) ? 'commercial' : 'public', rng.int(1, 3), { group, name: `${group}${rng.pick(['会所', '幼儿园', '物业楼', '商业楼'])}`, numbered: false });
 						} else if (rng.chance(0.93)) {
-							const floors = rng.int(18, 33);
+							// 小高层 (11–17 floors) beside high-rise towers (18–33)
+							const floors = midRise ? rng.int(11, 17) : rng.int(18, 33);
 							const name = `${group}${no + 1}栋`;
 							add(s, L, D, 'tower', 'residential', floors, { units, hpf: point ? 4 : rng.chance(0.2) ? 3 : 2, storey: 2.95, group, name });
 						}
@@ -164,17 +166,18 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 				}
 				case 'village':
 				case 'farmland': {
-					const p = use === 'village' ? rng.range(0.3, 0.55) : 0.05;
+					const p = use === 'village' ? rng.range(0.45, 0.75) : 0.06;
 					for (const s of pack(c.w, c.h, 12, 11, 8, 14, 14)) {
 						if (!rng.chance(p)) continue;
-						add(s, rng.range(9, 13), rng.range(8, 11), 'villageHouse', 'residential', rng.int(1, 3), { capacity: rng.chance(0.2) ? 2 : 1, hpf: 1, numbered: false });
+						const capacity = rng.chance(0.65) ? 1 : rng.chance(0.85) ? 2 : 3;
+						add(s, rng.range(9, 13), rng.range(8, 11), 'villageHouse', 'residential', rng.int(1, 3), { capacity, hpf: 1, numbered: false });
 					}
 					break;
 				}
 				case 'cbd': {
 					const group = '';
 					for (const s of pack(c.w, c.h, 42, 32, 10, 20, 20)) {
-						if (rng.chance(0.65)) {
+						if (rng.chance(0.8)) {
 							const name = names.next(rng.pick(OFFICE_SUFFIXES));
 							add(s, rng.range(34, 50), rng.range(26, 36), 'office', 'office', rng.int(20, 50), { storey: 4.1, group, name });
 						} else if (rng.chance(0.7)) {
@@ -184,10 +187,21 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					break;
 				}
 				case 'commercial': {
+					if (rng.chance(0.5)) {
+						// a shopping street: rows of two- to four-storey shops, flats above some
+						const group = names.next(rng.pick(['商业街', '步行街', '市场']));
+						for (const s of pack(c.w, c.h, 16, 12, 7, 3, 10)) {
+							if (rng.chance(0.1)) continue;
+							const floors = rng.int(2, 4);
+							const mixed = rng.chance(0.3);
+							add(s, rng.range(10, 16), rng.range(9, 12), 'mall', mixed ? 'mixed' : 'commercial', floors, { capacity: mixed ? floors - 1 : 0, hpf: mixed ? 1 : 0, storey: 3.5, group, numbered: false });
+						}
+						break;
+					}
 					const slots = pack(c.w, c.h, 50, 34, 9, 14, 14);
 					slots.forEach((s, k) => {
 						if (k > 0 && rng.chance(0.4)) return;
-						if (rng.chance(0.15)) add(s, rng.range(30, 44), rng.range(24, 30), 'office', 'office', rng.int(20, 36), { storey: 4, name: names.next(rng.pick(OFFICE_SUFFIXES)) });
+						if (rng.chance(0.35)) add(s, rng.range(30, 44), rng.range(24, 30), 'office', 'office', rng.int(20, 36), { storey: 4, name: names.next(rng.pick(OFFICE_SUFFIXES)) });
 						else add(s, rng.range(36, 60), rng.range(24, 40), 'mall', rng.chance(0.2) ? 'mixed' : 'commercial', rng.int(2, 6), { storey: 5, name: names.next(rng.pick(MARKET_SUFFIXES)), lShape: rng.chance(0.25) });
 					});
 					break;

@@ -300,31 +300,31 @@ function assignLandUse(
 	for (let k = 0; k < cbds; k++) {
 		const c = k === 0 ? pickCell(0.05, 0.25) : pickCell(0.2, 0.6);
 		if (!c) continue;
-		const p = grow('cbd', c, rng.int(10, 18) * (n < 500 ? 0.4 : 1), (x) => x.r < 0.7);
+		const p = grow('cbd', c, Math.round(rng.int(14, 26) * (n < 500 ? 0.3 : 1)), (x) => x.r < 0.7);
 		for (const idx of p.cells) if (rng.chance(0.25)) cells[idx].use = 'commercial';
 	}
 	// industrial / creative parks at the edge of the built-up area
-	for (let k = Math.max(1, Math.round(n / 380)); k > 0; k--) {
+	for (let k = Math.max(1, Math.round(n / 220)); k > 0; k--) {
 		const c = pickCell(0.55, 0.9);
-		if (c) grow('industrial', c, rng.int(3, 9), (x) => x.r < 0.95);
+		if (c) grow('industrial', c, rng.int(4, 12), (x) => x.r < 0.95);
 	}
 	// green parks
-	for (let k = Math.max(1, Math.round(n / 260)); k > 0; k--) {
+	for (let k = Math.max(1, Math.round(n / 160)); k > 0; k--) {
 		const c = pickCell(0.1, 0.8);
-		if (c) grow('green', c, rng.int(1, 5), (x) => x.r < 0.85);
+		if (c) grow('green', c, rng.int(1, 6), (x) => x.r < 0.85);
 	}
 	// urban villages (城中村) in the middle ring
-	for (let k = Math.max(1, Math.round(n / 320)); k > 0; k--) {
+	for (let k = Math.max(1, Math.round(n / 90)); k > 0; k--) {
 		const c = pickCell(0.3, 0.78);
-		if (c) grow('urbanVillage', c, rng.int(2, 7), (x) => x.r < 0.8);
+		if (c) grow('urbanVillage', c, rng.int(2, 8), (x) => x.r < 0.8);
 	}
 	// campuses: mostly one block, a few universities of several
-	for (let k = Math.max(2, Math.round(n / 50)); k > 0; k--) {
+	for (let k = Math.max(2, Math.round(n / 32)); k > 0; k--) {
 		const c = pickCell(0, 0.85);
 		if (c) grow('school', c, rng.chance(0.1) ? rng.int(2, 4) : 1, (x) => x.r < 0.9);
 	}
 	// hospitals, offices of the state, culture centres
-	for (let k = Math.max(2, Math.round(n / 90)); k > 0; k--) {
+	for (let k = Math.max(2, Math.round(n / 55)); k > 0; k--) {
 		const c = pickCell(0, 0.8);
 		if (c) grow('public', c, 1, () => true);
 	}
@@ -337,13 +337,19 @@ function assignLandUse(
 			continue;
 		}
 		const onArterial = lineX[c.i] === 'arterial' || lineX[c.i + 1] === 'arterial' || lineY[c.j] === 'arterial' || lineY[c.j + 1] === 'arterial';
-		if (onArterial && c.r < 0.7 && rng.chance(0.1)) {
+		if (onArterial && c.r < 0.7 && rng.chance(0.2)) {
 			c.use = 'commercial';
+			continue;
+		}
+		// a share of the blocks are markets, small parks, clinics, schools, workshops
+		if (rng.chance(0.5)) {
+			const uses: LandUse[] = ['commercial', 'green', 'public', 'school', 'industrial', 'urbanVillage'];
+			c.use = uses[rng.weighted([0.34, 0.18, 0.12, 0.12, c.r > 0.5 ? 0.14 : 0.02, c.r > 0.3 ? 0.05 : 0])];
 			continue;
 		}
 		// older estates cluster towards the old centre; new compounds further out
 		const pWalkup = 0.6 - 0.55 * Math.min(1, c.r / 0.8);
-		c.use = noise(c.cx, c.cy) < pWalkup + 0.15 ? 'walkup' : 'compound';
+		c.use = noise(c.cx, c.cy) < pWalkup + 0.32 ? 'walkup' : 'compound';
 	}
 	void extent;
 	return patches;

@@ -60,31 +60,35 @@ const PLACE_SECOND = [...'湖山川江河桥园林苑庄湾港塘坊岭坡洲堤
 export class PlaceNames {
 	#rng: Rng;
 	#base: string[];
+	#next = 0;
 	#used = new Set<string>();
 	constructor(rng: Rng, flavour: 'hanyang' | 'chaoyang') {
 		this.#rng = rng;
 		this.#base = rng.shuffle([...(flavour === 'chaoyang' ? PLACE_CHAOYANG : PLACE_HANYANG)]);
 	}
-	/** a place word not used before with this suffix (suffix distinguishes 鹦鹉街道 from 鹦鹉社区) */
+	/** a place word not used before by this namer, plus the suffix (街道, 社区, 路, 花园 …) */
 	next(suffix: string): string {
-		for (const w of this.#base) {
-			if (!this.#used.has(w + suffix)) {
-				this.#used.add(w + suffix);
+		while (this.#next < this.#base.length) {
+			const w = this.#base[this.#next++];
+			if (!this.#used.has(w)) {
+				this.#used.add(w);
 				return w + suffix;
 			}
 		}
-		for (let i = 0; i < 1000; i++) {
+		for (let i = 0; i < 200; i++) {
 			const w = this.#rng.pick(PLACE_FIRST) + this.#rng.pick(PLACE_SECOND);
-			if (!this.#used.has(w + suffix)) {
-				this.#used.add(w + suffix);
+			if (!this.#used.has(w)) {
+				this.#used.add(w);
 				return w + suffix;
 			}
 		}
-		// enormous districts: number them
-		let n = 1;
-		while (this.#used.has(`${this.#base[0]}${n}${suffix}`)) n++;
-		this.#used.add(`${this.#base[0]}${n}${suffix}`);
-		return `${this.#base[0]}${n}${suffix}`;
+		for (;;) {
+			const w = this.#rng.pick(PLACE_FIRST) + this.#rng.pick(PLACE_FIRST) + this.#rng.pick(PLACE_SECOND);
+			if (!this.#used.has(w)) {
+				this.#used.add(w);
+				return w + suffix;
+			}
+		}
 	}
 }
 

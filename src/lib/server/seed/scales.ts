@@ -45,13 +45,13 @@ export interface ScaleSpec {
 export const SCALES: Record<ScaleName, ScaleSpec> = {
 	small: {
 		name: 'small', districtCode: '420105', districtName: '汉阳区', cityName: '武汉市', flavour: 'hanyang',
-		centre: [114.2185, 30.5545], cols: 15, rows: 13, coreSpacing: 95, edgeSpacing: 170,
+		centre: [114.2185, 30.5545], cols: 17, rows: 15, coreSpacing: 95, edgeSpacing: 170,
 		streets: 2, communities: 6, grids: 40, areaWeight: 150, members: 1_900, orgs: 170,
 		expect: { households: [10_000, 25_000], buildings: [1_000, 2_600] }
 	},
 	district: {
 		name: 'district', districtCode: '420105', districtName: '汉阳区', cityName: '武汉市', flavour: 'hanyang',
-		centre: [114.2185, 30.5545], cols: 50, rows: 44, coreSpacing: 95, edgeSpacing: 210,
+		centre: [114.2185, 30.5545], cols: 56, rows: 50, coreSpacing: 95, edgeSpacing: 210,
 		streets: 10, communities: 100, grids: 800, areaWeight: 150, members: 20_000, orgs: 1_700,
 		expect: { households: [130_000, 170_000], buildings: [17_000, 23_000] }
 	},

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready, then runs `npm start` or `npm test`:
+#   bash scripts/bootstrap.sh start   # the app on the embedded database with the demo district
+#   bash scripts/bootstrap.sh test    # every test
+# Installs only what is missing: Node ≥ 22.17 (Node 24 from the npm registry into /opt/node24),
+# and for tests Chromium, CJK fonts and PostgreSQL/PostGIS/pgRouting from Debian; then npm ci
+# when package-lock.json changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-start}
+export DEBIAN_FRONTEND=noninteractive
+
+apt_packages=()
+if [ "$what" = test ]; then
+  command -v chromium >/dev/null || apt_packages+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || apt_packages+=(fonts-noto-cjk)
+  ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1 || apt_packages+=(postgresql-15-postgis-3)
+  ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || apt_packages+=(postgresql-15-pgrouting)
+fi
+command -v npm >/dev/null || apt_packages+=(nodejs npm)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${apt_packages[*]}"
+  apt-get update -qq
+  apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+node_ok() { command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=17)?0:1)'; }
+if ! node_ok; then
+  export PATH=/opt/node24/bin:$PATH
+  if ! node_ok; then
+    echo "bootstrap: installing Node 24 into /opt/node24"
+    npm i -g --prefix /opt/node24 node@24 >/dev/null
+  fi
+fi
+node_ok || { echo "bootstrap: could not get Node >= 22.17" >&2; exit 1; }
+echo "bootstrap: node $(node -v), npm $(npm -v)"
+
+stamp=node_modules/.jiceng-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+case "$what" in
+  start) exec npm start ;;
+  test) exec npm test ;;
+  install) ;;
+  *) echo "bootstrap: expected start, test or install, not $what" >&2; exit 2 ;;
+esac

@@ -1,0 +1,170 @@
+// deck.gl layers over the tile endpoints. Each factory takes plain options and returns layers;
+// the overlay component only passes them to MapboxOverlay.setProps.
+import type { Layer, PickingInfo } from '@deck.gl/core';
+import { MVTLayer } from '@deck.gl/geo-layers';
+import { ScatterplotLayer, IconLayer } from '@deck.gl/layers';
+import { HeatmapLayer } from '@deck.gl/aggregation-layers';
+import {
+	BUILDING_KIND_COLOURS, CENTRE_LEVELS, COVERAGE_COLOURS, classify, pinIcon,
+	type BuildingColouring, type DataLayer, type Indicator
+} from './layers.ts';
+
+export interface DeckLayerOptions {
+	origin: string;
+	visible: DataLayer[];
+	indicator: Indicator;
+	colouring: BuildingColouring;
+	zoom: number;
+	/** the selected area code or building id, highlighted */
+	selected: string | null;
+	/** MapLibre layer id the deck layers are drawn beneath (labels stay on top) */
+	beforeId: string;
+}
+
+type Props = Record<string, unknown>;
+type Feature = { properties: Props; geometry: { coordinates: number[] } };
+
+const tiles = (origin: string, layer: string) => `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt`;
+
+export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
+	const on = (l: DataLayer) => o.visible.includes(l);
+	const layers: Layer[] = [];
+	if (on('choropleth')) {
+		// communities below z13, grids above: the level a planner compares at that scale
+		const level = o.zoom < 13 ? 'communities' : 'grids';
+		layers.push(
+			new MVTLayer({
+				id: `choropleth-${level}`,
+				data: tiles(o.origin, level),
+				minZoom: 8,
+				maxZoom: 16,
+				pickable: true,
+				autoHighlight: true,
+				highlightColor: [255, 213, 79, 120],
+				beforeId: o.beforeId,
+				getFillColor: (f: Feature) => [...classify(o.indicator, Number(f.properties[o.indicator] ?? 0)), 150],
+				getLineColor: [120, 113, 108, 0],
+				lineWidthMinPixels: 0,
+				updateTriggers: { getFillColor: [o.indicator] }
+			} as Props)
+		);
+	}
+	if (on('buildings')) {
+		layers.push(
+			new MVTLayer({
+				id: 'buildings',
+				data: tiles(o.origin, 'buildings'),
+				minZoom: 13,
+				maxZoom: 16,
+				pickable: true,
+				autoHighlight: true,
+				highlightColor: [255, 213, 79, 220],
+				extruded: true,
+				beforeId: o.beforeId,
+				getElevation: (f: Feature) => Number(f.properties.height ?? 3),
+				getFillColor: (f: Feature) => buildingColour(f.properties, o.colouring, o.selected),
+				material: { ambient: 0.45, diffuse: 0.6, shininess: 16 },
+				updateTriggers: { getFillColor: [o.colouring, o.selected] }
+			} as Props)
+		);
+	}
+	if (on('members')) {
+		layers.push(
+			new MVTLayer({
+				id: 'members',
+				data: tiles(o.origin, 'members'),
+				minZoom: 10,
+				maxZoom: 18,
+				binary: false,
+				pickable: true,
+				beforeId: o.beforeId,
+				renderSubLayers: (props: Props & { id: string; data: Feature[] }) =>
+					o.zoom >= 16
+						? new ScatterplotLayer({
+								id: `${props.id}-points`,
+								data: props.data,
+								pickable: true,
+								radiusUnits: 'pixels',
+								getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+								getRadius: (f: Feature) => 4 + Math.min(6, Number(f.properties.members)),
+								getFillColor: (f: Feature) => (f.properties.central ? [183, 28, 28, 240] : [229, 57, 53, 200]),
+								getLineColor: [255, 255, 255],
+								lineWidthMinPixels: 1,
+								stroked: true
+							})
+						: new HeatmapLayer({
+								id: `${props.id}-heat`,
+								data: props.data,
+								getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+								getWeight: (f: Feature) => Number(f.properties.members ?? 1),
+								radiusPixels: 40,
+								intensity: 1,
+								threshold: 0.05
+							})
+			} as Props)
+		);
+	}
+	if (on('service_centres')) {
+		layers.push(
+			new MVTLayer({
+				id: 'service_centres',
+				data: tiles(o.origin, 'service_centres'),
+				minZoom: 10,
+				maxZoom: 16,
+				binary: false,
+				pickable: true,
+				beforeId: o.beforeId,
+				renderSubLayers: (props: Props & { id: string; data: Feature[] }) =>
+					new IconLayer({
+						id: `${props.id}-icons`,
+						data: props.data,
+						pickable: true,
+						getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+						getIcon: (f: Feature) => {
+							const level = CENTRE_LEVELS[String(f.properties.level)] ?? CENTRE_LEVELS.station;
+							return { id: String(f.properties.level), url: pinIcon(level.colour), width: 48, height: 64, anchorY: 64 };
+						},
+						getSize: (f: Feature) => (CENTRE_LEVELS[String(f.properties.level)] ?? CENTRE_LEVELS.station).size,
+						sizeUnits: 'pixels'
+					})
+			} as Props)
+		);
+	}
+	return layers;
+}
+
+function buildingColour(p: Props, colouring: BuildingColouring, selected: string | null): [number, number, number, number] {
+	if (selected === `b:${p.id}`) return [255, 193, 7, 255];
+	if (colouring === 'coverage') {
+		const key = p.covered ? 'covered' : Number(p.members) >= 3 ? 'gap' : 'none';
+		return [...COVERAGE_COLOURS[key].colour, 235];
+	}
+	return [...(BUILDING_KIND_COLOURS[String(p.kind)] ?? BUILDING_KIND_COLOURS.mixed).colour, 235];
+}
+
+/** Hover text for any picked feature; no personal details are in the tiles to show. */
+export function tooltipText(info: PickingInfo, locale: 'zh-CN' | 'en'): string | null {
+	const p = (info.object as Feature | undefined)?.properties;
+	if (!p) return null;
+	const zh = locale === 'zh-CN';
+	const layerId = info.layer?.id ?? '';
+	if (layerId.startsWith('buildings')) {
+		const kind = BUILDING_KIND_COLOURS[String(p.kind)]?.label[locale] ?? p.kind;
+		return zh
+			? `${kind} · ${p.floors}层\n党员 ${p.members} 名 · ${p.covered ? '已建党组织' : '未建党组织'}`
+			: `${kind} · ${p.floors} floors\n${p.members} members · ${p.covered ? 'covered' : 'no organisation'}`;
+	}
+	if (layerId.startsWith('choropleth')) {
+		const coverage = `${Math.round(Number(p.org_coverage ?? 0) * 100)}%`;
+		return zh
+			? `${p.name}\n住户 ${p.households} · 党员 ${p.members}\n党员密度 ${p.member_density}/km² · 支部覆盖 ${coverage}`
+			: `${p.name}\n${p.households} households · ${p.members} members\n${p.member_density}/km² · branch coverage ${coverage}`;
+	}
+	if (layerId.startsWith('service_centres')) {
+		return `${p.name}\n${CENTRE_LEVELS[String(p.level)]?.label[locale] ?? p.level}`;
+	}
+	if (layerId.startsWith('members')) {
+		return zh ? `党员 ${p.members} 名${p.central ? ' · 党员中心户' : ''}` : `${p.members} members${p.central ? ' · central household' : ''}`;
+	}
+	return null;
+}
