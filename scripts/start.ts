@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
 import { openDb } from '../src/lib/server/db/open.ts';
 import { migrate } from '../src/lib/server/db/migrate.ts';
-import { seedDemo, SCALES, type Scale } from '../src/lib/server/seed/index.ts';
+import { seedDemo, SCALES, type ScaleName } from '../src/lib/server/seed/index.ts';
 
 const log = (line: string) => console.log(line);
 
@@ -32,11 +32,11 @@ async function loadDemoIfEmpty(): Promise<void> {
 		await migrate(db, (line) => log(`[db] ${line}`));
 		const loaded = await db.kysely.selectFrom('area').select('code').limit(1).executeTakeFirst();
 		if (loaded || demo === 'off') return;
-		if (!(SCALES as readonly string[]).includes(demo)) {
-			throw new ConfigError(`JICENG_DEMO must be off or one of ${SCALES.join(', ')}, not "${demo}"`);
+		if (!(demo in SCALES)) {
+			throw new ConfigError(`JICENG_DEMO must be off or one of ${Object.keys(SCALES).join(', ')}, not "${demo}"`);
 		}
 		log(`[start] empty database: loading the ${demo} demo dataset (seed 1)`);
-		await seedDemo(db, { scale: demo as Scale, seed: 1, log });
+		await seedDemo(db, { scale: demo as ScaleName, seed: 1, log });
 	} finally {
 		await db.close();
 	}

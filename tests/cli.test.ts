@@ -12,21 +12,15 @@ function run(script: string, args: string[], env: Record<string, string> = {}) {
 }
 
 describe('command-line input', () => {
-	it('seed refuses an unknown scale', () => {
-		const { status, stderr } = run('scripts/seed.ts', ['--scale', 'huge']);
-		expect(status).not.toBe(0);
-		expect(stderr.split('\n')).toHaveLength(1);
-		expect(stderr).toMatch(/huge/);
-	});
-
 	for (const [label, url] of [
 		['not a URL', 'nonsense'],
 		['another scheme', 'mysql://u@localhost/db'],
 		['no database', 'postgres://u@localhost']
 	]) {
-		it(`db:migrate and seed refuse a malformed DATABASE_URL (${label})`, () => {
-			for (const script of ['scripts/db-migrate.ts', 'scripts/seed.ts']) {
-				const { status, stderr } = run(script, script.endsWith('seed.ts') ? ['--scale', 'small'] : [], { DATABASE_URL: url });
+		// (seed's own bad input is tested in tests/db/seed.test.ts)
+		it(`db:migrate, db:check and start refuse a malformed DATABASE_URL (${label})`, () => {
+			for (const script of ['scripts/db-migrate.ts', 'scripts/db-check.ts', 'scripts/start.ts']) {
+				const { status, stderr } = run(script, [], { DATABASE_URL: url });
 				expect(status, script).toBe(2);
 				expect(stderr.split('\n'), script).toHaveLength(1);
 				expect(stderr).toMatch(/DATABASE_URL/);

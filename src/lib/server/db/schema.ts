@@ -4,6 +4,26 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 type Json = ColumnType<unknown, string, string>;
 void (0 as unknown as ColumnType<unknown>);
 
+export interface AccountTable {
+	id: Generated<number>;
+	username: string;
+	display_name: string;
+	role: 'district_admin' | 'street_secretary' | 'community_secretary' | 'grid_leader' | 'planner' | 'auditor' | 'system_admin' | 'security_admin';
+	area_code: string;
+	password_hash: string;
+	must_change_password: Generated<boolean>;
+	password_changed_at: Generated<Date>;
+	failed_logins: Generated<number>;
+	locked_until: Date | null;
+	can_view_persons: Generated<boolean>;
+	demo: Generated<boolean>;
+	disabled_at: Date | null;
+	created_at: Generated<Date>;
+}
+export type Account = Selectable<AccountTable>;
+export type NewAccount = Insertable<AccountTable>;
+export type AccountUpdate = Updateable<AccountTable>;
+
 export interface AreaTable {
 	code: string;
 	level: 'district' | 'street' | 'community' | 'grid';
@@ -47,6 +67,24 @@ export interface AreaStatsStateTable {
 export type AreaStatsState = Selectable<AreaStatsStateTable>;
 export type NewAreaStatsState = Insertable<AreaStatsStateTable>;
 export type AreaStatsStateUpdate = Updateable<AreaStatsStateTable>;
+
+export interface AuditLogTable {
+	id: Generated<number>;
+	seq: number;
+	at: Generated<Date>;
+	account_id: number | null;
+	username: string | null;
+	role: string | null;
+	action: 'login' | 'failed_login' | 'logout' | 'account_locked' | 'password_change' | 'view_person' | 'export' | 'import' | 'edit' | 'permission_change' | 'kiosk_access';
+	object: string | null;
+	result: 'ok' | 'denied' | 'error';
+	client_addr: string | null;
+	prev_hash: string;
+	hash: string;
+}
+export type AuditLog = Selectable<AuditLogTable>;
+export type NewAuditLog = Insertable<AuditLogTable>;
+export type AuditLogUpdate = Updateable<AuditLogTable>;
 
 export interface BuildingTable {
 	id: Generated<number>;
@@ -111,6 +149,20 @@ export interface DatasetTable {
 export type Dataset = Selectable<DatasetTable>;
 export type NewDataset = Insertable<DatasetTable>;
 export type DatasetUpdate = Updateable<DatasetTable>;
+
+export interface DisplayScreenTable {
+	id: Generated<number>;
+	name: string;
+	area_code: string;
+	token_hash: string;
+	created_by: number | null;
+	created_at: Generated<Date>;
+	last_seen_at: Date | null;
+	revoked_at: Date | null;
+}
+export type DisplayScreen = Selectable<DisplayScreenTable>;
+export type NewDisplayScreen = Insertable<DisplayScreenTable>;
+export type DisplayScreenUpdate = Updateable<DisplayScreenTable>;
 
 export interface HouseholdTable {
 	id: Generated<number>;
@@ -188,20 +240,36 @@ export type ServiceCentre = Selectable<ServiceCentreTable>;
 export type NewServiceCentre = Insertable<ServiceCentreTable>;
 export type ServiceCentreUpdate = Updateable<ServiceCentreTable>;
 
+export interface SessionTable {
+	token_hash: string;
+	account_id: number;
+	created_at: Generated<Date>;
+	last_seen_at: Generated<Date>;
+	expires_at: Date;
+	client_addr: string | null;
+}
+export type Session = Selectable<SessionTable>;
+export type NewSession = Insertable<SessionTable>;
+export type SessionUpdate = Updateable<SessionTable>;
+
 export interface Database {
+	account: AccountTable;
 	area: AreaTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
+	audit_log: AuditLogTable;
 	building: BuildingTable;
 	building_leader: BuildingLeaderTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
 	data_version: DataVersionTable;
 	dataset: DatasetTable;
+	display_screen: DisplayScreenTable;
 	household: HouseholdTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
 	road: RoadTable;
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;
+	session: SessionTable;
 }

@@ -19,7 +19,7 @@ export interface Households {
 }
 
 // share of homes standing empty: new compounds more, village houses hardly any
-const VACANCY: Partial<Record<BuildingType, number>> = { tower: 0.12, walkup: 0.08, urbanHouse: 0.08, mall: 0.1, villageHouse: 0 };
+const VACANCY: Partial<Record<BuildingType, number>> = { tower: 0.15, walkup: 0.1, urbanHouse: 0.08, mall: 0.1, villageHouse: 0 };
 const RESIDENT_WEIGHTS = [0, 20, 32, 26, 13, 6, 3]; // 1–6 people, mean ≈ 2.6 (2020 census)
 
 export function generateHouseholds(buildings: BuildingPlan[], rng: Rng): Households {

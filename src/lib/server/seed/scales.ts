@@ -46,14 +46,14 @@ export const SCALES: Record<ScaleName, ScaleSpec> = {
 	small: {
 		name: 'small', districtCode: '420105', districtName: '汉阳区', cityName: '武汉市', flavour: 'hanyang',
 		centre: [114.2185, 30.5545], cols: 17, rows: 15, coreSpacing: 95, edgeSpacing: 170,
-		streets: 2, communities: 6, grids: 40, areaWeight: 150, members: 1_900, orgs: 170,
-		expect: { households: [10_000, 25_000], buildings: [1_000, 2_600] }
+		streets: 2, communities: 6, grids: 40, areaWeight: 150, members: 1_100, orgs: 120,
+		expect: { households: [6_000, 18_000], buildings: [1_000, 2_200] }
 	},
 	district: {
 		name: 'district', districtCode: '420105', districtName: '汉阳区', cityName: '武汉市', flavour: 'hanyang',
 		centre: [114.2185, 30.5545], cols: 56, rows: 50, coreSpacing: 95, edgeSpacing: 210,
 		streets: 10, communities: 100, grids: 800, areaWeight: 150, members: 20_000, orgs: 1_700,
-		expect: { households: [130_000, 170_000], buildings: [17_000, 23_000] }
+		expect: { households: [130_000, 175_000], buildings: [17_000, 23_000] }
 	},
 	chaoyang: {
 		name: 'chaoyang', districtCode: '110105', districtName: '朝阳区', cityName: '北京市', flavour: 'chaoyang',

@@ -1,0 +1,46 @@
+// The audit trail: one row per security-relevant action, chained by hash (sql/006).
+// No phone numbers ever go in: objects are ids and codes.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+
+export type AuditAction =
+	| 'login' | 'failed_login' | 'logout' | 'account_locked' | 'password_change' | 'view_person'
+	| 'export' | 'import' | 'edit' | 'permission_change' | 'kiosk_access';
+
+export interface AuditEntry {
+	accountId?: number | null;
+	username?: string | null;
+	role?: string | null;
+	action: AuditAction;
+	object?: string | null;
+	result: 'ok' | 'denied' | 'error';
+	clientAddr?: string | null;
+}
+
+const PHONE = /1\d{10}/g;
+
+export async function audit(db: Kysely<Database>, e: AuditEntry): Promise<void> {
+	await db.insertInto('audit_log').values({
+		account_id: e.accountId ?? null,
+		username: e.username ?? null,
+		role: e.role ?? null,
+		action: e.action,
+		object: e.object?.replace(PHONE, '[phone]') ?? null,
+		result: e.result,
+		client_addr: e.clientAddr ?? null,
+		// filled by the chain trigger
+		seq: 0, prev_hash: '', hash: ''
+	}).execute();
+}
+
+/** Recomputes the chain; returns the seq of the first broken row, or null when intact. */
+export async function verifyAuditChain(db: Kysely<Database>): Promise<number | null> {
+	const { rows } = await sql<{ seq: number; ok: boolean; linked: boolean }>`
+		select seq,
+		  hash = encode(sha256(convert_to(concat_ws('|', prev_hash, seq,
+		    to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), account_id, username, role,
+		    action, object, result, client_addr), 'UTF8')), 'hex') as ok,
+		  prev_hash = coalesce(lag(hash) over (order by seq), prev_hash) as linked
+		from audit_log order by seq`.execute(db);
+	return rows.find((r) => !r.ok || !r.linked)?.seq ?? null;
+}

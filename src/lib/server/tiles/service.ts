@@ -1,0 +1,145 @@
+// Finished tiles for one database: build (SQL → MVT on either backend), gzip, ETag, and an
+// in-process LRU keyed by scope, layer, z/x/y and the data version.
+//
+// The data version (data_version, bumped by a trigger on every write, sql/004) is read at most
+// once per `versionTtlMs` and concurrent readers share one query: a cached tile then costs no
+// database round trip at all, at the price of serving the previous version for up to that long
+// after a write. Tests set the TTL to 0 (read on every request).
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { sql } from 'kysely';
+import type { Db } from '../db/open.ts';
+import { ensureAreaStats } from '../db/queries/area-stats.ts';
+import { tileBox, type TileId } from './bounds.ts';
+import { TileCache, type CachedTile } from './cache.ts';
+import { encodeLayer } from './encode.ts';
+import { SOURCES, type LayerName } from './sources.ts';
+import { mvtQuery, rowsQuery } from './tile-sql.ts';
+
+const gzip = promisify(gzipCb);
+
+export interface TileServiceOptions {
+	/** how long a read of data_version is trusted, in ms (default 1000; 0 reads it for every request) */
+	versionTtlMs?: number;
+	/** LRU budget in bytes of gzipped tiles (default 64 MiB) */
+	cacheBytes?: number;
+	/** zlib level (default 6) */
+	gzipLevel?: number;
+}
+
+export interface TileOutcome {
+	tile: CachedTile;
+	/** 'hit': from the LRU; 'shared': joined a build already under way; 'miss': built now */
+	source: 'hit' | 'shared' | 'miss';
+	version: number;
+}
+
+export class TileService {
+	readonly db: Db;
+	readonly cache: TileCache;
+	readonly versionTtlMs: number;
+	readonly gzipLevel: number;
+	#version: number | undefined;
+	#versionAt = 0;
+	#versionRead: Promise<number> | undefined;
+	#statsVersion: number | undefined;
+	#statsRefresh: Promise<void> | undefined;
+	#building = new Map<string, Promise<CachedTile>>();
+
+	constructor(db: Db, options: TileServiceOptions = {}) {
+		this.db = db;
+		this.cache = new TileCache(options.cacheBytes);
+		this.versionTtlMs = options.versionTtlMs ?? 1000;
+		this.gzipLevel = options.gzipLevel ?? 6;
+	}
+
+	/** The data version, from memory when read less than versionTtlMs ago. */
+	async dataVersion(): Promise<number> {
+		if (this.#version !== undefined && performance.now() - this.#versionAt < this.versionTtlMs) return this.#version;
+		this.#versionRead ??= this.#readVersion().finally(() => (this.#versionRead = undefined));
+		return this.#versionRead;
+	}
+
+	async #readVersion(): Promise<number> {
+		const { rows } = await sql<{ version: number }>`select version from data_version where id = 1`.execute(this.db.kysely);
+		const v = Number(rows[0].version);
+		if (this.#version !== undefined && v !== this.#version) this.cache.clear();
+		this.#version = v;
+		this.#versionAt = performance.now();
+		return v;
+	}
+
+	/** The finished tile (gzip + ETag), from the LRU when this version has it. */
+	async tile(layer: LayerName, id: TileId, scope = ''): Promise<TileOutcome> {
+		const version = await this.dataVersion();
+		const key = `${scope}|${layer}/${id.z}/${id.x}/${id.y}@${version}`;
+		const hit = this.cache.get(key);
+		if (hit) return { tile: hit, source: 'hit', version };
+		const under = this.#building.get(key);
+		if (under) return { tile: await under, source: 'shared', version };
+		const build = this.#finish(layer, id, scope, version);
+		this.#building.set(key, build);
+		try {
+			const tile = await build;
+			this.cache.set(key, tile);
+			return { tile, source: 'miss', version };
+		} finally {
+			this.#building.delete(key);
+		}
+	}
+
+	async #finish(layer: LayerName, id: TileId, scope: string, version: number): Promise<CachedTile> {
+		const raw = await this.build(layer, id, scope, version);
+		if (!raw) return { gzip: null, etag: null, rawBytes: 0 };
+		const etag = `"${createHash('sha1').update(raw).digest('base64url').slice(0, 22)}"`;
+		return { gzip: new Uint8Array(await gzip(raw, { level: this.gzipLevel })), etag, rawBytes: raw.byteLength };
+	}
+
+	/**
+	 * The uncompressed MVT of one tile straight from the database, no cache: ST_AsMVT on the server,
+	 * the same rows encoded in TypeScript on the embedded build. Null when the tile is empty.
+	 */
+	async build(layer: LayerName, id: TileId, scope = '', version?: number): Promise<Uint8Array | null> {
+		const source = SOURCES[layer];
+		if (id.z < source.minzoom) return null;
+		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
+		const ctx = { box: tileBox(id), scope };
+		const inner = source.sql(ctx);
+		if (this.db.backend === 'server') {
+			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile query:
+			// 300–500 ms of LLVM for a query that runs in 20 ms. Off for the connection that runs it.
+			const { rows } = await this.db.kysely.connection().execute(async (conn) => {
+				await sql`set jit = off`.execute(conn);
+				return mvtQuery(layer, inner, source.hasId).execute(conn);
+			});
+			const mvt = rows[0]?.mvt;
+			return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
+		}
+		const { rows } = await rowsQuery(inner).execute(this.db.kysely);
+		return encodeLayer(layer, rows);
+	}
+
+	/** area_stats must match the data before a layer reads figures from it */
+	async #freshStats(version: number): Promise<void> {
+		if (this.#statsVersion !== undefined && this.#statsVersion >= version) return;
+		this.#statsRefresh ??= ensureAreaStats(this.db)
+			.then((v) => {
+				this.#statsVersion = v;
+			})
+			.finally(() => (this.#statsRefresh = undefined));
+		await this.#statsRefresh;
+	}
+}
+
+const services = new WeakMap<Db, TileService>();
+
+/** The one TileService of a database handle (routes share it, so they share its LRU). */
+export function tileService(db: Db, options?: TileServiceOptions): TileService {
+	let s = services.get(db);
+	if (!s) {
+		s = new TileService(db, options);
+		services.set(db, s);
+	}
+	return s;
+}
