@@ -20,7 +20,7 @@ export default defineConfig({
 	webServer: {
 		// a fresh embedded database with the small demo, on the production build
 		command: `rm -rf data/pglite-e2e && node scripts/start.ts`,
-		env: { PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', DATABASE_URL: '' },
+		env: { PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', JICENG_DEMO_PASSWORD: 'Demo-Pass-2026!', DATABASE_URL: '' },
 		url: `http://127.0.0.1:${port}/api/health`,
 		timeout: 180_000,
 		reuseExistingServer: false,

@@ -8,7 +8,26 @@ const config = {
 	kit: {
 		adapter: adapter({ out: 'build' }),
 		// keep the origin check on: state-changing form posts from other sites are refused
-		csrf: { trustedOrigins: [] }
+		csrf: { trustedOrigins: [] },
+		// no unsafe-eval anywhere; MapLibre and loaders.gl start their workers from blob: URLs,
+		// deck.gl loads its icons (drawn in code) from data: URLs
+		csp: {
+			mode: 'auto',
+			directives: {
+				'default-src': ['self'],
+				'script-src': ['self'],
+				'style-src': ['self', 'unsafe-inline'],
+				'img-src': ['self', 'data:', 'blob:'],
+				'font-src': ['self'],
+				'connect-src': ['self', 'data:', 'blob:'],
+				'worker-src': ['self', 'blob:'],
+				'child-src': ['self', 'blob:'],
+				'object-src': ['none'],
+				'base-uri': ['self'],
+				'form-action': ['self'],
+				'frame-ancestors': ['none']
+			}
+		}
 	}
 };
 

@@ -6,6 +6,7 @@ import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
 import { openDb } from '../src/lib/server/db/open.ts';
 import { migrate } from '../src/lib/server/db/migrate.ts';
 import { seedDemo, SCALES, type ScaleName } from '../src/lib/server/seed/index.ts';
+import { createDemoAccounts, printDemoAccounts } from '../src/lib/server/auth/demo-accounts.ts';
 
 const log = (line: string) => console.log(line);
 
@@ -37,6 +38,8 @@ async function loadDemoIfEmpty(): Promise<void> {
 		}
 		log(`[start] empty database: loading the ${demo} demo dataset (seed 1)`);
 		await seedDemo(db, { scale: demo as ScaleName, seed: 1, log });
+		const { accounts, kioskToken } = await createDemoAccounts(db.kysely, process.env.JICENG_DEMO_PASSWORD || undefined);
+		printDemoAccounts(log, accounts, kioskToken, `http://localhost:${process.env.PORT ?? 3000}`);
 	} finally {
 		await db.close();
 	}
@@ -55,5 +58,6 @@ try {
 }
 process.env.PORT ??= '3000';
 log(`[start] serving on http://localhost:${process.env.PORT}`);
-// @ts-ignore: the build output has no type declarations
-await import('../build/index.js');
+// a computed specifier: the type checker must not wander into the build output
+const serverEntry = new URL('../build/index.js', import.meta.url).href;
+await import(serverEntry);

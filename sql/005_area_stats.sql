@@ -40,11 +40,12 @@ begin
   select version into v from data_version where id = 1;
   delete from area_stats;
   with
+  hh as (
+    select building_id, count(*) as households, sum(residents) as residents from household group by building_id
+  ),
   b as (
-    select b.id, b.grid_code,
-           (select count(*) from household h where h.building_id = b.id) as households,
-           (select coalesce(sum(residents), 0) from household h where h.building_id = b.id) as residents
-    from building b
+    select b.id, b.grid_code, coalesce(hh.households, 0) as households, coalesce(hh.residents, 0) as residents
+    from building b left join hh on hh.building_id = b.id
   ),
   living as (
     select h.building_id, count(*) as n from party_member m join household h on h.id = m.household_id group by 1

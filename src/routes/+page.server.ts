@@ -1,10 +1,29 @@
-import { error } from '@sveltejs/kit';
+import { error, redirect } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
+import { withScope } from '$lib/server/db/scoped';
+import { ensureAreaStats } from '$lib/server/db/queries/area-stats';
 import { selectionSummary } from '$lib/server/db/queries/selection';
+import { ROLE_RULES } from '$lib/server/auth/roles';
 
-export async function load({ url }) {
+export async function load({ url, locals }) {
+	const viewer = locals.viewer!;
+	// the auditor and the administrators have pages of their own and no map
+	if (!viewer.map) redirect(303, viewer.principal === 'auditor' ? '/audit' : '/admin');
+	const db = await getDb();
+	await ensureAreaStats(db);
 	const sel = url.searchParams.get('sel');
-	const selection = await selectionSummary(await getDb(), sel);
-	if (sel && !selection) error(404, `nothing selected by "${sel}"`);
-	return { selection: selection ?? null };
+	const selection = await withScope(db, viewer.scope, (trx) => selectionSummary(trx, sel, viewer));
+	if (sel && !selection) error(404, `nothing you may see is selected by "${sel}"`);
+	return {
+		selection: selection ?? null,
+		viewer: {
+			name: locals.user?.displayName ?? viewer.username,
+			role: viewer.principal,
+			roleLabel: ROLE_RULES[viewer.principal].label,
+			scope: viewer.scope,
+			persons: viewer.persons,
+			unmasked: viewer.unmasked,
+			demo: locals.user?.demo ?? false
+		}
+	};
 }

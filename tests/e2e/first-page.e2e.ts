@@ -1,9 +1,10 @@
 // The first page: the district on the map, the counts beside it, and no errors.
 import { expect, test } from '@playwright/test';
-import { waitForMapIdle, watchProblems } from './helpers.ts';
+import { signIn, waitForMapIdle, watchProblems } from './helpers.ts';
 
 test('the first page shows the district with its counts and logs no errors', async ({ page }) => {
 	const problems = watchProblems(page);
+	await signIn(page);
 	await page.goto('/');
 	await expect(page.getByTestId('area-name')).toContainText('区');
 	const health = await (await page.request.get('/api/health')).json();
@@ -18,7 +19,13 @@ test('the first page shows the district with its counts and logs no errors', asy
 	expect(problems).toEqual([]);
 });
 
-test('the area outlines are served as GeoJSON per level', async ({ request }) => {
+test('the area outlines are served as GeoJSON per level, to signed-in users only', async ({ page }) => {
+	const anonymous = await page.request.get('/api/areas/street.geojson');
+	expect(anonymous.status()).toBe(401);
+	await page.goto('/');
+	expect(new URL(page.url()).pathname).toBe('/login');
+	await signIn(page);
+	const request = page.request;
 	for (const level of ['street', 'community', 'grid']) {
 		const response = await request.get(`/api/areas/${level}.geojson`);
 		expect(response.status()).toBe(200);

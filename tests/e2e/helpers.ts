@@ -18,3 +18,14 @@ export async function waitForMapIdle(page: Page, timeout = 45_000): Promise<void
 	await page.waitForFunction(() => document.querySelector('[data-testid="map"] canvas') !== null, null, { timeout });
 	await page.waitForFunction(() => (window as unknown as { __jicengMapIdle?: boolean }).__jicengMapIdle === true, null, { timeout });
 }
+
+/** The demo accounts' shared password in end-to-end runs (playwright.config.ts sets it). */
+export const DEMO_PASSWORD = 'Demo-Pass-2026!';
+
+/** Signs in through the real login form as the demo account of a role. */
+export async function signIn(page: Page, role = 'district_admin'): Promise<void> {
+	await page.goto('/login');
+	await page.locator('input[name="username"]').fill(`demo-${role.replace(/_/g, '-')}`);
+	await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+	await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.locator('button[type="submit"]').click()]);
+}

@@ -1,6 +1,6 @@
 // The map: layers, drill-down from district to building and back, deep links, a big-screen shot.
 import { expect, test, type Page } from '@playwright/test';
-import { waitForMapIdle, watchProblems } from './helpers.ts';
+import { signIn, waitForMapIdle, watchProblems } from './helpers.ts';
 
 async function selectionCode(page: Page): Promise<string | null> {
 	return page.getByTestId('selection').getAttribute('data-selection');
@@ -28,6 +28,7 @@ async function clickInside(page: Page, code: string) {
 
 test('each layer toggles, with its legend, and no errors', async ({ page }) => {
 	const problems = watchProblems(page);
+	await signIn(page);
 	await page.goto('/');
 	await waitForMapIdle(page);
 	for (const layer of ['choropleth', 'buildings', 'members', 'service_centres', 'roads']) {
@@ -45,6 +46,7 @@ test('each layer toggles, with its legend, and no errors', async ({ page }) => {
 
 test('drill down from district to a building and back, and reopen a deep link', async ({ page }) => {
 	const problems = watchProblems(page);
+	await signIn(page);
 	await page.goto('/?layers=choropleth,buildings,members,service_centres,roads');
 	await waitForMapIdle(page);
 	const district = await selectionCode(page);
@@ -118,6 +120,7 @@ test('drill down from district to a building and back, and reopen a deep link', 
 
 test('search finds areas, addresses and organisations and selects them', async ({ page }) => {
 	const problems = watchProblems(page);
+	await signIn(page);
 	await page.goto('/');
 	const streetName = await page.getByTestId('children').locator('button .name').first().innerText();
 	await page.getByTestId('search').fill(streetName.slice(0, 2));
@@ -130,6 +133,7 @@ test('search finds areas, addresses and organisations and selects them', async (
 
 test('the map at 1920×1080 for the big screen', async ({ page }) => {
 	const problems = watchProblems(page);
+	await signIn(page);
 	await page.setViewportSize({ width: 1920, height: 1080 });
 	await page.goto('/?layers=choropleth,buildings,service_centres,roads');
 	await waitForMapIdle(page);

@@ -94,10 +94,11 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		expect(g.get(GRID_WS)).toMatchObject({ has_branch: 1, org_coverage: 1, households: 6, members: 3, name: '西南网格' });
 		expect(g.get(GRID_WN)).toMatchObject({ has_branch: 0, org_coverage: 0 });
 
+		// 5 and 1 members on a little over 2 km² each
 		const communities = await everywhere('communities', 10);
 		expect(communities.map((f) => f.properties).sort((a, b) => String(a.code).localeCompare(String(b.code)))).toEqual([
-			{ code: '420105001001', name: '西社区', kind: 'community', households: 9, members: 5, buildings: 3, member_density: 3, org_coverage: 0.5 },
-			{ code: '420105002001', name: '东村', kind: 'village', households: 4, members: 1, buildings: 1, member_density: 1, org_coverage: 0 }
+			{ code: '420105001001', name: '西社区', kind: 'community', households: 9, members: 5, buildings: 3, member_density: 2, org_coverage: 0.5 },
+			{ code: '420105002001', name: '东村', kind: 'village', households: 4, members: 1, buildings: 1, member_density: 0, org_coverage: 0 }
 		]);
 		const streets = await everywhere('streets', 8);
 		expect(streets.map((f) => [f.id, f.properties.code, f.properties.org_coverage])).toEqual(
@@ -172,7 +173,7 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		const low = await everywhere('roads', 12);
 		expect(low.map((f) => f.properties)).toEqual([{ class: 'arterial', name: '汉阳大道' }]);
 		const high = await everywhere('roads', 14);
-		expect(high.map((f) => f.properties.class).sort()).toEqual(['arterial', 'arterial', 'local', 'local'].slice(0, high.length).sort());
+		expect(new Set(high.map((f) => f.properties.class))).toEqual(new Set(['arterial', 'local']));
 		expect(new Set(high.map((f) => f.id))).toEqual(new Set([1, 2]));
 
 		const centres = await everywhere('service_centres', 15);

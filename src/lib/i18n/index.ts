@@ -29,6 +29,7 @@ const zh = {
 	organisation: '党组织',
 	secretary: '书记',
 	seat_empty: '空缺',
+	seat_filled: '已配备',
 	no_organisation: '未建立党组织（覆盖空白）',
 	figures: '基本情况',
 	floors: '层',
@@ -46,7 +47,9 @@ const zh = {
 	type_area: '区域',
 	type_building: '楼栋',
 	type_organisation: '党组织',
-	not_found: '未找到所选对象'
+	not_found: '未找到所选对象',
+	demo: '演示',
+	logout: '退出'
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -78,6 +81,7 @@ const en: Partial<Record<MessageKey, string>> = {
 	organisation: 'Party organisation',
 	secretary: 'Secretary',
 	seat_empty: 'vacant',
+	seat_filled: 'in post',
 	no_organisation: 'No party organisation (coverage gap)',
 	figures: 'Key figures',
 	floors: ' floors',
@@ -95,7 +99,9 @@ const en: Partial<Record<MessageKey, string>> = {
 	type_area: 'Area',
 	type_building: 'Building',
 	type_organisation: 'Organisation',
-	not_found: 'Nothing selected'
+	not_found: 'Nothing selected',
+	demo: 'demo',
+	logout: 'Sign out'
 };
 
 export function translate(locale: Locale, key: MessageKey): string {

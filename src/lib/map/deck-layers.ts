@@ -1,6 +1,8 @@
 // deck.gl layers over the tile endpoints. Each factory takes plain options and returns layers;
 // the overlay component only passes them to MapboxOverlay.setProps.
 import type { Layer, PickingInfo } from '@deck.gl/core';
+// loaders.gl would fetch its tile-parsing worker from a public CDN: serve our copy instead
+import mvtWorkerUrl from '@loaders.gl/mvt/mvt-worker.js?url';
 import { MVTLayer } from '@deck.gl/geo-layers';
 import { ScatterplotLayer, IconLayer } from '@deck.gl/layers';
 import { HeatmapLayer } from '@deck.gl/aggregation-layers';
@@ -25,6 +27,7 @@ type Props = Record<string, unknown>;
 type Feature = { properties: Props; geometry: { coordinates: number[] } };
 
 const tiles = (origin: string, layer: string) => `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt`;
+const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
 export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const on = (l: DataLayer) => o.visible.includes(l);
@@ -38,6 +41,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				data: tiles(o.origin, level),
 				minZoom: 8,
 				maxZoom: 16,
+				loadOptions,
 				pickable: true,
 				autoHighlight: true,
 				highlightColor: [255, 213, 79, 120],
@@ -56,6 +60,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				data: tiles(o.origin, 'buildings'),
 				minZoom: 13,
 				maxZoom: 16,
+				loadOptions,
 				pickable: true,
 				autoHighlight: true,
 				highlightColor: [255, 213, 79, 220],
@@ -75,6 +80,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				data: tiles(o.origin, 'members'),
 				minZoom: 10,
 				maxZoom: 18,
+				loadOptions,
 				binary: false,
 				pickable: true,
 				beforeId: o.beforeId,
@@ -111,6 +117,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				data: tiles(o.origin, 'service_centres'),
 				minZoom: 10,
 				maxZoom: 16,
+				loadOptions,
 				binary: false,
 				pickable: true,
 				beforeId: o.beforeId,

@@ -97,3 +97,63 @@ export async function setAccountLock(db: Kysely<Database>, accountId: number, di
 }
 
 export { LEVEL_OF_CODE_LENGTH };
+
+async function findTarget(db: Kysely<Database>, accountId: number) {
+	const target = await db.selectFrom('account')
+		.select(['id', 'username', 'role', 'area_code', 'can_view_persons', 'locked_until', 'disabled_at'])
+		.where('id', '=', accountId).executeTakeFirst();
+	if (!target) throw new AccountError(`account: ${accountId} does not exist`);
+	return target;
+}
+
+/**
+ * Moves an account to another role and/or area (the security administrator's duty). The area's
+ * level must fit the role, as in createAccount. The account's sessions end, so the change
+ * applies at once; a person-access grant does not survive leaving the planner role.
+ */
+export async function changeRole(db: Kysely<Database>, accountId: number, role: string, areaCode: string, actor: Actor): Promise<void> {
+	if (!isRole(role)) throw new AccountError(`role: unknown role "${role}"`);
+	const code = areaCode.trim();
+	const area = await db.selectFrom('area').select(['code', 'level']).where('code', '=', code).executeTakeFirst();
+	if (!area) throw new AccountError(`area: no area with code "${code}"`);
+	const wanted = ROLE_RULES[role].level;
+	if (wanted && area.level !== wanted) throw new AccountError(`area: a ${role} is bound to a ${wanted}, and ${area.code} is a ${area.level}`);
+	const target = await findTarget(db, accountId);
+	if (actor.accountId !== null && actor.accountId === accountId) throw new AccountError('account: nobody changes their own role');
+	if (target.role === role && target.area_code === area.code) throw new AccountError(`role: ${target.username} already is a ${role} on ${area.code}`);
+	await db.updateTable('account')
+		.set({ role, area_code: area.code, can_view_persons: role === 'planner' ? target.can_view_persons : false })
+		.where('id', '=', accountId).execute();
+	await endAllSessions(db, accountId);
+	await audit(db, {
+		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `change role of ${target.username} from ${target.role} on ${target.area_code} to ${role} on ${area.code}`,
+		result: 'ok'
+	});
+}
+
+/** Grants or withdraws a planner's access to persons (planners see counts only unless granted). */
+export async function setPersonAccess(db: Kysely<Database>, accountId: number, granted: boolean, actor: Actor): Promise<void> {
+	const target = await findTarget(db, accountId);
+	if (target.role !== 'planner') throw new AccountError(`role: only planners are granted person access, and ${target.username} is a ${target.role}`);
+	if (actor.accountId !== null && actor.accountId === accountId) throw new AccountError('account: nobody changes their own access');
+	await db.updateTable('account').set({ can_view_persons: granted }).where('id', '=', accountId).execute();
+	// withdrawing ends the sessions too, so no page loaded under the grant stays open
+	if (!granted) await endAllSessions(db, accountId);
+	await audit(db, {
+		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
+		action: 'permission_change', object: `${granted ? 'grant' : 'revoke'} person access for ${target.username}`, result: 'ok'
+	});
+}
+
+/** Lifts the lock that failed logins put on an account, before it runs out. */
+export async function unlockAccount(db: Kysely<Database>, accountId: number, actor: Actor, now = new Date()): Promise<void> {
+	const target = await findTarget(db, accountId);
+	if (!target.locked_until || new Date(target.locked_until) <= now) throw new AccountError(`account: ${target.username} is not locked`);
+	await db.updateTable('account').set({ locked_until: null, failed_logins: 0 }).where('id', '=', accountId).execute();
+	await audit(db, {
+		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
+		action: 'permission_change', object: `unlock account ${target.username}`, result: 'ok'
+	});
+}

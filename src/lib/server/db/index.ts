@@ -2,6 +2,7 @@
 import { readDbConfig } from './config.ts';
 import { openDb, type Db } from './open.ts';
 import { migrate } from './migrate.ts';
+import { ensureAreaStats } from './queries/area-stats.ts';
 
 export type { Db } from './open.ts';
 
@@ -23,8 +24,14 @@ async function start(): Promise<Db> {
 			? `[db] opening embedded PostGIS in ${config.dataDir} (first start ≈ 10 s, later ≈ 2 s)`
 			: `[db] connecting to server PostGIS`
 	);
-	const db = await openDb(config);
+	// migrate with the owner's rights, then serve as the app role (row-level security applies)
+	let db = await openDb(config);
 	await migrate(db, (line) => console.log(`[db] ${line}`));
+	if (config.backend === 'server') {
+		await db.close();
+		db = await openDb(config, { appRole: true });
+	}
+	await ensureAreaStats(db);
 	console.log(`[db] ${config.backend} database ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 	return db;
 }

@@ -20,8 +20,19 @@ pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 pg.types.setTypeParser(1082, (v) => v);
 
-export async function openDb(config: DbConfig = readDbConfig()): Promise<Db> {
-	return config.backend === 'server' ? openServer(config.url, config.poolSize) : openEmbedded(config.dataDir);
+export interface OpenOptions {
+	/**
+	 * Server only: run every connection as the `jiceng_app` role (sql/006), which is neither
+	 * owner nor superuser nor BYPASSRLS, so row-level security applies. The web server opens its
+	 * handle this way; scripts that migrate and seed keep the owner's rights.
+	 */
+	appRole?: boolean;
+}
+
+export const APP_ROLE = 'jiceng_app';
+
+export async function openDb(config: DbConfig = readDbConfig(), options: OpenOptions = {}): Promise<Db> {
+	return config.backend === 'server' ? openServer(config.url, config.poolSize, options) : openEmbedded(config.dataDir);
 }
 
 async function openEmbedded(dataDir: string): Promise<Db> {
@@ -43,8 +54,17 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 	};
 }
 
-async function openServer(url: string, poolSize: number): Promise<Db> {
+async function openServer(url: string, poolSize: number, options: OpenOptions): Promise<Db> {
 	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+	if (options.appRole) {
+		// a login that is a member of the app role (an owner or admin login) steps down into it;
+		// a login that *is* the app role needs nothing
+		pool.on('connect', (client) => {
+			client.query(`do $$ begin
+				if session_user <> '${APP_ROLE}' and pg_has_role(session_user, '${APP_ROLE}', 'member') then set role ${APP_ROLE}; end if;
+			end $$`).catch((e: Error) => console.error(`[db] could not switch to role ${APP_ROLE}: ${e.message}`));
+		});
+	}
 	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
 	return {

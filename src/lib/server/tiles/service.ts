@@ -106,18 +106,22 @@ export class TileService {
 		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
 		const ctx = { box: tileBox(id), scope };
 		const inner = source.sql(ctx);
-		if (this.db.backend === 'server') {
-			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile query:
-			// 300–500 ms of LLVM for a query that runs in 20 ms. Off for the connection that runs it.
-			const { rows } = await this.db.kysely.connection().execute(async (conn) => {
-				await sql`set jit = off`.execute(conn);
-				return mvtQuery(layer, inner, source.hasId).execute(conn);
-			});
-			const mvt = rows[0]?.mvt;
-			return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
-		}
-		const { rows } = await rowsQuery(inner).execute(this.db.kysely);
-		return encodeLayer(layer, rows);
+		return this.db.kysely.transaction().execute(async (trx) => {
+			// Row-level security (sql/006) shows no household or member without a transaction scope;
+			// the tile SQL filters by `scope` itself, so the transaction gets the same one ('*': all).
+			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile
+			// query: 300–500 ms of LLVM for a query that runs in 20 ms. Off for this transaction.
+			const jit = this.db.backend === 'server' ? sql`, set_config('jit', 'off', true)` : sql``;
+			await sql`select set_config('jiceng.scope', ${scope || '*'}::text, true)${jit}`.execute(trx);
+			if (this.db.backend === 'server') {
+				const { rows } = await mvtQuery(layer, inner, source.hasId).execute(trx);
+				const mvt = rows[0]?.mvt;
+				return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
+			}
+			// the embedded PostGIS has no ST_AsMVT: the same rows, encoded here
+			const { rows } = await rowsQuery(inner).execute(trx);
+			return encodeLayer(layer, rows);
+		});
 	}
 
 	/** area_stats must match the data before a layer reads figures from it */

@@ -12,6 +12,8 @@ export async function ensureAreaStats(db: Db): Promise<number> {
 	return db.kysely.transaction().execute(async (trx) => {
 		// one refresh at a time on a server; the embedded backend is serial anyway
 		await sql`select pg_advisory_xact_lock(hashtext('area_stats'))`.execute(trx);
+		// the figures are the system's own work: they count every row, whoever asked first
+		await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
 		const again = await sql<{ current: number; computed: number | null }>`
 			select (select version from data_version where id = 1) as current,
 			       (select data_version from area_stats_state where id = 1) as computed`.execute(trx);

@@ -1,8 +1,11 @@
 // Areas of the hierarchy: outlines for the map and the one summary every panel, screen and
 // report reads its figures from.
-import { sql } from 'kysely';
-import type { Db } from '../open.ts';
-import { ensureAreaStats } from './area-stats.ts';
+// Every function takes the caller's scope (an area code): nothing outside it is read.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import { scopePattern } from '../../auth/viewer.ts';
+
+type Q = Kysely<Database>;
 
 export const AREA_LEVELS = ['district', 'street', 'community', 'grid'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];
@@ -12,7 +15,7 @@ export function isAreaLevel(value: string): value is AreaLevel {
 }
 
 /** All areas of one level as a GeoJSON FeatureCollection, built by PostGIS as text. */
-export async function areaOutlinesGeoJson(db: Db, level: AreaLevel): Promise<string> {
+export async function areaOutlinesGeoJson(db: Q, level: AreaLevel, scope: string): Promise<string> {
 	const { rows } = await sql<{ fc: string }>`
 		select json_build_object(
 			'type', 'FeatureCollection',
@@ -24,7 +27,7 @@ export async function areaOutlinesGeoJson(db: Db, level: AreaLevel): Promise<str
 				'geometry', ST_AsGeoJSON(a.geom, 6)::json
 			) order by a.code), '[]'::json)
 		)::text as fc
-		from area a where a.level = ${level}`.execute(db.kysely);
+		from area a where a.level = ${level} and a.code like ${scopePattern(scope)}`.execute(db);
 	return rows[0].fc;
 }
 
@@ -33,6 +36,11 @@ export interface AreaRef {
 	name: string;
 	level: AreaLevel;
 	kind: 'community' | 'village' | null;
+}
+
+/** A step of the breadcrumb; steps above the caller's scope are shown but lead nowhere. */
+export interface BreadcrumbStep extends AreaRef {
+	in_scope: boolean;
 }
 
 export interface AreaFigures {
@@ -56,17 +64,19 @@ export interface AreaFigures {
 export type AreaChild = AreaRef & Pick<AreaFigures, 'households' | 'members' | 'grids' | 'grids_with_branch'>;
 
 export interface AreaSummary extends AreaRef {
-	breadcrumb: AreaRef[];
+	breadcrumb: BreadcrumbStep[];
 	figures: AreaFigures;
 	bbox: [number, number, number, number];
 	children: AreaChild[];
-	data_version: number;
 }
 
-/** The figures of one area and its children, all read from area_stats (sql/005). */
-export async function areaSummary(db: Db, code: string): Promise<AreaSummary | undefined> {
-	const dataVersion = await ensureAreaStats(db);
-	const area = await db.kysely
+/**
+ * The figures of one area and its children, all read from area_stats (sql/005; the caller keeps
+ * it fresh with ensureAreaStats). Undefined when the area is not in the caller's scope.
+ */
+export async function areaSummary(db: Q, code: string, scope: string): Promise<AreaSummary | undefined> {
+	if (!code.startsWith(scope)) return undefined;
+	const area = await db
 		.selectFrom('area as a')
 		.innerJoin('area_stats as s', 's.code', 'a.code')
 		.select(['a.code', 'a.name', 'a.level', 'a.kind',
@@ -77,14 +87,9 @@ export async function areaSummary(db: Db, code: string): Promise<AreaSummary | u
 		.executeTakeFirst();
 	if (!area) return undefined;
 
-	const breadcrumb = await db.kysely
-		.selectFrom('area')
-		.select(['code', 'name', 'level', 'kind'])
-		.where(sql<boolean>`${code} like code || '%'`)
-		.orderBy(sql`length(code)`)
-		.execute();
+	const breadcrumb = await breadcrumbOf(db, code, scope);
 
-	const children = await db.kysely
+	const children = await db
 		.selectFrom('area as a')
 		.innerJoin('area_stats as s', 's.code', 'a.code')
 		.select(['a.code', 'a.name', 'a.level', 'a.kind', 's.households', 's.members', 's.grids', 's.grids_with_branch'])
@@ -101,9 +106,19 @@ export async function areaSummary(db: Db, code: string): Promise<AreaSummary | u
 		breadcrumb,
 		figures,
 		bbox: [Number(area.xmin), Number(area.ymin), Number(area.xmax), Number(area.ymax)],
-		children,
-		data_version: dataVersion
+		children
 	};
+}
+
+/** The ancestors of an area code (itself included), top down. */
+export async function breadcrumbOf(db: Q, code: string, scope: string): Promise<BreadcrumbStep[]> {
+	const rows = await db
+		.selectFrom('area')
+		.select(['code', 'name', 'level', 'kind'])
+		.where(sql<boolean>`${code} like code || '%'`)
+		.orderBy(sql`length(code)`)
+		.execute();
+	return rows.map((r) => ({ ...r, in_scope: r.code.startsWith(scope) }));
 }
 
 const FIGURE_COLUMNS = [
@@ -112,12 +127,12 @@ const FIGURE_COLUMNS = [
 	'service_centres'
 ] as const satisfies readonly (keyof AreaFigures)[];
 
-/** The root of the hierarchy (the district), if any data is loaded. */
-export async function rootArea(db: Db): Promise<AreaRef | undefined> {
-	return db.kysely
-		.selectFrom('area')
-		.select(['code', 'name', 'level', 'kind'])
-		.where('level', '=', 'district')
-		.orderBy('code')
-		.executeTakeFirst();
+/** The top of the caller's subtree, if it exists (an account may outlive a re-seeded area). */
+export async function scopeRoot(db: Q, scope: string): Promise<AreaRef | undefined> {
+	return db.selectFrom('area').select(['code', 'name', 'level', 'kind']).where('code', '=', scope).executeTakeFirst();
+}
+
+/** The district at the top of the hierarchy, if any data is loaded. */
+export async function districtArea(db: Q): Promise<AreaRef | undefined> {
+	return db.selectFrom('area').select(['code', 'name', 'level', 'kind']).where('level', '=', 'district').orderBy('code').executeTakeFirst();
 }

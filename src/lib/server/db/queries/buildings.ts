@@ -1,7 +1,8 @@
 // One building's panel: where it sits in the hierarchy and its figures.
-import { sql } from 'kysely';
-import type { Db } from '../open.ts';
-import type { AreaRef } from './areas.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import { scopePattern } from '../../auth/viewer.ts';
+import { breadcrumbOf, type BreadcrumbStep } from './areas.ts';
 
 export interface BuildingSummary {
 	id: number;
@@ -12,12 +13,13 @@ export interface BuildingSummary {
 	height: number;
 	units: number;
 	grid_code: string;
-	breadcrumb: AreaRef[];
+	breadcrumb: BreadcrumbStep[];
 	bbox: [number, number, number, number];
 	figures: { households: number; residents: number; members: number; members_working: number; central_households: number };
 }
 
-export async function buildingSummary(db: Db, id: number): Promise<BuildingSummary | undefined> {
+/** Undefined when the building does not exist or lies outside the caller's scope. */
+export async function buildingSummary(db: Kysely<Database>, id: number, scope: string): Promise<BuildingSummary | undefined> {
 	const { rows } = await sql<Omit<BuildingSummary, 'breadcrumb' | 'bbox' | 'figures'> & {
 		xmin: number; ymin: number; xmax: number; ymax: number;
 		households: number; residents: number; members: number; members_working: number; central_households: number;
@@ -29,15 +31,10 @@ export async function buildingSummary(db: Db, id: number): Promise<BuildingSumma
 		       (select count(*) from party_member m join household h on h.id = m.household_id where h.building_id = b.id)::int as members,
 		       (select count(*) from party_member m where m.workplace_building_id = b.id)::int as members_working,
 		       (select count(*) from central_household c join household h on h.id = c.household_id where h.building_id = b.id)::int as central_households
-		from building b where b.id = ${id}`.execute(db.kysely);
+		from building b where b.id = ${id} and b.grid_code like ${scopePattern(scope)}`.execute(db);
 	const b = rows[0];
 	if (!b) return undefined;
-	const breadcrumb = await db.kysely
-		.selectFrom('area')
-		.select(['code', 'name', 'level', 'kind'])
-		.where(sql<boolean>`${b.grid_code} like code || '%'`)
-		.orderBy(sql`length(code)`)
-		.execute();
+	const breadcrumb = await breadcrumbOf(db, b.grid_code, scope);
 	return {
 		id: b.id, name: b.name, address: b.address, kind: b.kind, floors: b.floors, height: b.height, units: b.units,
 		grid_code: b.grid_code, breadcrumb,

@@ -1,13 +1,15 @@
-// The party organisation that leads an area or covers a building, with its secretary.
-import { sql } from 'kysely';
-import type { Db } from '../open.ts';
+// The party organisation that leads an area or covers a building, with its secretary's seat.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.ts';
+import type { Viewer } from '../../auth/viewer.ts';
 import { maskName } from '../../../privacy.ts';
 
 export interface LeadingOrganisation {
 	id: number;
 	kind: string;
 	name: string;
-	/** masked: 张*明; null when the seat is empty */
+	secretary_seat: 'filled' | 'empty';
+	/** the secretary's name, masked (张*明) unless the viewer sees names; null for viewers who see no persons */
 	secretary: string | null;
 	members: number;
 }
@@ -20,23 +22,27 @@ const AREA_ORG_KINDS: Record<string, string[]> = {
 	grid: ['grid_branch']
 };
 
-async function describe(db: Db, where: ReturnType<typeof sql<boolean>>): Promise<LeadingOrganisation[]> {
-	const { rows } = await sql<{ id: number; kind: string; name: string; secretary: string | null; members: number }>`
-		select o.id, o.kind, o.name, s.name as secretary,
+async function describe(db: Kysely<Database>, where: RawBuilder<boolean>, viewer: Viewer): Promise<LeadingOrganisation[]> {
+	const { rows } = await sql<{ id: number; kind: string; name: string; secretary: string | null; filled: boolean; members: number }>`
+		select o.id, o.kind, o.name, s.name as secretary, o.secretary_id is not null as filled,
 		       (select count(*) from party_member m where m.org_id = o.id)::int as members
 		from party_org o left join party_member s on s.id = o.secretary_id
 		where ${where}
-		order by o.id`.execute(db.kysely);
-	return rows.map((r) => ({ ...r, secretary: r.secretary === null ? null : maskName(r.secretary) }));
+		order by o.id`.execute(db);
+	return rows.map(({ filled, secretary, ...r }) => ({
+		...r,
+		secretary_seat: filled ? 'filled' : 'empty',
+		secretary: !viewer.persons || secretary === null ? null : viewer.unmasked ? secretary : maskName(secretary)
+	}));
 }
 
-export async function areaOrganisation(db: Db, code: string, level: string): Promise<LeadingOrganisation | null> {
+export async function areaOrganisation(db: Kysely<Database>, code: string, level: string, viewer: Viewer): Promise<LeadingOrganisation | null> {
 	const kinds = AREA_ORG_KINDS[level] ?? [];
 	if (!kinds.length) return null;
-	const [org] = await describe(db, sql<boolean>`o.area_code = ${code} and o.kind in (${sql.join(kinds)})`);
+	const [org] = await describe(db, sql<boolean>`o.area_code = ${code} and o.kind in (${sql.join(kinds)})`, viewer);
 	return org ?? null;
 }
 
-export async function buildingOrganisations(db: Db, buildingId: number): Promise<LeadingOrganisation[]> {
-	return describe(db, sql<boolean>`o.building_id = ${buildingId}`);
+export async function buildingOrganisations(db: Kysely<Database>, buildingId: number, viewer: Viewer): Promise<LeadingOrganisation[]> {
+	return describe(db, sql<boolean>`o.building_id = ${buildingId}`, viewer);
 }

@@ -1,7 +1,8 @@
 // The search box: areas by name, buildings by address or name, organisations by name.
 // People are not searchable here (they come with access control).
-import { sql } from 'kysely';
-import type { Db } from '../open.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import { scopePattern } from '../../auth/viewer.ts';
 
 export interface SearchHit {
 	type: 'area' | 'building' | 'organisation';
@@ -13,7 +14,9 @@ export interface SearchHit {
 
 export const SEARCH_LIMIT = 20;
 
-export async function search(db: Db, query: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
+/** Hits inside the caller's scope only. */
+export async function search(db: Kysely<Database>, query: string, scope: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
+	const inScope = scopePattern(scope);
 	const q = query.trim().slice(0, 50);
 	if (!q) return [];
 	// escape LIKE's own wildcards: the user's % and _ are literal
@@ -21,15 +24,16 @@ export async function search(db: Db, query: string, limit = SEARCH_LIMIT): Promi
 	const { rows } = await sql<SearchHit & { rank: number }>`
 		(select 'area' as type, a.code as target, a.name as label, a.level as detail,
 		        case when a.name like ${`${q}%`} then 0 else 1 end as rank
-		 from area a where a.name ilike ${pattern} order by rank, length(a.code), a.code limit ${limit})
+		 from area a where a.name ilike ${pattern} and a.code like ${inScope} order by rank, length(a.code), a.code limit ${limit})
 		union all
 		(select 'building', 'b:' || b.id, coalesce(b.name, b.address), b.address,
 		        case when b.address like ${`${q}%`} or b.name like ${`${q}%`} then 2 else 3 end
-		 from building b where b.address ilike ${pattern} or b.name ilike ${pattern} order by 5, b.id limit ${limit})
+		 from building b where (b.address ilike ${pattern} or b.name ilike ${pattern}) and b.grid_code like ${inScope} order by 5, b.id limit ${limit})
 		union all
 		(select 'organisation', coalesce(o.area_code, 'b:' || o.building_id), o.name, o.kind,
 		        case when o.name like ${`${q}%`} then 1 else 2 end
-		 from party_org o where o.name ilike ${pattern} order by 5, o.id limit ${limit})
-		order by rank limit ${limit}`.execute(db.kysely);
+		 from party_org o left join building ob on ob.id = o.building_id
+		 where o.name ilike ${pattern} and coalesce(o.area_code, ob.grid_code) like ${inScope} order by 5, o.id limit ${limit})
+		order by rank limit ${limit}`.execute(db);
 	return rows.map(({ rank: _rank, ...hit }) => hit);
 }

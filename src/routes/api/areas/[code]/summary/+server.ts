@@ -1,10 +1,17 @@
 import { error, json } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
+import { withScope } from '$lib/server/db/scoped';
+import { ensureAreaStats } from '$lib/server/db/queries/area-stats';
 import { selectionSummary } from '$lib/server/db/queries/selection';
+import { mapViewer } from '$lib/server/auth/guard';
 
-export async function GET({ params }) {
+export async function GET({ params, locals }) {
+	const viewer = mapViewer(locals);
 	if (!/^\d{6}(\d{3}){0,3}$/.test(params.code)) error(400, `malformed area code "${params.code}" (6, 9, 12 or 15 digits)`);
-	const summary = await selectionSummary(await getDb(), params.code);
+	const db = await getDb();
+	await ensureAreaStats(db);
+	const summary = await withScope(db, viewer.scope, (trx) => selectionSummary(trx, params.code, viewer));
+	// outside the caller's area and nonexistent look the same
 	if (!summary) error(404, `no area with code ${params.code}`);
 	return json(summary, { headers: { 'cache-control': 'private, no-cache' } });
 }

@@ -1,0 +1,39 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { login } from '$lib/server/auth/login';
+import { SESSION_COOKIE, ABSOLUTE_LIFETIME_MS } from '$lib/server/auth/sessions';
+
+/** Only same-site paths: an open redirect would turn the login page into a phishing aid. */
+function safeNext(next: string | null): string {
+	return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+}
+
+export async function load({ locals, url }) {
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	return {};
+}
+
+export const actions = {
+	default: async ({ request, cookies, url, getClientAddress }) => {
+		const form = await request.formData();
+		const username = String(form.get('username') ?? '').slice(0, 64);
+		const password = String(form.get('password') ?? '').slice(0, 256);
+		if (!username || !password) return fail(400, { username, message: 'missing' as const });
+		const result = await login((await getDb()).kysely, username, password, getClientAddress());
+		if (!result.ok) {
+			return fail(result.reason === 'locked' ? 423 : 401, {
+				username,
+				message: result.reason,
+				lockedUntil: result.lockedUntil?.toISOString()
+			});
+		}
+		cookies.set(SESSION_COOKIE, result.token, {
+			path: '/',
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: url.protocol === 'https:',
+			maxAge: ABSOLUTE_LIFETIME_MS / 1000
+		});
+		redirect(303, safeNext(url.searchParams.get('next')));
+	}
+};
