@@ -12,7 +12,7 @@ create table building (
   geom      geometry(MultiPolygon, 4326) not null,
   constraint building_geom_valid check (ST_IsValid(geom))
 );
-create index building_grid_idx on building (grid_code);
+create index building_grid_idx on building (grid_code text_pattern_ops);
 create index building_geom_idx on building using gist (geom);
 
 create table household (

@@ -113,45 +113,44 @@ end $$;
 -- Row-level security. The scope of a transaction is set by the app from the session, per
 -- transaction: set_config('jiceng.scope', <area code>, true); '*' is the system's own work
 -- (seeding, recomputing statistics). No scope: no rows.
-create function jiceng_in_scope(code text) returns boolean language sql stable as $$
+
+-- The LIKE pattern of the transaction's scope ('%' for the system, null — no rows — when unset).
+-- Policies below use uncorrelated IN (subquery) forms, which PostgreSQL hashes once per query
+-- instead of running a lookup per row.
+create function jiceng_scope_pattern() returns text language sql stable as $$
   select case coalesce(current_setting('jiceng.scope', true), '')
-    when '' then false
-    when '*' then true
-    else code like current_setting('jiceng.scope', true) || '%' end
-$$;
-
-create function jiceng_building_in_scope(building bigint) returns boolean language sql stable as $$
-  select exists (select 1 from building b where b.id = building and jiceng_in_scope(b.grid_code))
-$$;
-
-create function jiceng_household_in_scope(hh bigint) returns boolean language sql stable as $$
-  select exists (select 1 from household h join building b on b.id = h.building_id
-                 where h.id = hh and jiceng_in_scope(b.grid_code))
+    when '' then null
+    when '*' then '%'
+    else current_setting('jiceng.scope', true) || '%' end
 $$;
 
 alter table household enable row level security;
 alter table household force row level security;
-create policy household_scope on household using (jiceng_building_in_scope(building_id));
+create policy household_scope on household using (
+  building_id in (select b.id from building b where b.grid_code like jiceng_scope_pattern()));
 
 alter table party_member enable row level security;
 alter table party_member force row level security;
 -- a member belongs where they live; a member with no household (流动党员) where their organisation is
+-- (household's own policy applies inside the subquery)
 create policy party_member_scope on party_member using (
-  case when household_id is not null then jiceng_household_in_scope(household_id)
-  else exists (select 1 from party_org o left join building b on b.id = o.building_id
-               where o.id = org_id and jiceng_in_scope(coalesce(o.area_code, b.grid_code))) end);
+  household_id in (select h.id from household h)
+  or (household_id is null and org_id in (
+    select o.id from party_org o left join building b on b.id = o.building_id
+    where coalesce(o.area_code, b.grid_code) like jiceng_scope_pattern())));
 
 alter table central_household enable row level security;
 alter table central_household force row level security;
-create policy central_household_scope on central_household using (jiceng_household_in_scope(household_id));
+create policy central_household_scope on central_household using (household_id in (select h.id from household h));
 
 alter table central_household_link enable row level security;
 alter table central_household_link force row level security;
-create policy central_household_link_scope on central_household_link using (jiceng_household_in_scope(household_id));
+create policy central_household_link_scope on central_household_link using (household_id in (select h.id from household h));
 
 alter table building_leader enable row level security;
 alter table building_leader force row level security;
-create policy building_leader_scope on building_leader using (jiceng_building_in_scope(building_id));
+create policy building_leader_scope on building_leader using (
+  building_id in (select b.id from building b where b.grid_code like jiceng_scope_pattern()));
 
 -- the application's role: neither owner nor superuser nor BYPASSRLS (server PostGIS connects
 -- as a login in this role, or SET ROLEs to it; see README)

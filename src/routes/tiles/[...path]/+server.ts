@@ -1,10 +1,18 @@
 // /tiles/{layer}/{z}/{x}/{y}.mvt and /tiles/{layer}.json — one rest route, so a malformed path
-// still gets a 400 with its reason instead of the app's 404 page.
+// still gets a 400 with its reason instead of the app's 404 page. The scope comes from the
+// session, never from the URL: query parameters are ignored.
+import { error } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import { serveTiles, toResponse } from '$lib/server/tiles/http';
 import { tileService } from '$lib/server/tiles/service';
+import { mapViewer } from '$lib/server/auth/guard';
 
-export async function GET({ params, request, url }) {
+// layers that place individual households: only for viewers who see persons
+const HOUSEHOLD_LAYERS = /^(central_links)(\/|\.json$)|^members\/(1[6-9]|2[0-2])\//;
+
+export async function GET({ params, request, url, locals }) {
+	const viewer = mapViewer(locals);
+	if (!viewer.persons && HOUSEHOLD_LAYERS.test(params.path)) error(403, 'this role sees counts, not households');
 	const service = tileService(await getDb());
-	return toResponse(await serveTiles(service, params.path, request.headers, { origin: url.origin }));
+	return toResponse(await serveTiles(service, params.path, request.headers, { origin: url.origin, scope: viewer.scope }));
 }
