@@ -20,7 +20,12 @@ export default defineConfig({
 	webServer: {
 		// a fresh embedded database with the small demo, on the production build
 		command: `rm -rf data/pglite-e2e && node scripts/start.ts`,
-		env: { PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', JICENG_DEMO_PASSWORD: 'Demo-Pass-2026!', DATABASE_URL: '' },
+		// ORIGIN: adapter-node assumes https without it, and then refuses every form post from
+		// http://127.0.0.1 as cross-site (the sign-in form included)
+		env: {
+			PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', JICENG_DEMO_PASSWORD: 'Demo-Pass-2026!', DATABASE_URL: '',
+			ORIGIN: `http://127.0.0.1:${port}`
+		},
 		url: `http://127.0.0.1:${port}/api/health`,
 		timeout: 180_000,
 		reuseExistingServer: false,

@@ -1,6 +1,7 @@
 // `npm start`: build if needed, migrate, load the demo district into an empty database, serve.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
 import { openDb } from '../src/lib/server/db/open.ts';
@@ -56,8 +57,22 @@ try {
 	}
 	throw e;
 }
-process.env.PORT ??= '3000';
-log(`[start] serving on http://localhost:${process.env.PORT}`);
+// adapter-node assumes https unless told otherwise, and SvelteKit's origin check (kept on) then
+// refuses every form post made over plain http. Tell it the protocol this server really speaks:
+// http here, or whatever a trusted TLS proxy in front says (TRUST_PROXY=1).
+process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '0.0.0.0';
 // a computed specifier: the type checker must not wander into the build output
-const serverEntry = new URL('../build/index.js', import.meta.url).href;
-await import(serverEntry);
+const { handler } = await import(new URL('../build/handler.js', import.meta.url).href);
+const server = createServer((req, res) => {
+	if (!process.env.TRUST_PROXY) req.headers['x-forwarded-proto'] = 'http';
+	handler(req, res);
+});
+server.listen(port, host, () => log(`[start] serving on http://localhost:${port}`));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.on(signal, () => {
+		server.close(() => process.exit(0));
+		server.closeAllConnections();
+	});
+}

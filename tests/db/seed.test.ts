@@ -45,7 +45,7 @@ describe.each(backends)('seedDemo small (%s)', (backend) => {
 
 	it('prints progress and the time it took', () => {
 		expect(lines.some((l) => /^\[seed\] building \d+/.test(l))).toBe(true);
-		expect(lines.at(-1)).toMatch(/^\[seed\] done: small seed 1 loaded in \d+\.\d s$/);
+		expect(lines.at(-1)).toMatch(/^\[seed\] done: small seed 1 loaded in \d+\.\d s \(statistics included\)$/);
 		expect(result.seconds).toBeGreaterThan(0);
 	});
 

@@ -16,7 +16,8 @@ export async function load({ locals, url }) {
 export const actions = {
 	default: async ({ request, cookies, url, getClientAddress }) => {
 		const form = await request.formData();
-		const username = String(form.get('username') ?? '').slice(0, 64);
+		// no user name holds control characters, and PostgreSQL text cannot hold NUL (a 500, not a refusal)
+		const username = String(form.get('username') ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 64);
 		const password = String(form.get('password') ?? '').slice(0, 256);
 		if (!username || !password) return fail(400, { username, message: 'missing' as const });
 		const result = await login((await getDb()).kysely, username, password, getClientAddress());

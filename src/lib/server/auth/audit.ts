@@ -17,12 +17,15 @@ export interface AuditEntry {
 	clientAddr?: string | null;
 }
 
-const PHONE = /1\d{10}/g;
+// an 11-digit mobile number (optionally +86, optionally split 3-4-4) standing on its own: not the
+// digits inside a longer run such as a 15-digit grid code
+const PHONE = /(?<!\d)(?:\+?86[- ]?)?1\d{2}[- ]?\d{4}[- ]?\d{4}(?!\d)/g;
 
 export async function audit(db: Kysely<Database>, e: AuditEntry): Promise<void> {
 	await db.insertInto('audit_log').values({
 		account_id: e.accountId ?? null,
-		username: e.username ?? null,
+		// a phone number typed into the login form as a user name is masked too
+		username: e.username?.replace(PHONE, '[phone]') ?? null,
 		role: e.role ?? null,
 		action: e.action,
 		object: e.object?.replace(PHONE, '[phone]') ?? null,

@@ -4,15 +4,21 @@
 import { error } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import { serveTiles, toResponse } from '$lib/server/tiles/http';
+import { parseTilePath } from '$lib/server/tiles/parse';
 import { tileService } from '$lib/server/tiles/service';
 import { mapViewer } from '$lib/server/auth/guard';
 
-// layers that place individual households: only for viewers who see persons
-const HOUSEHOLD_LAYERS = /^(central_links)(\/|\.json$)|^members\/(1[6-9]|2[0-2])\//;
+/** layers that place individual households (only for viewers who see persons): decided on the
+ *  parsed path, the one serveTiles answers, so `members/016/…` or `//members/16/…` are caught too */
+function placesHouseholds(path: string): boolean {
+	const req = parseTilePath(path);
+	if (req.kind === 'bad') return false;
+	return req.layer === 'central_links' || (req.layer === 'members' && req.kind === 'tile' && req.z >= 16);
+}
 
 export async function GET({ params, request, url, locals }) {
 	const viewer = mapViewer(locals);
-	if (!viewer.persons && HOUSEHOLD_LAYERS.test(params.path)) error(403, 'this role sees counts, not households');
+	if (!viewer.persons && placesHouseholds(params.path)) error(403, 'this role sees counts, not households');
 	const service = tileService(await getDb());
 	return toResponse(await serveTiles(service, params.path, request.headers, { origin: url.origin, scope: viewer.scope }));
 }

@@ -17,7 +17,8 @@ export const SEARCH_LIMIT = 20;
 /** Hits inside the caller's scope only. */
 export async function search(db: Kysely<Database>, query: string, scope: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
 	const inScope = scopePattern(scope);
-	const q = query.trim().slice(0, 50);
+	// PostgreSQL text cannot hold NUL: a query with one would be a 500, not a miss
+	const q = query.replace(/\u0000/g, '').trim().slice(0, 50);
 	if (!q) return [];
 	// escape LIKE's own wildcards: the user's % and _ are literal
 	const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
