@@ -20,6 +20,11 @@ export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.viewer = null;
 
+	// PostgreSQL text cannot hold NUL: a URL carrying one is malformed, whatever route it is for
+	if (/%00|\u0000/.test(url.pathname + url.search)) {
+		return json({ message: 'malformed URL: contains a NUL character' }, { status: 400 });
+	}
+
 	// JSON endpoints that change state accept same-origin requests only (SvelteKit's own check
 	// covers form posts)
 	if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {

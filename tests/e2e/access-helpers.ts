@@ -1,10 +1,12 @@
 // Helpers for the access-control end-to-end tests: API contexts signed in per role (or as a big
 // screen), tile arithmetic, MVT decoding and point-in-polygon, all without the app's own code, so
 // the tests check the app against an independent reading of the rules.
-import type { APIRequestContext, APIResponse, Playwright } from '@playwright/test';
+import type { APIRequestContext, APIResponse, PlaywrightWorkerArgs } from '@playwright/test';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { DEMO_PASSWORD } from './helpers.ts';
+
+type Playwright = PlaywrightWorkerArgs['playwright'];
 
 export const ACCOUNT_ROLES = [
 	'district_admin', 'street_secretary', 'community_secretary', 'grid_leader',
@@ -175,3 +177,15 @@ export function metresOutside(p: Position, g: AreaGeometry): number {
 
 /** attribute names that would carry a person's name, phone or political status */
 export const PERSONAL_KEY = /name|phone|mobile|tel|status|political|formal|probation|birth|gender|id_?card|address|room/i;
+
+/** building id → grid code over a box, from the buildings tiles (z14) as `ctx` sees them */
+export async function buildingGrids(ctx: APIRequestContext, box: readonly number[]): Promise<Map<number, string>> {
+	const out = new Map<number, string>();
+	for (const t of tilesCovering(box, 14)) {
+		const r = await ctx.get(tilePath('buildings', t));
+		if (r.status() === 204) continue;
+		if (r.status() !== 200) throw new Error(`${tilePath('buildings', t)} answered ${r.status()}`);
+		for (const f of decodeTile(await r.body(), 'buildings')) out.set(Number(f.properties.id), String(f.properties.grid_code));
+	}
+	return out;
+}

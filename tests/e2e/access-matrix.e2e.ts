@@ -407,14 +407,15 @@ const ROUTES: Route[] = [
 	},
 	{
 		// the same tile spelt differently must meet the same gate
-		name: 'GET /tiles/members/016/{x}/{y}.mvt and //members/16 (spelling)',
-		cases: ['zero-padded', 'double-slash'],
+		name: 'GET /tiles/members/016/{x}/{y}.mvt, //members/16, //central_links/17 (spellings)',
+		cases: ['zero-padded', 'double-slash', 'central-double-slash'],
 		call: (who, c) => {
-			const t = tileOfCase(who, 'inside', 16);
-			return get(who, c === 'zero-padded' ? `/tiles/members/0${t.z}/${t.x}/${t.y}.mvt` : `/tiles//members/${t.z}/${t.x}/${t.y}.mvt`);
+			const t = tileOfCase(who, 'inside', c === 'central-double-slash' ? 17 : 16);
+			return get(who, c === 'zero-padded' ? `/tiles/members/0${t.z}/${t.x}/${t.y}.mvt`
+				: c === 'double-slash' ? `/tiles//members/${t.z}/${t.x}/${t.y}.mvt` : `/tiles//central_links/${t.z}/${t.x}/${t.y}.mvt`);
 		},
 		expect: (who) => personGate(who) ?? status(200),
-		check: (who, _c, response, world) => tileProblems(who, world, 'inside', 'members', response)
+		check: (who, c, response, world) => tileProblems(who, world, 'inside', c === 'central-double-slash' ? 'central_links' : 'members', response)
 	},
 	{
 		name: 'GET /tiles/central_links/17/{x}/{y}.mvt',

@@ -33,7 +33,8 @@ type Form = Record<string, string>;
 async function formOf(request: Request): Promise<Form> {
 	const data = await request.formData();
 	const out: Form = {};
-	for (const [k, v] of data) if (typeof v === 'string') out[k] = v.slice(0, 200);
+	// PostgreSQL text cannot hold NUL: drop control characters rather than fail the query
+	for (const [k, v] of data) if (typeof v === 'string') out[k] = v.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
 	return out;
 }
 

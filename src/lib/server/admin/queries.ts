@@ -136,7 +136,8 @@ export interface AuditRow {
 
 /** `%`, `_` and the escape character itself match literally (used with ESCAPE '\'). */
 export function escapeLike(text: string): string {
-	return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+	// PostgreSQL text cannot hold NUL: a filter with one would be a 500, not a miss
+	return text.replace(/\u0000/g, '').replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export async function searchAudit(db: Kysely<Database>, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number; page: number; pages: number }> {

@@ -1,0 +1,277 @@
+// The walking network as a compact graph: every road vertex is a node, every pair of
+// consecutive vertices an undirected edge (walking has no one-way streets), adjacency in CSR
+// typed arrays, edge lengths in metres. Plus a uniform-grid index that snaps a point to its
+// nearest edge (edge, offset along it, distance to the road).
+//
+// Junctions are shared vertices (the OpenStreetMap convention, and how the demo generator draws
+// its lattice): two lines that cross without a shared vertex are a bridge or a tunnel, not a
+// crossing, so they are not noded. Vertices are merged by their coordinates at 1e-7° (≈1 cm),
+// the precision the generator writes.
+//
+// Lengths: each segment is measured with the WGS84 lengths of a degree of latitude and longitude
+// at the segment's own mid-latitude, which is within a few millimetres of the geodesic at these
+// segment lengths. Snapping works in one local metric frame around the network's centre.
+import { sql, type Kysely } from 'kysely';
+
+/** Metres per degree of latitude and longitude on WGS84 at latitude `lat` (degrees). */
+export function degreeLengths(lat: number): { my: number; mx: number } {
+	const p = (lat * Math.PI) / 180;
+	return {
+		my: 111_132.92 - 559.82 * Math.cos(2 * p) + 1.175 * Math.cos(4 * p) - 0.0023 * Math.cos(6 * p),
+		mx: 111_412.84 * Math.cos(p) - 93.5 * Math.cos(3 * p) + 0.118 * Math.cos(5 * p)
+	};
+}
+
+/** A local equirectangular frame: lon/lat ⇄ metres east/north of (lon0, lat0). */
+export interface LocalFrame {
+	lon0: number;
+	lat0: number;
+	mx: number;
+	my: number;
+}
+
+export function localFrame(lon0: number, lat0: number): LocalFrame {
+	return { lon0, lat0, ...degreeLengths(lat0) };
+}
+export const toX = (f: LocalFrame, lon: number) => (lon - f.lon0) * f.mx;
+export const toY = (f: LocalFrame, lat: number) => (lat - f.lat0) * f.my;
+export const toLon = (f: LocalFrame, x: number) => f.lon0 + x / f.mx;
+export const toLat = (f: LocalFrame, y: number) => f.lat0 + y / f.my;
+
+/** Metres between two lon/lat points, by the degree lengths at their mid-latitude. */
+export function segmentMetres(lon1: number, lat1: number, lon2: number, lat2: number): number {
+	const { mx, my } = degreeLengths((lat1 + lat2) / 2);
+	return Math.hypot((lon2 - lon1) * mx, (lat2 - lat1) * my);
+}
+
+export interface RoadGraph {
+	nodeCount: number;
+	edgeCount: number;
+	frame: LocalFrame;
+	nodeLon: Float64Array;
+	nodeLat: Float64Array;
+	/** node position in the local frame, metres */
+	nodeX: Float64Array;
+	nodeY: Float64Array;
+	edgeFrom: Int32Array;
+	edgeTo: Int32Array;
+	edgeLen: Float64Array;
+	/** road.id the edge was cut from */
+	edgeRoad: Float64Array;
+	/** CSR: the half-edges of node n are adjStart[n] … adjStart[n+1]-1 */
+	adjStart: Int32Array;
+	adjNode: Int32Array;
+	adjEdge: Int32Array;
+}
+
+export interface RoadLine {
+	id: number;
+	/** [lon, lat] vertices */
+	coords: readonly (readonly [number, number])[];
+}
+
+/** Builds the graph from road lines (any order); vertices equal at 1e-7° become one node. */
+export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
+	const nodeOf = new Map<string, number>();
+	const lons: number[] = [];
+	const lats: number[] = [];
+	const from: number[] = [];
+	const to: number[] = [];
+	const len: number[] = [];
+	const road: number[] = [];
+	const node = (lon: number, lat: number) => {
+		const key = `${Math.round(lon * 1e7)},${Math.round(lat * 1e7)}`;
+		let n = nodeOf.get(key);
+		if (n === undefined) {
+			n = lons.length;
+			nodeOf.set(key, n);
+			lons.push(lon);
+			lats.push(lat);
+		}
+		return n;
+	};
+	for (const r of roads) {
+		let prev = -1;
+		for (const [lon, lat] of r.coords) {
+			const n = node(lon, lat);
+			if (prev >= 0 && prev !== n) {
+				from.push(prev);
+				to.push(n);
+				len.push(segmentMetres(lons[prev], lats[prev], lon, lat));
+				road.push(r.id);
+			}
+			prev = n;
+		}
+	}
+	const n = lons.length;
+	const m = from.length;
+	let lon0 = 0;
+	let lat0 = 0;
+	if (n) {
+		let w = Infinity, e = -Infinity, s = Infinity, nn = -Infinity;
+		for (let k = 0; k < n; k++) {
+			w = Math.min(w, lons[k]); e = Math.max(e, lons[k]);
+			s = Math.min(s, lats[k]); nn = Math.max(nn, lats[k]);
+		}
+		lon0 = (w + e) / 2;
+		lat0 = (s + nn) / 2;
+	}
+	const frame = localFrame(lon0, lat0);
+	const nodeX = new Float64Array(n);
+	const nodeY = new Float64Array(n);
+	for (let k = 0; k < n; k++) {
+		nodeX[k] = toX(frame, lons[k]);
+		nodeY[k] = toY(frame, lats[k]);
+	}
+	const adjStart = new Int32Array(n + 1);
+	for (let e = 0; e < m; e++) {
+		adjStart[from[e] + 1]++;
+		adjStart[to[e] + 1]++;
+	}
+	for (let k = 0; k < n; k++) adjStart[k + 1] += adjStart[k];
+	const fill = adjStart.slice(0, n);
+	const adjNode = new Int32Array(2 * m);
+	const adjEdge = new Int32Array(2 * m);
+	for (let e = 0; e < m; e++) {
+		let p = fill[from[e]]++;
+		adjNode[p] = to[e];
+		adjEdge[p] = e;
+		p = fill[to[e]]++;
+		adjNode[p] = from[e];
+		adjEdge[p] = e;
+	}
+	return {
+		nodeCount: n, edgeCount: m, frame,
+		nodeLon: Float64Array.from(lons), nodeLat: Float64Array.from(lats), nodeX, nodeY,
+		edgeFrom: Int32Array.from(from), edgeTo: Int32Array.from(to), edgeLen: Float64Array.from(len),
+		edgeRoad: Float64Array.from(road), adjStart, adjNode, adjEdge
+	};
+}
+
+/** Reads every road of the table as lon/lat vertex lists (no personal data: any transaction will do). */
+export async function loadRoads(db: Kysely<any>): Promise<RoadLine[]> {
+	const { rows } = await sql<{ id: number; c: string }>`
+		select id, ST_AsGeoJSON(geom, 8) as c from road order by id`.execute(db);
+	return rows.map((r) => ({ id: Number(r.id), coords: (JSON.parse(r.c) as { coordinates: [number, number][] }).coordinates }));
+}
+
+export async function loadGraph(db: Kysely<any>): Promise<RoadGraph> {
+	return buildGraph(await loadRoads(db));
+}
+
+export interface Snap {
+	edge: number;
+	/** metres from edgeFrom[edge] along the edge */
+	offset: number;
+	/** metres from the point to the road */
+	distance: number;
+}
+
+/**
+ * Nearest-edge lookups over a uniform grid of cells (`cell` metres) holding the edges whose
+ * bounding box touches them; the search grows ring by ring until no closer edge can remain.
+ */
+export class Snapper {
+	readonly graph: RoadGraph;
+	private readonly cell: number;
+	private readonly x0: number;
+	private readonly y0: number;
+	private readonly cols: number;
+	private readonly rows: number;
+	private readonly start: Int32Array;
+	private readonly items: Int32Array;
+	private readonly stamp: Int32Array;
+	private tick = 0;
+
+	constructor(graph: RoadGraph, cell = 100) {
+		this.graph = graph;
+		this.cell = cell;
+		const { nodeX, nodeY, edgeFrom, edgeTo, edgeCount } = graph;
+		let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+		for (let k = 0; k < graph.nodeCount; k++) {
+			x0 = Math.min(x0, nodeX[k]); x1 = Math.max(x1, nodeX[k]);
+			y0 = Math.min(y0, nodeY[k]); y1 = Math.max(y1, nodeY[k]);
+		}
+		if (!graph.nodeCount) x0 = y0 = x1 = y1 = 0;
+		this.x0 = x0;
+		this.y0 = y0;
+		this.cols = Math.max(1, Math.floor((x1 - x0) / cell) + 1);
+		this.rows = Math.max(1, Math.floor((y1 - y0) / cell) + 1);
+		const counts = new Int32Array(this.cols * this.rows + 1);
+		const each = (e: number, fn: (c: number) => void) => {
+			const a = edgeFrom[e], b = edgeTo[e];
+			const ci0 = this.ci(Math.min(nodeX[a], nodeX[b])), ci1 = this.ci(Math.max(nodeX[a], nodeX[b]));
+			const cj0 = this.cj(Math.min(nodeY[a], nodeY[b])), cj1 = this.cj(Math.max(nodeY[a], nodeY[b]));
+			for (let j = cj0; j <= cj1; j++) for (let i = ci0; i <= ci1; i++) fn(j * this.cols + i);
+		};
+		for (let e = 0; e < edgeCount; e++) each(e, (c) => counts[c + 1]++);
+		for (let c = 0; c < this.cols * this.rows; c++) counts[c + 1] += counts[c];
+		this.start = counts;
+		this.items = new Int32Array(counts[this.cols * this.rows]);
+		const fill = counts.slice(0, this.cols * this.rows);
+		for (let e = 0; e < edgeCount; e++) each(e, (c) => (this.items[fill[c]++] = e));
+		this.stamp = new Int32Array(edgeCount);
+	}
+
+	private ci(x: number) {
+		return Math.min(this.cols - 1, Math.max(0, Math.floor((x - this.x0) / this.cell)));
+	}
+	private cj(y: number) {
+		return Math.min(this.rows - 1, Math.max(0, Math.floor((y - this.y0) / this.cell)));
+	}
+
+	/** The nearest edge to a point in the local frame; null on an empty network. */
+	nearestXY(x: number, y: number): Snap | null {
+		const g = this.graph;
+		if (!g.edgeCount) return null;
+		const tick = ++this.tick;
+		const ci = Math.floor((x - this.x0) / this.cell);
+		const cj = Math.floor((y - this.y0) / this.cell);
+		let best = -1, bestD2 = Infinity, bestT = 0;
+		const maxRing = this.cols + this.rows + Math.abs(ci) + Math.abs(cj) + 2;
+		for (let r = 0; r <= maxRing; r++) {
+			// every cell of ring r lies at least (r-1)·cell away from the point
+			if (best >= 0 && (r - 1) * this.cell > Math.sqrt(bestD2)) break;
+			for (let j = cj - r; j <= cj + r; j++) {
+				if (j < 0 || j >= this.rows) continue;
+				const step = j === cj - r || j === cj + r ? 1 : 2 * r;
+				for (let i = ci - r; i <= ci + r; i += Math.max(1, step)) {
+					if (i < 0 || i >= this.cols) continue;
+					const c = j * this.cols + i;
+					for (let p = this.start[c]; p < this.start[c + 1]; p++) {
+						const e = this.items[p];
+						if (this.stamp[e] === tick) continue;
+						this.stamp[e] = tick;
+						const a = g.edgeFrom[e], b = g.edgeTo[e];
+						const ax = g.nodeX[a], ay = g.nodeY[a];
+						const dx = g.nodeX[b] - ax, dy = g.nodeY[b] - ay;
+						const l2 = dx * dx + dy * dy;
+						let t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
+						t = t < 0 ? 0 : t > 1 ? 1 : t;
+						const px = ax + t * dx - x, py = ay + t * dy - y;
+						const d2 = px * px + py * py;
+						// ties: the lower edge index, so the answer never depends on the scan order
+						if (d2 < bestD2 || (d2 === bestD2 && e < best)) {
+							bestD2 = d2;
+							best = e;
+							bestT = t;
+						}
+					}
+				}
+			}
+		}
+		return best < 0 ? null : { edge: best, offset: bestT * g.edgeLen[best], distance: Math.sqrt(bestD2) };
+	}
+
+	nearest(lon: number, lat: number): Snap | null {
+		const f = this.graph.frame;
+		return this.nearestXY(toX(f, lon), toY(f, lat));
+	}
+}
+
+/** The lon/lat of the point `offset` metres along edge `e` from its first node. */
+export function pointOnEdge(g: RoadGraph, e: number, offset: number): [number, number] {
+	const a = g.edgeFrom[e], b = g.edgeTo[e];
+	const t = g.edgeLen[e] > 0 ? Math.min(1, Math.max(0, offset / g.edgeLen[e])) : 0;
+	return [g.nodeLon[a] + t * (g.nodeLon[b] - g.nodeLon[a]), g.nodeLat[a] + t * (g.nodeLat[b] - g.nodeLat[a])];
+}

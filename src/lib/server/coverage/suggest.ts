@@ -1,0 +1,303 @@
+// "Suggest k sites" (选址建议): maximal coverage — choose k sites for new stations so that the
+// most households not yet within a circle fall within it — by greedy selection with lazy
+// evaluation (CELF: Leskovec et al. 2007). Coverage is submodular, so a candidate's gain can only
+// shrink as sites are chosen: keep the gains in a max-heap, re-evaluate only the top, and take it
+// when its fresh gain still tops the heap. Greedy is within 1 − 1/e of the optimum in theory and
+// much closer in practice; `exactMaxCoverage` solves the same instance as an integer programme
+// with HiGHS (WASM, npm `highs`) to measure it.
+//
+// Candidates: road nodes and `public` buildings inside the planner's area; demand: the area's
+// buildings with households beyond the chosen circle today. Pinned sites are taken first (their
+// coverage counts, their gains are reported); excluded sites are never chosen.
+import { sql, type Kysely } from 'kysely';
+import { forBuildingsWithin } from './service.ts';
+import { siteSource } from './whatif.ts';
+import type { Source } from './dijkstra.ts';
+import type { CoverageModel } from './engine.ts';
+
+export interface Candidate {
+	/** stable across data versions: `node:<lon>,<lat>`, `building:<id>` or `point:<lon>,<lat>` */
+	key: string;
+	kind: 'node' | 'building' | 'point';
+	lon: number;
+	lat: number;
+	source: Source;
+	label?: string;
+}
+
+/** Candidate → demand items it covers (CSR), and the weight of each demand item. */
+export interface CoverInstance {
+	weights: Float64Array;
+	start: Int32Array;
+	items: Int32Array;
+}
+
+export interface Pick {
+	candidate: number;
+	gain: number;
+	pinned: boolean;
+}
+
+class MaxHeap {
+	private k: number[] = [];
+	private v: number[] = [];
+	get size() {
+		return this.k.length;
+	}
+	push(key: number, val: number) {
+		const k = this.k, v = this.v;
+		let i = k.length;
+		k.push(key);
+		v.push(val);
+		while (i > 0) {
+			const p = (i - 1) >> 1;
+			// ties: the lower candidate index first, so results do not depend on heap order
+			if (k[p] > key || (k[p] === key && v[p] < val)) break;
+			k[i] = k[p];
+			v[i] = v[p];
+			i = p;
+		}
+		k[i] = key;
+		v[i] = val;
+	}
+	top(): [number, number] {
+		return [this.k[0], this.v[0]];
+	}
+	pop() {
+		const k = this.k, v = this.v;
+		const lk = k.pop()!, lv = v.pop()!;
+		const n = k.length;
+		if (!n) return;
+		let i = 0;
+		for (;;) {
+			let c = 2 * i + 1;
+			if (c >= n) break;
+			if (c + 1 < n && (k[c + 1] > k[c] || (k[c + 1] === k[c] && v[c + 1] < v[c]))) c++;
+			if (k[c] < lk || (k[c] === lk && v[c] > lv)) break;
+			k[i] = k[c];
+			v[i] = v[c];
+			i = c;
+		}
+		k[i] = lk;
+		v[i] = lv;
+	}
+}
+
+function gainOf(inst: CoverInstance, covered: Uint8Array, c: number): number {
+	let g = 0;
+	for (let p = inst.start[c]; p < inst.start[c + 1]; p++) if (!covered[inst.items[p]]) g += inst.weights[inst.items[p]];
+	return g;
+}
+
+function take(inst: CoverInstance, covered: Uint8Array, c: number) {
+	for (let p = inst.start[c]; p < inst.start[c + 1]; p++) covered[inst.items[p]] = 1;
+}
+
+/** Greedy maximal coverage with lazy evaluation: the pinned candidates, then up to k more. */
+export function greedyCelf(inst: CoverInstance, k: number, opts: { pinned?: readonly number[]; excluded?: ReadonlySet<number> } = {}): { picks: Pick[]; value: number; evaluations: number } {
+	const n = inst.start.length - 1;
+	const covered = new Uint8Array(inst.weights.length);
+	const picks: Pick[] = [];
+	const chosen = new Set<number>();
+	let value = 0;
+	for (const c of opts.pinned ?? []) {
+		if (chosen.has(c)) continue;
+		const gain = gainOf(inst, covered, c);
+		take(inst, covered, c);
+		chosen.add(c);
+		value += gain;
+		picks.push({ candidate: c, gain, pinned: true });
+	}
+	const heap = new MaxHeap();
+	const fresh = new Int32Array(n).fill(-1); // the round a candidate's heap key was computed in
+	let evaluations = 0;
+	for (let c = 0; c < n; c++) {
+		if (chosen.has(c) || opts.excluded?.has(c)) continue;
+		const g = gainOf(inst, covered, c);
+		evaluations++;
+		if (g > 0) heap.push(g, c);
+		fresh[c] = 0;
+	}
+	for (let round = 1; round <= k && heap.size; ) {
+		const [, c] = heap.top();
+		heap.pop();
+		if (fresh[c] === round) {
+			const gain = gainOf(inst, covered, c);
+			take(inst, covered, c);
+			value += gain;
+			picks.push({ candidate: c, gain, pinned: false });
+			round++;
+			continue;
+		}
+		const g = gainOf(inst, covered, c);
+		evaluations++;
+		fresh[c] = round;
+		if (g > 0) heap.push(g, c);
+	}
+	return { picks, value, evaluations };
+}
+
+type Highs = { solve(lp: string, options?: Record<string, unknown>): { Status: string; ObjectiveValue: number; Columns: Record<string, { Primal: number }> } };
+let highsModule: Promise<Highs> | null = null;
+function highs(): Promise<Highs> {
+	// one WASM instance per process: the solver keeps no state between solves
+	highsModule ??= import('highs').then((m) => (m.default as unknown as () => Promise<Highs>)());
+	return highsModule;
+}
+
+/**
+ * The exact optimum by integer programming: max Σ wᵢ·yᵢ subject to yᵢ ≤ Σ_{j covers i} xⱼ,
+ * Σ xⱼ = k + |pinned| (fewer if there are fewer candidates), xⱼ binary, 0 ≤ yᵢ ≤ 1, pinned xⱼ = 1.
+ */
+export async function exactMaxCoverage(inst: CoverInstance, k: number, opts: { pinned?: readonly number[]; excluded?: ReadonlySet<number>; timeLimit?: number } = {}): Promise<{ value: number; chosen: number[]; status: string }> {
+	const n = inst.start.length - 1;
+	const coveredBy: number[][] = Array.from({ length: inst.weights.length }, () => []);
+	for (let c = 0; c < n; c++) {
+		if (opts.excluded?.has(c)) continue;
+		for (let p = inst.start[c]; p < inst.start[c + 1]; p++) coveredBy[inst.items[p]].push(c);
+	}
+	const pinned = [...new Set(opts.pinned ?? [])];
+	const usable = [...Array(n).keys()].filter((c) => !opts.excluded?.has(c));
+	const lines: string[] = ['Maximize', ' obj:'];
+	const demand = [...Array(inst.weights.length).keys()].filter((i) => inst.weights[i] > 0 && coveredBy[i].length);
+	for (const i of demand) lines.push(` + ${inst.weights[i]} y${i}`);
+	if (!demand.length) lines.push(' 0 x0');
+	lines.push('Subject To');
+	for (const i of demand) {
+		lines.push(` d${i}: y${i}`);
+		for (const c of coveredBy[i]) lines.push(` - x${c}`);
+		lines.push(' <= 0');
+	}
+	lines.push(' k:');
+	for (const c of usable) lines.push(` + x${c}`);
+	lines.push(` <= ${Math.min(usable.length, k + pinned.length)}`);
+	for (const c of pinned) lines.push(` p${c}: x${c} = 1`);
+	lines.push('Bounds');
+	for (const i of demand) lines.push(` 0 <= y${i} <= 1`);
+	lines.push('Binary');
+	for (const c of usable) lines.push(` x${c}`);
+	lines.push('End');
+	const solver = await highs();
+	const r = solver.solve(lines.join('\n'), { time_limit: opts.timeLimit ?? 60, mip_rel_gap: 0, output_flag: false });
+	const chosen = usable.filter((c) => (r.Columns[`x${c}`]?.Primal ?? 0) > 0.5);
+	return { value: r.ObjectiveValue, chosen, status: r.Status };
+}
+
+// ---------------------------------------------------------------- on the real network
+
+export interface SuggestOptions {
+	/** area-code prefix of the planner's area ('' = the whole district) */
+	scope: string;
+	k: number;
+	/** 1, 2, 3: the 5-, 10- or 15-minute circle to fill */
+	circle: 1 | 2 | 3;
+	/** sites already decided: candidate keys, or points on the map */
+	pinned?: readonly (string | { lon: number; lat: number })[];
+	/** candidate keys never to suggest */
+	excluded?: readonly string[];
+}
+
+export interface Suggestion {
+	key: string;
+	kind: Candidate['kind'];
+	lon: number;
+	lat: number;
+	label?: string;
+	pinned: boolean;
+	/** households newly within the circle thanks to this site, after the ones before it */
+	gain: number;
+	cumulative: number;
+}
+
+/** Road nodes inside the area and `public` buildings in it, as candidate sites. */
+export async function candidateSites(trx: Kysely<any>, model: CoverageModel, scope: string): Promise<Candidate[]> {
+	const net = model.network;
+	const g = net.graph;
+	const out: Candidate[] = [];
+	const lons = Array.from(g.nodeLon);
+	const lats = Array.from(g.nodeLat);
+	let inside: number[];
+	if (scope === '') inside = [...Array(g.nodeCount).keys()];
+	else {
+		const { rows } = await sql<{ k: number }>`
+			select (t.k - 1)::int4 as k from area a
+			cross join lateral unnest(${lons}::float8[], ${lats}::float8[]) with ordinality as t(x, y, k)
+			where a.code = ${scope} and t.x between ST_XMin(a.geom) and ST_XMax(a.geom) and t.y between ST_YMin(a.geom) and ST_YMax(a.geom)
+			  and ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326))
+			order by 1`.execute(trx);
+		inside = rows.map((r) => r.k);
+	}
+	for (const n of inside) {
+		// a node as a site: the first edge at it, offset 0 or its length
+		const p = g.adjStart[n];
+		if (p === g.adjStart[n + 1]) continue;
+		const e = g.adjEdge[p];
+		const offset = g.edgeFrom[e] === n ? 0 : g.edgeLen[e];
+		out.push({ key: `node:${g.nodeLon[n].toFixed(7)},${g.nodeLat[n].toFixed(7)}`, kind: 'node', lon: g.nodeLon[n], lat: g.nodeLat[n], source: { edge: e, offset, cost: 0 } });
+	}
+	const b = net.buildings;
+	for (let i = 0; i < b.count; i++) {
+		if (b.kind[i] !== 'public' || !b.gridCode[i].startsWith(scope) || b.edge[i] < 0) continue;
+		out.push({ key: `building:${b.id[i]}`, kind: 'building', lon: b.lon[i], lat: b.lat[i], source: { edge: b.edge[i], offset: b.offset[i], cost: b.access[i] } });
+	}
+	return out;
+}
+
+/** The instance: demand = the scope's buildings with households beyond the circle today. */
+export function coverInstance(model: CoverageModel, candidates: readonly Candidate[], scope: string, circle: 1 | 2 | 3): { inst: CoverInstance; demand: Int32Array } {
+	const net = model.network;
+	const T = model.service.params.circles[circle - 1];
+	const b = net.buildings;
+	const demandOf = new Int32Array(b.count).fill(-1);
+	const demand: number[] = [];
+	for (let i = 0; i < b.count; i++) {
+		if (b.households[i] > 0 && b.gridCode[i].startsWith(scope) && !(model.service.levels.any.dist[i] <= T)) {
+			demandOf[i] = demand.length;
+			demand.push(i);
+		}
+	}
+	const start = new Int32Array(candidates.length + 1);
+	const items: number[] = [];
+	candidates.forEach((c, j) => {
+		const mine: number[] = [];
+		forBuildingsWithin(net, model.search, [c.source], T, (i) => {
+			if (demandOf[i] >= 0) mine.push(demandOf[i]);
+		});
+		mine.sort((x, y) => x - y);
+		items.push(...mine);
+		start[j + 1] = items.length;
+	});
+	const weights = Float64Array.from(demand, (i) => b.households[i]);
+	return { inst: { weights, start, items: Int32Array.from(items) }, demand: Int32Array.from(demand) };
+}
+
+/** Suggests k sites in the planner's area, pinned ones first, each with its marginal gain. */
+export async function suggestSites(trx: Kysely<any>, model: CoverageModel, opts: SuggestOptions): Promise<{ suggestions: Suggestion[]; candidates: number; demand_households: number }> {
+	if (!(opts.k >= 0 && opts.k <= 50)) throw new Error('k must be between 0 and 50');
+	const candidates = await candidateSites(trx, model, opts.scope);
+	const byKey = new Map(candidates.map((c, j) => [c.key, j]));
+	const pinned: number[] = [];
+	for (const p of opts.pinned ?? []) {
+		if (typeof p === 'string') {
+			const j = byKey.get(p);
+			if (j !== undefined) pinned.push(j);
+			continue;
+		}
+		const source = siteSource(model.network.snapper, p.lon, p.lat);
+		if (!source) continue;
+		const key = `point:${p.lon.toFixed(7)},${p.lat.toFixed(7)}`;
+		byKey.set(key, candidates.length);
+		pinned.push(candidates.length);
+		candidates.push({ key, kind: 'point', lon: p.lon, lat: p.lat, source });
+	}
+	const excluded = new Set((opts.excluded ?? []).map((k) => byKey.get(k)).filter((j): j is number => j !== undefined));
+	const { inst } = coverInstance(model, candidates, opts.scope, opts.circle);
+	const { picks } = greedyCelf(inst, opts.k, { pinned, excluded });
+	let cumulative = 0;
+	const suggestions = picks.map((p) => {
+		const c = candidates[p.candidate];
+		cumulative += p.gain;
+		return { key: c.key, kind: c.kind, lon: c.lon, lat: c.lat, label: c.label, pinned: p.pinned, gain: p.gain, cumulative };
+	});
+	return { suggestions, candidates: candidates.length, demand_households: inst.weights.reduce((a, b) => a + b, 0) };
+}
