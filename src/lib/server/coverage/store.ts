@@ -50,7 +50,11 @@ async function state(db: Kysely<any>): Promise<{ current: number; computed: numb
 	return { current: Number(rows[0].current), computed: rows[0].computed === null ? null : Number(rows[0].computed), params: rows[0].params };
 }
 
-const sameParams = (a: unknown, b: CoverageParams) => JSON.stringify(a) === JSON.stringify(paramsJson(b));
+// jsonb reorders keys: compare field by field
+const sameParams = (a: unknown, b: CoverageParams) => {
+	const p = a as CoverageParams | null;
+	return !!p && p.walkingSpeed === b.walkingSpeed && p.reachBuffer === b.reachBuffer && JSON.stringify(p.circles) === JSON.stringify([...b.circles]);
+};
 const paramsJson = (p: CoverageParams) => ({ walkingSpeed: p.walkingSpeed, circles: [...p.circles], reachBuffer: p.reachBuffer });
 
 export interface EnsureOptions {

@@ -1,0 +1,119 @@
+// The benchmarks' server PostGIS: one cluster in data/bench-postgis/ (gitignored), kept between
+// runs and stopped at the end of each, with each demo dataset seeded into a database of its own
+// when missing (seed 1). Shared by bench/tiles.ts and bench/coverage.ts.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { openDb } from '../../src/lib/server/db/open.ts';
+import { migrate } from '../../src/lib/server/db/migrate.ts';
+import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
+import { seedDemo } from '../../src/lib/server/seed/index.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+export const SEED = 1;
+
+function pgBin(): string {
+	const root = '/usr/lib/postgresql';
+	for (const v of readdirSync(root).sort((a, b) => Number(b) - Number(a))) {
+		if (existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'lib', 'postgis-3.so'))) return join(root, v, 'bin');
+	}
+	throw new Error('no PostgreSQL with PostGIS: apt-get install postgresql-15-postgis-3');
+}
+
+async function freePort(): Promise<number> {
+	return new Promise((ok, fail) => {
+		const s = createNetServer();
+		s.listen(0, '127.0.0.1', () => {
+			const port = (s.address() as AddressInfo).port;
+			s.close(() => ok(port));
+		});
+		s.on('error', fail);
+	});
+}
+
+export async function startCluster(): Promise<{ url: (db: string) => string; stop: () => void }> {
+	const bin = pgBin();
+	const dir = resolve('data/bench-postgis');
+	const data = join(dir, 'data');
+	const isRoot = process.getuid?.() === 0;
+	const run = (cmd: string, args: string[]) => {
+		const r = isRoot
+			? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { encoding: 'utf8' })
+			: spawnSync(join(bin, cmd), args, { encoding: 'utf8' });
+		if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+	};
+	mkdirSync(dir, { recursive: true });
+	// the cluster must never be committed, whatever the repository's own .gitignore says
+	writeFileSync(join(dir, '.gitignore'), "# the benchmark's PostgreSQL cluster (bench/tiles.ts): never commit it\n*\n");
+	if (isRoot) {
+		const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+		const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+		chownSync(dir, uid, gid);
+	}
+	if (!existsSync(join(data, 'PG_VERSION'))) {
+		log(`[bench] initdb ${data}`);
+		run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '-N']);
+	}
+	const port = await freePort();
+	const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB`;
+	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+	log(`[bench] server PostGIS on 127.0.0.1:${port} (${data})`);
+	let stopped = false;
+	const stop = () => {
+		if (stopped) return;
+		stopped = true;
+		run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+	};
+	return { url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`, stop };
+}
+
+export async function ensureDataset(url: (db: string) => string, scale: 'district' | 'chaoyang'): Promise<string> {
+	const name = `jiceng_bench_${scale}`;
+	const admin = async (fn: (c: pg.Client) => Promise<void>) => {
+		const c = new pg.Client({ connectionString: url('postgres') });
+		await c.connect();
+		try {
+			await fn(c);
+		} finally {
+			await c.end();
+		}
+	};
+	await admin(async (c) => {
+		const exists = (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount;
+		if (!exists) await c.query(`create database ${name}`);
+	});
+	let db = await openDb({ backend: 'server', url: url(name), poolSize: 2 });
+	try {
+		try {
+			await migrate(db, (l) => log(`[bench] ${scale}: ${l}`));
+		} catch (e) {
+			// a schema file changed since this dataset was seeded: the dataset is derived, start it again
+			if (!/changed after it was applied/.test((e as Error).message)) throw e;
+			log(`[bench] ${scale}: ${(e as Error).message.split(';')[0]}: dropping the dataset to seed it again`);
+			await db.close();
+			await admin(async (c) => {
+				await c.query(`drop database ${name} with (force)`);
+				await c.query(`create database ${name}`);
+			});
+			db = await openDb({ backend: 'server', url: url(name), poolSize: 2 });
+			await migrate(db, (l) => log(`[bench] ${scale}: ${l}`));
+		}
+		const { rows } = await sql<{ scale: string; seed: number }>`select scale, seed from dataset`.execute(db.kysely);
+		if (rows[0]?.scale === scale && rows[0]?.seed === SEED) {
+			log(`[bench] ${scale}: already seeded`);
+		} else {
+			log(`[bench] ${scale}: seeding (seed ${SEED}) …`);
+			const { seconds } = await seedDemo(db, { scale, seed: SEED, log: (l) => log(`[bench] ${l}`) });
+			log(`[bench] ${scale}: seeded in ${seconds.toFixed(0)} s`);
+			await sql`analyze`.execute(db.kysely);
+		}
+		await ensureAreaStats(db);
+	} finally {
+		await db.close();
+	}
+	return url(name);
+}
+
