@@ -17,6 +17,8 @@ export function watchProblems(page: Page): string[] {
 export async function waitForMapIdle(page: Page, timeout = 45_000): Promise<void> {
 	await page.waitForFunction(() => document.querySelector('[data-testid="map"] canvas') !== null, null, { timeout });
 	await page.waitForFunction(() => (window as unknown as { __jicengMapIdle?: boolean }).__jicengMapIdle === true, null, { timeout });
+	// deck.gl loads its own tiles: wait for those too
+	await page.waitForFunction(() => (window as unknown as { __jicengDeckLoaded?: boolean }).__jicengDeckLoaded === true, null, { timeout });
 }
 
 /** The demo accounts' shared password in end-to-end runs (playwright.config.ts sets it). */

@@ -29,6 +29,26 @@ type Feature = { properties: Props; geometry: { coordinates: number[] } };
 const tiles = (origin: string, layer: string) => `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt`;
 const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
+type TileIndex = { x: number; y: number; z: number };
+const lonLatCache = new WeakMap<Feature, [number, number]>();
+
+/**
+ * MVTLayer hands sublayers tile-local coordinates (0..1, y down) plus a model matrix. Point
+ * layers of our own (icons, heatmap) take plain lon/lat instead, so a heatmap blends across tiles.
+ */
+function lonLat(f: Feature, tile: TileIndex): [number, number] {
+	let p = lonLatCache.get(f);
+	if (!p) {
+		const n = 2 ** tile.z;
+		const [x, y] = f.geometry.coordinates;
+		const lng = ((tile.x + x) / n) * 360 - 180;
+		const lat = (Math.atan(Math.sinh(Math.PI * (1 - (2 * (tile.y + y)) / n))) * 180) / Math.PI;
+		p = [lng, lat];
+		lonLatCache.set(f, p);
+	}
+	return p;
+}
+
 export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const on = (l: DataLayer) => o.visible.includes(l);
 	const layers: Layer[] = [];
@@ -84,14 +104,14 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				binary: false,
 				pickable: true,
 				beforeId: o.beforeId,
-				renderSubLayers: (props: Props & { id: string; data: Feature[] }) =>
+				renderSubLayers: (props: Props & { id: string; data: Feature[]; tile: { index: TileIndex } }) =>
 					o.zoom >= 16
 						? new ScatterplotLayer({
 								id: `${props.id}-points`,
 								data: props.data,
 								pickable: true,
 								radiusUnits: 'pixels',
-								getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+								getPosition: (f: Feature) => lonLat(f, props.tile.index),
 								getRadius: (f: Feature) => 4 + Math.min(6, Number(f.properties.members)),
 								getFillColor: (f: Feature) => (f.properties.central ? [183, 28, 28, 240] : [229, 57, 53, 200]),
 								getLineColor: [255, 255, 255],
@@ -101,7 +121,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 						: new HeatmapLayer({
 								id: `${props.id}-heat`,
 								data: props.data,
-								getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+								getPosition: (f: Feature) => lonLat(f, props.tile.index),
 								getWeight: (f: Feature) => Number(f.properties.members ?? 1),
 								radiusPixels: 40,
 								intensity: 1,
@@ -121,12 +141,12 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				binary: false,
 				pickable: true,
 				beforeId: o.beforeId,
-				renderSubLayers: (props: Props & { id: string; data: Feature[] }) =>
+				renderSubLayers: (props: Props & { id: string; data: Feature[]; tile: { index: TileIndex } }) =>
 					new IconLayer({
 						id: `${props.id}-icons`,
 						data: props.data,
 						pickable: true,
-						getPosition: (f: Feature) => f.geometry.coordinates as [number, number],
+						getPosition: (f: Feature) => lonLat(f, props.tile.index),
 						getIcon: (f: Feature) => {
 							const level = CENTRE_LEVELS[String(f.properties.level)] ?? CENTRE_LEVELS.station;
 							return { id: String(f.properties.level), url: pinIcon(level.colour), width: 48, height: 64, anchorY: 64 };

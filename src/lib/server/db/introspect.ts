@@ -27,6 +27,7 @@ const TS_TYPES: Record<string, string> = {
 	jsonb: 'unknown',
 	bytea: 'Uint8Array',
 	_text: 'string[]',
+	_int8: 'number[]',
 	// geometry comes back as hex EWKB; queries ask for GeoJSON or MVT explicitly
 	geometry: 'string'
 };

@@ -36,6 +36,36 @@ export type Area = Selectable<AreaTable>;
 export type NewArea = Insertable<AreaTable>;
 export type AreaUpdate = Updateable<AreaTable>;
 
+export interface AreaCoverageTable {
+	code: string;
+	level: string;
+	households: number;
+	hh_5min: number;
+	hh_10min: number;
+	hh_15min: number;
+	hh_cared: number;
+	grids: number;
+	grids_with_branch: number;
+	member_buildings: number;
+	member_buildings_covered: number;
+	key_buildings: number;
+	key_buildings_covered: number;
+	orgs: number;
+	orgs_with_secretary: number;
+	blind_spots: number;
+	hh_in_blind_spots: number;
+	service_score: number | null;
+	organisation_score: number | null;
+	work_score: number | null;
+	coverage_index: number | null;
+	rank: number | null;
+	rank_of: number | null;
+	rectify: Generated<boolean>;
+}
+export type AreaCoverage = Selectable<AreaCoverageTable>;
+export type NewAreaCoverage = Insertable<AreaCoverageTable>;
+export type AreaCoverageUpdate = Updateable<AreaCoverageTable>;
+
 export interface AreaStatsTable {
 	code: string;
 	level: string;
@@ -86,6 +116,20 @@ export type AuditLog = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type AuditLogUpdate = Updateable<AuditLogTable>;
 
+export interface BlindSpotTable {
+	id: number;
+	grid_code: string;
+	households: number;
+	buildings: number;
+	gap_kinds: string[];
+	gap_rules: string[];
+	building_ids: number[];
+	geom: string;
+}
+export type BlindSpot = Selectable<BlindSpotTable>;
+export type NewBlindSpot = Insertable<BlindSpotTable>;
+export type BlindSpotUpdate = Updateable<BlindSpotTable>;
+
 export interface BuildingTable {
 	id: Generated<number>;
 	grid_code: string;
@@ -100,6 +144,27 @@ export interface BuildingTable {
 export type Building = Selectable<BuildingTable>;
 export type NewBuilding = Insertable<BuildingTable>;
 export type BuildingUpdate = Updateable<BuildingTable>;
+
+export interface BuildingCoverageTable {
+	building_id: number;
+	grid_code: string;
+	households: number;
+	access_m: number | null;
+	any_centre_id: number | null;
+	any_m: number | null;
+	district_centre_id: number | null;
+	district_m: number | null;
+	street_centre_id: number | null;
+	street_m: number | null;
+	community_centre_id: number | null;
+	community_m: number | null;
+	station_centre_id: number | null;
+	station_m: number | null;
+	circle: number;
+}
+export type BuildingCoverage = Selectable<BuildingCoverageTable>;
+export type NewBuildingCoverage = Insertable<BuildingCoverageTable>;
+export type BuildingCoverageUpdate = Updateable<BuildingCoverageTable>;
 
 export interface BuildingLeaderTable {
 	id: Generated<number>;
@@ -129,6 +194,29 @@ export interface CentralHouseholdLinkTable {
 export type CentralHouseholdLink = Selectable<CentralHouseholdLinkTable>;
 export type NewCentralHouseholdLink = Insertable<CentralHouseholdLinkTable>;
 export type CentralHouseholdLinkUpdate = Updateable<CentralHouseholdLinkTable>;
+
+export interface CoverageGapTable {
+	rule: string;
+	object_id: string;
+	area_code: string;
+	households: number;
+	detail: Generated<Json>;
+}
+export type CoverageGap = Selectable<CoverageGapTable>;
+export type NewCoverageGap = Insertable<CoverageGapTable>;
+export type CoverageGapUpdate = Updateable<CoverageGapTable>;
+
+export interface CoverageRunTable {
+	id: Generated<number>;
+	data_version: number;
+	computed_at: Generated<Date>;
+	params: Json;
+	seconds: number;
+	counts: Generated<Json>;
+}
+export type CoverageRun = Selectable<CoverageRunTable>;
+export type NewCoverageRun = Insertable<CoverageRunTable>;
+export type CoverageRunUpdate = Updateable<CoverageRunTable>;
 
 export interface DataVersionTable {
 	id: Generated<number>;
@@ -176,6 +264,22 @@ export type Household = Selectable<HouseholdTable>;
 export type NewHousehold = Insertable<HouseholdTable>;
 export type HouseholdUpdate = Updateable<HouseholdTable>;
 
+export interface OrgCoverageTable {
+	org_id: number;
+	kind: string;
+	area_code: string;
+	service_score: number | null;
+	organisation_score: number | null;
+	work_score: number | null;
+	coverage_index: number | null;
+	rank: number | null;
+	rank_of: number | null;
+	rectify: Generated<boolean>;
+}
+export type OrgCoverage = Selectable<OrgCoverageTable>;
+export type NewOrgCoverage = Insertable<OrgCoverageTable>;
+export type OrgCoverageUpdate = Updateable<OrgCoverageTable>;
+
 export interface PartyMemberTable {
 	id: Generated<number>;
 	name: string;
@@ -206,6 +310,18 @@ export interface PartyOrgTable {
 export type PartyOrg = Selectable<PartyOrgTable>;
 export type NewPartyOrg = Insertable<PartyOrgTable>;
 export type PartyOrgUpdate = Updateable<PartyOrgTable>;
+
+export interface ReachAreaTable {
+	centre_id: number;
+	circle: number;
+	threshold_m: number;
+	level: string;
+	area_code: string;
+	geom: string;
+}
+export type ReachArea = Selectable<ReachAreaTable>;
+export type NewReachArea = Insertable<ReachAreaTable>;
+export type ReachAreaUpdate = Updateable<ReachAreaTable>;
 
 export interface RoadTable {
 	id: Generated<number>;
@@ -255,19 +371,26 @@ export type SessionUpdate = Updateable<SessionTable>;
 export interface Database {
 	account: AccountTable;
 	area: AreaTable;
+	area_coverage: AreaCoverageTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
 	audit_log: AuditLogTable;
+	blind_spot: BlindSpotTable;
 	building: BuildingTable;
+	building_coverage: BuildingCoverageTable;
 	building_leader: BuildingLeaderTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
+	coverage_gap: CoverageGapTable;
+	coverage_run: CoverageRunTable;
 	data_version: DataVersionTable;
 	dataset: DatasetTable;
 	display_screen: DisplayScreenTable;
 	household: HouseholdTable;
+	org_coverage: OrgCoverageTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
+	reach_area: ReachAreaTable;
 	road: RoadTable;
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;
