@@ -36,3 +36,19 @@ test('the area outlines are served as GeoJSON per level, to signed-in users only
 	}
 	expect((await request.get('/api/areas/planet.geojson')).status()).toBe(400);
 });
+
+test('pages carry the security headers: a CSP without unsafe-eval, nosniff, referrer policy, no framing', async ({ page }) => {
+	await signIn(page);
+	const response = await page.request.get('/');
+	const headers = response.headers();
+	const csp = headers['content-security-policy'];
+	expect(csp).toContain("default-src 'self'");
+	expect(csp).toContain("frame-ancestors 'none'");
+	expect(csp).not.toContain('unsafe-eval');
+	expect(csp).toMatch(/script-src 'self'( 'nonce-[^']+'| 'sha256-[^']+')*;/);
+	expect(headers['x-content-type-options']).toBe('nosniff');
+	expect(headers['referrer-policy']).toBe('same-origin');
+	expect(headers['x-frame-options']).toBe('DENY');
+	const health = await page.request.get('/api/health');
+	expect(health.headers()['x-content-type-options']).toBe('nosniff');
+});
