@@ -49,12 +49,27 @@ export class CoverageEngine {
 		return { network, service: computeService(network, this.params), search: new Dijkstra(network.graph) };
 	}
 
-	/** Stored results fresh for the current data version; reuses the in-memory network when it matches. */
+	private ensuring: Promise<number> | null = null;
+
+	/** Stored results fresh for the current data version; reuses the in-memory network when it matches. Concurrent callers share one run. */
 	ensure(log?: (line: string) => void): Promise<number> {
-		return ensureCoverage(this.db, {
+		this.ensuring ??= ensureCoverage(this.db, {
 			params: this.params,
 			log,
 			network: async () => (this.cached ? (await this.cached.model).network : null)
-		});
+		}).finally(() => (this.ensuring = null));
+		return this.ensuring;
 	}
+}
+
+const engines = new WeakMap<Db, CoverageEngine>();
+
+/** The one CoverageEngine of a database handle: routes, tiles and exports share its model. */
+export function coverageEngine(db: Db): CoverageEngine {
+	let engine = engines.get(db);
+	if (!engine) {
+		engine = new CoverageEngine(db);
+		engines.set(db, engine);
+	}
+	return engine;
 }

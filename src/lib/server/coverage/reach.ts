@@ -6,7 +6,7 @@
 // the whole MultiLineString at once: one GEOS buffer, no pairwise unions of many polygons — the
 // embedded PostGIS answers a failed GEOS overlay with no rows instead of an error, so every call
 // checks it got one polygon per request.
-import { sql, type Kysely } from 'kysely';
+import { sql, type RawBuilder, type Kysely } from 'kysely';
 import type { RoadGraph } from './graph.ts';
 import type { Source } from './dijkstra.ts';
 
@@ -64,12 +64,24 @@ export function piecesWkt(pieces: readonly Piece[]): string {
  * The PostGIS expression of a reach polygon in lon/lat from a local-frame MultiLineString WKT:
  * buffer in metres, then the affine map back to SRID 4326.
  */
-export function reachPolygonSql(g: RoadGraph, wkt: ReturnType<typeof sql>, buffer: number) {
+export function reachPolygonSql(g: RoadGraph, wkt: ReturnType<typeof sql>, buffer: number, variant: ReachVariant = 'plain') {
 	const f = g.frame;
-	return sql`ST_Multi(ST_SetSRID(ST_Affine(
-		ST_Buffer(ST_GeomFromText(${wkt}), ${buffer}::float8, 'quad_segs=4'),
+	const lines = sql`ST_GeomFromText(${wkt})`;
+	const buffered =
+		variant === 'plain' ? sql`ST_Buffer(${lines}, ${buffer}::float8, 'quad_segs=4')`
+		: variant === 'snapped' ? sql`ST_Buffer(ST_SnapToGrid(${lines}, 0.5), ${buffer}::float8, 'quad_segs=4')`
+		: sql`(select ST_Union(ST_Buffer(d.geom, ${buffer}::float8, 'quad_segs=4'), 0.01) from ST_Dump(${lines}) d)`;
+	return sql`ST_Multi(ST_SetSRID(ST_Affine(${buffered},
 		${1 / f.mx}::float8, 0, 0, ${1 / f.my}::float8, ${f.lon0}::float8, ${f.lat0}::float8), 4326))`;
 }
+
+/**
+ * GEOS in the embedded build now and then fails a buffer of a large MultiLineString, and a failed
+ * GEOS call there yields no rows instead of an error. A reach that comes back empty is asked again
+ * with its lines snapped to half a metre, then piece by piece; the server never needs this.
+ */
+export const REACH_VARIANTS = ['plain', 'snapped', 'pieces'] as const;
+export type ReachVariant = (typeof REACH_VARIANTS)[number];
 
 /** Reach polygons as GeoJSON text, one per request (an empty reach gives null). */
 export async function reachGeoJson(db: Kysely<any>, g: RoadGraph, requests: readonly Piece[][], buffer: number): Promise<(string | null)[]> {
@@ -79,8 +91,24 @@ export async function reachGeoJson(db: Kysely<any>, g: RoadGraph, requests: read
 		select t.k::int4 as k, case when t.w like '%EMPTY' then null
 		       else ST_AsGeoJSON(${reachPolygonSql(g, sql`t.w`, buffer)}, 7) end as gj
 		from unnest(${wkts}::text[]) with ordinality as t(w, k)`.execute(db);
-	if (rows.length !== requests.length) throw new Error(`reach: ${requests.length} polygons asked, ${rows.length} returned (a GEOS failure?)`);
 	const out: (string | null)[] = new Array(requests.length).fill(null);
-	for (const r of rows) out[r.k - 1] = r.gj;
+	if (rows.length === requests.length) {
+		for (const r of rows) out[r.k - 1] = r.gj;
+		return out;
+	}
+	// one of them failed inside GEOS (embedded): ask one by one, falling back per REACH_VARIANTS
+	for (let k = 0; k < wkts.length; k++) {
+		if (wkts[k].endsWith('EMPTY')) continue;
+		out[k] = await oneReach(db, g, wkts[k], buffer, (variant) => sql<{ gj: string }>`select ST_AsGeoJSON(${reachPolygonSql(g, sql`${wkts[k]}::text`, buffer, variant)}, 7) as gj`);
+	}
 	return out;
+}
+
+/** Runs `query` with each variant in turn until one answers; throws when none does. */
+export async function oneReach<T>(db: Kysely<any>, g: RoadGraph, wkt: string, buffer: number, query: (variant: ReachVariant) => RawBuilder<T>): Promise<T extends { gj: infer G } ? G : never> {
+	for (const variant of REACH_VARIANTS) {
+		const { rows } = await query(variant).execute(db);
+		if (rows.length) return (rows[0] as { gj: never }).gj;
+	}
+	throw new Error(`reach: no polygon for ${wkt.slice(0, 80)}… (GEOS failed every variant)`);
 }

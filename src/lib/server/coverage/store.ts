@@ -15,7 +15,7 @@ import { Dijkstra } from './dijkstra.ts';
 import { GAP_RULES, GAP_RULE_SPECS, isKeyBuilding, type GapRule } from './gaps.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
-import { piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
+import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
 import {
 	CENTRE_LEVELS, DEFAULT_PARAMS, SERVICE_LEVELS, centreSources, checkParams, computeService, loadNetwork,
 	type CoverageParams, type Network, type ServiceLevel, type ServiceResult
@@ -222,8 +222,19 @@ async function writeReachAreas(trx: Kysely<any>, net: Network, params: CoverageP
 			  as t(id, circle, threshold, level, code, w)
 			where t.w not like '%EMPTY'`.execute(trx);
 		const expected = wkts.filter((w) => !w.endsWith('EMPTY')).length;
-		// the embedded PostGIS answers a failed GEOS call with no rows rather than an error
-		if (Number(r.numAffectedRows ?? 0) !== expected) throw new Error(`reach: ${expected} polygons asked, ${r.numAffectedRows} written`);
+		// the embedded PostGIS answers a failed GEOS call with no rows rather than an error: then
+		// write them one by one, each with the fallbacks of reach.ts
+		if (Number(r.numAffectedRows ?? 0) !== expected) {
+			await sql`delete from reach_area where centre_id = any(${ids}::int8[])`.execute(trx);
+			for (let k = 0; k < ids.length; k++) {
+				if (wkts[k].endsWith('EMPTY')) continue;
+				await oneReach(trx, net.graph, wkts[k], params.reachBuffer, (variant) => sql<{ gj: number }>`
+					insert into reach_area (centre_id, circle, threshold_m, level, area_code, geom)
+					select ${ids[k]}::int8, ${circles[k]}::int2, ${thresholds[k]}::float4, ${levels[k]}::text, ${codes[k]}::text,
+					       ${reachPolygonSql(net.graph, sql`${wkts[k]}::text`, params.reachBuffer, variant)}
+					returning 1 as gj`);
+			}
+		}
 		written += expected;
 		for (const a of [ids, circles, thresholds, levels, codes, wkts]) a.length = 0;
 	};

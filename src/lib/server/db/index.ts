@@ -3,6 +3,7 @@ import { readDbConfig } from './config.ts';
 import { openDb, type Db } from './open.ts';
 import { migrate } from './migrate.ts';
 import { ensureAreaStats } from './queries/area-stats.ts';
+import { coverageEngine } from '../coverage/engine.ts';
 
 export type { Db } from './open.ts';
 
@@ -32,6 +33,13 @@ async function start(): Promise<Db> {
 		db = await openDb(config, { appRole: true });
 	}
 	await ensureAreaStats(db);
+	// coverage analysis can take a while on a large district: start it now, serve meanwhile
+	const coverage = coverageEngine(db);
+	const t0 = performance.now();
+	coverage
+		.ensure((line) => console.log(`[coverage] ${line}`))
+		.then(() => console.log(`[coverage] results ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`))
+		.catch((e: Error) => console.error(`[coverage] recompute failed: ${e.message}`));
 	console.log(`[db] ${config.backend} database ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 	return db;
 }

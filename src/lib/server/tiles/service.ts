@@ -11,6 +11,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
+import { coverageEngine } from '../coverage/engine.ts';
 import { tileBox, type TileId } from './bounds.ts';
 import { TileCache, type CachedTile } from './cache.ts';
 import { encodeLayer } from './encode.ts';
@@ -104,6 +105,7 @@ export class TileService {
 		const source = SOURCES[layer];
 		if (id.z < source.minzoom) return null;
 		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
+		if (source.usesCoverage) await coverageEngine(this.db).ensure();
 		const ctx = { box: tileBox(id), scope };
 		const inner = source.sql(ctx);
 		return this.db.kysely.transaction().execute(async (trx) => {

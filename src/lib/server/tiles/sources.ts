@@ -6,6 +6,7 @@
 // no names of people, phones or political status (an access-control issue builds on this), and
 // every query is restricted to the area-code prefix `scope` ('' = the whole district).
 import { sql, type RawBuilder } from 'kysely';
+import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from '../coverage/tiles.ts';
 import {
 	envelope,
 	householdPoint3857,
@@ -25,7 +26,11 @@ export const LAYER_NAMES = [
 	'roads',
 	'service_centres',
 	'members',
-	'central_links'
+	'central_links',
+	'gaps',
+	'coverage_street',
+	'coverage_community',
+	'coverage_grid'
 ] as const;
 export type LayerName = (typeof LAYER_NAMES)[number];
 
@@ -51,6 +56,8 @@ export interface TileSource {
 	fields: Record<string, string>;
 	/** areas-based layers read area_stats, which must be fresh first */
 	usesAreaStats: boolean;
+	/** coverage layers read the stored coverage results, which must be fresh first */
+	usesCoverage?: boolean;
 	/** the rows of one tile: `geom` in tile space, `fid` when hasId, then the fields */
 	sql(ctx: TileContext): RawBuilder<unknown>;
 }
@@ -343,5 +350,14 @@ export const SOURCES: Record<LayerName, TileSource> = {
 	roads,
 	service_centres: serviceCentres,
 	members,
-	central_links: centralLinks
+	central_links: centralLinks,
+	gaps: coverageSource(gapsTileSource),
+	coverage_street: coverageSource(areaCoverageTileSource('street')),
+	coverage_community: coverageSource(areaCoverageTileSource('community')),
+	coverage_grid: coverageSource(areaCoverageTileSource('grid'))
 };
+
+/** The coverage results' sources (src/lib/server/coverage/tiles.ts) in this module's terms. */
+function coverageSource<N extends LayerName>(c: CoverageTileSource): TileSource {
+	return { ...c, name: c.name as N, usesAreaStats: false, usesCoverage: true };
+}
