@@ -1,0 +1,33 @@
+// One area's coverage: living-circle shares, the coverage index and rank, gap counts per rule.
+import { error, json } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { withScope } from '$lib/server/db/scoped';
+import { mapViewer } from '$lib/server/auth/guard';
+import { areaCoverage, coverageRun, gapCounts } from '$lib/server/coverage/store';
+import { GAP_RULE_SPECS } from '$lib/server/coverage/gaps';
+import { INDEX_FORMULA } from '$lib/server/coverage/ranking';
+import { freshCoverage } from '$lib/server/coverage/respond';
+
+export async function GET({ params, locals }) {
+	const viewer = mapViewer(locals);
+	if (!/^\d{6}(\d{3}){0,3}$/.test(params.code)) error(400, `malformed area code "${params.code.slice(0, 20)}"`);
+	if (!params.code.startsWith(viewer.scope)) error(404, `no area with code ${params.code}`);
+	const db = await getDb();
+	await freshCoverage(db);
+	const body = await withScope(db, viewer.scope, async (trx) => {
+		const area = await areaCoverage(trx, params.code, viewer.scope);
+		if (!area) return null;
+		const counts = await gapCounts(trx, params.code);
+		return {
+			run: await coverageRun(trx),
+			area,
+			gaps: Object.entries(counts).map(([rule, c]) => ({
+				rule, ...c, kind: GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].kind,
+				label: { 'zh-CN': GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].zh, en: GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].en }
+			})),
+			formula: { 'zh-CN': INDEX_FORMULA.zh, en: INDEX_FORMULA.en }
+		};
+	});
+	if (!body) error(404, `no area with code ${params.code}`);
+	return json(body, { headers: { 'cache-control': 'private, no-cache' } });
+}

@@ -1,0 +1,22 @@
+// The objects each organisation/work rule flags. Viewers who see no persons get grid-, building-
+// and organisation-level rules; central households are persons' homes.
+import { error, json } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { withScope } from '$lib/server/db/scoped';
+import { mapViewer } from '$lib/server/auth/guard';
+import { gapList } from '$lib/server/coverage/store';
+import { GAP_RULE_SPECS, isGapRule } from '$lib/server/coverage/gaps';
+import { areaWithin, freshCoverage } from '$lib/server/coverage/respond';
+
+export async function GET({ url, locals }) {
+	const viewer = mapViewer(locals);
+	const rule = url.searchParams.get('rule');
+	if (rule === null || !isGapRule(rule)) error(400, `rule must be one of ${Object.keys(GAP_RULE_SPECS).join(', ')}`);
+	if (GAP_RULE_SPECS[rule].object === 'central_household' && !viewer.persons) error(403, 'this role sees counts, not households');
+	const within = areaWithin(viewer, url);
+	const db = await getDb();
+	await freshCoverage(db);
+	const rows = await withScope(db, viewer.scope, (trx) => gapList(trx, rule, within, { limit: 500 }));
+	return json({ rule, within, label: { 'zh-CN': GAP_RULE_SPECS[rule].zh, en: GAP_RULE_SPECS[rule].en }, rows },
+		{ headers: { 'cache-control': 'private, no-cache' } });
+}
