@@ -88,6 +88,8 @@ export async function startApp(databaseUrl: string): Promise<{ origin: string; s
 	child.stderr?.on('data', keep);
 	let exited = false;
 	const exit = new Promise<void>((ok) => child.on('exit', () => ((exited = true), ok())));
+	// never outlive the bench, however it ends
+	process.on('exit', () => exited || child.kill('SIGKILL'));
 	const deadline = Date.now() + 60_000;
 	for (;;) {
 		if (exited) throw new Error(`the app server exited:\n${output}`);

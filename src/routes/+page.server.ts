@@ -23,6 +23,7 @@ export async function load({ url, locals }) {
 			scope: viewer.scope,
 			persons: viewer.persons,
 			unmasked: viewer.unmasked,
+			analyses: ROLE_RULES[viewer.principal].analyses,
 			demo: locals.user?.demo ?? false
 		}
 	};

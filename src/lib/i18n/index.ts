@@ -50,6 +50,8 @@ const zh = {
 	type_organisation: '党组织',
 	not_found: '未找到所选对象',
 	demo: '演示',
+	tab_overview: '概况',
+	tab_coverage: '覆盖分析',
 	logout: '退出'
 } as const;
 
@@ -103,6 +105,8 @@ const en: Partial<Record<MessageKey, string>> = {
 	type_organisation: 'Organisation',
 	not_found: 'Nothing selected',
 	demo: 'demo',
+	tab_overview: 'Overview',
+	tab_coverage: 'Coverage',
 	logout: 'Sign out'
 };
 

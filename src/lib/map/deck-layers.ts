@@ -4,10 +4,10 @@ import type { Layer, PickingInfo } from '@deck.gl/core';
 // loaders.gl would fetch its tile-parsing worker from a public CDN: serve our copy instead
 import mvtWorkerUrl from '@loaders.gl/mvt/mvt-worker.js?url';
 import { MVTLayer } from '@deck.gl/geo-layers';
-import { ScatterplotLayer, IconLayer } from '@deck.gl/layers';
+import { GeoJsonLayer, ScatterplotLayer, IconLayer } from '@deck.gl/layers';
 import { HeatmapLayer } from '@deck.gl/aggregation-layers';
 import {
-	BUILDING_KIND_COLOURS, CENTRE_LEVELS, COVERAGE_COLOURS, classify, pinIcon,
+	BLIND_SPOT_COLOUR, BUILDING_KIND_COLOURS, CENTRE_LEVELS, COVERAGE_COLOURS, RAMP, WHATIF_COLOURS, classify, isCoverageIndicator, pinIcon,
 	type BuildingColouring, type DataLayer, type Indicator
 } from './layers.ts';
 
@@ -21,6 +21,10 @@ export interface DeckLayerOptions {
 	selected: string | null;
 	/** MapLibre layer id the deck layers are drawn beneath (labels stay on top) */
 	beforeId: string;
+	/** the planner's what-if station and its reach polygons (GeoJSON text per circle) */
+	whatIf?: { lon: number; lat: number; reach: (string | null)[] } | null;
+	/** suggested sites, numbered in order */
+	suggestions?: { lon: number; lat: number; pinned: boolean }[];
 }
 
 type Props = Record<string, unknown>;
@@ -54,7 +58,8 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const layers: Layer[] = [];
 	if (on('choropleth')) {
 		// communities below z13, grids above: the level a planner compares at that scale
-		const level = o.zoom < 13 ? 'communities' : 'grids';
+		const coverage = isCoverageIndicator(o.indicator);
+		const level = coverage ? (o.zoom < 13 ? 'coverage_community' : 'coverage_grid') : o.zoom < 13 ? 'communities' : 'grids';
 		layers.push(
 			new MVTLayer({
 				id: `choropleth-${level}`,
@@ -66,7 +71,12 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 				autoHighlight: true,
 				highlightColor: [255, 213, 79, 120],
 				beforeId: o.beforeId,
-				getFillColor: (f: Feature) => [...classify(o.indicator, Number(f.properties[o.indicator] ?? 0)), 150],
+				getFillColor: (f: Feature) => {
+					const value = Number(f.properties[o.indicator] ?? 0);
+					// coverage reads the other way round: a gap is what should stand out
+					const colour = coverage ? RAMP[RAMP.length - 1 - RAMP.indexOf(classify(o.indicator, value))] : classify(o.indicator, value);
+					return [...colour, 150];
+				},
 				getLineColor: [120, 113, 108, 0],
 				lineWidthMinPixels: 0,
 				updateTriggers: { getFillColor: [o.indicator] }
@@ -130,6 +140,24 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 			} as Props)
 		);
 	}
+	if (on('blind_spots')) {
+		layers.push(
+			new MVTLayer({
+				id: 'blind_spots',
+				data: tiles(o.origin, 'gaps'),
+				minZoom: 10,
+				maxZoom: 17,
+				loadOptions,
+				pickable: true,
+				autoHighlight: true,
+				highlightColor: [255, 213, 79, 160],
+				beforeId: o.beforeId,
+				getFillColor: [...BLIND_SPOT_COLOUR, 70],
+				getLineColor: [...BLIND_SPOT_COLOUR, 230],
+				lineWidthMinPixels: 1.5
+			} as Props)
+		);
+	}
 	if (on('service_centres')) {
 		layers.push(
 			new MVTLayer({
@@ -157,6 +185,48 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 			} as Props)
 		);
 	}
+	if (o.whatIf) {
+		const reach = o.whatIf.reach
+			.map((text, i) => (text ? { type: 'Feature', properties: { circle: i + 1 }, geometry: JSON.parse(text) } : null))
+			.filter((f) => f !== null)
+			.reverse(); // the widest circle underneath
+		layers.push(
+			new GeoJsonLayer({
+				id: 'whatif-reach',
+				data: { type: 'FeatureCollection', features: reach },
+				beforeId: o.beforeId,
+				getFillColor: (f: { properties: { circle: number } }) => [...WHATIF_COLOURS[f.properties.circle - 1], 45],
+				getLineColor: (f: { properties: { circle: number } }) => [...WHATIF_COLOURS[f.properties.circle - 1], 200],
+				lineWidthMinPixels: 1.5
+			} as Props),
+			new ScatterplotLayer({
+				id: 'whatif-station',
+				data: [o.whatIf],
+				getPosition: (d: { lon: number; lat: number }) => [d.lon, d.lat],
+				radiusUnits: 'pixels',
+				getRadius: 9,
+				getFillColor: [22, 163, 74],
+				getLineColor: [255, 255, 255],
+				lineWidthMinPixels: 2,
+				stroked: true
+			})
+		);
+	}
+	if (o.suggestions?.length) {
+		layers.push(
+			new ScatterplotLayer({
+				id: 'suggested-sites',
+				data: o.suggestions,
+				getPosition: (d: { lon: number; lat: number }) => [d.lon, d.lat],
+				radiusUnits: 'pixels',
+				getRadius: 10,
+				getFillColor: (d: { pinned: boolean }) => (d.pinned ? [124, 58, 237] : [234, 88, 12]),
+				getLineColor: [255, 255, 255],
+				lineWidthMinPixels: 2,
+				stroked: true
+			})
+		);
+	}
 	return layers;
 }
 
@@ -180,6 +250,15 @@ export function tooltipText(info: PickingInfo, locale: 'zh-CN' | 'en'): string |
 		return zh
 			? `${kind} · ${p.floors}层\n党员 ${p.members} 名 · ${p.covered ? '已建党组织' : '未建党组织'}`
 			: `${kind} · ${p.floors} floors\n${p.members} members · ${p.covered ? 'covered' : 'no organisation'}`;
+	}
+	if (layerId.startsWith('choropleth-coverage')) {
+		const share = p.share_15min === null || p.share_15min === undefined ? '—' : `${Math.round(Number(p.share_15min) * 100)}%`;
+		return zh
+			? `${p.name}\n15分钟圈覆盖 ${share} · 覆盖指数 ${p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1)}\n排名 ${p.rank ?? '—'}${p.rectify ? ' · 排名靠后' : ''} · 盲区 ${p.blind_spots}`
+			: `${p.name}\n15-min circle ${share} · index ${p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1)}\nrank ${p.rank ?? '—'}${p.rectify ? ' · to rectify' : ''} · ${p.blind_spots} blind spots`;
+	}
+	if (layerId.startsWith('blind_spots')) {
+		return zh ? `覆盖盲区 · ${p.households} 户 · ${p.buildings} 栋\n${p.gap_kinds}` : `Blind spot · ${p.households} households · ${p.buildings} buildings\n${p.gap_kinds}`;
 	}
 	if (layerId.startsWith('choropleth')) {
 		const coverage = `${Math.round(Number(p.org_coverage ?? 0) * 100)}%`;

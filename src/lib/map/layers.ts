@@ -2,12 +2,14 @@
 // Colours live here once, so the map and its legend cannot disagree.
 import type { Locale } from '$lib/i18n';
 
-export const DATA_LAYERS = ['choropleth', 'buildings', 'members', 'service_centres', 'roads'] as const;
+export const DATA_LAYERS = ['choropleth', 'buildings', 'members', 'service_centres', 'blind_spots', 'roads'] as const;
 export type DataLayer = (typeof DATA_LAYERS)[number];
 
 export const DEFAULT_LAYERS: DataLayer[] = ['choropleth', 'buildings', 'service_centres', 'roads'];
 
-export const INDICATORS = ['member_density', 'households', 'org_coverage'] as const;
+export const INDICATORS = ['member_density', 'households', 'org_coverage', 'share_15min', 'coverage_index'] as const;
+/** indicators read from the coverage results' tiles (coverage_<level>) rather than the area tiles */
+export const COVERAGE_INDICATORS: readonly Indicator[] = ['share_15min', 'coverage_index'];
 export type Indicator = (typeof INDICATORS)[number];
 
 export const BUILDING_COLOURINGS = ['kind', 'coverage'] as const;
@@ -21,20 +23,25 @@ export const LAYER_LABELS: Record<DataLayer, Label> = {
 	buildings: { 'zh-CN': '楼栋（三维）', en: 'Buildings (3D)' },
 	members: { 'zh-CN': '党员户分布', en: 'Member households' },
 	service_centres: { 'zh-CN': '党群服务阵地', en: 'Service centres' },
+	blind_spots: { 'zh-CN': '覆盖盲区', en: 'Blind spots' },
 	roads: { 'zh-CN': '道路', en: 'Roads' }
 };
 
 export const INDICATOR_LABELS: Record<Indicator, Label> = {
 	member_density: { 'zh-CN': '党员密度（人/平方公里）', en: 'Member density (per km²)' },
 	households: { 'zh-CN': '住户数', en: 'Households' },
-	org_coverage: { 'zh-CN': '网格党支部覆盖率', en: 'Grid branch coverage' }
+	org_coverage: { 'zh-CN': '网格党支部覆盖率', en: 'Grid branch coverage' },
+	share_15min: { 'zh-CN': '15分钟生活圈服务覆盖率', en: 'Households within the 15-minute circle' },
+	coverage_index: { 'zh-CN': '覆盖指数', en: 'Coverage index' }
 };
 
 /** Class breaks per indicator (lower bounds) and a sequential red ramp. */
 export const INDICATOR_BREAKS: Record<Indicator, number[]> = {
 	member_density: [0, 500, 1000, 2000, 4000, 8000],
 	households: [0, 100, 200, 300, 400, 500],
-	org_coverage: [0, 0.2, 0.4, 0.6, 0.8, 1]
+	org_coverage: [0, 0.2, 0.4, 0.6, 0.8, 1],
+	share_15min: [0, 0.5, 0.7, 0.8, 0.9, 1],
+	coverage_index: [0, 50, 60, 70, 80, 90]
 };
 export const RAMP: RGB[] = [
 	[255, 245, 235],
@@ -53,7 +60,7 @@ export function classify(indicator: Indicator, value: number): RGB {
 }
 
 export function formatBreak(indicator: Indicator, value: number): string {
-	return indicator === 'org_coverage' ? `${Math.round(value * 100)}%` : value.toLocaleString('zh-CN');
+	return indicator === 'org_coverage' || indicator === 'share_15min' ? `${Math.round(value * 100)}%` : value.toLocaleString('zh-CN');
 }
 
 export const BUILDING_KIND_COLOURS: Record<string, { colour: RGB; label: Label }> = {
@@ -84,3 +91,15 @@ export function pinIcon([r, g, b]: RGB): string {
 	const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="48" height="64" viewBox="0 0 48 64"><path d="M24 62C24 62 4 38 4 24a20 20 0 0 1 40 0c0 14-20 38-20 38z" fill="rgb(${r},${g},${b})" stroke="#fff" stroke-width="3"/><path d="M24 12l3.5 7.2 7.9 1.1-5.7 5.6 1.3 7.9-7-3.7-7 3.7 1.3-7.9-5.7-5.6 7.9-1.1z" fill="#ffd54f"/></svg>`;
 	return `data:image/svg+xml;base64,${btoa(svg)}`;
 }
+
+/** Coverage indicators read better the higher they are: draw them low = red, high = pale. */
+export function isCoverageIndicator(indicator: Indicator): boolean {
+	return COVERAGE_INDICATORS.includes(indicator);
+}
+
+export const BLIND_SPOT_COLOUR: RGB = [220, 38, 38];
+export const WHATIF_COLOURS: RGB[] = [
+	[22, 163, 74],
+	[37, 99, 235],
+	[147, 51, 234]
+];
