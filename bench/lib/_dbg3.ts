@@ -1,6 +1,7 @@
 import { startCluster, ensureDataset } from './bench-postgis.ts';
 import { openDb } from '../../src/lib/server/db/open.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
+import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
 const cluster = await startCluster();
 process.on('exit', () => cluster.stop());
 process.on('SIGINT', () => process.exit(130));
@@ -9,13 +10,17 @@ try {
   for (const appRole of [false, true]) {
     const db = await openDb({ backend: 'server', url, poolSize: 2 }, { appRole });
     const s = new TileService(db);
-    for (const [layer, z, x, y] of [['members', 14, 13492, 6205], ['members', 16, 53970, 24822], ['members', 15, 26985, 12411], ['members', 13, 6746, 3102]] as const) {
-      const t = performance.now();
-      const p = s.build(layer, { z, x, y });
-      const r = await Promise.race([p, new Promise((ok) => setTimeout(() => ok('TIMEOUT'), 150000))]);
-      console.log(appRole ? 'app  ' : 'owner', layer, z, x, y, (performance.now() - t).toFixed(0), 'ms', r === 'TIMEOUT' ? 'TIMEOUT' : (r as Uint8Array | null)?.byteLength);
-      if (r === 'TIMEOUT') break;
+    const out: string[] = [];
+    for (const layer of ['communities', 'grids', 'buildings', 'roads', 'service_centres', 'members'] as const) {
+      for (const z of [11, 12, 14, 15, 16]) {
+        if (layer === 'members' && z <= 13) continue;
+        const { x, y } = tileOf(116.4853, 39.9491, z);
+        const t = performance.now();
+        const r = await s.build(layer, { z, x, y });
+        out.push(`${layer}/${z}: ${(performance.now() - t).toFixed(0)} ms ${r?.byteLength ?? 0} B`);
+      }
     }
+    console.log(appRole ? 'app  ' : 'owner', out.join(' · '));
     await db.close().catch(() => {});
   }
 } finally { cluster.stop(); }

@@ -6,8 +6,9 @@
 // (not from src/lib/map) with the layer types and options the app uses, and served by
 // bench/map-bare/serve.ts, which proxies /tiles/* to the app with a signed-in session.
 //
-// Query: ?v=lng,lat,zoom,bearing,pitch (the app's deep-link form). The same test hooks as the app:
-// window.__jicengMap, __jicengMapIdle, __jicengDeckLoaded.
+// Query: ?v=lng,lat,zoom,bearing,pitch&layers=choropleth,buildings,members,service_centres,roads
+// (the app's deep-link forms). The same test hooks as the app: window.__jicengMap,
+// __jicengMapIdle, __jicengDeckLoaded.
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { Map as MapLibreMap, type StyleSpecification } from 'maplibre-gl';
 import { MapboxOverlay } from '@deck.gl/mapbox';
@@ -25,6 +26,8 @@ type RGB = [number, number, number];
 
 const w = window as unknown as Record<string, unknown>;
 const origin = location.origin;
+const query = new URLSearchParams(location.search);
+const on = new Set((query.get('layers') ?? 'choropleth,buildings,members,service_centres,roads').split(','));
 const tiles = (layer: string) => `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt`;
 const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
@@ -66,7 +69,7 @@ const style: StyleSpecification = {
 			'source-layer': 'roads',
 			minzoom,
 			filter: ['==', ['get', 'class'], cls] as ['==', ['get', string], string],
-			layout: { 'line-cap': 'round' as const, 'line-join': 'round' as const },
+			layout: { 'line-cap': 'round' as const, 'line-join': 'round' as const, visibility: on.has('roads') ? ('visible' as const) : ('none' as const) },
 			paint: {
 				'line-color': cls === 'arterial' ? '#ffe9b3' : '#ffffff',
 				'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 11, width * 0.4, 16, width * 4] as unknown as number
@@ -94,21 +97,21 @@ const band = (z: number) => (z < 13 ? 12 : z < 16 ? 15 : 16);
 function layers(zoomBand: number): Layer[] {
 	const level = zoomBand < 13 ? 'communities' : 'grids';
 	type SubProps = Props & { id: string; data: Feature[]; tile: { index: TileIndex } };
-	return [
-		new MVTLayer({
+	const all: [string, Layer][] = [
+		['choropleth', new MVTLayer({
 			id: `choropleth-${level}`, data: tiles(level), minZoom: 8, maxZoom: 16, loadOptions,
 			pickable: true, autoHighlight: true, highlightColor: [255, 213, 79, 120],
 			getFillColor: (f: Feature) => [...ramp(Number(f.properties.member_density ?? 0)), 150],
 			getLineColor: [120, 113, 108, 0], lineWidthMinPixels: 0
-		} as Props),
-		new MVTLayer({
+		} as Props)],
+		['buildings', new MVTLayer({
 			id: 'buildings', data: tiles('buildings'), minZoom: 13, maxZoom: 16, loadOptions,
 			pickable: true, autoHighlight: true, highlightColor: [255, 213, 79, 220], extruded: true,
 			getElevation: (f: Feature) => Number(f.properties.height ?? 3),
 			getFillColor: (f: Feature) => [...(KIND[String(f.properties.kind)] ?? KIND.mixed), 235],
 			material: { ambient: 0.45, diffuse: 0.6, shininess: 16 }
-		} as Props),
-		new MVTLayer({
+		} as Props)],
+		['members', new MVTLayer({
 			id: 'members', data: tiles('members'), minZoom: 10, maxZoom: 18, loadOptions, binary: false, pickable: true,
 			renderSubLayers: (props: SubProps) =>
 				zoomBand >= 16
@@ -125,8 +128,8 @@ function layers(zoomBand: number): Layer[] {
 							getWeight: (f: Feature) => Number(f.properties.members ?? 1),
 							radiusPixels: 40, intensity: 1, threshold: 0.05
 						})
-		} as Props),
-		new MVTLayer({
+		} as Props)],
+		['service_centres', new MVTLayer({
 			id: 'service_centres', data: tiles('service_centres'), minZoom: 10, maxZoom: 16, loadOptions, binary: false, pickable: true,
 			renderSubLayers: (props: SubProps) =>
 				new IconLayer({
@@ -138,12 +141,13 @@ function layers(zoomBand: number): Layer[] {
 					},
 					getSize: (f: Feature) => (CENTRE[String(f.properties.level)] ?? CENTRE.station).size
 				})
-		} as Props)
+		} as Props)]
 	];
+	return all.filter(([name]) => on.has(name)).map(([, layer]) => layer);
 }
 
 // ------------------------------------------------------------------ the map
-const v = (new URLSearchParams(location.search).get('v') ?? '116.4853,39.9491,11,0,0').split(',').map(Number);
+const v = (query.get('v') ?? '116.4853,39.9491,11,0,0').split(',').map(Number);
 const map = new MapLibreMap({
 	container: 'map', style, center: [v[0], v[1]], zoom: v[2], bearing: v[3], pitch: v[4], attributionControl: false, maxPitch: 70
 });

@@ -63,6 +63,11 @@ export async function startBareServer(appOrigin: string, cookie: string): Promis
 			req.pipe(up);
 			return;
 		}
+		if (path === '/favicon.ico') {
+			res.writeHead(204);
+			res.end();
+			return;
+		}
 		const file = normalize(join(BARE_OUT, path === '/' ? 'index.html' : decodeURIComponent(path)));
 		if (!file.startsWith(BARE_OUT) || !existsSync(file) || !statSync(file).isFile()) {
 			res.writeHead(404, { 'content-type': 'text/plain' });

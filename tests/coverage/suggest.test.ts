@@ -124,3 +124,22 @@ describe.each(backends)('site suggestions on %s PostGIS', (backend) => {
 		expect(again.suggestions[0].key).not.toBe(r.suggestions[0].key);
 	});
 });
+
+describe('swaps after greedy', () => {
+	it('reach the optimum where greedy alone falls short, and never lose coverage', async () => {
+		const { refineBySwaps, greedyCelf, exactMaxCoverage } = await import('../../src/lib/server/coverage/suggest.ts');
+		// the classic trap: one big site overlaps two that together cover more
+		const sets = [[0, 1, 2, 3], [0, 1, 4], [2, 3, 5]];
+		const weights = Float64Array.from([1, 1, 1, 1, 1, 1]);
+		const start = Int32Array.from([0, 4, 7, 10]);
+		const items = Int32Array.from(sets.flat());
+		const inst = { weights, start, items };
+		const greedy = greedyCelf(inst, 2);
+		expect(greedy.value).toBe(5);
+		const refined = refineBySwaps(inst, greedy);
+		expect(refined.value).toBe(6);
+		expect(refined.value).toBe((await exactMaxCoverage(inst, 2)).value);
+		expect(refined.picks.map((p) => p.candidate).sort()).toEqual([1, 2]);
+		expect(refined.picks.reduce((s, p) => s + p.gain, 0)).toBe(refined.value);
+	});
+});
