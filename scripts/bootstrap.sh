@@ -38,7 +38,12 @@ echo "bootstrap: node $(node -v), npm $(npm -v)"
 stamp=node_modules/.jiceng-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  npm ci --no-audit --no-fund
+  # npm ci refuses a lockfile that lacks other platforms' optional binaries (rollup's, say),
+  # which a registry mirror without them cannot record: then install from the same lockfile
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  # npm may hold back install scripts: check that the native and wasm parts really arrived
+  node -e "require('@node-rs/argon2'); require.resolve('@electric-sql/pglite-postgis')" \
+    || { echo "bootstrap: npm packages incomplete (argon2 or pglite-postgis missing)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
 
