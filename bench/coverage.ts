@@ -12,7 +12,8 @@
 //   distances are checked against ours;
 // - what-if stations at seeded sites: p50 and p95 (goal: < 200 ms at chaoyang), reach polygons included;
 // - greedy site suggestion against HiGHS's exact optimum on community instances it solves.
-// Ends with one JSON line: {"district": {…}, "chaoyang": {…}, "greedy_vs_optimum": worst ratio}.
+// Ends with one JSON line: {"district": {…}, "chaoyang": {…}, "greedy_vs_optimum": households covered by
+// the suggestions over those the exact optimum covers, all instances together, "greedy_vs_optimum_worst"}.
 // BENCH_SCALES=district to run one.
 import { sql, type Kysely } from 'kysely';
 import { openDb, type Db } from '../src/lib/server/db/open.ts';
@@ -188,6 +189,7 @@ async function benchDataset(url: string, scale: string) {
 
 	// greedy against the optimum on community instances
 	const ratios: number[] = [];
+	const totals = { greedy: 0, optimum: 0 };
 	if (scale === 'district') {
 		const { rows } = await sql<{ code: string }>`select code from area where level = 'community' order by md5(${String(SEED)} || code) limit 8`.execute(db.kysely);
 		for (const { code } of rows) {
@@ -204,6 +206,8 @@ async function benchDataset(url: string, scale: string) {
 					continue;
 				}
 				ratios.push(g.value / exact.value);
+				totals.greedy += g.value;
+				totals.optimum += exact.value;
 				log(`[bench] greedy: community ${code} k=${k} circle ${circle}: ${candidates.length} candidates, ${inst.weights.length} demand buildings; greedy ${g.value} (${greedyMs.toFixed(1)} ms, ${g.swaps} swaps) / optimum ${exact.value}`);
 			}
 		}
@@ -223,7 +227,8 @@ async function benchDataset(url: string, scale: string) {
 			road_edges: net.graph.edgeCount,
 			centres: net.centres.count
 		},
-		ratios
+		ratios,
+		totals
 	};
 }
 
@@ -232,12 +237,15 @@ process.on('exit', () => cluster.stop());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 const results: Record<string, unknown> = {};
 const ratios: number[] = [];
+const totals = { greedy: 0, optimum: 0 };
 try {
 	for (const scale of SCALES) {
 		const url = await ensureDataset(cluster.url, scale);
 		const r = await benchDataset(url, scale);
 		results[scale] = r.result;
 		ratios.push(...r.ratios);
+		totals.greedy += r.totals.greedy;
+		totals.optimum += r.totals.optimum;
 	}
 } finally {
 	cluster.stop();
@@ -245,6 +253,9 @@ try {
 if (ratios.length) {
 	log(`[bench] greedy / optimum on ${ratios.length} instances: worst ${r3(Math.min(...ratios))}, mean ${r3(ratios.reduce((a, b) => a + b, 0) / ratios.length)}`);
 }
-results.greedy_vs_optimum = ratios.length ? r3(Math.min(...ratios)) : null;
+// the households the suggestions cover, as a share of what the exact optimum covers, over all
+// instances; the worst single instance beside it
+results.greedy_vs_optimum = totals.optimum ? r3(totals.greedy / totals.optimum) : null;
+results.greedy_vs_optimum_worst = ratios.length ? r3(Math.min(...ratios)) : null;
 results.greedy_instances = ratios.length;
 console.log(JSON.stringify(results));
