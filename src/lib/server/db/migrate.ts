@@ -26,8 +26,12 @@ export function readMigrationFiles(dir = SQL_DIR): MigrationFile[] {
 }
 
 export async function appliedMigrations(db: Db): Promise<{ name: string; checksum: string; applied_at: Date }[]> {
-	await sql`create table if not exists schema_migration (
-		name text primary key, checksum text not null, applied_at timestamptz not null default now())`.execute(db.kysely);
+	// the app role may not create tables: only create the ledger when it is missing
+	const { rows: [ledger] } = await sql<{ exists: boolean }>`select to_regclass('public.schema_migration') is not null as exists`.execute(db.kysely);
+	if (!ledger.exists) {
+		await sql`create table if not exists schema_migration (
+			name text primary key, checksum text not null, applied_at timestamptz not null default now())`.execute(db.kysely);
+	}
 	const { rows } = await sql<{ name: string; checksum: string; applied_at: Date }>`
 		select name, checksum, applied_at from schema_migration order by name`.execute(db.kysely);
 	return rows;
