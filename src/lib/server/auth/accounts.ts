@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.ts';
 import { audit } from './audit.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { endAllSessions } from './sessions.ts';
-import { LEVEL_OF_CODE_LENGTH, ROLE_RULES, isRole, type Role } from './roles.ts';
+import { ROLE_RULES, isRole, type Role } from './roles.ts';
 
 export class AccountError extends Error {}
 
@@ -96,7 +96,6 @@ export async function setAccountLock(db: Kysely<Database>, accountId: number, di
 	});
 }
 
-export { LEVEL_OF_CODE_LENGTH };
 
 async function findTarget(db: Kysely<Database>, accountId: number) {
 	const target = await db.selectFrom('account')

@@ -44,4 +44,3 @@ export const ROLE_RULES: Record<Principal, RoleRules> = {
 	display: { label: { 'zh-CN': '大屏展示', en: 'Display' }, level: null, map: true, persons: false, unmasked: false, audit: false, manageAccounts: false, managePermissions: false, analyses: false }
 };
 
-export const LEVEL_OF_CODE_LENGTH: Record<number, Level> = { 6: 'district', 9: 'street', 12: 'community', 15: 'grid' };

@@ -2,7 +2,7 @@
 // report reads its figures from.
 // Every function takes the caller's scope (an area code): nothing outside it is read.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.ts';
+import type { AreaStats, Database } from '../schema.ts';
 import { scopePattern } from '../../auth/viewer.ts';
 
 type Q = Kysely<Database>;
@@ -43,23 +43,8 @@ export interface BreadcrumbStep extends AreaRef {
 	in_scope: boolean;
 }
 
-export interface AreaFigures {
-	area_km2: number;
-	streets: number;
-	communities: number;
-	villages: number;
-	grids: number;
-	grids_with_branch: number;
-	buildings: number;
-	households: number;
-	residents: number;
-	members: number;
-	members_working: number;
-	member_buildings: number;
-	member_buildings_covered: number;
-	organisations: number;
-	service_centres: number;
-}
+/** The figures of one area: area_stats (sql/005) as it is, without its key. */
+export type AreaFigures = Omit<AreaStats, 'code' | 'level'>;
 
 export type AreaChild = AreaRef & Pick<AreaFigures, 'households' | 'members' | 'grids' | 'grids_with_branch'>;
 
@@ -130,9 +115,4 @@ const FIGURE_COLUMNS = [
 /** The top of the caller's subtree, if it exists (an account may outlive a re-seeded area). */
 export async function scopeRoot(db: Q, scope: string): Promise<AreaRef | undefined> {
 	return db.selectFrom('area').select(['code', 'name', 'level', 'kind']).where('code', '=', scope).executeTakeFirst();
-}
-
-/** The district at the top of the hierarchy, if any data is loaded. */
-export async function districtArea(db: Q): Promise<AreaRef | undefined> {
-	return db.selectFrom('area').select(['code', 'name', 'level', 'kind']).where('level', '=', 'district').orderBy('code').executeTakeFirst();
 }
