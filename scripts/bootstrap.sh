@@ -29,7 +29,15 @@ if ! node_ok; then
   export PATH=/opt/node24/bin:$PATH
   if ! node_ok; then
     echo "bootstrap: installing Node 24 into /opt/node24"
-    npm i -g --prefix /opt/node24 node@24 >/dev/null
+    # the `node` package installs its binary from a preinstall script, which npm 11 holds back
+    # (EALLOWSCRIPTS): unpack the platform package that holds the binary instead
+    case "$(uname -m)" in aarch64|arm64) arch=arm64 ;; *) arch=x64 ;; esac
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-$arch@24" >/dev/null)
+    rm -rf /opt/node24 && mkdir -p /opt/node24
+    tar -xzf "$tmp"/node-linux-"$arch"-*.tgz -C /opt/node24 --strip-components=1
+    rm -rf "$tmp"
+    hash -r
   fi
 fi
 node_ok || { echo "bootstrap: could not get Node >= 22.17" >&2; exit 1; }
@@ -40,7 +48,8 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # npm ci refuses a lockfile that lacks other platforms' optional binaries (rollup's, say),
   # which a registry mirror without them cannot record: then install from the same lockfile
-  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund >/tmp/jiceng-npm-ci.log 2>&1 \
+    || { echo "bootstrap: npm ci refused the lockfile (see /tmp/jiceng-npm-ci.log); installing from it with npm install"; npm install --no-audit --no-fund; }
   # npm may hold back install scripts: check that the native and wasm parts really arrived
   node -e "require('@node-rs/argon2'); require.resolve('@electric-sql/pglite-postgis')" \
     || { echo "bootstrap: npm packages incomplete (argon2 or pglite-postgis missing)" >&2; exit 1; }
