@@ -1,5 +1,8 @@
 // `npm run user:add -- --role grid_leader --area 420105001001001 --username wang.li --name 王丽 [--grant-persons]`
-// Creates an account with a one-time password (printed once; changed at first sign-in).
+// Creates an active account with a one-time password (printed once; changed at first sign-in).
+// This is the server's shell operator's way, outside the app's separation of duties: on /admin an
+// account is requested by the system administrator and approved by the security administrator,
+// each seeing one half of the first password (README, "Accounts, roles and privacy").
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../src/lib/server/db/config.ts';
 import { openDb } from '../src/lib/server/db/open.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import {
-	AccountError, changeRole, createAccount, generatePassword, setAccountLock, setPersonAccess, unlockAccount
+	AccountError, approveAccount, changeRole, createAccount, generatePassword, setAccountLock, setPersonAccess, unlockAccount
 } from '../../src/lib/server/auth/accounts.ts';
 import { createScreen, revokeScreen, validateKiosk } from '../../src/lib/server/auth/kiosk.ts';
 import { createSession, validateSession } from '../../src/lib/server/auth/sessions.ts';
@@ -142,16 +142,25 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			expect((await login(db.kysely, 'locked.one', PASSWORD, null)).ok).toBe(true);
 		});
 
-		it('disabling ends the sessions; enabling lets the account in again', async () => {
+		it('disabling ends the sessions; enabling again waits for the security administrator\'s approval', async () => {
 			const system = await account(db.kysely, 'sys.one', 'system_admin', b.district);
+			const security = await account(db.kysely, 'sec.seven', 'security_admin', b.district);
 			const target = await account(db.kysely, 'dis.one', 'grid_leader', b.grid);
 			const token = await createSession(db.kysely, target.accountId, null);
 			await setAccountLock(db.kysely, target.accountId, true, actorOf(system));
 			expect(await validateSession(db.kysely, token)).toBeNull();
-			expect(await login(db.kysely, 'dis.one', PASSWORD, null)).toMatchObject({ ok: false, reason: 'disabled' });
+			expect(await login(db.kysely, 'dis.one', PASSWORD, null)).toEqual({ ok: false, reason: 'invalid' });
+			// the system administrator alone cannot put a person-seeing role back into effect
 			await setAccountLock(db.kysely, target.accountId, false, actorOf(system));
-			expect((await lastAudit(db.kysely)).object).toBe('enable account dis.one');
+			expect((await lastAudit(db.kysely)).object).toBe(`request enabling account dis.one as grid_leader on ${b.grid} (pending approval)`);
+			const row = await db.kysely.selectFrom('account').select(['role', 'area_code', 'pending', 'disabled_at']).where('id', '=', target.accountId).executeTakeFirstOrThrow();
+			expect(row).toEqual({ role: null, area_code: null, pending: true, disabled_at: null });
+			expect(await login(db.kysely, 'dis.one', PASSWORD, null)).toEqual({ ok: false, reason: 'invalid' });
+			// approved again: the owner's own password works, and there is no new half
+			const approved = await approveAccount(db.kysely, target.accountId, { role: 'grid_leader', areaCode: b.grid }, actorOf(security));
+			expect(approved).toEqual({ username: 'dis.one', halfB: null });
 			expect((await login(db.kysely, 'dis.one', PASSWORD, null)).ok).toBe(true);
+			await expect(setAccountLock(db.kysely, target.accountId, false, actorOf(system))).rejects.toThrow(/is not disabled/);
 		});
 	});
 

@@ -44,3 +44,57 @@ export const actorOf = (u: SessionUser): Actor => ({ accountId: u.accountId, use
 export async function lastAudit(db: Kysely<Database>) {
 	return db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').executeTakeFirstOrThrow();
 }
+
+// ─── calling route code as SvelteKit calls it ─────────────────────────────────────────────────
+
+const DB_KEY = Symbol.for('jiceng.db');
+
+/** Makes the routes' getDb() hand out `db` until the returned function is called. */
+export function serveDb(db: unknown): () => void {
+	const holder = globalThis as Record<symbol, unknown>;
+	const previous = holder[DB_KEY];
+	holder[DB_KEY] = Promise.resolve(db);
+	return () => {
+		holder[DB_KEY] = previous;
+	};
+}
+
+export interface SetCookie { name: string; value: string; options: Record<string, unknown> }
+
+/** A request event for a page's load or action: a form makes it a POST. */
+export function routeEvent(user: SessionUser | null, opts: {
+	form?: Record<string, string>; url?: string; clientAddr?: string; cookies?: Record<string, string>;
+} = {}) {
+	const cookies: SetCookie[] = [];
+	const headers: Record<string, string> = {};
+	const url = new URL(opts.url ?? 'http://localhost/admin');
+	return {
+		cookies,
+		headers,
+		event: {
+			locals: { user, viewer: null },
+			url,
+			params: {},
+			request: new Request(url, { method: opts.form ? 'POST' : 'GET', body: opts.form ? new URLSearchParams(opts.form) : undefined }),
+			getClientAddress: () => opts.clientAddr ?? '10.1.2.3',
+			setHeaders: (h: Record<string, string>) => Object.assign(headers, h),
+			cookies: {
+				set: (name: string, value: string, options: Record<string, unknown>) => cookies.push({ name, value, options }),
+				get: (name: string) => opts.cookies?.[name],
+				delete: () => {}
+			}
+		} as never
+	};
+}
+
+/** Runs a load or action: 'ok', the status of a thrown error, or the redirect's status and place. */
+export async function outcome(run: () => unknown): Promise<{ status: number | 'ok'; location?: string; value?: unknown }> {
+	const { isHttpError, isRedirect } = await import('@sveltejs/kit');
+	try {
+		return { status: 'ok', value: await run() };
+	} catch (e) {
+		if (isHttpError(e)) return { status: e.status };
+		if (isRedirect(e)) return { status: e.status, location: e.location };
+		throw e;
+	}
+}

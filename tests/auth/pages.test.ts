@@ -109,7 +109,7 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 		it('each action belongs to one duty: the other administrator gets a 403', async () => {
 			const id = String(users.grid.accountId);
 			const forSystem = ['create', 'disable', 'enable'] as const;
-			const forSecurity = ['changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'revokeScreen'] as const;
+			const forSecurity = ['approve', 'reject', 'changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'revokeScreen'] as const;
 			for (const action of forSystem) {
 				for (const who of ['security', 'auditor', 'district'] as const) {
 					expect(await status(() => adminPage.actions[action](event(users[who], { form: { id } }).event)), `${who} ${action}`).toBe(403);
@@ -122,16 +122,20 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 			}
 		});
 
-		it('the system administrator creates an account; its one-time password is returned once', async () => {
+		it('the system administrator requests an account: pending, and half A of its first password returned once', async () => {
 			const form = { username: 'New.User', displayName: '新用户', role: 'community_secretary', areaCode: b.community };
-			const result = await adminPage.actions.create(event(users.system, { form }).event) as { created: { username: string; password: string } };
-			expect(result.created.username).toBe('new.user');
+			const result = await adminPage.actions.create(event(users.system, { form }).event) as unknown as { requested: { username: string; halfA: string } };
+			expect(result.requested.username).toBe('new.user');
+			expect(result).not.toHaveProperty('created');
 			const row = await db.kysely.selectFrom('account').selectAll().where('username', '=', 'new.user').executeTakeFirstOrThrow();
-			expect(row.must_change_password).toBe(true);
-			expect(await verifyPassword(row.password_hash, result.created.password)).toBe(true);
-			expect(await lastAudit(db.kysely)).toMatchObject({ username: 'sys.admin', client_addr: '10.1.2.3', object: `create account new.user as community_secretary on ${b.community}` });
-			// the page's data afterwards never carries it
-			expect(JSON.stringify(await adminPage.load(event(users.system).event))).not.toContain(result.created.password);
+			expect(row).toMatchObject({ pending: true, role: null, area_code: null, requested_role: 'community_secretary', requested_area: b.community, password_hash: null, must_change_password: true });
+			expect(await verifyPassword(row.activation_hash_a!, result.requested.halfA)).toBe(true);
+			expect(await lastAudit(db.kysely)).toMatchObject({ username: 'sys.admin', client_addr: '10.1.2.3', object: `request account new.user as community_secretary on ${b.community} (pending approval)` });
+			// the page's data afterwards never carries it, nor any hash
+			const data = await adminPage.load(event(users.system).event);
+			expect(JSON.stringify(data)).not.toContain(result.requested.halfA);
+			expect(JSON.stringify(data)).not.toMatch(/\$argon2/);
+			expect(data.accounts.find((a) => a.username === 'new.user')).toMatchObject({ status: 'pending', role: null, requestedRole: 'community_secretary', requestedBy: 'sys.admin' });
 		});
 
 		it('a refused creation comes back as a 400 naming the field, with the values kept', async () => {
@@ -142,14 +146,16 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 			expect(result.data.values.username).toBe('bad.level');
 		});
 
-		it('the system administrator disables and enables, but not their own account', async () => {
+		it('the system administrator disables and asks to enable again (pending approval), but not their own account', async () => {
 			const target = await account(db.kysely, 'to.disable', 'grid_leader', b.grid);
 			await adminPage.actions.disable(event(users.system, { form: { id: String(target.accountId) } }).event);
 			expect((await lastAudit(db.kysely)).object).toBe('disable account to.disable');
 			const data = await adminPage.load(event(users.system).event);
 			expect(data.accounts.find((a) => a.username === 'to.disable')!.status).toBe('disabled');
 			await adminPage.actions.enable(event(users.system, { form: { id: String(target.accountId) } }).event);
-			expect((await lastAudit(db.kysely)).object).toBe('enable account to.disable');
+			expect((await lastAudit(db.kysely)).object).toBe(`request enabling account to.disable as grid_leader on ${b.grid} (pending approval)`);
+			const after = await adminPage.load(event(users.system).event);
+			expect(after.accounts.find((a) => a.username === 'to.disable')).toMatchObject({ status: 'pending', role: null, requestedRole: 'grid_leader' });
 			const self = await adminPage.actions.disable(event(users.system, { form: { id: String(users.system.accountId) } }).event) as unknown as { status: number; data: { message: string } };
 			expect(self.status).toBe(400);
 			expect(self.data.message).toMatch(/own account/);

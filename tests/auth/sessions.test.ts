@@ -47,10 +47,14 @@ describe('sessions and lockout', () => {
 		for (let i = 1; i < MAX_FAILED_LOGINS; i++) {
 			expect(await login(db.kysely, 'locky', 'wrong', null, t0)).toEqual({ ok: false, reason: 'invalid' });
 		}
+		// the fifth failure locks, and answers like any other failure (no "locked": that would tell
+		// an account exists)
 		const locked = await login(db.kysely, 'locky', 'wrong', null, t0);
-		expect(locked).toMatchObject({ ok: false, reason: 'locked' });
+		expect(locked).toEqual({ ok: false, reason: 'invalid' });
+		const row = await db.kysely.selectFrom('account').select('locked_until').where('username', '=', 'locky').executeTakeFirstOrThrow();
+		expect(new Date(row.locked_until!).getTime()).toBe(t0.getTime() + LOCKOUT_MS);
 		// the right password does not help while locked
-		expect(await login(db.kysely, 'locky', PASSWORD, null, new Date(t0.getTime() + LOCKOUT_MS - 1000))).toMatchObject({ ok: false, reason: 'locked' });
+		expect(await login(db.kysely, 'locky', PASSWORD, null, new Date(t0.getTime() + LOCKOUT_MS - 1000))).toEqual({ ok: false, reason: 'invalid' });
 		expect((await login(db.kysely, 'locky', PASSWORD, null, new Date(t0.getTime() + LOCKOUT_MS + 1000))).ok).toBe(true);
 		const actions = await auditActions('locky');
 		expect(actions.filter((a) => a === 'failed_login:denied')).toHaveLength(MAX_FAILED_LOGINS + 1);

@@ -1,5 +1,6 @@
 // `npm run user:add`: bad arguments exit 2 with one line naming the problem; good ones create
-// the account and print its one-time password once.
+// the account and print its one-time password once. (The server's shell operator creates active
+// accounts directly; in the app an account is requested and approved: separation-of-duties.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,7 +77,7 @@ describe('user:add on a seeded embedded database', () => {
 		try {
 			const row = await db.kysely.selectFrom('account').selectAll().where('username', '=', 'wang.li').executeTakeFirstOrThrow();
 			expect(row).toMatchObject({ role: 'grid_leader', area_code: b.grid, must_change_password: true, display_name: '王丽' });
-			expect(await verifyPassword(row.password_hash, m![1])).toBe(true);
+			expect(await verifyPassword(row.password_hash!, m![1])).toBe(true);
 			const entry = await db.kysely.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').executeTakeFirstOrThrow();
 			expect(entry).toMatchObject({ action: 'permission_change', role: 'cli', object: `create account wang.li as grid_leader on ${b.grid}` });
 			expect(entry.object).not.toContain(m![1]);

@@ -1,10 +1,13 @@
-// 账号管理: the system administrator creates, disables and enables accounts; the security
-// administrator changes roles and areas, grants planners person access, unlocks accounts and
-// manages the big screens' kiosk links (三员分立). No personal data appears here.
+// 账号管理: the system administrator requests, disables and enables accounts; the security
+// administrator approves or rejects them, changes roles and areas, grants planners person access,
+// unlocks accounts and manages the big screens' kiosk links (三员分立). A requested account — or
+// one enabled again — is pending, with no role, until the security administrator approves it;
+// the first password is two halves, one shown to each administrator, so neither can sign in as
+// it. No personal data appears here.
 import { fail } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import {
-	AccountError, changeRole, createAccount, generatePassword, setAccountLock, setPersonAccess, unlockAccount
+	AccountError, approveAccount, changeRole, rejectAccount, requestAccount, setAccountLock, setPersonAccess, unlockAccount
 } from '$lib/server/auth/accounts';
 import { createScreen, revokeScreen } from '$lib/server/auth/kiosk';
 import { ROLES, ROLE_RULES } from '$lib/server/auth/roles';
@@ -53,10 +56,10 @@ async function attempt<T extends object>(action: string, change: () => Promise<T
 	}
 }
 
-function withAccount(form: Form, action: string, change: (id: number) => Promise<object | void>) {
+function withAccount<T extends object = object>(form: Form, action: string, change: (id: number) => Promise<T | void>) {
 	const id = accountId(form);
 	if (id === null) return fail(400, { action, message: 'account: missing or malformed id' });
-	return attempt(action, async () => ({ ...((await change(id)) ?? {}) }));
+	return attempt(action, async () => ({ ...((await change(id)) ?? {}) }) as Partial<T>);
 }
 
 function context(event: RequestEvent, role: 'system_admin' | 'security_admin') {
@@ -71,10 +74,9 @@ export const actions = {
 		const form = await formOf(event.request);
 		const values = { username: form.username ?? '', displayName: form.displayName ?? '', role: form.role ?? '', areaCode: (form.areaCode ?? '').trim() };
 		const result = await attempt('create', async () => {
-			const password = generatePassword();
-			await createAccount((await getDb()).kysely, { ...values, password }, actor);
-			// shown once, in this response only; the account must change it at first sign-in
-			return { created: { username: values.username.trim().toLowerCase(), password } };
+			const { username, halfA } = await requestAccount((await getDb()).kysely, values, actor);
+			// half A, shown once, in this response only; the account is pending until approved
+			return { requested: { username, halfA } };
 		});
 		return 'ok' in result ? result : fail(400, { ...result.data, values });
 	},
@@ -95,6 +97,22 @@ export const actions = {
 	},
 
 	// ─── security administrator ────────────────────────────────────────────────────────────
+	approve: async (event) => {
+		const { actor } = context(event, 'security_admin');
+		const form = await formOf(event.request);
+		return withAccount(form, 'approve', async (id) => {
+			const { username, halfB } = await approveAccount((await getDb()).kysely, id, { role: form.role ?? '', areaCode: form.areaCode ?? '' }, actor);
+			// half B, shown once, in this response only (none when the account has its own password)
+			return { approved: { username, halfB } };
+		});
+	},
+	reject: async (event) => {
+		const { actor } = context(event, 'security_admin');
+		const form = await formOf(event.request);
+		return withAccount(form, 'reject', async (id) => {
+			await rejectAccount((await getDb()).kysely, id, actor);
+		});
+	},
 	changeRole: async (event) => {
 		const { actor } = context(event, 'security_admin');
 		const form = await formOf(event.request);

@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import { login } from '$lib/server/auth/login';
+import { loginThrottle } from '$lib/server/auth/throttle';
 import { SESSION_COOKIE, ABSOLUTE_LIFETIME_MS } from '$lib/server/auth/sessions';
 
 /** Only same-site paths: an open redirect would turn the login page into a phishing aid. */
@@ -14,20 +15,24 @@ export async function load({ locals, url }) {
 }
 
 export const actions = {
-	default: async ({ request, cookies, url, getClientAddress }) => {
+	default: async ({ request, cookies, url, getClientAddress, setHeaders }) => {
 		const form = await request.formData();
 		// no user name holds control characters, and PostgreSQL text cannot hold NUL (a 500, not a refusal)
 		const username = String(form.get('username') ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 64);
 		const password = String(form.get('password') ?? '').slice(0, 256);
 		if (!username || !password) return fail(400, { username, message: 'missing' as const });
-		const result = await login((await getDb()).kysely, username, password, getClientAddress());
-		if (!result.ok) {
-			return fail(result.reason === 'locked' ? 423 : 401, {
-				username,
-				message: result.reason,
-				lockedUntil: result.lockedUntil?.toISOString()
-			});
+		// per client address, beside the per-account lockout: a token is taken before the password
+		// is verified, and given back when the sign-in succeeds
+		const clientAddr = getClientAddress();
+		const attempt = loginThrottle()?.take(clientAddr);
+		if (attempt && !attempt.ok) {
+			setHeaders({ 'retry-after': String(attempt.retryAfterSeconds) });
+			return fail(429, { username, message: 'throttled' as const, retryAfter: attempt.retryAfterSeconds });
 		}
+		const result = await login((await getDb()).kysely, username, password, clientAddr);
+		// one answer for every failure: unknown, wrong password, locked, disabled or pending alike
+		if (!result.ok) return fail(401, { username, message: 'invalid' as const });
+		attempt?.release();
 		cookies.set(SESSION_COOKIE, result.token, {
 			path: '/',
 			httpOnly: true,

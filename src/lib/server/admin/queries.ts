@@ -8,12 +8,13 @@ export interface AccountRow {
 	id: number;
 	username: string;
 	displayName: string;
-	role: string;
+	/** null while pending: a pending account holds no role (sql/008) */
+	role: string | null;
 	roleLabel: string;
-	areaCode: string;
+	areaCode: string | null;
 	areaName: string | null;
 	areaLevel: string | null;
-	status: 'active' | 'locked' | 'disabled';
+	status: 'active' | 'locked' | 'disabled' | 'pending';
 	lockedUntil: string | null;
 	disabledAt: string | null;
 	canViewPersons: boolean;
@@ -21,6 +22,16 @@ export interface AccountRow {
 	mustChangePassword: boolean;
 	passwordChangedAt: string;
 	createdAt: string;
+	/** what the system administrator asked for, and who asked (kept after approval) */
+	requestedRole: string | null;
+	requestedRoleLabel: string | null;
+	requestedArea: string | null;
+	requestedAreaName: string | null;
+	requestedBy: string | null;
+	approvedBy: string | null;
+	approvedAt: string | null;
+	/** no password of its own yet: the owner is still to sign in with both halves of the first password */
+	awaitingFirstSignIn: boolean;
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -33,9 +44,15 @@ export function roleLabel(role: string | null): string {
 export async function listAccounts(db: Kysely<Database>, now = new Date()): Promise<AccountRow[]> {
 	const rows = await db.selectFrom('account as a')
 		.leftJoin('area as r', 'r.code', 'a.area_code')
+		.leftJoin('area as q', 'q.code', 'a.requested_area')
+		.leftJoin('account as rb', 'rb.id', 'a.requested_by')
+		.leftJoin('account as ab', 'ab.id', 'a.approved_by')
 		.select(['a.id', 'a.username', 'a.display_name', 'a.role', 'a.area_code', 'r.name as area_name', 'r.level as area_level',
 			'a.locked_until', 'a.disabled_at', 'a.can_view_persons', 'a.demo', 'a.must_change_password',
-			'a.password_changed_at', 'a.created_at'])
+			'a.password_changed_at', 'a.created_at', 'a.pending', 'a.requested_role', 'a.requested_area', 'q.name as requested_area_name',
+			'rb.username as requested_by', 'ab.username as approved_by', 'a.approved_at'])
+		// never the hashes themselves: only whether the first sign-in is still to come
+		.select((eb) => eb('a.password_hash', 'is', null).as('awaiting_first_sign_in'))
 		.orderBy('a.username')
 		.execute();
 	return rows.map((r) => ({
@@ -47,14 +64,22 @@ export async function listAccounts(db: Kysely<Database>, now = new Date()): Prom
 		areaCode: r.area_code,
 		areaName: r.area_name,
 		areaLevel: r.area_level,
-		status: r.disabled_at ? 'disabled' : r.locked_until && new Date(r.locked_until) > now ? 'locked' : 'active',
+		status: r.disabled_at ? 'disabled' : r.pending ? 'pending' : r.locked_until && new Date(r.locked_until) > now ? 'locked' : 'active',
 		lockedUntil: r.locked_until && new Date(r.locked_until) > now ? iso(r.locked_until) : null,
 		disabledAt: iso(r.disabled_at),
 		canViewPersons: r.can_view_persons,
 		demo: r.demo,
 		mustChangePassword: r.must_change_password,
 		passwordChangedAt: iso(r.password_changed_at)!,
-		createdAt: iso(r.created_at)!
+		createdAt: iso(r.created_at)!,
+		requestedRole: r.requested_role,
+		requestedRoleLabel: r.requested_role ? roleLabel(r.requested_role) : null,
+		requestedArea: r.requested_area,
+		requestedAreaName: r.requested_area_name,
+		requestedBy: r.requested_by,
+		approvedBy: r.approved_by,
+		approvedAt: iso(r.approved_at),
+		awaitingFirstSignIn: Boolean(r.awaiting_first_sign_in)
 	}));
 }
 

@@ -1,4 +1,5 @@
 // Passwords: argon2id hashes; at least 8 characters from 3 of the 4 classes (等保 level 3).
+import { randomInt } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
 export const PASSWORD_MAX_AGE_DAYS = 90;
@@ -18,7 +19,14 @@ export function hashPassword(password: string): Promise<string> {
 	return hash(password);
 }
 
+let verifications = 0;
+/** How many argon2 verifications this process has run (dummy ones included): for tests. */
+export function verificationCount(): number {
+	return verifications;
+}
+
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
+	verifications++;
 	try {
 		return await verify(stored, password);
 	} catch {
@@ -31,4 +39,18 @@ let dummy: Promise<string> | undefined;
 export function dummyHash(): Promise<string> {
 	dummy ??= hashPassword('not-a-real-password-Aa1!');
 	return dummy;
+}
+
+/**
+ * The first password of an account the system administrator requested is two halves: A, shown to
+ * the system administrator at the request, and B, shown to the security administrator at the
+ * approval. The owner types A then B. Each half: 10 characters from 56 unambiguous ones (58 bits).
+ */
+export const ACTIVATION_HALF_LENGTH = 10;
+const HALF_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
+
+export function generateHalf(): string {
+	let out = '';
+	for (let i = 0; i < ACTIVATION_HALF_LENGTH; i++) out += HALF_ALPHABET[randomInt(HALF_ALPHABET.length)];
+	return out;
 }

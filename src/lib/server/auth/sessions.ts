@@ -52,12 +52,15 @@ export async function validateSession(db: Kysely<Database>, token: string, now =
 		.selectFrom('session as s')
 		.innerJoin('account as a', 'a.id', 's.account_id')
 		.select(['s.last_seen_at', 's.expires_at', 'a.id', 'a.username', 'a.display_name', 'a.role', 'a.area_code',
-			'a.can_view_persons', 'a.must_change_password', 'a.password_changed_at', 'a.demo', 'a.disabled_at', 'a.locked_until'])
+			'a.can_view_persons', 'a.must_change_password', 'a.password_changed_at', 'a.demo', 'a.disabled_at', 'a.locked_until',
+			'a.pending'])
 		.where('s.token_hash', '=', hash)
 		.executeTakeFirst();
 	if (!row) return null;
 	const idle = now.getTime() - new Date(row.last_seen_at).getTime();
-	if (idle > IDLE_TIMEOUT_MS || now >= new Date(row.expires_at) || row.disabled_at || (row.locked_until && new Date(row.locked_until) > now)) {
+	// a pending account has no role (sql/008): it never holds a session
+	if (idle > IDLE_TIMEOUT_MS || now >= new Date(row.expires_at) || row.disabled_at || (row.locked_until && new Date(row.locked_until) > now)
+		|| row.pending || !row.role || !row.area_code) {
 		await db.deleteFrom('session').where('token_hash', '=', hash).execute();
 		return null;
 	}
@@ -79,6 +82,26 @@ export async function validateSession(db: Kysely<Database>, token: string, now =
 
 export async function endSession(db: Kysely<Database>, token: string): Promise<void> {
 	await db.deleteFrom('session').where('token_hash', '=', tokenHash(token)).execute();
+}
+
+/**
+ * After a password change: every other session of the account ends, and the current one goes on
+ * under a new token (same lifetime). Returns the new token and when it expires, or null when
+ * `token` is no session of this account (then all its sessions have ended).
+ */
+export async function rotateSession(db: Kysely<Database>, accountId: number, token: string | null | undefined): Promise<{ token: string; expiresAt: Date } | null> {
+	let rotated: { token: string; expiresAt: Date } | null = null;
+	if (token && /^[A-Za-z0-9_-]{43}$/.test(token)) {
+		const fresh = newToken();
+		const row = await db.updateTable('session').set({ token_hash: tokenHash(fresh) })
+			.where('token_hash', '=', tokenHash(token)).where('account_id', '=', accountId)
+			.returning('expires_at').executeTakeFirst();
+		if (row) rotated = { token: fresh, expiresAt: new Date(row.expires_at) };
+	}
+	let others = db.deleteFrom('session').where('account_id', '=', accountId);
+	if (rotated) others = others.where('token_hash', '<>', tokenHash(rotated.token));
+	await others.execute();
+	return rotated;
 }
 
 export async function endAllSessions(db: Kysely<Database>, accountId: number): Promise<void> {

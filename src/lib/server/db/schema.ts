@@ -8,9 +8,9 @@ export interface AccountTable {
 	id: Generated<number>;
 	username: string;
 	display_name: string;
-	role: 'district_admin' | 'street_secretary' | 'community_secretary' | 'grid_leader' | 'planner' | 'auditor' | 'system_admin' | 'security_admin';
-	area_code: string;
-	password_hash: string;
+	role: 'district_admin' | 'street_secretary' | 'community_secretary' | 'grid_leader' | 'planner' | 'auditor' | 'system_admin' | 'security_admin' | null;
+	area_code: string | null;
+	password_hash: string | null;
 	must_change_password: Generated<boolean>;
 	password_changed_at: Generated<Date>;
 	failed_logins: Generated<number>;
@@ -19,6 +19,14 @@ export interface AccountTable {
 	demo: Generated<boolean>;
 	disabled_at: Date | null;
 	created_at: Generated<Date>;
+	pending: Generated<boolean>;
+	requested_role: 'district_admin' | 'street_secretary' | 'community_secretary' | 'grid_leader' | 'planner' | 'auditor' | 'system_admin' | 'security_admin' | null;
+	requested_area: string | null;
+	requested_by: number | null;
+	approved_by: number | null;
+	approved_at: Date | null;
+	activation_hash_a: string | null;
+	activation_hash_b: string | null;
 }
 export type Account = Selectable<AccountTable>;
 export type NewAccount = Insertable<AccountTable>;
