@@ -1,5 +1,6 @@
 import adapter from '@sveltejs/adapter-node';
 import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+import { CSP_DIRECTIVES } from './src/lib/server/csp.js';
 
 /** @type {import('@sveltejs/kit').Config} */
 const config = {
@@ -9,25 +10,9 @@ const config = {
 		adapter: adapter({ out: 'build' }),
 		// keep the origin check on: state-changing form posts from other sites are refused
 		csrf: { trustedOrigins: [] },
-		// no unsafe-eval anywhere; MapLibre and loaders.gl start their workers from blob: URLs,
-		// deck.gl loads its icons (drawn in code) from data: URLs
-		csp: {
-			mode: 'auto',
-			directives: {
-				'default-src': ['self'],
-				'script-src': ['self'],
-				'style-src': ['self', 'unsafe-inline'],
-				'img-src': ['self', 'data:', 'blob:'],
-				'font-src': ['self'],
-				'connect-src': ['self', 'data:', 'blob:'],
-				'worker-src': ['self', 'blob:'],
-				'child-src': ['self', 'blob:'],
-				'object-src': ['none'],
-				'base-uri': ['self'],
-				'form-action': ['self'],
-				'frame-ancestors': ['none']
-			}
-		}
+		// the policy lives in src/lib/server/csp.js: pages get it here, with a nonce or hashes;
+		// security-headers.ts sends the same policy on every other response
+		csp: { mode: 'auto', directives: CSP_DIRECTIVES }
 	}
 };
 

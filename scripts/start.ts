@@ -8,6 +8,7 @@ import { openDb } from '../src/lib/server/db/open.ts';
 import { migrate } from '../src/lib/server/db/migrate.ts';
 import { seedDemo, SCALES, type ScaleName } from '../src/lib/server/seed/index.ts';
 import { createDemoAccounts, printDemoAccounts } from '../src/lib/server/auth/demo-accounts.ts';
+import { setSecurityHeaders } from '../src/lib/server/security-headers.ts';
 
 const log = (line: string) => console.log(line);
 
@@ -65,8 +66,14 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
 // a computed specifier: the type checker must not wander into the build output
 const { handler } = await import(new URL('../build/handler.js', import.meta.url).href);
+// adapter-node's "custom server": its handler serves static/ (glyphs, favicon) and the built
+// assets under /_app/immutable itself, before SvelteKit's hooks run, so the security headers are
+// set here first, on every response (SvelteKit's own, a page's CSP with its nonce included, then
+// take precedence where they name the same header).
 const server = createServer((req, res) => {
 	if (!process.env.TRUST_PROXY) req.headers['x-forwarded-proto'] = 'http';
+	const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+	setSecurityHeaders({ has: (name) => res.hasHeader(name), set: (name, value) => res.setHeader(name, value) }, proto === 'https');
 	handler(req, res);
 });
 server.listen(port, host, () => log(`[start] serving on http://localhost:${port}`));

@@ -1,10 +1,11 @@
 // Every request passes here: security headers, who is asking, and the gate in front of every
 // route but login, health and static files.
-import { error, json, redirect, type Handle, type ServerInit } from '@sveltejs/kit';
+import { isRedirect, json, redirect, type Handle, type RequestEvent, type ServerInit } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import { SESSION_COOKIE, validateSession } from '$lib/server/auth/sessions';
 import { KIOSK_COOKIE, validateKiosk } from '$lib/server/auth/kiosk';
 import { viewerFor } from '$lib/server/auth/viewer';
+import { withSecurityHeaders } from '$lib/server/security-headers';
 
 // open (and migrate) the database once, before the first request
 export const init: ServerInit = async () => {
@@ -15,7 +16,43 @@ const PUBLIC_PATHS = [/^\/login$/, /^\/api\/health$/, /^\/kiosk\/[^/]+$/, /^\/gl
 // pages a user who must change their password may still reach
 const PASSWORD_PATHS = [/^\/account\/password$/, /^\/logout$/];
 
+/**
+ * Every response this hook returns passes through here, so each carries the security headers:
+ * the early refusals and redirects as much as the routes' answers. (In production scripts/start.ts
+ * also sets them before SvelteKit or the static file handler answers, which covers static files,
+ * built assets and what SvelteKit answers without calling this hook.)
+ */
 export const handle: Handle = async ({ event, resolve }) => {
+	const early: EarlyCookies = [];
+	let resolved = false;
+	let response: Response;
+	try {
+		response = await gate(event, (e, opts) => ((resolved = true), resolve(e, opts)), early);
+	} catch (e) {
+		// a redirect thrown by the gate: answered here as SvelteKit would answer it (a data request
+		// and an enhanced form action get it as JSON), so that it carries the headers too
+		if (!isRedirect(e)) throw e;
+		response = event.isDataRequest
+			? json({ type: 'redirect', location: e.location }, { headers: { 'cache-control': 'private, no-store' } })
+			: isActionJsonRequest(event)
+				? json({ type: 'redirect', status: e.status, location: e.location }, { headers: { 'cache-control': 'no-store' } })
+				: new Response(null, { status: e.status, headers: { location: e.location } });
+	}
+	// SvelteKit adds the cookies set on the way to what resolve() answers; an answer made here
+	// gets them from us (an expired session's cookie is deleted on the way to /login)
+	if (!resolved) for (const [name, value, options] of early) response.headers.append('set-cookie', event.cookies.serialize(name, value, options));
+	return withSecurityHeaders(response, event.url.protocol === 'https:');
+};
+
+type EarlyCookies = [name: string, value: string, options: Parameters<RequestEvent['cookies']['serialize']>[2]][];
+
+/** A form action posted by `use:enhance`: it expects a redirect as JSON, not as a 30x. */
+function isActionJsonRequest(event: RequestEvent): boolean {
+	const accept = event.request.headers.get('accept') ?? '';
+	return event.request.method === 'POST' && event.request.headers.get('x-sveltekit-action') === 'true' && accept.includes('application/json');
+}
+
+async function gate(event: RequestEvent, resolve: Parameters<Handle>[0]['resolve'], early: EarlyCookies): Promise<Response> {
 	const { url, cookies, request } = event;
 	event.locals.user = null;
 	event.locals.viewer = null;
@@ -34,24 +71,32 @@ export const handle: Handle = async ({ event, resolve }) => {
 		}
 	}
 
-	const db = await getDb();
-	const sessionToken = cookies.get(SESSION_COOKIE);
-	if (sessionToken) {
-		const user = await validateSession(db.kysely, sessionToken);
-		if (user) {
-			event.locals.user = user;
-			event.locals.viewer = viewerFor(user.role, user.areaCode, user.accountId, user.username, user.canViewPersons);
-		} else {
-			cookies.delete(SESSION_COOKIE, { path: '/' });
+	const path = url.pathname;
+	try {
+		const db = await getDb();
+		const sessionToken = cookies.get(SESSION_COOKIE);
+		if (sessionToken) {
+			const user = await validateSession(db.kysely, sessionToken);
+			if (user) {
+				event.locals.user = user;
+				event.locals.viewer = viewerFor(user.role, user.areaCode, user.accountId, user.username, user.canViewPersons);
+			} else {
+				cookies.delete(SESSION_COOKIE, { path: '/' });
+				early.push([SESSION_COOKIE, '', { path: '/', maxAge: 0 }]);
+			}
 		}
-	}
-	if (!event.locals.viewer) {
-		const kioskToken = cookies.get(KIOSK_COOKIE);
-		const screen = kioskToken ? await validateKiosk(db.kysely, kioskToken) : null;
-		if (screen) event.locals.viewer = viewerFor('display', screen.areaCode, null, `screen:${screen.id}:${screen.name}`);
+		if (!event.locals.viewer) {
+			const kioskToken = cookies.get(KIOSK_COOKIE);
+			const screen = kioskToken ? await validateKiosk(db.kysely, kioskToken) : null;
+			if (screen) event.locals.viewer = viewerFor('display', screen.areaCode, null, `screen:${screen.id}:${screen.name}`);
+		}
+	} catch (e) {
+		// the health check answers "down" when the database does not, whoever asks
+		if (path !== '/api/health') throw e;
+		event.locals.user = null;
+		event.locals.viewer = null;
 	}
 
-	const path = url.pathname;
 	const isPublic = PUBLIC_PATHS.some((re) => re.test(path));
 	const isApi = path.startsWith('/api/') || path.startsWith('/tiles/');
 	if (!isPublic && !event.locals.viewer) {
@@ -60,15 +105,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 	}
 	const user = event.locals.user;
 	if (user && (user.mustChangePassword || user.passwordExpired) && !isPublic && !PASSWORD_PATHS.some((re) => re.test(path))) {
-		if (isApi) error(403, 'change your password first');
+		if (isApi) return json({ message: 'change your password first' }, { status: 403 });
 		redirect(303, '/account/password');
 	}
 
-	const response = await resolve(event);
-	response.headers.set('x-content-type-options', 'nosniff');
-	response.headers.set('referrer-policy', 'same-origin');
-	response.headers.set('x-frame-options', 'DENY');
-	response.headers.set('permissions-policy', 'geolocation=(), camera=(), microphone=()');
-	if (url.protocol === 'https:') response.headers.set('strict-transport-security', 'max-age=31536000');
-	return response;
-};
+	return resolve(event);
+}

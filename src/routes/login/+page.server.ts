@@ -3,11 +3,8 @@ import { getDb } from '$lib/server/db';
 import { login } from '$lib/server/auth/login';
 import { loginThrottle } from '$lib/server/auth/throttle';
 import { SESSION_COOKIE, ABSOLUTE_LIFETIME_MS } from '$lib/server/auth/sessions';
-
-/** Only same-site paths: an open redirect would turn the login page into a phishing aid. */
-function safeNext(next: string | null): string {
-	return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
+// only same-site paths: an open redirect would turn the login page into a phishing aid
+import { safeNext } from '$lib/server/auth/safe-next';
 
 export async function load({ locals, url }) {
 	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));

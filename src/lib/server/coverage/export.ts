@@ -4,6 +4,7 @@
 // an exported figure is the figure on screen.
 import type { AreaCoverageRow, BlindSpotRow, OrgRankingRow } from './store.ts';
 import type { Suggestion } from './suggest.ts';
+import { csvCell } from '../csv.ts';
 
 export interface CsvColumn<T> {
 	key: string;
@@ -14,13 +15,7 @@ export interface CsvColumn<T> {
 const BOM = '\uFEFF';
 
 /** One CSV field: quoted when it must be; text that Excel would run as a formula is defused. */
-export function csvField(v: unknown): string {
-	if (v === null || v === undefined) return '';
-	let s = Array.isArray(v) ? v.join(';') : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-	// CSV injection: a leading = + - @ (or tab/CR) makes Excel evaluate the cell; numbers keep their sign
-	if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-	return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
+export const csvField = csvCell;
 
 export function toCsv<T>(columns: readonly CsvColumn<T>[], rows: readonly T[]): string {
 	const lines = [columns.map((c) => csvField(`${c.zh} (${c.key})`)).join(',')];

@@ -1,7 +1,22 @@
+// Up or down for anyone; the installation's details for signed-in administrators only.
 import { json } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
-import { healthReport } from '$lib/server/db/queries/health';
+import { databaseUp, healthReport, HEALTH_DETAIL_ROLES } from '$lib/server/db/queries/health';
 
-export async function GET() {
-	return json(await healthReport(await getDb()), { headers: { 'cache-control': 'no-store' } });
+const NO_STORE = { 'cache-control': 'no-store' };
+
+export async function GET({ locals }) {
+	const down = () => json({ status: 'down' }, { status: 503, headers: NO_STORE });
+	let db: Awaited<ReturnType<typeof getDb>>;
+	try {
+		db = await getDb();
+	} catch {
+		return down();
+	}
+	if (!(await databaseUp(db))) return down();
+	// an administrator who still has to change their password is not fully signed in yet
+	const user = locals.user;
+	const admin = user && !user.mustChangePassword && !user.passwordExpired && HEALTH_DETAIL_ROLES.includes(user.role);
+	if (!admin) return json({ status: 'ok' }, { headers: NO_STORE });
+	return json(await healthReport(db), { headers: NO_STORE });
 }
