@@ -170,6 +170,13 @@ export interface Snap {
 /**
  * Nearest-edge lookups over a uniform grid of cells (`cell` metres) holding the edges whose
  * bounding box touches them; the search grows ring by ring until no closer edge can remain.
+ *
+ * The work is bounded by the grid, never by the point: a point outside the grid's box starts
+ * from its projection P' onto the box, and ring r around P' lies at least
+ * sqrt(|PP'|² + ((r-1)·cell)²) from P (the box is convex and P' is P's nearest point in it, so
+ * for any Q in the box |PQ|² ≥ |PP'|² + |P'Q|²); cols + rows rings cover the whole grid from any
+ * cell. Inside the box P' = P and this is the plain ring bound. The answer is the exact nearest
+ * edge (ties: the lower edge index) wherever the point is.
  */
 export class Snapper {
 	readonly graph: RoadGraph;
@@ -220,22 +227,40 @@ export class Snapper {
 		return Math.min(this.rows - 1, Math.max(0, Math.floor((y - this.y0) / this.cell)));
 	}
 
-	/** The nearest edge to a point in the local frame; null on an empty network. */
-	nearestXY(x: number, y: number): Snap | null {
+	/**
+	 * The nearest edge to a point in the local frame; null on an empty network, for a point that
+	 * is not a number, or when no edge lies within `maxDistance` metres.
+	 */
+	nearestXY(x: number, y: number, maxDistance = Infinity): Snap | null {
 		const g = this.graph;
-		if (!g.edgeCount) return null;
+		if (!g.edgeCount || !Number.isFinite(x) || !Number.isFinite(y)) return null;
 		const tick = ++this.tick;
-		const ci = Math.floor((x - this.x0) / this.cell);
-		const cj = Math.floor((y - this.y0) / this.cell);
+		// P' = the point clamped to the grid's box; the rings grow around its cell
+		const px = Math.min(Math.max(x, this.x0), this.x0 + this.cols * this.cell);
+		const py = Math.min(Math.max(y, this.y0), this.y0 + this.rows * this.cell);
+		const out2 = (x - px) * (x - px) + (y - py) * (y - py);
+		if (out2 > maxDistance * maxDistance) return null;
+		const ci = this.ci(px);
+		const cj = this.cj(py);
 		let best = -1, bestD2 = Infinity, bestT = 0;
-		const maxRing = this.cols + this.rows + Math.abs(ci) + Math.abs(cj) + 2;
+		const limit2 = maxDistance * maxDistance;
+		const maxRing = this.cols + this.rows + 2;
 		for (let r = 0; r <= maxRing; r++) {
-			// every cell of ring r lies at least (r-1)·cell away from the point
-			if (best >= 0 && (r - 1) * this.cell > Math.sqrt(bestD2)) break;
-			for (let j = cj - r; j <= cj + r; j++) {
-				if (j < 0 || j >= this.rows) continue;
-				const step = j === cj - r || j === cj + r ? 1 : 2 * r;
-				for (let i = ci - r; i <= ci + r; i += Math.max(1, step)) {
+			// every cell of ring r lies at least sqrt(|PP'|² + ((r-1)·cell)²) away from the point
+			if (r > 1) {
+				const ring = (r - 1) * this.cell;
+				const lower2 = out2 + ring * ring;
+				if (best >= 0 && (out2 === 0 ? ring > Math.sqrt(bestD2) : lower2 > bestD2)) break;
+				if (lower2 > limit2) break;
+			}
+			// only the ring's cells inside the grid: a ring costs O(min(r, cols + rows)), never more
+			const j0 = Math.max(0, cj - r), j1 = Math.min(this.rows - 1, cj + r);
+			for (let j = j0; j <= j1; j++) {
+				const edgeRow = j === cj - r || j === cj + r;
+				const i0 = edgeRow ? Math.max(0, ci - r) : ci - r;
+				const i1 = edgeRow ? Math.min(this.cols - 1, ci + r) : ci + r;
+				const step = edgeRow ? 1 : Math.max(1, 2 * r);
+				for (let i = i0; i <= i1; i += step) {
 					if (i < 0 || i >= this.cols) continue;
 					const c = j * this.cols + i;
 					for (let p = this.start[c]; p < this.start[c + 1]; p++) {
@@ -248,8 +273,8 @@ export class Snapper {
 						const l2 = dx * dx + dy * dy;
 						let t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
 						t = t < 0 ? 0 : t > 1 ? 1 : t;
-						const px = ax + t * dx - x, py = ay + t * dy - y;
-						const d2 = px * px + py * py;
+						const qx = ax + t * dx - x, qy = ay + t * dy - y;
+						const d2 = qx * qx + qy * qy;
 						// ties: the lower edge index, so the answer never depends on the scan order
 						if (d2 < bestD2 || (d2 === bestD2 && e < best)) {
 							bestD2 = d2;
@@ -260,12 +285,13 @@ export class Snapper {
 				}
 			}
 		}
-		return best < 0 ? null : { edge: best, offset: bestT * g.edgeLen[best], distance: Math.sqrt(bestD2) };
+		if (best < 0 || bestD2 > limit2) return null;
+		return { edge: best, offset: bestT * g.edgeLen[best], distance: Math.sqrt(bestD2) };
 	}
 
-	nearest(lon: number, lat: number): Snap | null {
+	nearest(lon: number, lat: number, maxDistance = Infinity): Snap | null {
 		const f = this.graph.frame;
-		return this.nearestXY(toX(f, lon), toY(f, lat));
+		return this.nearestXY(toX(f, lon), toY(f, lat), maxDistance);
 	}
 }
 

@@ -6,6 +6,7 @@ import { audit } from '../auth/audit.ts';
 import type { Db } from '../db/open.ts';
 import { ROLE_RULES } from '../auth/roles.ts';
 import { coverageEngine } from './engine.ts';
+import { AnalysisBusy, AnalysisTimeout } from './budget.ts';
 
 /**
  * The area code to answer for: `within` narrows the caller's scope, never widens it (outside
@@ -60,4 +61,10 @@ export async function freshCoverage(db: Db) {
 	const engine = coverageEngine(db);
 	await engine.ensure();
 	return engine;
+}
+
+/** An analysis that ran out of its time budget or found no free place answers 503 with the reason. */
+export function analysisError(e: unknown): never {
+	if (e instanceof AnalysisTimeout || e instanceof AnalysisBusy) error(503, e.message);
+	throw e;
 }

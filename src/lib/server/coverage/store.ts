@@ -70,7 +70,15 @@ export async function ensureCoverage(db: Db, opts: EnsureOptions = {}): Promise<
 	const s = await state(db.kysely);
 	if (s.computed === s.current && sameParams(s.params, params)) return s.current;
 	return db.kysely.connection().execute(async (conn) => {
-		await sql`select pg_advisory_lock(${LOCK})`.execute(conn);
+		// waiting for another process's recompute is no runaway statement: lift the app role's
+		// statement_timeout (sql/010) for the wait, and put back what the connection had
+		const { rows: [limit] } = await sql<{ t: string }>`select current_setting('statement_timeout') as t`.execute(conn);
+		await sql`select set_config('statement_timeout', '10min', false)`.execute(conn);
+		try {
+			await sql`select pg_advisory_lock(${LOCK})`.execute(conn);
+		} finally {
+			await sql`select set_config('statement_timeout', ${limit.t}, false)`.execute(conn);
+		}
 		try {
 			const again = await state(conn);
 			if (again.computed === again.current && sameParams(again.params, params)) return again.current;
@@ -97,6 +105,9 @@ export async function recomputeCoverage(db: Kysely<any>, params: CoverageParams 
 		};
 		// the system's own work: every household counts, whoever triggered it
 		await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
+		// and it is not a request: the app role's time limits (sql/010) are for requests; this
+		// transaction computes in memory between statements and writes every result
+		await sql`select set_config('statement_timeout', '10min', true), set_config('idle_in_transaction_session_timeout', '10min', true)`.execute(trx);
 		const { rows: [v] } = await sql<{ v: number; stats: number | null }>`
 			select (select version from data_version where id = 1) as v,
 			       (select data_version from area_stats_state where id = 1) as stats`.execute(trx);

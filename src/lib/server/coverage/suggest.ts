@@ -9,9 +9,15 @@
 // Candidates: road nodes and `public` buildings inside the planner's area; demand: the area's
 // buildings with households beyond the chosen circle today. Pinned sites are taken first (their
 // coverage counts, their gains are reported); excluded sites are never chosen.
+//
+// Every loop here is bounded by the instance (candidates × demand, k ≤ 50, pinned and excluded
+// lists capped by the route) and written as steps that yield now and then, so that the route runs
+// them under a time budget (budget.ts) while other requests are served; the plain functions run
+// the same steps to the end.
 import { sql, type Kysely } from 'kysely';
 import { forBuildingsWithin } from './service.ts';
 import { siteSource } from './whatif.ts';
+import { drive, runSteps, type Budget, type Steps } from './budget.ts';
 import type { Source } from './dijkstra.ts';
 import type { CoverageModel } from './engine.ts';
 
@@ -93,8 +99,16 @@ function take(inst: CoverInstance, covered: Uint8Array, c: number) {
 	for (let p = inst.start[c]; p < inst.start[c + 1]; p++) covered[inst.items[p]] = 1;
 }
 
+type GreedyOptions = { pinned?: readonly number[]; excluded?: ReadonlySet<number> };
+type GreedyResult = { picks: Pick[]; value: number; evaluations: number };
+
 /** Greedy maximal coverage with lazy evaluation: the pinned candidates, then up to k more. */
-export function greedyCelf(inst: CoverInstance, k: number, opts: { pinned?: readonly number[]; excluded?: ReadonlySet<number> } = {}): { picks: Pick[]; value: number; evaluations: number } {
+export function greedyCelf(inst: CoverInstance, k: number, opts: GreedyOptions = {}): GreedyResult {
+	return runSteps(greedyCelfSteps(inst, k, opts));
+}
+
+/** greedyCelf as steps (it yields every few hundred gain evaluations). */
+export function* greedyCelfSteps(inst: CoverInstance, k: number, opts: GreedyOptions = {}): Steps<GreedyResult> {
 	const n = inst.start.length - 1;
 	const covered = new Uint8Array(inst.weights.length);
 	const picks: Pick[] = [];
@@ -112,13 +126,15 @@ export function greedyCelf(inst: CoverInstance, k: number, opts: { pinned?: read
 	const fresh = new Int32Array(n).fill(-1); // the round a candidate's heap key was computed in
 	let evaluations = 0;
 	for (let c = 0; c < n; c++) {
+		if ((c & 255) === 255) yield;
 		if (chosen.has(c) || opts.excluded?.has(c)) continue;
 		const g = gainOf(inst, covered, c);
 		evaluations++;
 		if (g > 0) heap.push(g, c);
 		fresh[c] = 0;
 	}
-	for (let round = 1; round <= k && heap.size; ) {
+	for (let round = 1, spins = 0; round <= k && heap.size; ) {
+		if ((++spins & 255) === 0) yield;
 		const [, c] = heap.top();
 		heap.pop();
 		if (fresh[c] === round) {
@@ -143,7 +159,19 @@ export function greedyCelf(inst: CoverInstance, k: number, opts: { pinned?: read
  * 1 − 1/e of the optimum and usually far closer; the swaps close most of the rest. The result is
  * reported in greedy order over the final set, so each site's gain is its marginal gain.
  */
-export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, opts: { excluded?: ReadonlySet<number>; maxPasses?: number } = {}): { picks: Pick[]; value: number; swaps: number } {
+export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, opts: SwapOptions = {}): SwapResult {
+	return runSteps(refineBySwapsSteps(inst, greedy, opts));
+}
+
+type SwapOptions = { excluded?: ReadonlySet<number>; maxPasses?: number };
+/** `complete`: false when the swaps were cut short (asked to wrap up): the best set found so far */
+type SwapResult = { picks: Pick[]; value: number; swaps: number; complete: boolean };
+
+/**
+ * refineBySwaps as steps that may be stopped at any yield (the driver answers true): every swap
+ * taken improves the set, so the set at that point is a valid answer — greedy's at worst.
+ */
+export function* refineBySwapsSteps(inst: CoverInstance, greedy: { picks: Pick[] }, opts: SwapOptions = {}): Steps<SwapResult> {
 	const n = inst.start.length - 1;
 	const count = new Int32Array(inst.weights.length);
 	const chosen = new Set(greedy.picks.map((p) => p.candidate));
@@ -151,7 +179,8 @@ export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, op
 	for (const c of chosen) for (let t = inst.start[c]; t < inst.start[c + 1]; t++) count[inst.items[t]]++;
 	const mine = new Uint8Array(inst.weights.length);
 	let swaps = 0;
-	for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
+	let complete = true;
+	passes: for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
 		let best = { delta: 1e-9, out: -1, into: -1 };
 		for (const out of chosen) {
 			if (pinned.has(out)) continue;
@@ -161,6 +190,11 @@ export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, op
 				if (count[inst.items[t]] === 1) loss += inst.weights[inst.items[t]];
 			}
 			for (let into = 0; into < n; into++) {
+				// stopped mid-pass: keep the set as it is (the pass's best so far is dropped)
+				if ((into & 63) === 63 && (yield)) {
+					complete = false;
+					break passes;
+				}
 				if (chosen.has(into) || opts.excluded?.has(into)) continue;
 				let gain = 0;
 				for (let t = inst.start[into]; t < inst.start[into + 1]; t++) {
@@ -200,7 +234,7 @@ export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, op
 		value += bestGain;
 		picks.push({ candidate: c, gain: bestGain, pinned: false });
 	}
-	return { picks, value, swaps };
+	return { picks, value, swaps, complete };
 }
 
 type Highs = { solve(lp: string, options?: Record<string, unknown>): { Status: string; ObjectiveValue: number; Columns: Record<string, { Primal: number }> } };
@@ -309,8 +343,15 @@ export async function candidateSites(trx: Kysely<any>, model: CoverageModel, sco
 	return out;
 }
 
+type Instance = { inst: CoverInstance; demand: Int32Array };
+
 /** The instance: demand = the scope's buildings with households beyond the circle today. */
-export function coverInstance(model: CoverageModel, candidates: readonly Candidate[], scope: string, circle: 1 | 2 | 3): { inst: CoverInstance; demand: Int32Array } {
+export function coverInstance(model: CoverageModel, candidates: readonly Candidate[], scope: string, circle: 1 | 2 | 3): Instance {
+	return runSteps(coverInstanceSteps(model, candidates, scope, circle));
+}
+
+/** coverInstance as steps: one bounded search per candidate, a yield after each. */
+export function* coverInstanceSteps(model: CoverageModel, candidates: readonly Candidate[], scope: string, circle: 1 | 2 | 3): Steps<Instance> {
 	const net = model.network;
 	const T = model.service.params.circles[circle - 1];
 	const b = net.buildings;
@@ -324,23 +365,47 @@ export function coverInstance(model: CoverageModel, candidates: readonly Candida
 	}
 	const start = new Int32Array(candidates.length + 1);
 	const items: number[] = [];
-	candidates.forEach((c, j) => {
+	for (let j = 0; j < candidates.length; j++) {
+		// the search and the use of its result stay within one step (the search is shared)
 		const mine: number[] = [];
-		forBuildingsWithin(net, model.search, [c.source], T, (i) => {
+		forBuildingsWithin(net, model.search, [candidates[j].source], T, (i) => {
 			if (demandOf[i] >= 0) mine.push(demandOf[i]);
 		});
 		mine.sort((x, y) => x - y);
-		items.push(...mine);
+		for (const m of mine) items.push(m);
 		start[j + 1] = items.length;
-	});
+		yield;
+	}
 	const weights = Float64Array.from(demand, (i) => b.households[i]);
 	return { inst: { weights, start, items: Int32Array.from(items) }, demand: Int32Array.from(demand) };
 }
 
+export interface SuggestResult {
+	suggestions: Suggestion[];
+	candidates: number;
+	demand_households: number;
+	/** the swap refinement ran out of time: the best set found by then (greedy's at worst) */
+	partial: boolean;
+}
+
 /** Suggests k sites in the planner's area, pinned ones first, each with its marginal gain. */
-export async function suggestSites(trx: Kysely<any>, model: CoverageModel, opts: SuggestOptions): Promise<{ suggestions: Suggestion[]; candidates: number; demand_households: number }> {
-	if (!(opts.k >= 0 && opts.k <= 50)) throw new Error('k must be between 0 and 50');
-	const candidates = await candidateSites(trx, model, opts.scope);
+export async function suggestSites(trx: Kysely<any>, model: CoverageModel, opts: SuggestOptions, budget?: Budget): Promise<SuggestResult> {
+	checkK(opts.k);
+	return suggestFromCandidates(model, await candidateSites(trx, model, opts.scope), opts, budget);
+}
+
+function checkK(k: number) {
+	if (!(k >= 0 && k <= 50)) throw new Error('k must be between 0 and 50');
+}
+
+/**
+ * The suggestion from the candidates (candidateSites; the array gets the pinned points added),
+ * in memory: no transaction needs to stay open meanwhile. Under a budget: building the instance
+ * and greedy must finish (else AnalysisTimeout), the swaps stop where the budget ends (partial).
+ */
+export async function suggestFromCandidates(model: CoverageModel, candidates: Candidate[], opts: SuggestOptions, budget?: Budget): Promise<SuggestResult> {
+	checkK(opts.k);
+	if ((opts.pinned?.length ?? 0) > 100 || (opts.excluded?.length ?? 0) > 100) throw new Error('at most 100 pinned and 100 excluded sites');
 	const byKey = new Map(candidates.map((c, j) => [c.key, j]));
 	const pinned: number[] = [];
 	for (const p of opts.pinned ?? []) {
@@ -357,13 +422,14 @@ export async function suggestSites(trx: Kysely<any>, model: CoverageModel, opts:
 		candidates.push({ key, kind: 'point', lon: p.lon, lat: p.lat, source });
 	}
 	const excluded = new Set((opts.excluded ?? []).map((k) => byKey.get(k)).filter((j): j is number => j !== undefined));
-	const { inst } = coverInstance(model, candidates, opts.scope, opts.circle);
-	const { picks } = refineBySwaps(inst, greedyCelf(inst, opts.k, { pinned, excluded }), { excluded });
+	const { inst } = await drive(coverInstanceSteps(model, candidates, opts.scope, opts.circle), budget);
+	const greedy = await drive(greedyCelfSteps(inst, opts.k, { pinned, excluded }), budget);
+	const { picks, complete } = await drive(refineBySwapsSteps(inst, greedy, { excluded }), budget, { anytime: true });
 	let cumulative = 0;
 	const suggestions = picks.map((p) => {
 		const c = candidates[p.candidate];
 		cumulative += p.gain;
 		return { key: c.key, kind: c.kind, lon: c.lon, lat: c.lat, label: c.label, pinned: p.pinned, gain: p.gain, cumulative };
 	});
-	return { suggestions, candidates: candidates.length, demand_households: inst.weights.reduce((a, b) => a + b, 0) };
+	return { suggestions, candidates: candidates.length, demand_households: inst.weights.reduce((a, b) => a + b, 0), partial: !complete };
 }

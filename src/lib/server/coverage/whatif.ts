@@ -10,6 +10,7 @@ import { reachGeoJson, reachedPieces } from './reach.ts';
 import { circleOf, forBuildingsWithin, type CoverageParams } from './service.ts';
 import type { Source } from './dijkstra.ts';
 import type { CoverageModel } from './engine.ts';
+import { drive, runSteps, type Budget, type Steps } from './budget.ts';
 
 export interface WhatIfCommunity {
 	code: string;
@@ -38,8 +39,18 @@ export function siteSource(snapper: Snapper, lon: number, lat: number): Source |
 	return s ? { edge: s.edge, offset: s.offset, cost: s.distance } : null;
 }
 
+type Figures = Omit<WhatIfResult, 'reach'> & { source: Source | null };
+
 /** The figures, in memory (no database): `scope` limits the communities reported. */
-export function whatIfFigures(model: CoverageModel, lon: number, lat: number, scope = ''): Omit<WhatIfResult, 'reach'> & { source: Source | null } {
+export function whatIfFigures(model: CoverageModel, lon: number, lat: number, scope = ''): Figures {
+	return runSteps(whatIfSteps(model, lon, lat, scope));
+}
+
+/**
+ * whatIfFigures as steps. The snap is bounded by the network's extent (Snapper), the search by
+ * the largest circle (≤ 10 km), the loops by the buildings: it yields every few thousand.
+ */
+function* whatIfSteps(model: CoverageModel, lon: number, lat: number, scope: string): Steps<Figures> {
 	const { network: net, service } = model;
 	const circles = service.params.circles;
 	const source = siteSource(net.snapper, lon, lat);
@@ -69,6 +80,7 @@ export function whatIfFigures(model: CoverageModel, lon: number, lat: number, sc
 	if (byCode.size) {
 		const b = net.buildings;
 		for (let i = 0; i < b.count; i++) {
+			if ((i & 4095) === 4095) yield;
 			const c = byCode.get(b.gridCode[i].slice(0, 12));
 			if (!c) continue;
 			c.households += b.households[i];
@@ -80,10 +92,15 @@ export function whatIfFigures(model: CoverageModel, lon: number, lat: number, sc
 	return { lon, lat, access_m: source ? source.cost : Infinity, circles, newly, communities, source };
 }
 
-/** The what-if of a station at lon/lat: figures from memory, reach polygons from PostGIS. */
-export async function whatIf(db: Kysely<any>, model: CoverageModel, lon: number, lat: number, scope = '', params?: CoverageParams): Promise<WhatIfResult> {
-	const { source, ...figures } = whatIfFigures(model, lon, lat, scope);
+/**
+ * The what-if of a station at lon/lat: figures from memory, reach polygons from PostGIS. Under a
+ * budget it pauses between slices and gives up (AnalysisTimeout) when the budget is spent: a
+ * what-if has no useful partial answer.
+ */
+export async function whatIf(db: Kysely<any>, model: CoverageModel, lon: number, lat: number, scope = '', params?: CoverageParams, budget?: Budget): Promise<WhatIfResult> {
+	const { source, ...figures } = await drive(whatIfSteps(model, lon, lat, scope), budget);
 	let reach: (string | null)[] = [null, null, null];
+	budget?.check();
 	if (source) {
 		const g = model.network.graph;
 		const circles = model.service.params.circles;

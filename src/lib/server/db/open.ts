@@ -60,8 +60,24 @@ async function openServer(url: string, poolSize: number, options: OpenOptions): 
 		// a login that is a member of the app role (an owner or admin login) steps down into it;
 		// a login that *is* the app role needs nothing
 		pool.on('connect', (client) => {
+			// The role's time limits (sql/010) apply at login only, not after SET ROLE: take them from
+			// the role's settings for this database (or the whole cluster), else sql/010's values, so
+			// one request can never hold a connection or a lock for long. One query (the client runs
+			// it before anything a request sends); a failure of the limits leaves the step-down done.
 			client.query(`do $$ begin
 				if session_user <> '${APP_ROLE}' and pg_has_role(session_user, '${APP_ROLE}', 'member') then set role ${APP_ROLE}; end if;
+				begin
+					perform set_config(d.name, coalesce((
+						select substr(c, length(d.name) + 2)
+						from pg_db_role_setting s cross join unnest(s.setconfig) c
+						where s.setrole = (select oid from pg_roles where rolname = '${APP_ROLE}')
+						  and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+						  and split_part(c, '=', 1) = d.name
+						order by s.setdatabase desc limit 1), d.fallback), false)
+					from (values ('statement_timeout', '30s'), ('idle_in_transaction_session_timeout', '60s')) d(name, fallback);
+				exception when others then
+					raise warning 'could not set the time limits of ${APP_ROLE}: %', sqlerrm;
+				end;
 			end $$`).catch((e: Error) => console.error(`[db] could not switch to role ${APP_ROLE}: ${e.message}`));
 		});
 	}

@@ -1,9 +1,13 @@
 // A hypothetical station: households newly within each circle, per community, and its reach.
+// The point must lie in the caller's area (checked before any work); the analysis runs under a
+// time budget (budget.ts) and answers 503 when it runs out — a what-if has no partial answer.
 import { error, json } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
 import { mapViewer } from '$lib/server/auth/guard';
 import { whatIf } from '$lib/server/coverage/whatif';
-import { freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
+import { requireInArea } from '$lib/server/coverage/area-box';
+import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
+import { analysisError, freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
 
 export async function POST({ request, locals }) {
 	const viewer = mapViewer(locals);
@@ -11,12 +15,13 @@ export async function POST({ request, locals }) {
 	const body = await request.json().catch(() => null);
 	const lon = Number(body?.lon);
 	const lat = Number(body?.lat);
-	if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 85) {
-		error(400, 'body must be {"lon": number, "lat": number}');
-	}
+	if (!Number.isFinite(lon) || !Number.isFinite(lat)) error(400, 'body must be {"lon": number, "lat": number}');
 	const db = await getDb();
+	await requireInArea(db.kysely, viewer.scope, [{ field: 'lon/lat', lon, lat }]);
+	// the stored results and the model are shared work (a recompute after a write): not this request's budget
 	const engine = await freshCoverage(db);
 	const model = await engine.model();
-	const result = await whatIf(db.kysely, model, lon, lat, viewer.scope, engine.params);
+	const budget = new Budget();
+	const result = await withAnalysisSlot(budget, () => whatIf(db.kysely, model, lon, lat, viewer.scope, engine.params, budget)).catch(analysisError);
 	return json({ ...result, access_m: Number.isFinite(result.access_m) ? result.access_m : null }, { headers: { 'cache-control': 'private, no-store' } });
 }
