@@ -57,13 +57,13 @@ describe.each(backends)('migrations on %s PostGIS', (backend) => {
 				grid_code: '420105001001001', kind: 'residential', address: '汉阳区琴台路1号', floors: 18, height: 54, units: 2,
 				geom: square(114.21, 30.51, 0.0005)
 			}).returning('id').executeTakeFirstOrThrow();
-			const household = await trx.insertInto('household').values({ building_id: building.id, unit: 1, floor: 3, room: '302', residents: 3 })
+			const household = await trx.insertInto('household').values({ building_id: building.id, grid_code: '420105001001001', unit: 1, floor: 3, room: '302', residents: 3 })
 				.returning('id').executeTakeFirstOrThrow();
 			const root = await trx.insertInto('party_org').values({ kind: 'district_committee', name: '中共汉阳区委', area_code: '420105' })
 				.returning('id').executeTakeFirstOrThrow();
 			await trx.insertInto('party_member').values({
 				name: '张明', gender: 'male', birth_year: 1980, phone: '10012345678', status: 'formal', joined_on: '2005-07-01',
-				org_id: root.id, household_id: household.id
+				org_id: root.id, household_id: household.id, scope_code: '420105001001001'
 			}).execute();
 		});
 		const member = await db.kysely

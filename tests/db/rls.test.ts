@@ -10,8 +10,9 @@ import { householdsOfBuilding, memberRecord } from '../../src/lib/server/db/quer
 import { search } from '../../src/lib/server/db/queries/search.ts';
 import { viewerFor } from '../../src/lib/server/auth/viewer.ts';
 import type { Database } from '../../src/lib/server/db/schema.ts';
+import { DERIVED_KEYS, PROTECTED_TABLES, ROW_ID, type DerivedKeyRow } from './scope-derived.ts';
 
-const PERSONAL_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader'];
+const PERSONAL_TABLES: string[] = [...PROTECTED_TABLES];
 
 async function rows<T>(db: Kysely<Database>, text: string): Promise<T[]> {
 	return (await sql.raw<T>(text).execute(db)).rows;
@@ -86,6 +87,102 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			// outside any scoped transaction: nothing
 			expect(await rows(app.kysely, 'select id from party_member')).toEqual([]);
 			expect(await rows(app.kysely, 'select id from household')).toEqual([]);
+		} finally {
+			await app.close();
+		}
+	});
+
+	it.runIf(backend === 'server')('shows each scope exactly its rows of every protected table, by the policy alone', async () => {
+		const app = await openDb({ backend: 'server', url: owner.url!, poolSize: 2 }, { appRole: true });
+		try {
+			const all = await withScope(owner, '*', (trx) => rows<DerivedKeyRow>(trx, DERIVED_KEYS));
+			for (const r of all) expect(r.stored, `${r.t} ${r.id}`).toBe(r.derived);
+			const streets = [...new Set(grids.map((g) => g.slice(0, 9)))];
+			expect(streets.length).toBeGreaterThan(1);
+			const lastGrid = grids[grids.length - 1];
+			// grid leaders of two grids in two streets, those streets' secretaries, a community, the district, the system
+			const scopes = [grids[0], lastGrid, streets[0], lastGrid.slice(0, 9), grids[0].slice(0, 12), grids[0].slice(0, 6), '*'];
+			const seenBy = (scope: string) => withScope(app, scope, async (trx) => {
+				const seen: string[] = [];
+				for (const t of PROTECTED_TABLES) {
+					// no WHERE clause: the policy is the only filter
+					for (const r of await rows<{ id: string }>(trx, `select ${ROW_ID[t]} as id from ${t}`)) seen.push(`${t} ${r.id}`);
+				}
+				return seen.sort();
+			});
+			for (const scope of scopes) {
+				const expected = all.filter((r) => scope === '*' || r.derived!.startsWith(scope)).map((r) => `${r.t} ${r.id}`).sort();
+				if (scope.length > 6) expect(expected.length, scope).toBeLessThan(all.length);
+				for (const t of PROTECTED_TABLES) if (scope.length <= 9) expect(expected.some((e) => e.startsWith(`${t} `)), `${t} in ${scope}`).toBe(true);
+				expect(await seenBy(scope), `scope ${scope}`).toEqual(expected);
+			}
+			// no scope, an empty one, or one that names no area: no rows
+			for (const t of PROTECTED_TABLES) {
+				expect(await rows(app.kysely, `select 1 from ${t}`), t).toEqual([]);
+				await app.kysely.transaction().execute(async (trx) => {
+					await sql`select set_config('jiceng.scope', '', true)`.execute(trx);
+					expect(await rows(trx, `select 1 from ${t}`), t).toEqual([]);
+				});
+				expect(await withScope(app, '999999', (trx) => rows(trx, `select 1 from ${t}`)), t).toEqual([]);
+			}
+		} finally {
+			await app.close();
+		}
+	});
+
+	it.runIf(backend === 'server')('keeps a writer inside its scope, and every key true whatever it moves', async () => {
+		const app = await openDb({ backend: 'server', url: owner.url!, poolSize: 2 }, { appRole: true });
+		const ROLLBACK = new Error('rollback');
+		/** as the app role in `scope`; everything written is rolled back */
+		const attempt = (scope: string, fn: (trx: Kysely<Database>) => Promise<void>) =>
+			withScope(app, scope, async (trx) => {
+				await fn(trx);
+				throw ROLLBACK;
+			}).catch((e) => {
+				if (e !== ROLLBACK) throw e;
+			});
+		const consistent = async (trx: Kysely<Database>) => {
+			// the app role may widen its own transaction's scope: the policies trust the application for that
+			await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
+			for (const r of await rows<DerivedKeyRow>(trx, DERIVED_KEYS)) expect(r.stored, `${r.t} ${r.id}`).toBe(r.derived);
+		};
+		try {
+			const [a, b] = [grids[0], grids[grids.length - 1]];
+			const [inA] = await rows<{ id: number }>(owner.kysely, `select id from building where grid_code = '${a}' and exists (select 1 from household h where h.building_id = building.id) order by id limit 1`);
+			const [inB] = await rows<{ id: number }>(owner.kysely, `select id from building where grid_code = '${b}' order by id limit 1`);
+			const [hhB] = await withScope(owner, '*', (trx) => rows<{ id: number }>(trx, `select h.id from household h join building b on b.id = h.building_id where b.grid_code = '${b}' order by h.id limit 1`));
+			const [org] = await rows<{ id: number }>(owner.kysely, `select org_id as id from party_member where household_id is null and scope_code not like '${b}%' group by org_id order by count(*) desc, org_id limit 1`);
+			expect(org).toBeDefined();
+
+			// a household written without its key gets it; one in another grid is refused by the policy
+			await attempt(a, async (trx) => {
+				const h = await sql<{ grid_code: string }>`insert into household (building_id, unit, floor, room, residents)
+					values (${inA.id}, 1, 99, 'x1', 1) returning grid_code`.execute(trx);
+				expect(h.rows[0].grid_code).toBe(a);
+			});
+			await expect(attempt(a, async (trx) => {
+				await sql`insert into household (building_id, unit, floor, room, residents) values (${inB.id}, 1, 99, 'x1', 1)`.execute(trx);
+			})).rejects.toThrow(/row-level security/);
+			// a member can't be put in a household the writer cannot see
+			await expect(attempt(a, async (trx) => {
+				await sql`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
+					values ('测试', 'male', 1980, 'formal', '2000-07-01', ${org.id}, ${hhB.id})`.execute(trx);
+			})).rejects.toThrow(/does not exist or is outside the scope/);
+
+			// a grid leader who moves a building away moves all its rows, though it can no longer see them
+			await attempt(a, async (trx) => {
+				await sql`update building set grid_code = ${b} where id = ${inA.id}`.execute(trx);
+				expect(await rows(trx, `select id from household where building_id = ${inA.id}`)).toEqual([]);
+				await consistent(trx);
+				expect((await rows(trx, `select id from household where building_id = ${inA.id} and grid_code <> '${b}'`))).toEqual([]);
+			});
+			// an organisation moved by someone who sees none of its members without a household still takes them along
+			await attempt(b, async (trx) => {
+				expect(await rows(trx, `select id from party_member where org_id = ${org.id} and household_id is null`)).toEqual([]);
+				await sql`update party_org set area_code = ${b} where id = ${org.id}`.execute(trx);
+				await consistent(trx);
+				expect(await rows(trx, `select id from party_member where org_id = ${org.id} and household_id is null and scope_code <> '${b}'`)).toEqual([]);
+			});
 		} finally {
 			await app.close();
 		}

@@ -182,6 +182,7 @@ export interface BuildingLeaderTable {
 	name: string;
 	phone: string | null;
 	member_id: number | null;
+	grid_code: string;
 }
 export type BuildingLeader = Selectable<BuildingLeaderTable>;
 export type NewBuildingLeader = Insertable<BuildingLeaderTable>;
@@ -190,6 +191,7 @@ export type BuildingLeaderUpdate = Updateable<BuildingLeaderTable>;
 export interface CentralHouseholdTable {
 	household_id: number;
 	member_id: number;
+	grid_code: string;
 }
 export type CentralHousehold = Selectable<CentralHouseholdTable>;
 export type NewCentralHousehold = Insertable<CentralHouseholdTable>;
@@ -198,6 +200,7 @@ export type CentralHouseholdUpdate = Updateable<CentralHouseholdTable>;
 export interface CentralHouseholdLinkTable {
 	central_household_id: number;
 	household_id: number;
+	grid_code: string;
 }
 export type CentralHouseholdLink = Selectable<CentralHouseholdLinkTable>;
 export type NewCentralHouseholdLink = Insertable<CentralHouseholdLinkTable>;
@@ -267,6 +270,7 @@ export interface HouseholdTable {
 	floor: number;
 	room: string;
 	residents: number;
+	grid_code: string;
 }
 export type Household = Selectable<HouseholdTable>;
 export type NewHousehold = Insertable<HouseholdTable>;
@@ -301,6 +305,7 @@ export interface PartyMemberTable {
 	workplace_building_id: number | null;
 	reported_to_community: Generated<boolean>;
 	mobile: Generated<boolean>;
+	scope_code: string;
 }
 export type PartyMember = Selectable<PartyMemberTable>;
 export type NewPartyMember = Insertable<PartyMemberTable>;

@@ -152,23 +152,30 @@ export async function seedDemo(db: Db, opts: SeedOptions): Promise<{ seconds: nu
 				height: b.height, units: b.units, geom: multiPolygonWkt(p, b.xy)
 			};
 		}, { identity: true, log, chunk: 10_000 });
+		// every protected row carries its scope key (sql/009): given here, so no trigger has to look it up
+		const gridOfBuilding: string[] = [];
+		for (const b of buildings) gridOfBuilding[b.id] = b.gridCode;
 		const h = households;
-		await insertRows(trx, 'household', h.count, (i) => ({ id: i + 1, building_id: h.building[i], unit: h.unit[i], floor: h.floor[i], room: h.room[i], residents: h.residents[i] }), { identity: true, log, chunk: 25_000 });
+		const gridOfHousehold = (id: number) => gridOfBuilding[h.building[id - 1]];
+		await insertRows(trx, 'household', h.count, (i) => ({ id: i + 1, building_id: h.building[i], grid_code: gridOfBuilding[h.building[i]], unit: h.unit[i], floor: h.floor[i], room: h.room[i], residents: h.residents[i] }), { identity: true, log, chunk: 25_000 });
 		await insertRows(trx, 'party_org', orgs.length, (i) => {
 			const o = orgs[i];
 			return { id: o.id, kind: o.kind, name: o.name, parent_id: o.parent, area_code: o.area, building_id: o.building, secretary_id: o.secretary };
 		}, { identity: true, log });
 		const m = members;
+		// a member with no household belongs where their organisation is: its area, or its building's grid
+		const scopeOfOrg = new Map(orgs.map((o) => [o.id, o.area ?? gridOfBuilding[o.building!]]));
 		await insertRows(trx, 'party_member', m.count, (i) => ({
 			id: i + 1, name: m.name[i], gender: m.gender[i], birth_year: m.birthYear[i], phone: m.phone[i], status: m.status[i],
 			joined_on: m.joinedOn[i], org_id: m.org[i], household_id: m.household[i] || null, workplace_building_id: m.workplace[i] || null,
-			reported_to_community: m.reported[i], mobile: m.mobile[i]
+			reported_to_community: m.reported[i], mobile: m.mobile[i],
+			scope_code: m.household[i] ? gridOfHousehold(m.household[i]) : scopeOfOrg.get(m.org[i])
 		}), { identity: true, log, chunk: 25_000 });
-		await insertRows(trx, 'central_household', care.central.length, (i) => ({ household_id: care.central[i].household, member_id: care.central[i].member }), { log, chunk: 25_000 });
-		await insertRows(trx, 'central_household_link', care.links.length, (i) => ({ central_household_id: care.links[i].central, household_id: care.links[i].household }), { log, chunk: 50_000 });
+		await insertRows(trx, 'central_household', care.central.length, (i) => ({ household_id: care.central[i].household, member_id: care.central[i].member, grid_code: gridOfHousehold(care.central[i].household) }), { log, chunk: 25_000 });
+		await insertRows(trx, 'central_household_link', care.links.length, (i) => ({ central_household_id: care.links[i].central, household_id: care.links[i].household, grid_code: gridOfHousehold(care.links[i].household) }), { log, chunk: 50_000 });
 		await insertRows(trx, 'building_leader', care.leaders.length, (i) => {
 			const l = care.leaders[i];
-			return { id: i + 1, role: l.role, building_id: l.building, unit: l.unit, name: l.name, phone: l.phone, member_id: l.member };
+			return { id: i + 1, role: l.role, building_id: l.building, grid_code: gridOfBuilding[l.building], unit: l.unit, name: l.name, phone: l.phone, member_id: l.member };
 		}, { identity: true, log, chunk: 25_000 });
 		await insertRows(trx, 'service_centre', services.length, (i) => {
 			const s = services[i];

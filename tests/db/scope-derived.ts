@@ -1,0 +1,38 @@
+// Every row that row-level security protects, with its identity and the scope key derived from its
+// parents by joins (never read from the key columns of sql/009): what the tests compare the
+// stored keys and the rows each scope sees against.
+export interface DerivedKeyRow {
+	t: string;
+	id: string;
+	stored: string | null;
+	derived: string | null;
+}
+
+export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader'] as const;
+
+/** how each table's rows are named in DERIVED_KEYS' `id` */
+export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
+	household: 'id::text',
+	party_member: 'id::text',
+	central_household: 'household_id::text',
+	central_household_link: `central_household_id || '>' || household_id`,
+	building_leader: 'id::text'
+};
+
+export const DERIVED_KEYS = `
+select 'household' as t, h.id::text as id, h.grid_code as stored, b.grid_code as derived
+  from household h join building b on b.id = h.building_id
+union all
+select 'party_member', m.id::text, m.scope_code,
+       case when m.household_id is null then coalesce(o.area_code, ob.grid_code) else hb.grid_code end
+  from party_member m join party_org o on o.id = m.org_id left join building ob on ob.id = o.building_id
+  left join household h on h.id = m.household_id left join building hb on hb.id = h.building_id
+union all
+select 'central_household', c.household_id::text, c.grid_code, b.grid_code
+  from central_household c join household h on h.id = c.household_id join building b on b.id = h.building_id
+union all
+select 'central_household_link', l.central_household_id || '>' || l.household_id, l.grid_code, b.grid_code
+  from central_household_link l join household h on h.id = l.household_id join building b on b.id = h.building_id
+union all
+select 'building_leader', l.id::text, l.grid_code, b.grid_code
+  from building_leader l join building b on b.id = l.building_id`;
