@@ -15,9 +15,9 @@ import { decode } from '../tiles/decode.ts';
 import { C11, C12, G111, G112, G121, G211, S1, insertFixture, lon, lat } from './fixture.ts';
 import type { Db } from '../../src/lib/server/db/open.ts';
 
-async function tileFeatures(db: Db, source: { name: string; sql: typeof gapsTileSource.sql }, x: number, y: number, z: number, scope = '') {
+async function tileFeatures(db: Db, source: { name: string; sql: typeof gapsTileSource.sql }, x: number, y: number, z: number, scope = '', persons = true) {
 	const t = tileOf(lon(x), lat(y), z);
-	const inner = source.sql({ box: tileBox(t), scope });
+	const inner = source.sql({ box: tileBox(t), scope, persons });
 	let raw: Uint8Array | null;
 	if (db.backend === 'server') raw = (await mvtQuery(source.name, inner, true).execute(db.kysely)).rows[0].mvt;
 	else raw = encodeLayer(source.name, (await rowsQuery(inner).execute(db.kysely)).rows);

@@ -1,5 +1,7 @@
 // Vector tiles on both backends, against a hand-made district whose every figure is known
 // (fixture.ts): attributes and counts per layer and zoom, points in the right tile, scope.
+// These are the tiles of a viewer who sees persons (counts as they are); what the others get is
+// in small-cells.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
@@ -18,10 +20,10 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 	let db: TestDb;
 	let tiles: TileService;
 
-	/** all features of a layer over the whole fixture at zoom z, from every tile that covers it */
+	/** all features of a layer over the whole fixture at zoom z, from every tile that covers it (as a viewer who sees persons) */
 	async function everywhere(layer: LayerName, z: number, scope = ''): Promise<DecodedFeature[]> {
 		const out: DecodedFeature[] = [];
-		for (const t of tilesCovering(WEST, SOUTH, EAST, NORTH, z)) out.push(...decode(await tiles.build(layer, t, scope), layer));
+		for (const t of tilesCovering(WEST, SOUTH, EAST, NORTH, z)) out.push(...decode(await tiles.build(layer, t, scope, true), layer));
 		return out;
 	}
 
@@ -145,14 +147,14 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		const lat = mercatorToLat(rows[0].y);
 		for (const z of [16, 18, 20]) {
 			const t = tileOf(lon, lat, z);
-			const f = decode(await tiles.build('members', t), 'members').find((x) => x.id === 7);
+			const f = decode(await tiles.build('members', t, '', true), 'members').find((x) => x.id === 7);
 			expect(f, `household 7 at z${z}`).toBeDefined();
 			expect(Math.abs(f!.geometry[0][0].x - t.px)).toBeLessThanOrEqual(1);
 			expect(Math.abs(f!.geometry[0][0].y - t.py)).toBeLessThanOrEqual(1);
 			// and in no neighbouring tile
 			for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
 				const n: TileId = { z, x: t.x + dx, y: t.y + dy };
-				expect(decode(await tiles.build('members', n), 'members').some((x) => x.id === 7)).toBe(false);
+				expect(decode(await tiles.build('members', n, '', true), 'members').some((x) => x.id === 7)).toBe(false);
 			}
 		}
 		// the spot stays near its building (building 3: 40 × 12 m around (−500, 500))

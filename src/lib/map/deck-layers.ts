@@ -10,6 +10,7 @@ import {
 	BLIND_SPOT_COLOUR, BUILDING_KIND_COLOURS, CENTRE_LEVELS, COVERAGE_COLOURS, RAMP, WHATIF_COLOURS, classify, isCoverageIndicator, pinIcon,
 	type BuildingColouring, type DataLayer, type Indicator
 } from './layers.ts';
+import { showCount } from '../small-cells.ts';
 
 export interface DeckLayerOptions {
 	origin: string;
@@ -233,7 +234,9 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 function buildingColour(p: Props, colouring: BuildingColouring, selected: string | null): [number, number, number, number] {
 	if (selected === `b:${p.id}`) return [255, 193, 7, 255];
 	if (colouring === 'coverage') {
-		const key = p.covered ? 'covered' : Number(p.members) >= 3 ? 'gap' : 'none';
+		// a viewer who sees no persons may miss `members` (withheld): the tile then says whether it is a member building
+		const memberBuilding = p.member_building !== undefined ? Number(p.member_building) === 1 : Number(p.members) >= 3;
+		const key = p.covered ? 'covered' : memberBuilding ? 'gap' : 'none';
 		return [...COVERAGE_COLOURS[key].colour, 235];
 	}
 	return [...(BUILDING_KIND_COLOURS[String(p.kind)] ?? BUILDING_KIND_COLOURS.mixed).colour, 235];
@@ -243,13 +246,15 @@ function buildingColour(p: Props, colouring: BuildingColouring, selected: string
 export function tooltipText(info: PickingInfo, locale: 'zh-CN' | 'en'): string | null {
 	const p = (info.object as Feature | undefined)?.properties;
 	if (!p) return null;
+	// counts withheld from a viewer who sees no persons are left out of the tile: they read `<3`
+	const n = (k: string) => showCount(p[k] as number | undefined);
 	const zh = locale === 'zh-CN';
 	const layerId = info.layer?.id ?? '';
 	if (layerId.startsWith('buildings')) {
 		const kind = BUILDING_KIND_COLOURS[String(p.kind)]?.label[locale] ?? p.kind;
 		return zh
-			? `${kind} · ${p.floors}层\n党员 ${p.members} 名 · ${p.covered ? '已建党组织' : '未建党组织'}`
-			: `${kind} · ${p.floors} floors\n${p.members} members · ${p.covered ? 'covered' : 'no organisation'}`;
+			? `${kind} · ${p.floors}层\n党员 ${n('members')} 名 · ${p.covered ? '已建党组织' : '未建党组织'}`
+			: `${kind} · ${p.floors} floors\n${n('members')} members · ${p.covered ? 'covered' : 'no organisation'}`;
 	}
 	if (layerId.startsWith('choropleth-coverage')) {
 		const share = p.share_15min === null || p.share_15min === undefined ? '—' : `${Math.round(Number(p.share_15min) * 100)}%`;
@@ -258,19 +263,19 @@ export function tooltipText(info: PickingInfo, locale: 'zh-CN' | 'en'): string |
 			: `${p.name}\n15-min circle ${share} · index ${p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1)}\nrank ${p.rank ?? '—'}${p.rectify ? ' · to rectify' : ''} · ${p.blind_spots} blind spots`;
 	}
 	if (layerId.startsWith('blind_spots')) {
-		return zh ? `覆盖盲区 · ${p.households} 户 · ${p.buildings} 栋\n${p.gap_kinds}` : `Blind spot · ${p.households} households · ${p.buildings} buildings\n${p.gap_kinds}`;
+		return zh ? `覆盖盲区 · ${n('households')} 户 · ${p.buildings} 栋\n${p.gap_kinds}` : `Blind spot · ${n('households')} households · ${p.buildings} buildings\n${p.gap_kinds}`;
 	}
 	if (layerId.startsWith('choropleth')) {
 		const coverage = `${Math.round(Number(p.org_coverage ?? 0) * 100)}%`;
 		return zh
-			? `${p.name}\n住户 ${p.households} · 党员 ${p.members}\n党员密度 ${p.member_density}/km² · 支部覆盖 ${coverage}`
-			: `${p.name}\n${p.households} households · ${p.members} members\n${p.member_density}/km² · branch coverage ${coverage}`;
+			? `${p.name}\n住户 ${n('households')} · 党员 ${n('members')}\n党员密度 ${p.member_density ?? '—'}/km² · 支部覆盖 ${coverage}`
+			: `${p.name}\n${n('households')} households · ${n('members')} members\n${p.member_density ?? '—'}/km² · branch coverage ${coverage}`;
 	}
 	if (layerId.startsWith('service_centres')) {
 		return `${p.name}\n${CENTRE_LEVELS[String(p.level)]?.label[locale] ?? p.level}`;
 	}
 	if (layerId.startsWith('members')) {
-		return zh ? `党员 ${p.members} 名${p.central ? ' · 党员中心户' : ''}` : `${p.members} members${p.central ? ' · central household' : ''}`;
+		return zh ? `党员 ${n('members')} 名${p.central ? ' · 党员中心户' : ''}` : `${n('members')} members${p.central ? ' · central household' : ''}`;
 	}
 	return null;
 }

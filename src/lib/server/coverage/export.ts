@@ -1,9 +1,13 @@
 // Exports of rankings, blind spots and site suggestions: CSV that opens in Excel (UTF-8 with a
 // BOM, CRLF line ends, RFC 4180 quoting, headers in Chinese with the English key in brackets) and
 // GeoJSON. The rows come from the same query functions as the map and the panels (store.ts), so
-// an exported figure is the figure on screen.
-import type { AreaCoverageRow, BlindSpotRow, OrgRankingRow } from './store.ts';
+// an exported figure is the figure on screen — shaped for the viewer by the same functions too
+// (privacy/coverage.ts): a count withheld from a viewer who sees no persons is `<3` in the CSV and
+// null, listed in the feature's `suppressed`, in GeoJSON (src/lib/small-cells.ts).
+import type { OrgRankingRow } from './store.ts';
 import type { Suggestion } from './suggest.ts';
+import type { ShownAreaCoverageRow, ShownBlindSpotRow } from '../privacy/coverage.ts';
+import { cellValue } from '../privacy/small-cells.ts';
 import { csvCell } from '../csv.ts';
 
 export interface CsvColumn<T> {
@@ -23,9 +27,10 @@ export function toCsv<T>(columns: readonly CsvColumn<T>[], rows: readonly T[]): 
 	return BOM + lines.join('\r\n') + '\r\n';
 }
 
-const col = <T>(key: keyof T & string, zh: string): CsvColumn<T> => ({ key, zh, value: (r) => r[key] });
+/** a column of the row's field; a field the row lists in `suppressed` reads `<3` */
+const col = <T extends object>(key: keyof T & string, zh: string): CsvColumn<T> => ({ key, zh, value: (r) => cellValue(r, key) });
 
-export const AREA_RANKING_COLUMNS: CsvColumn<AreaCoverageRow>[] = [
+export const AREA_RANKING_COLUMNS: CsvColumn<ShownAreaCoverageRow>[] = [
 	col('rank', '排名'),
 	col('rank_of', '参评数'),
 	col('code', '区域编码'),
@@ -71,7 +76,7 @@ export const ORG_RANKING_COLUMNS: CsvColumn<OrgRankingRow>[] = [
 	col('rectify', '整顿对象')
 ];
 
-export const BLIND_SPOT_COLUMNS: CsvColumn<BlindSpotRow>[] = [
+export const BLIND_SPOT_COLUMNS: CsvColumn<ShownBlindSpotRow>[] = [
 	col('id', '盲区编号'),
 	col('households', '受影响户数'),
 	col('buildings', '楼栋数'),
@@ -95,9 +100,9 @@ export const SUGGESTION_COLUMNS: CsvColumn<Suggestion & { order: number }>[] = [
 	col('lat', '纬度')
 ];
 
-export const areaRankingsCsv = (rows: readonly AreaCoverageRow[]) => toCsv(AREA_RANKING_COLUMNS, rows);
+export const areaRankingsCsv = (rows: readonly ShownAreaCoverageRow[]) => toCsv(AREA_RANKING_COLUMNS, rows);
 export const orgRankingsCsv = (rows: readonly OrgRankingRow[]) => toCsv(ORG_RANKING_COLUMNS, rows);
-export const blindSpotsCsv = (rows: readonly BlindSpotRow[]) => toCsv(BLIND_SPOT_COLUMNS, rows);
+export const blindSpotsCsv = (rows: readonly ShownBlindSpotRow[]) => toCsv(BLIND_SPOT_COLUMNS, rows);
 export const suggestionsCsv = (rows: readonly Suggestion[]) => toCsv(SUGGESTION_COLUMNS, rows.map((r, k) => ({ ...r, order: k + 1 })));
 
 export interface FeatureCollection {
@@ -106,7 +111,7 @@ export interface FeatureCollection {
 }
 
 /** Blind spots with their hulls (rows read with `geometry: true`). */
-export function blindSpotsGeoJson(rows: readonly BlindSpotRow[]): FeatureCollection {
+export function blindSpotsGeoJson(rows: readonly ShownBlindSpotRow[]): FeatureCollection {
 	return {
 		type: 'FeatureCollection',
 		features: rows.map(({ geojson, building_ids, ...p }) => ({
@@ -129,7 +134,7 @@ export function suggestionsGeoJson(rows: readonly Suggestion[]): FeatureCollecti
 }
 
 /** Area rankings as points at each area's label position (`points`: code → [lon, lat]). */
-export function areaRankingsGeoJson(rows: readonly AreaCoverageRow[], points: ReadonlyMap<string, [number, number]>): FeatureCollection {
+export function areaRankingsGeoJson(rows: readonly ShownAreaCoverageRow[], points: ReadonlyMap<string, [number, number]>): FeatureCollection {
 	return {
 		type: 'FeatureCollection',
 		features: rows.map((r) => ({

@@ -4,8 +4,11 @@
 // figures of area_stats (sql/005), so a gap list and an area's counts never disagree.
 //
 // The queries read personal tables (households, members, central households, leaders): run them
-// in a transaction with scope '*' (the coverage recompute does) and serve the stored rows.
+// in a transaction with scope '*' (the coverage recompute does) and serve the stored rows, shaped
+// for the viewer by gapRowsFor / gapCountsFor: a viewer who sees no persons gets no household or
+// member ids and no count of persons below the small-cell threshold.
 import { sql, type RawBuilder } from 'kysely';
+import { smallCount, suppressSmallCells, type CountAudience } from '../privacy/small-cells.ts';
 
 export const GAP_RULES = [
 	'grid_without_branch',
@@ -142,4 +145,51 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 export function gapQuery(rule: GapRule): RawBuilder<{ object_id: string; area_code: string; households: number; detail: unknown }> {
 	return sql<{ object_id: string; area_code: string; households: number; detail: unknown }>`
 		select * from (${GAP_RULE_SPECS[rule].query()}) q order by households desc, area_code, object_id`;
+}
+
+/** A stored gap row, as store.ts's gapList reads it. */
+interface StoredGap {
+	rule: GapRule;
+	object_id: string;
+	area_code: string;
+	households: number;
+	detail: Record<string, unknown>;
+}
+
+/** what a gap row's detail may hold of persons: ids (persons only) and counts (withheld when small) */
+const DETAIL_IDS = ['household_ids', 'member_id'] as const;
+const DETAIL_COUNTS = ['living', 'working'] as const;
+
+/**
+ * Gap rows as `audience` may see them. Viewers who see persons get them as stored. Others get
+ * one row per grid, building or organisation still — where the gaps are — but no row whose object
+ * is a person's home (central households), no household or member ids in the detail, and the
+ * households touched and members counted withheld when between 0 and the threshold (null, listed
+ * in `suppressed`; in the detail, in `detail.suppressed`).
+ */
+export function gapRowsFor<T extends StoredGap>(rows: readonly T[], audience: CountAudience) {
+	if (audience.persons) return rows.map((r) => r as T & { households: number | null; suppressed?: string[] });
+	return rows
+		.filter((r) => GAP_RULE_SPECS[r.rule].object !== 'central_household')
+		.map((r) => {
+			const detail: Record<string, unknown> = { ...r.detail };
+			for (const k of DETAIL_IDS) delete detail[k];
+			return suppressSmallCells({ ...r, detail: suppressSmallCells(detail, { counts: DETAIL_COUNTS }, audience) }, { counts: ['households'] }, audience);
+		});
+}
+
+/**
+ * Per-rule counts (store.ts gapCounts) as `audience` may see them: the households touched, and the
+ * central households flagged (persons' homes), withheld when small for viewers who see no persons.
+ */
+export function gapCountsFor(counts: Record<GapRule, { objects: number; households: number }>, audience: CountAudience) {
+	const out = {} as Record<GapRule, { objects: number | null; households: number | null; suppressed?: string[] }>;
+	for (const rule of GAP_RULES) {
+		const c = counts[rule];
+		const objects = GAP_RULE_SPECS[rule].object === 'central_household' ? smallCount(c.objects, audience) : c.objects;
+		const households = smallCount(c.households, audience);
+		const suppressed = [...(objects === null ? ['objects'] : []), ...(households === null ? ['households'] : [])];
+		out[rule] = { objects, households, ...(suppressed.length ? { suppressed } : {}) };
+	}
+	return out;
 }

@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parseTilePath } from './parse.ts';
 import type { TileService } from './service.ts';
-import { SOURCES } from './sources.ts';
+import { SOURCES, type LayerName } from './sources.ts';
 import { tileJson } from './tilejson.ts';
 
 export interface TileResponse {
@@ -20,10 +20,19 @@ export interface TileRequestOptions {
 	origin?: string;
 	/** area-code prefix the caller may see ('' = everything); set by the access-control layer later */
 	scope?: string;
+	/** whether the caller sees persons (viewer.persons); by default not: small counts are left out */
+	persons?: boolean;
 }
 
 /** browsers and maps may keep a tile half a minute; after that the ETag makes a check cheap */
 export const TILE_CACHE_CONTROL = 'private, max-age=30';
+/** a layer that carries persons (sources.ts `persons`) is never stored: not after sign-out, not for the next user */
+export const PERSON_TILE_CACHE_CONTROL = 'private, no-store';
+
+/** The Cache-Control of a layer's tiles, from its declaration. */
+export function tileCacheControl(layer: LayerName): string {
+	return SOURCES[layer].persons ? PERSON_TILE_CACHE_CONTROL : TILE_CACHE_CONTROL;
+}
 
 /** @param path what follows `/tiles/`, e.g. `buildings/16/53342/27305.mvt` */
 export async function serveTiles(
@@ -44,9 +53,11 @@ export async function serveTiles(
 			body: JSON.stringify(doc)
 		};
 	}
-	const common = { 'cache-control': TILE_CACHE_CONTROL, vary: 'accept-encoding' };
+	// the same URL answers each viewer differently (scope, small counts): a browser keeping a tile
+	// must not hand it to whoever signs in next
+	const common = { 'cache-control': tileCacheControl(req.layer), vary: 'accept-encoding, cookie' };
 	if (req.z < SOURCES[req.layer].minzoom) return { status: 204, headers: { ...common, 'x-tile-cache': 'none' }, body: null };
-	const { tile, source } = await service.tile(req.layer, req, scope);
+	const { tile, source } = await service.tile(req.layer, req, scope, options.persons ?? false);
 	const cacheHeader = { 'x-tile-cache': source };
 	if (!tile.gzip || !tile.etag) return { status: 204, headers: { ...common, ...cacheHeader }, body: null };
 	const etag = { ...common, ...cacheHeader, etag: tile.etag };

@@ -1,5 +1,6 @@
 // Finished tiles for one database: build (SQL → MVT on either backend), gzip, ETag, and an
-// in-process LRU keyed by scope, layer, z/x/y and the data version.
+// in-process LRU keyed by scope, audience (whether the viewer sees persons: small counts are
+// left out for those who don't, see sources.ts), layer, z/x/y and the data version.
 //
 // The data version (data_version, bumped by a trigger on every write, sql/004) is read at most
 // once per `versionTtlMs` and concurrent readers share one query: a cached tile then costs no
@@ -71,15 +72,18 @@ export class TileService {
 		return v;
 	}
 
-	/** The finished tile (gzip + ETag), from the LRU when this version has it. */
-	async tile(layer: LayerName, id: TileId, scope = ''): Promise<TileOutcome> {
+	/**
+	 * The finished tile (gzip + ETag), from the LRU when this version has it.
+	 * @param persons whether the viewer sees persons (viewer.persons); by default not: small counts left out
+	 */
+	async tile(layer: LayerName, id: TileId, scope = '', persons = false): Promise<TileOutcome> {
 		const version = await this.dataVersion();
-		const key = `${scope}|${layer}/${id.z}/${id.x}/${id.y}@${version}`;
+		const key = `${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}`;
 		const hit = this.cache.get(key);
 		if (hit) return { tile: hit, source: 'hit', version };
 		const under = this.#building.get(key);
 		if (under) return { tile: await under, source: 'shared', version };
-		const build = this.#finish(layer, id, scope, version);
+		const build = this.#finish(layer, id, scope, persons, version);
 		this.#building.set(key, build);
 		try {
 			const tile = await build;
@@ -90,8 +94,8 @@ export class TileService {
 		}
 	}
 
-	async #finish(layer: LayerName, id: TileId, scope: string, version: number): Promise<CachedTile> {
-		const raw = await this.build(layer, id, scope, version);
+	async #finish(layer: LayerName, id: TileId, scope: string, persons: boolean, version: number): Promise<CachedTile> {
+		const raw = await this.build(layer, id, scope, persons, version);
 		if (!raw) return { gzip: null, etag: null, rawBytes: 0 };
 		const etag = `"${createHash('sha1').update(raw).digest('base64url').slice(0, 22)}"`;
 		return { gzip: new Uint8Array(await gzip(raw, { level: this.gzipLevel })), etag, rawBytes: raw.byteLength };
@@ -100,13 +104,14 @@ export class TileService {
 	/**
 	 * The uncompressed MVT of one tile straight from the database, no cache: ST_AsMVT on the server,
 	 * the same rows encoded in TypeScript on the embedded build. Null when the tile is empty.
+	 * `persons`: as in tile().
 	 */
-	async build(layer: LayerName, id: TileId, scope = '', version?: number): Promise<Uint8Array | null> {
+	async build(layer: LayerName, id: TileId, scope = '', persons = false, version?: number): Promise<Uint8Array | null> {
 		const source = SOURCES[layer];
 		if (id.z < source.minzoom) return null;
 		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
 		if (source.usesCoverage) await coverageEngine(this.db).ensure();
-		const ctx = { box: tileBox(id), scope };
+		const ctx = { box: tileBox(id), scope, persons };
 		const inner = source.sql(ctx);
 		return this.db.kysely.transaction().execute(async (trx) => {
 			// Row-level security (sql/006) shows no household or member without a transaction scope;

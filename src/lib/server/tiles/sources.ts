@@ -5,8 +5,15 @@
 // The source-layer inside each tile is named like the layer. Attributes are counts and codes only:
 // no names of people, phones or political status (an access-control issue builds on this), and
 // every query is restricted to the area-code prefix `scope` ('' = the whole district).
+//
+// For a viewer without person access (ctx.persons false) every count of persons between 0 and
+// the small-cell threshold is left out of the feature, and so is anything computed from it
+// (src/lib/server/privacy/small-cells.ts); layers that place households give them nothing.
+// A layer that carries persons (`persons: true`) is sent with Cache-Control: no-store (http.ts).
 import { sql, type RawBuilder } from 'kysely';
 import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from '../coverage/tiles.ts';
+import { MEMBER_BUILDING_THRESHOLD } from '../coverage/gaps.ts';
+import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
 import {
 	envelope,
 	householdPoint3857,
@@ -52,6 +59,12 @@ export interface TileSource {
 	limit: number;
 	/** whether rows carry a `fid` column that becomes the MVT feature id */
 	hasId: boolean;
+	/**
+	 * the layer carries persons: it places households or links them (household ids, members per
+	 * household). Its tiles are never stored by a browser (no-store, http.ts); the other layers'
+	 * counts (per building at the finest) may be kept a little, per signed-in user.
+	 */
+	persons: boolean;
 	/** attribute name → TileJSON description (every attribute the layer can carry, at some zoom) */
 	fields: Record<string, string>;
 	/** areas-based layers read area_stats, which must be fresh first */
@@ -72,13 +85,16 @@ function areaTolerance(z: number): number {
 	return z < 14 ? 4 : 2;
 }
 
+/** said of every count a viewer without person access may find withheld */
+const WITHHELD = `; left out when ${SUPPRESSED_TEXT} for viewers who see no persons`;
+
 const AREA_FIELDS = {
 	code: 'area code (6/9/12/15 digits)',
 	name: 'area name',
-	households: 'households (area_stats)',
-	members: 'party members living here (area_stats)',
+	households: `households (area_stats)${WITHHELD}`,
+	members: `party members living here (area_stats)${WITHHELD}`,
 	buildings: 'buildings (area_stats)',
-	member_density: 'members per km², rounded',
+	member_density: `members per km², rounded; left out with members`,
 	org_coverage: 'grids with a grid party branch / grids, 0..1, 3 decimals'
 };
 
@@ -97,18 +113,20 @@ function areaSource(
 		buffer: POLYGON_BUFFER,
 		limit: 10_000,
 		hasId: true,
+		persons: false,
 		fields,
 		usesAreaStats: true,
 		sql: (ctx) => {
 			const kind = level === 'community' ? sql`, a.kind` : sql``;
 			const branch = level === 'grid' ? sql`, (coalesce(s.grids_with_branch, 0) > 0)::int4 as has_branch` : sql``;
+			const members = sql`coalesce(s.members, 0)`;
 			return sql`
 				select ${polygonGeom(sql`tt.t`, POLYGON_BUFFER, areaTolerance(ctx.box.z))} as geom,
 				       a.code::int8 as fid, a.code, a.name${kind},
-				       coalesce(s.households, 0)::int4 as households,
-				       coalesce(s.members, 0)::int4 as members,
+				       ${smallCellSql(sql`coalesce(s.households, 0)`, ctx.persons)}::int4 as households,
+				       ${smallCellSql(members, ctx.persons)}::int4 as members,
 				       coalesce(s.buildings, 0)::int4 as buildings,
-				       coalesce(round((s.members / nullif(s.area_km2, 0))::numeric), 0)::int4 as member_density,
+				       ${unlessSmallSql([members], sql`coalesce(round((s.members / nullif(s.area_km2, 0))::numeric), 0)`, ctx.persons)}::int4 as member_density,
 				       coalesce(round(s.grids_with_branch::numeric / nullif(s.grids, 0), 3), 0)::float8 as org_coverage${branch}
 				from (
 					select code, name, kind, geom from area
@@ -131,23 +149,32 @@ const buildings: TileSource = {
 	buffer: POLYGON_BUFFER,
 	limit: 20_000,
 	hasId: true,
+	persons: false,
 	fields: {
 		id: 'building id',
 		kind: 'residential | office | commercial | school | public | industrial | mixed',
 		floors: 'floors above ground',
 		height: 'height in metres, 1 decimal',
-		members: 'party members living or working here',
+		members: `party members living or working here${WITHHELD}, or when those living or those working here are`,
+		member_building: `1 when ${MEMBER_BUILDING_THRESHOLD} or more members live or work here (only for viewers who see no persons, who may miss members)`,
 		covered: '1 when a building-level party organisation sits here',
 		grid_code: 'the grid it belongs to'
 	},
 	usesAreaStats: false,
 	// per-building counts as correlated lookups down the foreign-key indexes: linear in the
 	// buildings of the tile whatever the planner's statistics say (a fresh import has none)
-	sql: (ctx) => sql`
+	sql: (ctx) => {
+		// the building panel shows those living and those working here apart: when either is withheld,
+		// so is their sum, or the difference would give it away; whether the building has enough
+		// members to need a party group (the map's coverage colouring) is told instead
+		const sum = sql`(c.living + c.working)`;
+		const members = unlessSmallSql([sql`c.living`, sql`c.working`, sum], sum, ctx.persons);
+		const memberBuilding = ctx.persons ? sql`` : sql`, (${sum} >= ${sql.lit(MEMBER_BUILDING_THRESHOLD)})::int4 as member_building`;
+		return sql`
 		select ${polygonGeom(sql`tt.t`, POLYGON_BUFFER, ctx.box.z < 16 ? 1 : 0)} as geom,
 		       b.id as fid, b.id::int8 as id, b.kind, b.floors::int4 as floors,
 		       round(b.height::numeric, 1)::float8 as height,
-		       (${livingIn(sql`b.id`)} + (select count(*) from party_member m where m.workplace_building_id = b.id))::int4 as members,
+		       ${members}::int4 as members${memberBuilding},
 		       (exists (select 1 from party_org o where o.building_id = b.id and o.kind in ${COVERING_ORGS}))::int4 as covered,
 		       b.grid_code
 		from (
@@ -155,8 +182,11 @@ const buildings: TileSource = {
 			where geom && ${envelope(ctx, POLYGON_BUFFER)} and starts_with(grid_code, ${ctx.scope}::text)
 			order by a desc, id limit ${sql.lit(20_000)}
 		) b
+		cross join lateral (select ${livingIn(sql`b.id`)} as living,
+		                           (select count(*) from party_member m where m.workplace_building_id = b.id) as working) c
 		cross join lateral (select ${tileSpace(sql`b.geom`, ctx.box)} as t) tt
-		order by b.a desc, b.id`
+		order by b.a desc, b.id`;
+	}
 };
 
 /** members living in a building: its households, then each household's members, by index */
@@ -174,6 +204,7 @@ const roads: TileSource = {
 	buffer: POLYGON_BUFFER,
 	limit: 10_000,
 	hasId: true,
+	persons: false,
 	fields: { class: 'arterial | secondary | local | footway', name: 'road name, when it has one' },
 	usesAreaStats: false,
 	sql: (ctx) => {
@@ -204,6 +235,7 @@ const serviceCentres: TileSource = {
 	buffer: 0,
 	limit: 5_000,
 	hasId: true,
+	persons: false,
 	fields: { id: 'service centre id', level: 'district | street | community | station', name: 'centre name' },
 	usesAreaStats: false,
 	sql: (ctx) => sql`
@@ -214,7 +246,10 @@ const serviceCentres: TileSource = {
 		order by c.id limit ${sql.lit(5_000)}`
 };
 
-/** z ≤ 13: one point per grid; z14–15: one per building; z ≥ 16: one per household with members. */
+/**
+ * z ≤ 13: one point per grid; z14–15: one per building; z ≥ 16: one per household with members
+ * (for viewers who see no persons: still one per building, with small counts left out).
+ */
 const members: TileSource = {
 	name: 'members',
 	description: 'households with party members: per grid to z13, per building to z15, per household from z16',
@@ -224,24 +259,27 @@ const members: TileSource = {
 	buffer: 0,
 	limit: 20_000,
 	hasId: true,
+	persons: true,
 	fields: {
 		kind: 'grid | building | household',
 		grid_code: 'the grid (kind grid)',
 		building_id: 'the building (kind building and household)',
-		household_id: 'the household (kind household)',
-		households: 'households with members (kind grid and building)',
-		members: 'party members living there',
+		household_id: 'the household (kind household; only for viewers who see persons)',
+		households: `households with members (kind grid and building)${WITHHELD}`,
+		members: `party members living there${WITHHELD}`,
 		central: '1 for a central household 党员中心户 (kind household)'
 	},
 	usesAreaStats: true,
 	sql: (ctx) => {
 		const z = ctx.box.z;
+		const p = ctx.persons;
 		if (z <= 13) {
 			// the member count is area_stats' (the one source of area figures); households with members
 			// are not among its columns, so they are counted here, grid → buildings → households by index
 			return sql`
 				select p.geom, p.code::int8 as fid, 'grid' as kind, p.code as grid_code,
-				       x.households::int4 as households, coalesce(s.members, 0)::int4 as members
+				       ${smallCellSql(sql`x.households`, p)}::int4 as households,
+				       ${smallCellSql(sql`coalesce(s.members, 0)`, p)}::int4 as members
 				from (
 					select g.code, ${pointGeom(sql`tt.t`)} as geom
 					from area g cross join lateral (select ${tileSpace(sql`ST_PointOnSurface(g.geom)`, ctx.box)} as t) tt
@@ -258,10 +296,11 @@ const members: TileSource = {
 				where p.geom is not null and x.households > 0
 				order by p.code limit ${sql.lit(20_000)}`;
 		}
-		if (z <= 15) {
+		if (z <= 15 || !p) {
 			return sql`
 				select ${pointGeom(sql`tt.t`)} as geom, b.id as fid, 'building' as kind, b.id::int8 as building_id,
-				       x.households::int4 as households, x.members::int4 as members
+				       ${smallCellSql(sql`x.households`, p)}::int4 as households,
+				       ${smallCellSql(sql`x.members`, p)}::int4 as members
 				from (
 					select id, geom from building
 					where geom && ${envelope(ctx, 0)} and starts_with(grid_code, ${ctx.scope}::text)
@@ -308,8 +347,10 @@ const centralLinks: TileSource = {
 	buffer: POLYGON_BUFFER,
 	limit: 20_000,
 	hasId: false,
+	persons: true,
 	fields: { central_household_id: 'the central household', household_id: 'the household it looks after' },
 	usesAreaStats: false,
+	// households' ids: nothing at all for a viewer who sees no persons
 	sql: (ctx) => sql`
 		with ends as (
 			select l.central_household_id, l.household_id, bc.geom as cg, bo.geom as og
@@ -318,7 +359,7 @@ const centralLinks: TileSource = {
 			join central_household_link l on l.central_household_id = hc.id
 			join household ho on ho.id = l.household_id
 			join building bo on bo.id = ho.building_id
-			where bc.geom && ${envelope(ctx, LINK_REACH * ctx.box.scale)}
+			where ${ctx.persons ? sql`true` : sql`false`} and bc.geom && ${envelope(ctx, LINK_REACH * ctx.box.scale)}
 			  and starts_with(bc.grid_code, ${ctx.scope}::text) and starts_with(bo.grid_code, ${ctx.scope}::text)
 			  -- boxes first: only links whose two buildings' box reaches the tile get a line
 			  and ST_CombineBBox(bc.geom::box2d, bo.geom)::geometry && ${envelope(ctx, POLYGON_BUFFER + SPOT_MARGIN * ctx.box.scale)}
@@ -359,5 +400,5 @@ export const SOURCES: Record<LayerName, TileSource> = {
 
 /** The coverage results' sources (src/lib/server/coverage/tiles.ts) in this module's terms. */
 function coverageSource<N extends LayerName>(c: CoverageTileSource): TileSource {
-	return { ...c, name: c.name as N, usesAreaStats: false, usesCoverage: true };
+	return { ...c, name: c.name as N, persons: false, usesAreaStats: false, usesCoverage: true };
 }

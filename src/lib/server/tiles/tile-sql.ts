@@ -20,6 +20,12 @@ export interface TileContext {
 	box: TileBox;
 	/** area-code prefix the tile is restricted to; '' is the whole district */
 	scope: string;
+	/**
+	 * whether the viewer sees persons (viewer.persons): if not, counts of persons below the
+	 * small-cell threshold are left out (src/lib/server/privacy/small-cells.ts) and nothing
+	 * places a household. Undefined counts as false.
+	 */
+	persons?: boolean;
 }
 
 /** The tile's lon/lat envelope grown by `margin` tile units, for `geom && …` against the 4326 GiST indexes. */

@@ -20,5 +20,5 @@ export async function GET({ params, request, url, locals }) {
 	const viewer = mapViewer(locals);
 	if (!viewer.persons && placesHouseholds(params.path)) error(403, 'this role sees counts, not households');
 	const service = tileService(await getDb());
-	return toResponse(await serveTiles(service, params.path, request.headers, { origin: url.origin, scope: viewer.scope }));
+	return toResponse(await serveTiles(service, params.path, request.headers, { origin: url.origin, scope: viewer.scope, persons: viewer.persons }));
 }

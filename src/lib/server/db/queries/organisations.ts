@@ -3,6 +3,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { maskName } from '../../../privacy.ts';
+import { smallCount } from '../../privacy/small-cells.ts';
 
 export interface LeadingOrganisation {
 	id: number;
@@ -11,7 +12,9 @@ export interface LeadingOrganisation {
 	secretary_seat: 'filled' | 'empty';
 	/** the secretary's name, masked (张*明) unless the viewer sees names; null for viewers who see no persons */
 	secretary: string | null;
-	members: number;
+	/** its members; null (`<3`) when 1 or 2 and the viewer sees no persons, with `suppressed` saying so */
+	members: number | null;
+	suppressed?: string[];
 }
 
 // which kind of organisation leads each level (六级组织体系)
@@ -29,11 +32,16 @@ async function describe(db: Kysely<Database>, where: RawBuilder<boolean>, viewer
 		from party_org o left join party_member s on s.id = o.secretary_id
 		where ${where}
 		order by o.id`.execute(db);
-	return rows.map(({ filled, secretary, ...r }) => ({
-		...r,
-		secretary_seat: filled ? 'filled' : 'empty',
-		secretary: !viewer.persons || secretary === null ? null : viewer.unmasked ? secretary : maskName(secretary)
-	}));
+	return rows.map(({ filled, secretary, members, ...r }) => {
+		const shown = smallCount(members, viewer);
+		return {
+			...r,
+			secretary_seat: filled ? 'filled' : 'empty',
+			secretary: !viewer.persons || secretary === null ? null : viewer.unmasked ? secretary : maskName(secretary),
+			members: shown,
+			...(shown === null ? { suppressed: ['members'] } : {})
+		};
+	});
 }
 
 export async function areaOrganisation(db: Kysely<Database>, code: string, level: string, viewer: Viewer): Promise<LeadingOrganisation | null> {

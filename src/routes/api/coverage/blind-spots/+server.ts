@@ -5,6 +5,7 @@ import { withScope } from '$lib/server/db/scoped';
 import { mapViewer } from '$lib/server/auth/guard';
 import { blindSpots } from '$lib/server/coverage/store';
 import { blindSpotsCsv, blindSpotsGeoJson } from '$lib/server/coverage/export';
+import { blindSpotsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, download, exportFormat, freshCoverage } from '$lib/server/coverage/respond';
 
 export async function GET({ url, locals, getClientAddress }) {
@@ -14,7 +15,8 @@ export async function GET({ url, locals, getClientAddress }) {
 	const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 200) || 200, 1), 5000);
 	const db = await getDb();
 	await freshCoverage(db);
-	const rows = await withScope(db, viewer.scope, (trx) => blindSpots(trx, within, { limit: format === 'json' ? limit : 100_000, geometry: format === 'geojson' }));
+	// households withheld when small for viewers who see no persons, in JSON and exports alike
+	const rows = blindSpotsFor(await withScope(db, viewer.scope, (trx) => blindSpots(trx, within, { limit: format === 'json' ? limit : 100_000, geometry: format === 'geojson' })), viewer);
 	if (format === 'csv') return download(db, viewer, getClientAddress(), 'blind-spots', 'csv', blindSpotsCsv(rows));
 	if (format === 'geojson') return download(db, viewer, getClientAddress(), 'blind-spots', 'geojson', JSON.stringify(blindSpotsGeoJson(rows)));
 	return json({ within, rows }, { headers: { 'cache-control': 'private, no-cache' } });

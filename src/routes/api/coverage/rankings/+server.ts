@@ -5,6 +5,7 @@ import { withScope } from '$lib/server/db/scoped';
 import { mapViewer } from '$lib/server/auth/guard';
 import { rankings, type RankLevel } from '$lib/server/coverage/store';
 import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/export';
+import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, download, exportFormat, freshCoverage } from '$lib/server/coverage/respond';
 import { sql } from 'kysely';
 
@@ -19,7 +20,8 @@ export async function GET({ url, locals, getClientAddress }) {
 	const db = await getDb();
 	await freshCoverage(db);
 	const { rows, points } = await withScope(db, viewer.scope, async (trx) => {
-		const rows = await rankings(trx, level, within);
+		// household counts withheld when small for viewers who see no persons, in JSON and exports alike
+		const rows = areaCoverageRowsFor(await rankings(trx, level, within), viewer);
 		const points = new Map<string, [number, number]>();
 		if (format === 'geojson' && rows.length) {
 			const { rows: p } = await sql<{ code: string; lon: number; lat: number }>`

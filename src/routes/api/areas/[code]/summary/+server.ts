@@ -13,5 +13,6 @@ export async function GET({ params, locals }) {
 	const summary = await withScope(db, viewer.scope, (trx) => selectionSummary(trx, params.code, viewer));
 	// outside the caller's area and nonexistent look the same
 	if (!summary) error(404, `no area with code ${params.code}`);
-	return json(summary, { headers: { 'cache-control': 'private, no-cache' } });
+	// it carries persons (the secretary's name; for viewers who see persons, counts as small as they come): never stored
+	return json(summary, { headers: { 'cache-control': 'private, no-store' } });
 }

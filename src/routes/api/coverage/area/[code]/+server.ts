@@ -4,7 +4,8 @@ import { getDb } from '$lib/server/db';
 import { withScope } from '$lib/server/db/scoped';
 import { mapViewer } from '$lib/server/auth/guard';
 import { areaCoverage, coverageRun, gapCounts } from '$lib/server/coverage/store';
-import { GAP_RULE_SPECS } from '$lib/server/coverage/gaps';
+import { GAP_RULE_SPECS, gapCountsFor } from '$lib/server/coverage/gaps';
+import { areaCoverageFor } from '$lib/server/privacy/coverage';
 import { INDEX_FORMULA } from '$lib/server/coverage/ranking';
 import { freshCoverage } from '$lib/server/coverage/respond';
 
@@ -17,10 +18,11 @@ export async function GET({ params, locals }) {
 	const body = await withScope(db, viewer.scope, async (trx) => {
 		const area = await areaCoverage(trx, params.code, viewer.scope);
 		if (!area) return null;
-		const counts = await gapCounts(trx, params.code);
+		// household counts withheld when small for viewers who see no persons
+		const counts = gapCountsFor(await gapCounts(trx, params.code), viewer);
 		return {
 			run: await coverageRun(trx),
-			area,
+			area: areaCoverageFor(area, viewer),
 			gaps: Object.entries(counts).map(([rule, c]) => ({
 				rule, ...c, kind: GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].kind,
 				label: { 'zh-CN': GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].zh, en: GAP_RULE_SPECS[rule as keyof typeof GAP_RULE_SPECS].en }
