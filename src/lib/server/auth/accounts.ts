@@ -8,7 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { audit } from './audit.ts';
 import { generateHalf, hashPassword, passwordProblem, verifyPassword } from './password.ts';
-import { endAllSessions, rotateSession } from './sessions.ts';
+import { endAllSessions, forgetAccountSessions, rotateSession } from './sessions.ts';
 import { ROLE_RULES, isRole, type Role } from './roles.ts';
 
 export class AccountError extends Error {}
@@ -169,6 +169,7 @@ export async function approveAccount(db: Kysely<Database>, accountId: number, gr
 		.returning('id').executeTakeFirst();
 	// another approver (or a disable) came first
 	if (!updated) throw new AccountError(`account: ${target.username} is no longer awaiting approval`);
+	forgetAccountSessions(db, accountId);
 	await audit(db, {
 		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `approve account ${target.username} as ${role} on ${area}, ${requestOf(target)}`, result: 'ok'
@@ -189,6 +190,7 @@ export async function rejectAccount(db: Kysely<Database>, accountId: number, act
 	} else {
 		await db.deleteFrom('account').where('id', '=', accountId).where('pending', '=', true).execute();
 	}
+	forgetAccountSessions(db, accountId);
 	await audit(db, {
 		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `reject account ${target.username}, ${requestOf(target)}`, result: 'ok'
@@ -257,6 +259,7 @@ export async function setAccountLock(db: Kysely<Database>, accountId: number, di
 		pending: true, requested_role: role, requested_area: area, requested_by: actor.accountId,
 		role: null, area_code: null, can_view_persons: false, approved_by: null, approved_at: null
 	}).where('id', '=', accountId).execute();
+	forgetAccountSessions(db, accountId);
 	await audit(db, {
 		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `request enabling account ${target.username} as ${role} on ${area} (pending approval)`, result: 'ok'
@@ -307,6 +310,7 @@ export async function setPersonAccess(db: Kysely<Database>, accountId: number, g
 	await db.updateTable('account').set({ can_view_persons: granted }).where('id', '=', accountId).execute();
 	// withdrawing ends the sessions too, so no page loaded under the grant stays open
 	if (!granted) await endAllSessions(db, accountId);
+	else forgetAccountSessions(db, accountId); // the grant applies at the next request
 	await audit(db, {
 		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `${granted ? 'grant' : 'revoke'} person access for ${target.username}`, result: 'ok'
@@ -319,6 +323,7 @@ export async function unlockAccount(db: Kysely<Database>, accountId: number, act
 	const target = await findTarget(db, accountId);
 	if (!target.locked_until || new Date(target.locked_until) <= now) throw new AccountError(`account: ${target.username} is not locked`);
 	await db.updateTable('account').set({ locked_until: null, failed_logins: 0 }).where('id', '=', accountId).execute();
+	forgetAccountSessions(db, accountId);
 	await audit(db, {
 		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `unlock account ${target.username}`, result: 'ok'

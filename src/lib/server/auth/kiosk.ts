@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { audit } from './audit.ts';
 import { newToken, tokenHash } from './sessions.ts';
+import { tokenCache } from './session-cache.ts';
 import type { Actor } from './accounts.ts';
 import { AccountError } from './accounts.ts';
 
@@ -15,6 +16,10 @@ export interface Screen {
 	name: string;
 	areaCode: string;
 }
+
+// a screen asks for many tiles at once: its token is read at most once per SESSION_CACHE_TTL_MS
+// (session-cache.ts), and a revocation made here evicts it at once
+const screenCache = (db: Kysely<Database>) => tokenCache<Screen & { lastSeen: number }>(db, 'screen');
 
 export async function createScreen(db: Kysely<Database>, name: string, areaCode: string, actor: Actor): Promise<{ id: number; token: string }> {
 	const trimmed = name.trim();
@@ -34,17 +39,31 @@ export async function revokeScreen(db: Kysely<Database>, id: number, actor: Acto
 	const row = await db.updateTable('display_screen').set({ revoked_at: sql<Date>`now()` })
 		.where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
 	if (!row) throw new AccountError(`screen ${id} does not exist or is already revoked`);
+	screenCache(db).forgetOwner(id);
 	await audit(db, { accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
 		action: 'permission_change', object: `revoke screen ${id}`, result: 'ok' });
 }
 
-export async function validateKiosk(db: Kysely<Database>, token: string): Promise<Screen | null> {
+export async function validateKiosk(db: Kysely<Database>, token: string, now = new Date()): Promise<Screen | null> {
 	if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-	const row = await db.selectFrom('display_screen').select(['id', 'name', 'area_code', 'last_seen_at'])
-		.where('token_hash', '=', tokenHash(token)).where('revoked_at', 'is', null).executeTakeFirst();
-	if (!row) return null;
-	if (!row.last_seen_at || Date.now() - new Date(row.last_seen_at).getTime() > 60_000) {
-		await db.updateTable('display_screen').set({ last_seen_at: sql<Date>`now()` }).where('id', '=', row.id).execute();
+	const hash = tokenHash(token);
+	const cache = screenCache(db);
+	const t = now.getTime();
+	const cached = cache.get(hash, t);
+	const screen = cached ?? (await cache.load(hash, t, async () => {
+		const row = await db.selectFrom('display_screen').select(['id', 'name', 'area_code', 'last_seen_at'])
+			.where('token_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+		if (!row) return undefined;
+		const lastSeen = row.last_seen_at ? new Date(row.last_seen_at).getTime() : -Infinity;
+		return { owner: row.id, value: { id: row.id, name: row.name, areaCode: row.area_code, lastSeen } };
+	}));
+	if (!screen) return null;
+	if (t - screen.lastSeen > 60_000) {
+		// at most once a minute; from the cache in the background, the request not waiting for it
+		screen.lastSeen = t;
+		const touch = () => db.updateTable('display_screen').set({ last_seen_at: now }).where('id', '=', screen.id).execute();
+		if (cached) cache.background(hash, 'kiosk: last_seen_at not updated', touch);
+		else await touch();
 	}
-	return { id: row.id, name: row.name, areaCode: row.area_code };
+	return { id: screen.id, name: screen.name, areaCode: screen.areaCode };
 }

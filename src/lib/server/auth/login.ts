@@ -15,7 +15,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { audit } from './audit.ts';
 import { ACTIVATION_HALF_LENGTH, dummyHash, hashPassword, verifyPassword } from './password.ts';
-import { createSession } from './sessions.ts';
+import { createSession, forgetAccountSessions } from './sessions.ts';
 
 export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_MS = 15 * 60_000;
@@ -104,6 +104,8 @@ export async function login(
 		await audit(db, { accountId: why.id, username: shown, role: why.role, clientAddr, action: 'failed_login', object: why.reason, result: 'denied' });
 		return INVALID;
 	}
+	// the attempt that locked the account ends its sessions at their next request
+	if (account.locked_until) forgetAccountSessions(db, account.id);
 	const who = { accountId: account.id, username: shown, role: account.role, clientAddr };
 	if (!(await passwordMatches(account, password))) {
 		await audit(db, { ...who, action: 'failed_login', object: `attempt ${account.failed_logins}`, result: 'denied' });
