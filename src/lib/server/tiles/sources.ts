@@ -183,7 +183,10 @@ const buildings: TileSource = {
 			order by a desc, id limit ${sql.lit(20_000)}
 		) b
 		cross join lateral (select ${livingIn(sql`b.id`)} as living,
-		                           (select count(*) from party_member m where m.workplace_building_id = b.id) as working) c
+		                           (select count(*) from party_member m where m.workplace_building_id = b.id) as working
+		                    -- offset 0 keeps the lateral from being inlined: the suppression expressions name
+		                    -- c.living and c.working several times, and each would rerun its count
+		                    offset 0) c
 		cross join lateral (select ${tileSpace(sql`b.geom`, ctx.box)} as t) tt
 		order by b.a desc, b.id`;
 	}
