@@ -21,8 +21,10 @@ import * as rankingsRoute from '../../src/routes/api/coverage/rankings/+server.t
 import * as areaCoverageRoute from '../../src/routes/api/coverage/area/[code]/+server.ts';
 import * as buildingSummaryRoute from '../../src/routes/api/buildings/[id]/summary/+server.ts';
 import * as areaSummaryRoute from '../../src/routes/api/areas/[code]/summary/+server.ts';
+import * as whatIfRoute from '../../src/routes/api/coverage/whatif/+server.ts';
+import * as suggestRoute from '../../src/routes/api/coverage/suggest/+server.ts';
 import { decode } from '../tiles/decode.ts';
-import { C21, D, G111, G211, insertFixture, lat, lon } from './fixture.ts';
+import { BUILDINGS, C21, D, G111, G211, insertFixture, lat, lon } from './fixture.ts';
 
 const DB_KEY = Symbol.for('jiceng.db');
 const holder = globalThis as Record<symbol, unknown>;
@@ -230,5 +232,33 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 		const spotOf = async (persons: boolean) => decode(await tiles.build('gaps', spot, '', persons), 'gaps').find((f) => f.id === id)!.properties;
 		expect(await spotOf(false)).not.toHaveProperty('households');
 		expect((await spotOf(true)).households).toBe(1);
+	});
+	it('withholds small counts of households in what-if stations and suggested sites', async () => {
+		const whatIf = async (viewer: Viewer, x: number, y: number) => {
+			const request = new Request('http://localhost/api/coverage/whatif', { method: 'POST', body: JSON.stringify({ lon: lon(x), lat: lat(y) }) });
+			const r = await (whatIfRoute as unknown as { POST: (e: never) => Promise<Response> }).POST({ request, locals: { viewer, user: null } } as never);
+			return r.json();
+		};
+		/** every household count of a what-if: its totals and each community's */
+		const countsOf = (w: { newly: (number | null)[]; communities: { households: number | null; before: (number | null)[]; newly: (number | null)[] }[] }) =>
+			[...w.newly, ...w.communities.flatMap((c) => [c.households, ...c.before, ...c.newly])];
+		const small = (ns: (number | null)[]) => ns.filter((n) => n !== null && n > 0 && n < SMALL_CELL_THRESHOLD);
+		// a station beside each building: the one by building 4 (one household) newly covers a single household
+		let smallForAdmin = 0;
+		for (const [x, y] of Object.values(BUILDINGS)) {
+			smallForAdmin += small(countsOf(await whatIf(admin, x, y + 20))).length;
+			for (const viewer of countOnly.filter((v) => v.principal === 'planner')) {
+				const w = await whatIf(viewer, x, y + 20);
+				expect(small(countsOf(w)), `what-if at ${x},${y}`).toEqual([]);
+			}
+		}
+		expect(smallForAdmin, 'the fixture has a what-if with a small count, or this test proves nothing').toBeGreaterThan(0);
+
+		const gains = async (viewer: Viewer) => (await call(suggestRoute, viewer, '/api/coverage/suggest?k=5&circle=1')).body.suggestions as { gain: number | null; cumulative: number | null }[];
+		const adminGains = (await gains(admin)).map((s) => s.gain);
+		const plannerRows = await gains(planner);
+		expect(small(plannerRows.map((s) => s.gain))).toEqual([]);
+		expect(plannerRows.map((s) => s.gain)).toEqual(adminGains.map((g) => (g !== null && g > 0 && g < SMALL_CELL_THRESHOLD ? null : g)));
+		for (const r of plannerRows) if (r.gain === null) expect(r.cumulative).toBeNull();
 	});
 });

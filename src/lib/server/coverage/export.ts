@@ -89,7 +89,10 @@ export const BLIND_SPOT_COLUMNS: CsvColumn<ShownBlindSpotRow>[] = [
 	col('lat', '纬度')
 ];
 
-export const SUGGESTION_COLUMNS: CsvColumn<Suggestion & { order: number }>[] = [
+/** a suggestion as shown: gains withheld from viewers without person access (privacy/small-cells.ts) */
+export type ShownSuggestion = Omit<Suggestion, 'gain' | 'cumulative'> & { gain: number | null; cumulative: number | null; suppressed?: string[] };
+
+export const SUGGESTION_COLUMNS: CsvColumn<ShownSuggestion & { order: number }>[] = [
 	col('order', '序号'),
 	col('key', '站点标识'),
 	col('kind', '类型'),
@@ -103,7 +106,7 @@ export const SUGGESTION_COLUMNS: CsvColumn<Suggestion & { order: number }>[] = [
 export const areaRankingsCsv = (rows: readonly ShownAreaCoverageRow[]) => toCsv(AREA_RANKING_COLUMNS, rows);
 export const orgRankingsCsv = (rows: readonly OrgRankingRow[]) => toCsv(ORG_RANKING_COLUMNS, rows);
 export const blindSpotsCsv = (rows: readonly ShownBlindSpotRow[]) => toCsv(BLIND_SPOT_COLUMNS, rows);
-export const suggestionsCsv = (rows: readonly Suggestion[]) => toCsv(SUGGESTION_COLUMNS, rows.map((r, k) => ({ ...r, order: k + 1 })));
+export const suggestionsCsv = (rows: readonly ShownSuggestion[]) => toCsv(SUGGESTION_COLUMNS, rows.map((r, k) => ({ ...r, order: k + 1 })));
 
 export interface FeatureCollection {
 	type: 'FeatureCollection';
@@ -122,7 +125,7 @@ export function blindSpotsGeoJson(rows: readonly ShownBlindSpotRow[]): FeatureCo
 	};
 }
 
-export function suggestionsGeoJson(rows: readonly Suggestion[]): FeatureCollection {
+export function suggestionsGeoJson(rows: readonly ShownSuggestion[]): FeatureCollection {
 	return {
 		type: 'FeatureCollection',
 		features: rows.map((s, k) => ({

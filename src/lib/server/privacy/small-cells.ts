@@ -105,3 +105,49 @@ export function unlessSmallSql(counts: readonly RawBuilder<unknown>[], value: Ra
 	if (persons || counts.length === 0) return value;
 	return sql`(case when ${sql.join(counts.map(isSmallSql), sql` or `)} then null else ${value} end)`;
 }
+
+/** A list of counts for `audience`: each small cell null (a what-if's households per circle). */
+export function smallCounts<T extends readonly number[]>(ns: T, audience: CountAudience): (number | null)[] {
+	return ns.map((n) => smallCount(n, audience));
+}
+
+/**
+ * A what-if as `audience` may see it: households newly within each circle and each community's
+ * figures, with small cells withheld (null, and `suppressed` naming the lists that hold one).
+ */
+export function suppressWhatIf<
+	C extends { households: number; before: readonly number[]; newly: readonly number[] },
+	W extends { newly: readonly number[]; communities: readonly C[] }
+>(result: W, audience: CountAudience) {
+	if (audience.persons) return result;
+	const mark = <T extends object>(row: T, lists: Record<string, readonly number[]>, scalars: Record<string, number> = {}) => {
+		const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+		const withheld: string[] = [];
+		for (const [k, ns] of Object.entries(lists)) {
+			out[k] = smallCounts(ns, audience);
+			if (ns.some(isSmallCell)) withheld.push(k);
+		}
+		for (const [k, n] of Object.entries(scalars)) {
+			out[k] = smallCount(n, audience);
+			if (isSmallCell(n)) withheld.push(k);
+		}
+		if (withheld.length) out.suppressed = withheld;
+		return out;
+	};
+	return {
+		...mark(result, { newly: result.newly }),
+		communities: result.communities.map((c) => mark(c, { before: c.before, newly: c.newly }, { households: c.households }))
+	};
+}
+
+/**
+ * Suggested sites as `audience` may see them: a site's gain below the threshold is withheld, and
+ * so is its running total (the difference of two running totals would give the gain away).
+ */
+export function suppressSuggestions<S extends { gain: number; cumulative: number }>(
+	rows: readonly S[],
+	audience: CountAudience
+): (Omit<S, 'gain' | 'cumulative'> & { gain: number | null; cumulative: number | null; suppressed?: string[] })[] {
+	if (audience.persons) return [...rows];
+	return rows.map((r) => (isSmallCell(r.gain) ? { ...r, gain: null, cumulative: null, suppressed: ['gain', 'cumulative'] } : r));
+}

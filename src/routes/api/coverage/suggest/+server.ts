@@ -12,6 +12,7 @@ import { candidateSites, suggestFromCandidates } from '$lib/server/coverage/sugg
 import { suggestionsCsv, suggestionsGeoJson } from '$lib/server/coverage/export';
 import { requireInArea } from '$lib/server/coverage/area-box';
 import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
+import { suppressSuggestions } from '$lib/server/privacy/small-cells';
 import { analysisError, areaWithin, download, exportFormat, freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
 
 function keys(url: URL, name: string): string[] {
@@ -49,7 +50,9 @@ export async function GET({ url, locals, getClientAddress }) {
 			pinned: [...keys(url, 'pinned'), ...pinnedPoints], excluded: keys(url, 'excluded')
 		}, budget);
 	}).catch(analysisError);
-	if (format === 'csv') return download(db, viewer, getClientAddress(), 'site-suggestions', 'csv', suggestionsCsv(result.suggestions));
-	if (format === 'geojson') return download(db, viewer, getClientAddress(), 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(result.suggestions)));
-	return json({ within, k, circle, ...result }, { headers: { 'cache-control': 'private, no-store' } });
+	// a site's gain counts households: small cells withheld from viewers without person access
+	const suggestions = suppressSuggestions(result.suggestions, viewer);
+	if (format === 'csv') return download(db, viewer, getClientAddress(), 'site-suggestions', 'csv', suggestionsCsv(suggestions));
+	if (format === 'geojson') return download(db, viewer, getClientAddress(), 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)));
+	return json({ within, k, circle, ...result, suggestions }, { headers: { 'cache-control': 'private, no-store' } });
 }

@@ -8,6 +8,7 @@ import { whatIf } from '$lib/server/coverage/whatif';
 import { requireInArea } from '$lib/server/coverage/area-box';
 import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
 import { analysisError, freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
+import { suppressWhatIf } from '$lib/server/privacy/small-cells';
 
 export async function POST({ request, locals }) {
 	const viewer = mapViewer(locals);
@@ -23,5 +24,7 @@ export async function POST({ request, locals }) {
 	const model = await engine.model();
 	const budget = new Budget();
 	const result = await withAnalysisSlot(budget, () => whatIf(db.kysely, model, lon, lat, viewer.scope, engine.params, budget)).catch(analysisError);
-	return json({ ...result, access_m: Number.isFinite(result.access_m) ? result.access_m : null }, { headers: { 'cache-control': 'private, no-store' } });
+	// households per circle and community are counts of households: small cells withheld from viewers without person access
+	const shown = suppressWhatIf(result, viewer);
+	return json({ ...shown, access_m: Number.isFinite(result.access_m) ? result.access_m : null }, { headers: { 'cache-control': 'private, no-store' } });
 }
