@@ -77,7 +77,9 @@ describe.each(backends)('audit_log (%s)', (backend) => {
 		const byUser = await searchAudit(db.kysely, { username: 'SEC.', action: 'permission_change', result: 'ok' });
 		expect(byUser.total).toBe(2);
 		expect(byUser.rows[0].seq).toBeGreaterThan(byUser.rows[1].seq); // newest first
-		expect((await searchAudit(db.kysely, { result: 'denied' })).rows.every((r) => r.result === 'denied')).toBe(true);
+		const denied = (await searchAudit(db.kysely, { result: 'denied' })).rows;
+		expect(denied.length, 'the log holds denied rows, or this check proves nothing').toBeGreaterThan(0);
+		expect(denied.map((r) => r.result).filter((r) => r !== 'denied')).toEqual([]);
 		const future = await searchAudit(db.kysely, { from: new Date(Date.now() + 3600_000) });
 		expect(future.total).toBe(0);
 		expect(future.pages).toBe(1);

@@ -72,9 +72,12 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 			expect(await areaCoverage(trx, G112, scope)).toBeNull();
 			expect(await areaCoverage(trx, C11, scope)).toBeNull(); // the community above is not theirs
 			expect((await rankings(trx, 'grid', scope)).map((r) => r.code)).toEqual([G111]);
-			expect((await blindSpots(trx, scope)).every((s) => s.grid_code === G111)).toBe(true);
-			expect((await gapList(trx, null, scope)).every((g) => g.area_code.startsWith(G111))).toBe(true);
-			expect((await gapList(trx, null, scope)).length).toBeGreaterThan(0);
+			const spots = await blindSpots(trx, scope);
+			expect(spots.length, 'the grid has blind spots, or this check proves nothing').toBeGreaterThan(0);
+			expect(spots.map((s) => s.grid_code).filter((g) => g !== G111)).toEqual([]);
+			const gaps = await gapList(trx, null, scope);
+			expect(gaps.length).toBeGreaterThan(0);
+			expect(gaps.map((g) => g.area_code).filter((c) => !c.startsWith(G111))).toEqual([]);
 			expect((await orgRankings(trx, scope)).map((o) => o.org_id).sort((a, b) => a - b)).toEqual([7, 9]);
 			expect(await buildingCoverage(trx, 3, scope)).toBeNull();
 			expect(await reachAreas(trx, 3, scope)).toEqual([]); // the district centre is above them
@@ -96,7 +99,8 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 		const model = await engine.model();
 		const all = await whatIf(db.kysely, model, lon(1500), lat(600));
 		const mine = await whatIf(db.kysely, model, lon(1500), lat(600), S1);
-		expect(mine.communities.every((c) => c.code.startsWith(S1))).toBe(true);
+		expect(mine.communities.length, 'the station reaches some of the street, or this check proves nothing').toBeGreaterThan(0);
+		expect(mine.communities.map((c) => c.code).filter((c) => !c.startsWith(S1))).toEqual([]);
 		expect(all.communities.length).toBeGreaterThanOrEqual(mine.communities.length);
 	});
 });
