@@ -11,10 +11,13 @@
 //   start vids, directed := false, equicost := true, distance 1000 m, once per level; its node
 //   distances are checked against ours;
 // - what-if stations at seeded sites: p50 and p95 (goal: < 200 ms at chaoyang), reach polygons included;
-// - greedy site suggestion against HiGHS's exact optimum on community instances it solves.
+// - site suggestion — what the planner gets: suggestFromCandidates under the route's Budget —
+//   against HiGHS's exact optimum on community instances it solves, and its time (the instance,
+//   greedy and the local search; p50 and max), also for the whole district at k = 20.
 // Ends with one JSON line: {"district": {…}, "chaoyang": {…}, "greedy_vs_optimum": households covered by
 // the suggestions over those the exact optimum covers, all instances together, "greedy_vs_optimum_worst"}.
-// BENCH_SCALES=district to run one.
+// BENCH_SCALES=district to run one; BENCH_ONLY=suggest for the site suggestion alone (district),
+// BENCH_SUGGEST_COMMUNITIES=n for its first n communities (default 8).
 import { sql, type Kysely } from 'kysely';
 import { openDb, type Db } from '../src/lib/server/db/open.ts';
 import { startCluster, ensureDataset, SEED } from './lib/bench-postgis.ts';
@@ -23,10 +26,13 @@ import { recomputeCoverage } from '../src/lib/server/coverage/store.ts';
 import { DEFAULT_PARAMS, SERVICE_LEVELS, centreSources, computeService } from '../src/lib/server/coverage/service.ts';
 import { multiSourceDijkstra } from '../src/lib/server/coverage/dijkstra.ts';
 import { whatIf } from '../src/lib/server/coverage/whatif.ts';
-import { candidateSites, coverInstance, exactMaxCoverage, greedyCelf, refineBySwaps } from '../src/lib/server/coverage/suggest.ts';
+import { candidateSites, coverInstance, exactMaxCoverage, suggestFromCandidates } from '../src/lib/server/coverage/suggest.ts';
+import { Budget } from '../src/lib/server/coverage/budget.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const SCALES = (process.env.BENCH_SCALES ?? 'district,chaoyang').split(',') as ('district' | 'chaoyang')[];
+const SUGGEST_ONLY = process.env.BENCH_ONLY === 'suggest';
+const SUGGEST_COMMUNITIES = Number(process.env.BENCH_SUGGEST_COMMUNITIES ?? 8);
+const SCALES = (process.env.BENCH_SCALES ?? (SUGGEST_ONLY ? 'district' : 'district,chaoyang')).split(',') as ('district' | 'chaoyang')[];
 const BOUND = 1000;
 const WHATIF_SITES = 40;
 const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -112,6 +118,11 @@ async function benchDataset(url: string, scale: string) {
 	const load_ms = performance.now() - t;
 	const net = model.network;
 	log(`[bench] ${scale}: ${net.graph.nodeCount} nodes, ${net.graph.edgeCount} edges, ${net.buildings.count} buildings, ${net.centres.count} centres; load ${load_ms.toFixed(0)} ms`);
+	if (SUGGEST_ONLY) {
+		const s = await benchSuggestions(db, model, scale);
+		await db.close();
+		return { result: s.result, ratios: s.ratios, totals: s.totals };
+	}
 	computeService(net, DEFAULT_PARAMS); // warm-up (JIT)
 	const fullRuns: number[] = [];
 	for (let k = 0; k < 5; k++) {
@@ -187,31 +198,7 @@ async function benchDataset(url: string, scale: string) {
 	const stored_ms = performance.now() - t;
 	log(`[bench] ${scale}: stored recompute (distances, gaps, blind spots, ranks, reach areas) ${stored_ms.toFixed(0)} ms ${JSON.stringify(stored.timings)}`);
 
-	// greedy against the optimum on community instances
-	const ratios: number[] = [];
-	const totals = { greedy: 0, optimum: 0 };
-	if (scale === 'district') {
-		const { rows } = await sql<{ code: string }>`select code from area where level = 'community' order by md5(${String(SEED)} || code) limit 8`.execute(db.kysely);
-		for (const { code } of rows) {
-			for (const [k, circle] of [[3, 1], [5, 2]] as const) {
-				const candidates = await candidateSites(db.kysely, model, code);
-				const { inst } = coverInstance(model, candidates, code, circle);
-				const started = performance.now();
-				// what the planner is given: greedy with lazy evaluation, then swaps (suggestSites)
-				const g = refineBySwaps(inst, greedyCelf(inst, k));
-				const greedyMs = performance.now() - started;
-				const exact = await exactMaxCoverage(inst, k, { timeLimit: 60 });
-				if (exact.status !== 'Optimal' || exact.value <= 0) {
-					log(`[bench] greedy: ${code} k=${k}: exact ${exact.status}, optimum ${exact.value}: nothing to compare, skipped`);
-					continue;
-				}
-				ratios.push(g.value / exact.value);
-				totals.greedy += g.value;
-				totals.optimum += exact.value;
-				log(`[bench] greedy: community ${code} k=${k} circle ${circle}: ${candidates.length} candidates, ${inst.weights.length} demand buildings; greedy ${g.value} (${greedyMs.toFixed(1)} ms, ${g.swaps} swaps) / optimum ${exact.value}`);
-			}
-		}
-	}
+	const suggest = await benchSuggestions(db, model, scale);
 	await db.close();
 	return {
 		result: {
@@ -225,11 +212,64 @@ async function benchDataset(url: string, scale: string) {
 			stored_recompute_ms: Math.round(stored_ms),
 			buildings: net.buildings.count,
 			road_edges: net.graph.edgeCount,
-			centres: net.centres.count
+			centres: net.centres.count,
+			...suggest.result
 		},
-		ratios,
-		totals
+		ratios: suggest.ratios,
+		totals: suggest.totals
 	};
+}
+
+/**
+ * The site suggestion as the planner gets it (suggestFromCandidates under the route's Budget)
+ * against HiGHS's exact optimum on community instances, and its time: the instance, greedy and
+ * the local search (the candidates' query apart); also the whole district at k = 20, timed only.
+ */
+async function benchSuggestions(db: Db, model: CoverageModel, scale: string) {
+	const ratios: number[] = [];
+	const totals = { greedy: 0, optimum: 0 };
+	const suggestMs: number[] = [];
+	const result: Record<string, number> = {};
+	if (scale !== 'district') return { result, ratios, totals };
+	const { rows } = await sql<{ code: string }>`select code from area where level = 'community' order by md5(${String(SEED)} || code) limit ${SUGGEST_COMMUNITIES}`.execute(db.kysely);
+	for (const { code } of rows) {
+		const candidates = await candidateSites(db.kysely, model, code);
+		for (const [k, circle] of [[3, 1], [5, 2]] as const) {
+			const started = performance.now();
+			const s = await suggestFromCandidates(model, [...candidates], { scope: code, k, circle }, new Budget());
+			const ms = performance.now() - started;
+			suggestMs.push(ms);
+			const value = s.suggestions.reduce((a, x) => a + x.gain, 0);
+			const { inst } = coverInstance(model, candidates, code, circle);
+			const exact = await exactMaxCoverage(inst, k, { timeLimit: 60 });
+			if (exact.status !== 'Optimal' || exact.value <= 0) {
+				log(`[bench] suggest: ${code} k=${k}: exact ${exact.status}, optimum ${exact.value}: nothing to compare, skipped`);
+				continue;
+			}
+			ratios.push(value / exact.value);
+			totals.greedy += value;
+			totals.optimum += exact.value;
+			log(`[bench] suggest: community ${code} k=${k} circle ${circle}: ${candidates.length} candidates, ${inst.weights.length} demand buildings; suggested ${value} (${ms.toFixed(1)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''}) / optimum ${exact.value} = ${r3(value / exact.value)}`);
+		}
+	}
+	// the largest request a planner can make: the whole district, k = 20
+	const all = await candidateSites(db.kysely, model, '');
+	const districtMs: number[] = [];
+	for (const circle of [1, 2, 3] as const) {
+		const started = performance.now();
+		const s = await suggestFromCandidates(model, [...all], { scope: '', k: 20, circle }, new Budget()).catch((e: Error) => e);
+		districtMs.push(performance.now() - started);
+		if (s instanceof Error) {
+			log(`[bench] suggest: whole district k=20 circle ${circle}: ${s.message} (${districtMs.at(-1)!.toFixed(0)} ms)`);
+			continue;
+		}
+		log(`[bench] suggest: whole district k=20 circle ${circle}: ${all.length} candidates, ${s.demand_households} households beyond the circle; suggested ${s.suggestions.at(-1)?.cumulative ?? 0} (${districtMs.at(-1)!.toFixed(0)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''})`);
+	}
+	if (suggestMs.length) log(`[bench] suggest: community instances p50 ${quantile(suggestMs, 0.5).toFixed(1)} ms, max ${Math.max(...suggestMs).toFixed(1)} ms`);
+	result.suggest_p50_ms = r1(quantile(suggestMs, 0.5));
+	result.suggest_max_ms = r1(Math.max(...suggestMs));
+	result.suggest_district_k20_max_ms = Math.round(Math.max(...districtMs));
+	return { result, ratios, totals };
 }
 
 const cluster = await startCluster();

@@ -1,9 +1,10 @@
 // Greedy site suggestion (CELF) against the exact optimum: HiGHS and brute force agree on small
 // instances; greedy equals the optimum where the optimum is known; lazy evaluation picks what
-// plain greedy picks; pinned and excluded sites; suggestions on the hand-built district.
+// plain greedy picks; pinned and excluded sites; suggestions on the hand-built district; what the
+// planner gets (greedy, then the search) reaches the optimum where greedy and single swaps cannot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
-import { exactMaxCoverage, greedyCelf, suggestSites, type CoverInstance } from '../../src/lib/server/coverage/suggest.ts';
+import { chooseSites, exactMaxCoverage, greedyCelf, suggestSites, type CoverInstance } from '../../src/lib/server/coverage/suggest.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { insertFixture, lon, lat, S1 } from './fixture.ts';
 
@@ -141,5 +142,72 @@ describe('swaps after greedy', () => {
 		expect(refined.value).toBe((await exactMaxCoverage(inst, 2)).value);
 		expect(refined.picks.map((p) => p.candidate).sort()).toEqual([1, 2]);
 		expect(refined.picks.reduce((s, p) => s + p.gain, 0)).toBe(refined.value);
+	});
+});
+
+describe('what the planner gets: greedy, then the search', () => {
+	/** the covered weight of a set of candidates */
+	const valueOf = (sets: number[][], w: number[], chosen: number[]) => [...new Set(chosen.flatMap((c) => sets[c]))].reduce((a, i) => a + w[i], 0);
+
+	it('escapes a trap that greedy and every single swap fall into, and proves the optimum', async () => {
+		// two optimal sites O1 = {a1, a2, a3}, O2 = {b1, b2, b3} (16 each); G1 takes the heavy half
+		// of both plus a little of its own (17), G2 the next quarter of both plus a little (9).
+		// Greedy: G1 (17 > 16), then G2 (gain 9 > 8) = 26; the optimum O1 + O2 = 32.
+		//            a1 a2 a3 b1 b2 b3 g1 g2
+		const w = [8, 4, 4, 8, 4, 4, 1, 1];
+		const [O1, O2, G1, G2] = [0, 1, 2, 3];
+		const sets = [[0, 1, 2], [3, 4, 5], [0, 3, 6], [1, 4, 7]];
+		const inst = instance(sets, w);
+		expect(plainGreedy(sets, w, 2)).toEqual([G1, G2]);
+		expect(greedyCelf(inst, 2).value).toBe(26);
+		expect(bruteForce(sets, w, 2)).toBe(32);
+		expect((await exactMaxCoverage(inst, 2)).value).toBe(32);
+		// no single swap helps greedy's pair: a local search by single swaps stays at 26
+		for (const out of [G1, G2]) {
+			for (const into of [O1, O2]) expect(valueOf(sets, w, [out === G1 ? G2 : G1, into])).toBeLessThan(26);
+		}
+		const r = await chooseSites(inst, 2);
+		expect(r.value).toBe(32);
+		expect(r.optimal).toBe(true);
+		expect(r.complete).toBe(true);
+		expect(r.picks).toEqual([{ candidate: O1, gain: 16, pinned: false }, { candidate: O2, gain: 16, pinned: false }]);
+		// pinned and excluded as before: with G1 pinned the best one more is G2; with O2 excluded
+		// the best pair is greedy's
+		expect((await chooseSites(inst, 1, { pinned: [G1] })).picks).toEqual([{ candidate: G1, gain: 17, pinned: true }, { candidate: G2, gain: 9, pinned: false }]);
+		const without = await chooseSites(inst, 2, { excluded: new Set([O2]) });
+		expect(without.picks.map((p) => p.candidate)).toEqual([G1, G2]);
+		expect(without.optimal).toBe(true);
+	});
+
+	it('equals brute force on small instances with pins and exclusions, the same sites every time', async () => {
+		const best = (sets: number[][], w: number[], k: number, pinned: number[], excluded: Set<number>) => {
+			let top = 0;
+			const pick = (from: number, left: number, chosen: number[]) => {
+				top = Math.max(top, valueOf(sets, w, [...pinned, ...chosen]));
+				if (!left) return;
+				for (let c = from; c < sets.length; c++) if (!pinned.includes(c) && !excluded.has(c)) pick(c + 1, left - 1, [...chosen, c]);
+			};
+			pick(0, k, []);
+			return top;
+		};
+		for (let round = 0; round < 60; round++) {
+			const sets = randomSets(12, 16);
+			const w = Array.from({ length: 16 }, () => 1 + Math.floor(rnd() * 9));
+			const k = 1 + (round % 4);
+			const pinned = round % 3 === 0 ? [Math.floor(rnd() * 12)] : [];
+			const excluded = new Set(round % 2 === 0 ? [Math.floor(rnd() * 12), Math.floor(rnd() * 12)] : []);
+			const inst = instance(sets, w);
+			const r = await chooseSites(inst, k, { pinned, excluded });
+			const g = greedyCelf(inst, k, { pinned, excluded });
+			expect(r.value).toBe(best(sets, w, k, pinned, excluded));
+			expect(r.value).toBeGreaterThanOrEqual(g.value);
+			expect(r.optimal).toBe(true);
+			expect(r.picks.filter((p) => p.pinned).map((p) => p.candidate)).toEqual(pinned);
+			expect(r.picks.slice(0, pinned.length).every((p) => p.pinned)).toBe(true);
+			expect(r.picks.filter((p) => !p.pinned).length).toBeLessThanOrEqual(k);
+			expect(r.picks.some((p) => !p.pinned && excluded.has(p.candidate))).toBe(false);
+			expect(r.picks.reduce((a, p) => a + p.gain, 0)).toBe(r.value);
+			expect(await chooseSites(inst, k, { pinned, excluded })).toEqual(r);
+		}
 	});
 });

@@ -1,10 +1,13 @@
 // "Suggest k sites" (选址建议): maximal coverage — choose k sites for new stations so that the
 // most households not yet within a circle fall within it — by greedy selection with lazy
-// evaluation (CELF: Leskovec et al. 2007). Coverage is submodular, so a candidate's gain can only
-// shrink as sites are chosen: keep the gains in a max-heap, re-evaluate only the top, and take it
-// when its fresh gain still tops the heap. Greedy is within 1 − 1/e of the optimum in theory and
-// much closer in practice; `exactMaxCoverage` solves the same instance as an integer programme
-// with HiGHS (WASM, npm `highs`) to measure it.
+// evaluation (CELF: Leskovec et al. 2007), then a search from greedy's set (suggest-search.ts).
+// Coverage is submodular, so a candidate's gain can only shrink as sites are chosen: keep the
+// gains in a max-heap, re-evaluate only the top, and take it when its fresh gain still tops the
+// heap. Greedy is within 1 − 1/e of the optimum in theory and mostly within a few per cent in
+// practice, but not always (0.92 on one bench community); what the planner gets is greedy
+// improved by q-swaps and branch and bound, which reaches the optimum on every community of the
+// bench (bench/coverage.ts). `exactMaxCoverage` solves the same instance as an integer programme
+// with HiGHS (WASM, npm `highs`; benchmarks and tests only) to measure it.
 //
 // Candidates: road nodes and `public` buildings inside the planner's area; demand: the area's
 // buildings with households beyond the chosen circle today. Pinned sites are taken first (their
@@ -20,6 +23,7 @@ import { siteSource } from './whatif.ts';
 import { drive, runSteps, type Budget, type Steps } from './budget.ts';
 import type { Source } from './dijkstra.ts';
 import type { CoverageModel } from './engine.ts';
+import { improveSteps, reduceSteps } from './suggest-search.ts';
 
 export interface Candidate {
 	/** stable across data versions: `node:<lon>,<lat>`, `building:<id>` or `point:<lon>,<lat>` */
@@ -154,64 +158,51 @@ export function* greedyCelfSteps(inst: CoverInstance, k: number, opts: GreedyOpt
 }
 
 /**
- * Local search after greedy: swap a chosen (unpinned) site for an unchosen candidate while that
- * covers more, best swap first, until no swap helps (at most `maxPasses`). Greedy alone is within
- * 1 − 1/e of the optimum and usually far closer; the swaps close most of the rest. The result is
- * reported in greedy order over the final set, so each site's gain is its marginal gain.
+ * The search after greedy (suggest-search.ts): on the instance reduced to what can matter, q-swaps
+ * (take q sites out, put the best q in; q = 1, 2) to a local optimum, then branch and bound over
+ * every set of as many sites, which proves the optimum on community-sized instances and is cut
+ * off by a work count (not the clock: the same instance gives the same sites) on larger ones.
+ * Greedy's set is where it starts, so the result never covers less. It is reported in greedy
+ * order over the final set, so each site's gain is its marginal gain.
  */
 export function refineBySwaps(inst: CoverInstance, greedy: { picks: Pick[] }, opts: SwapOptions = {}): SwapResult {
 	return runSteps(refineBySwapsSteps(inst, greedy, opts));
 }
 
-type SwapOptions = { excluded?: ReadonlySet<number>; maxPasses?: number };
-/** `complete`: false when the swaps were cut short (asked to wrap up): the best set found so far */
-type SwapResult = { picks: Pick[]; value: number; swaps: number; complete: boolean };
+type SwapOptions = { excluded?: ReadonlySet<number>; maxWork?: number };
+/**
+ * `complete`: false when the search was cut short (asked to wrap up): the best set found so far;
+ * `optimal`: no set of as many sites (with the same pinned and excluded ones) covers more;
+ * `swaps`: improvements made over greedy's set.
+ */
+type SwapResult = { picks: Pick[]; value: number; swaps: number; complete: boolean; optimal: boolean };
 
 /**
- * refineBySwaps as steps that may be stopped at any yield (the driver answers true): every swap
+ * refineBySwaps as steps that may be stopped at any yield (the driver answers true): every move
  * taken improves the set, so the set at that point is a valid answer — greedy's at worst.
  */
 export function* refineBySwapsSteps(inst: CoverInstance, greedy: { picks: Pick[] }, opts: SwapOptions = {}): Steps<SwapResult> {
-	const n = inst.start.length - 1;
-	const count = new Int32Array(inst.weights.length);
-	const chosen = new Set(greedy.picks.map((p) => p.candidate));
-	const pinned = new Set(greedy.picks.filter((p) => p.pinned).map((p) => p.candidate));
-	for (const c of chosen) for (let t = inst.start[c]; t < inst.start[c + 1]; t++) count[inst.items[t]]++;
-	const mine = new Uint8Array(inst.weights.length);
+	const pinned = [...new Set(greedy.picks.filter((p) => p.pinned).map((p) => p.candidate))];
+	const mine = greedy.picks.filter((p) => !p.pinned).map((p) => p.candidate);
+	let chosen = new Set(mine);
 	let swaps = 0;
-	let complete = true;
-	passes: for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
-		let best = { delta: 1e-9, out: -1, into: -1 };
-		for (const out of chosen) {
-			if (pinned.has(out)) continue;
-			let loss = 0;
-			for (let t = inst.start[out]; t < inst.start[out + 1]; t++) {
-				mine[inst.items[t]] = 1;
-				if (count[inst.items[t]] === 1) loss += inst.weights[inst.items[t]];
-			}
-			for (let into = 0; into < n; into++) {
-				// stopped mid-pass: keep the set as it is (the pass's best so far is dropped)
-				if ((into & 63) === 63 && (yield)) {
-					complete = false;
-					break passes;
-				}
-				if (chosen.has(into) || opts.excluded?.has(into)) continue;
-				let gain = 0;
-				for (let t = inst.start[into]; t < inst.start[into + 1]; t++) {
-					const item = inst.items[t];
-					if (count[item] === 0 || (count[item] === 1 && mine[item])) gain += inst.weights[item];
-				}
-				if (gain - loss > best.delta) best = { delta: gain - loss, out, into };
-			}
-			for (let t = inst.start[out]; t < inst.start[out + 1]; t++) mine[inst.items[t]] = 0;
+	let complete = false;
+	let optimal = false;
+	const red = yield* reduceSteps(inst, pinned, opts.excluded ?? new Set());
+	if (red) {
+		// greedy's sites, each as the kept site that covers all it covers
+		const initial = mine.map((c) => red.representative[c]).filter((j) => j >= 0);
+		const found = yield* improveSteps(red, mine.length, initial, { maxWork: opts.maxWork });
+		const greedyValue = greedy.picks.reduce((a, p) => a + p.gain, 0);
+		// never below greedy's (it cannot be: the search starts from greedy's set, or sites that cover more)
+		if (red.pinnedValue + found.value >= greedyValue - 1e-9) {
+			chosen = new Set(found.chosen.map((j) => red.original[j]));
+			swaps = found.moves;
+			optimal = found.proven;
 		}
-		if (best.out < 0) break;
-		for (let t = inst.start[best.out]; t < inst.start[best.out + 1]; t++) count[inst.items[t]]--;
-		for (let t = inst.start[best.into]; t < inst.start[best.into + 1]; t++) count[inst.items[t]]++;
-		chosen.delete(best.out);
-		chosen.add(best.into);
-		swaps++;
+		complete = !found.stopped;
 	}
+	const pinnedSet = new Set(pinned);
 	// greedy order over the final set: pinned first, then by marginal gain
 	const covered = new Uint8Array(inst.weights.length);
 	const picks: Pick[] = [];
@@ -222,7 +213,7 @@ export function* refineBySwapsSteps(inst: CoverInstance, greedy: { picks: Pick[]
 		value += gain;
 		picks.push({ candidate: c, gain, pinned: true });
 	}
-	const rest = [...chosen].filter((c) => !pinned.has(c));
+	const rest = [...chosen].filter((c) => !pinnedSet.has(c));
 	while (rest.length) {
 		let bestAt = 0, bestGain = -1;
 		rest.forEach((c, i) => {
@@ -234,7 +225,17 @@ export function* refineBySwapsSteps(inst: CoverInstance, greedy: { picks: Pick[]
 		value += bestGain;
 		picks.push({ candidate: c, gain: bestGain, pinned: false });
 	}
-	return { picks, value, swaps, complete };
+	return { picks, value, swaps, complete, optimal };
+}
+
+/**
+ * The sites the planner is given on an instance: the pinned ones, then greedy's k improved by
+ * the search. Under a budget greedy must finish (else AnalysisTimeout); the search stops where
+ * the budget ends (`complete: false`).
+ */
+export async function chooseSites(inst: CoverInstance, k: number, opts: GreedyOptions = {}, budget?: Budget): Promise<SwapResult> {
+	const greedy = await drive(greedyCelfSteps(inst, k, opts), budget);
+	return drive(refineBySwapsSteps(inst, greedy, { excluded: opts.excluded }), budget, { anytime: true });
 }
 
 type Highs = { solve(lp: string, options?: Record<string, unknown>): { Status: string; ObjectiveValue: number; Columns: Record<string, { Primal: number }> } };
@@ -384,8 +385,10 @@ export interface SuggestResult {
 	suggestions: Suggestion[];
 	candidates: number;
 	demand_households: number;
-	/** the swap refinement ran out of time: the best set found by then (greedy's at worst) */
+	/** the search after greedy ran out of time: the best set found by then (greedy's at worst) */
 	partial: boolean;
+	/** proven the best: no other set of as many sites (same pinned and excluded) covers more */
+	optimal: boolean;
 }
 
 /** Suggests k sites in the planner's area, pinned ones first, each with its marginal gain. */
@@ -401,7 +404,8 @@ function checkK(k: number) {
 /**
  * The suggestion from the candidates (candidateSites; the array gets the pinned points added),
  * in memory: no transaction needs to stay open meanwhile. Under a budget: building the instance
- * and greedy must finish (else AnalysisTimeout), the swaps stop where the budget ends (partial).
+ * and greedy must finish (else AnalysisTimeout), the search after greedy stops where the budget
+ * ends (partial).
  */
 export async function suggestFromCandidates(model: CoverageModel, candidates: Candidate[], opts: SuggestOptions, budget?: Budget): Promise<SuggestResult> {
 	checkK(opts.k);
@@ -423,13 +427,12 @@ export async function suggestFromCandidates(model: CoverageModel, candidates: Ca
 	}
 	const excluded = new Set((opts.excluded ?? []).map((k) => byKey.get(k)).filter((j): j is number => j !== undefined));
 	const { inst } = await drive(coverInstanceSteps(model, candidates, opts.scope, opts.circle), budget);
-	const greedy = await drive(greedyCelfSteps(inst, opts.k, { pinned, excluded }), budget);
-	const { picks, complete } = await drive(refineBySwapsSteps(inst, greedy, { excluded }), budget, { anytime: true });
+	const { picks, complete, optimal } = await chooseSites(inst, opts.k, { pinned, excluded }, budget);
 	let cumulative = 0;
 	const suggestions = picks.map((p) => {
 		const c = candidates[p.candidate];
 		cumulative += p.gain;
 		return { key: c.key, kind: c.kind, lon: c.lon, lat: c.lat, label: c.label, pinned: p.pinned, gain: p.gain, cumulative };
 	});
-	return { suggestions, candidates: candidates.length, demand_households: inst.weights.reduce((a, b) => a + b, 0), partial: !complete };
+	return { suggestions, candidates: candidates.length, demand_households: inst.weights.reduce((a, b) => a + b, 0), partial: !complete, optimal };
 }
