@@ -132,7 +132,8 @@ describe('analyses run in slices under a time budget', () => {
 		expect(sliced).toEqual(plain);
 		expect(sliced.complete).toBe(true);
 		expect(budget.yields).toBeGreaterThan(3);
-		expect(firedAt).toBeLessThan(Math.min(100, total / 2));
+		// the timer fires while the analysis still runs (not at its end), however loaded the machine
+		expect(firedAt).toBeLessThan(total / 2);
 	});
 
 	it('stops the swaps where the budget ends and returns the best set found so far', async () => {
