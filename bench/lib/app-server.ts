@@ -1,18 +1,20 @@
-// The app's production server for benchmarks that drive it in a browser (bench/map.ts).
+// The app's production server for the benchmarks that drive it over HTTP or in a browser
+// (bench/tiles.ts, bench/map.ts).
 //
 // build/ is rebuilt (`npx vite build`) only when missing or older than src/, static/ or
-// package.json, as `npm start` would; then it is copied to data/tmp/bench-map/build (gitignored),
-// and the copy is served, so another rebuild of build/ during the run cannot pull chunks from
-// under the page. The copy runs the same handler `npm start` does, from the repository root (the
-// migrations in sql/ are read from there), with ORIGIN set, which is what start.ts's forwarded
-// protocol header achieves: SvelteKit knows it speaks plain http.
+// package.json, as `npm start` would; then it is copied aside (data/tmp/bench-map/build by
+// default, gitignored), and the copy is served, so another rebuild of build/ during the run cannot
+// pull chunks from under the page. The copy is served the way `npm start` serves build/
+// (app-entry.ts: scripts/start.ts's server, security headers and the forwarded protocol included),
+// from the repository root (the migrations in sql/ are read from there).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const COPY = resolve('data/tmp/bench-map/build');
+const DEFAULT_COPY = resolve('data/tmp/bench-map/build');
+const ENTRY = resolve('bench/lib/app-entry.ts');
 
 function newestMtime(path: string): number {
 	const stat = statSync(path);
@@ -26,8 +28,12 @@ function buildIsFresh(): boolean {
 	return statSync('build/index.js').mtimeMs >= sources;
 }
 
-/** Builds when stale (BENCH_MAP_BUILD=never serves build/ as it is), then copies build/ aside. */
-export function prepareBuild(): void {
+/**
+ * Builds when stale (BENCH_MAP_BUILD=never serves build/ as it is), then copies build/ aside to
+ * `copy`; returns the copy's path, for startApp.
+ */
+export function prepareBuild(copy: string = DEFAULT_COPY): string {
+	const COPY = resolve(copy);
 	const mode = process.env.BENCH_MAP_BUILD ?? 'auto';
 	if (mode !== 'never' && !buildIsFresh()) {
 		for (let attempt = 1; ; attempt++) {
@@ -47,8 +53,8 @@ export function prepareBuild(): void {
 		try {
 			rmSync(COPY, { recursive: true, force: true });
 			cpSync('build', COPY, { recursive: true });
-			if (!existsSync(join(COPY, 'index.js')) || !existsSync(join(COPY, 'client'))) throw new Error('build/ was incomplete when copied');
-			return;
+			if (!existsSync(join(COPY, 'handler.js')) || !existsSync(join(COPY, 'client'))) throw new Error('build/ was incomplete when copied');
+			return COPY;
 		} catch (e) {
 			// a concurrent rebuild may have been replacing build/ right then
 			if (attempt >= 3) throw e;
@@ -70,16 +76,19 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Serves the copied build on a free port against `databaseUrl`; resolves once /login answers.
- * (Not /api/health: on server PostGIS it answers 500 — the app role may not run its
- * `create table if not exists schema_migration`.)
+ * Serves a copied build (prepareBuild's; by default bench:map's) on a free port against
+ * `databaseUrl`, as `npm start` serves build/; resolves once /login answers (a public page, which
+ * answers only once the hooks have opened the database). `env` adds to the server's environment.
  */
-export async function startApp(databaseUrl: string): Promise<{ origin: string; stop: () => Promise<void>; output: () => string }> {
+export async function startApp(
+	databaseUrl: string,
+	options: { build?: string; env?: Record<string, string> } = {}
+): Promise<{ origin: string; pid: number; stop: () => Promise<void>; output: () => string }> {
 	const port = await freePort();
 	const origin = `http://127.0.0.1:${port}`;
 	let output = '';
-	const child: ChildProcess = spawn(process.execPath, [join(COPY, 'index.js')], {
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: origin, DATABASE_URL: databaseUrl, JICENG_DEMO: 'off', NODE_ENV: 'production' },
+	const child: ChildProcess = spawn(process.execPath, [ENTRY, options.build ?? DEFAULT_COPY], {
+		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, JICENG_DEMO: 'off', NODE_ENV: 'production', ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	// its log, the last 200 kB of it
@@ -108,6 +117,7 @@ export async function startApp(databaseUrl: string): Promise<{ origin: string; s
 	log(`[bench] app on ${origin} (pid ${child.pid})`);
 	return {
 		origin,
+		pid: child.pid!,
 		output: () => output,
 		stop: async () => {
 			if (exited) return;
@@ -117,4 +127,20 @@ export async function startApp(databaseUrl: string): Promise<{ origin: string; s
 			clearTimeout(timer);
 		}
 	};
+}
+
+/**
+ * Signs in through the login page's form action, as a browser posts it (POST /login with the
+ * app's own Origin, which SvelteKit's CSRF check requires); returns the session's Cookie header.
+ */
+export async function signIn(origin: string, username: string, password: string): Promise<string> {
+	const r = await fetch(`${origin}/login`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ username, password })
+	});
+	const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => /^jiceng_session=./.test(c));
+	if (r.status !== 303 || cookie.length !== 1) throw new Error(`signing in as ${username}: ${r.status} ${(await r.text()).slice(0, 300)}`);
+	return cookie[0];
 }

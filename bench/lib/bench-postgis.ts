@@ -1,13 +1,15 @@
 // The benchmarks' server PostGIS: one cluster in data/bench-postgis/ (gitignored), kept between
 // runs and stopped at the end of each, with each demo dataset seeded into a database of its own
-// when missing (seed 1). Shared by bench/tiles.ts and bench/coverage.ts.
+// when missing (seed 1). Shared by bench/tiles.ts, bench/coverage.ts and bench/map.ts; also the
+// login the app server connects with as deployed (appLogin) and the check that it runs as the app
+// role (appRoleCheck).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { openDb } from '../../src/lib/server/db/open.ts';
+import { openDb, APP_ROLE } from '../../src/lib/server/db/open.ts';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
 import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
@@ -117,3 +119,62 @@ export async function ensureDataset(url: (db: string) => string, scale: 'distric
 	return url(name);
 }
 
+
+/** The login the benchmarks' app server connects with (appLogin). */
+export const APP_LOGIN = 'jiceng_bench_app';
+
+/**
+ * The app server's DATABASE_URL as deployed: a login that is a member of the app role
+ * (jiceng_app, sql/006), which the server steps down into after migrating (open.ts, appRole), so
+ * row-level security applies. The login is NOINHERIT and may read nothing but the migration ledger
+ * (which the start-up reads before stepping down): a tile served at all proves the server ran it
+ * as jiceng_app, never as the owner. Neither superuser, owner nor BYPASSRLS.
+ */
+export async function appLogin(ownerUrl: string): Promise<string> {
+	const c = new pg.Client({ connectionString: ownerUrl });
+	await c.connect();
+	try {
+		await c.query(`do $$ begin
+			if not exists (select 1 from pg_roles where rolname = '${APP_LOGIN}') then create role ${APP_LOGIN} login noinherit; end if;
+		end $$`);
+		await c.query(`alter role ${APP_LOGIN} login noinherit nosuperuser nobypassrls nocreatedb nocreaterole`);
+		await c.query(`grant ${APP_ROLE} to ${APP_LOGIN}`);
+		await c.query(`grant select on schema_migration to ${APP_LOGIN}`);
+	} finally {
+		await c.end();
+	}
+	const url = new URL(ownerUrl);
+	url.username = APP_LOGIN;
+	return url.href;
+}
+
+export interface AppRoleCheck {
+	session_user: string;
+	current_user: string;
+	superuser: boolean;
+	bypassrls: boolean;
+	/** members a query without a scope sees: 0 when row-level security applies */
+	members_unscoped: number;
+}
+
+/**
+ * What the app sees when it opens `appUrl` as the server does (openDb with appRole): its
+ * current_user must be the app role, neither superuser nor BYPASSRLS, and a query without a
+ * transaction scope must see no member. Throws otherwise.
+ */
+export async function appRoleCheck(appUrl: string): Promise<AppRoleCheck> {
+	const db = await openDb({ backend: 'server', url: appUrl, poolSize: 1 }, { appRole: true });
+	try {
+		const { rows } = await sql<AppRoleCheck>`
+			select session_user::text as session_user, current_user::text as current_user, r.rolsuper as superuser,
+			       r.rolbypassrls as bypassrls, (select count(*) from party_member)::int as members_unscoped
+			from pg_roles r where r.rolname = current_user`.execute(db.kysely);
+		const check = rows[0];
+		if (check.current_user !== APP_ROLE || check.superuser || check.bypassrls || check.members_unscoped !== 0) {
+			throw new Error(`the app would not run as ${APP_ROLE} under row-level security: ${JSON.stringify(check)}`);
+		}
+		return check;
+	} finally {
+		await db.close();
+	}
+}
