@@ -189,3 +189,149 @@ export async function buildingGrids(ctx: APIRequestContext, box: readonly number
 	}
 	return out;
 }
+
+// ─── sign-in, contexts, form actions ───────────────────────────────────────────────────────
+
+/** Signs in with any user name and password; the answer's status and redirect, and the context (its cookie kept). */
+export async function signInAs(playwright: Playwright, baseURL: string, username: string, password: string): Promise<{ status: number; location: string | undefined; ctx: APIRequestContext }> {
+	const ctx = await playwright.request.newContext({ baseURL });
+	const response = await ctx.post('/login', {
+		form: { username, password },
+		headers: { origin: baseURL, accept: 'text/html' },
+		maxRedirects: 0
+	});
+	return { status: response.status(), location: response.headers()['location'], ctx };
+}
+
+/** A new context with the cookies of `ctx` (a probe that would change them leaves `ctx` as it was). */
+export async function cloneApi(playwright: Playwright, baseURL: string, ctx: APIRequestContext): Promise<APIRequestContext> {
+	return playwright.request.newContext({ baseURL, storageState: await ctx.storageState() });
+}
+
+/**
+ * devalue's flat form (what a SvelteKit form action answers in `data`) back into a value: plain
+ * objects, arrays and primitives are enough for the admin page's results.
+ */
+export function unflatten(text: string): unknown {
+	const values = JSON.parse(text) as unknown[];
+	if (typeof values === 'number') return specialValue(values);
+	const done = new Map<number, unknown>();
+	const hydrate = (i: number): unknown => {
+		if (i < 0) return specialValue(i);
+		if (done.has(i)) return done.get(i);
+		const v = values[i];
+		if (Array.isArray(v)) {
+			if (typeof v[0] === 'string') throw new Error(`devalue type ${v[0]} not supported`);
+			const out: unknown[] = [];
+			done.set(i, out);
+			for (const j of v as number[]) out.push(hydrate(j));
+			return out;
+		}
+		if (v && typeof v === 'object') {
+			const out: Record<string, unknown> = {};
+			done.set(i, out);
+			for (const [k, j] of Object.entries(v as Record<string, number>)) out[k] = hydrate(j);
+			return out;
+		}
+		done.set(i, v);
+		return v;
+	};
+	return hydrate(0);
+}
+
+function specialValue(n: number): unknown {
+	// devalue: -1 undefined, -2 hole, -3 NaN, -4 +∞, -5 −∞, -6 −0
+	return n === -1 || n === -2 ? undefined : n === -3 ? NaN : n === -4 ? Infinity : n === -5 ? -Infinity : -0;
+}
+
+export interface ActionResult {
+	/** what the action amounts to: 200 success, the failure's status, the error's status, 303 redirect */
+	status: number;
+	type: 'success' | 'failure' | 'error' | 'redirect' | 'other';
+	location?: string;
+	data?: Record<string, unknown>;
+	message?: string;
+	response: APIResponse;
+}
+
+/** Posts a form action as `use:enhance` does (JSON answer) and reads the answer. */
+export async function postAction(ctx: APIRequestContext, baseURL: string, path: string, form: Record<string, string>): Promise<ActionResult> {
+	const response = await ctx.post(path, {
+		form,
+		headers: { origin: baseURL, accept: 'application/json', 'x-sveltekit-action': 'true' },
+		maxRedirects: 0
+	});
+	const text = await response.text();
+	let body: { type?: string; status?: number; location?: string; data?: string; error?: { message?: string } } | null = null;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		body = null;
+	}
+	if (!body || typeof body.type !== 'string') return { status: response.status(), type: 'other', response, message: text.slice(0, 200) };
+	if (body.type === 'redirect') return { status: body.status ?? 303, type: 'redirect', location: body.location, response };
+	if (body.type === 'error') return { status: response.status(), type: 'error', message: body.error?.message, response };
+	const data = body.data ? (unflatten(body.data) as Record<string, unknown>) : undefined;
+	return { status: body.status ?? response.status(), type: body.type as 'success' | 'failure', data, message: data?.message as string | undefined, response };
+}
+
+// ─── more geometry ─────────────────────────────────────────────────────────────────────────
+
+/** metres from a point to the area's outline: negative inside, positive outside */
+export function signedMetres(p: Position, g: AreaGeometry): number {
+	const kx = 111_320 * Math.cos((p[1] * Math.PI) / 180);
+	const ky = 110_574;
+	let best = Infinity;
+	for (const polygon of polygonsOf(g)) {
+		for (const ring of polygon) {
+			for (let i = 1; i < ring.length; i++) {
+				const ax = (ring[i - 1][0] - p[0]) * kx, ay = (ring[i - 1][1] - p[1]) * ky;
+				const bx = (ring[i][0] - p[0]) * kx, by = (ring[i][1] - p[1]) * ky;
+				const dx = bx - ax, dy = by - ay;
+				const len = dx * dx + dy * dy;
+				const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len));
+				best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy));
+			}
+		}
+	}
+	return pointInArea(p, g) ? -best : best;
+}
+
+/** the points of a line every `step` metres or so (its vertices included) */
+export function densify(line: Position[], step = 2): Position[] {
+	const out: Position[] = [];
+	for (let i = 0; i < line.length; i++) {
+		if (i > 0) {
+			const [ax, ay] = line[i - 1], [bx, by] = line[i];
+			const metres = Math.hypot((bx - ax) * 111_320 * Math.cos((ay * Math.PI) / 180), (by - ay) * 110_574);
+			const n = Math.min(2000, Math.floor(metres / step));
+			for (let k = 1; k < n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
+		}
+		out.push(line[i]);
+	}
+	return out;
+}
+
+/** A CSV text as rows of cells (RFC 4180 quoting). */
+export function parseCsv(text: string): string[][] {
+	const rows: string[][] = [];
+	let row: string[] = [];
+	let cell = '';
+	let quoted = false;
+	const s = text.replace(/^\uFEFF/, '');
+	for (let i = 0; i < s.length; i++) {
+		const ch = s[i];
+		if (quoted) {
+			if (ch === '"' && s[i + 1] === '"') (cell += '"'), i++;
+			else if (ch === '"') quoted = false;
+			else cell += ch;
+		} else if (ch === '"') quoted = true;
+		else if (ch === ',') row.push(cell), (cell = '');
+		else if (ch === '\n' || ch === '\r') {
+			if (ch === '\r' && s[i + 1] === '\n') i++;
+			row.push(cell), rows.push(row), (row = []), (cell = '');
+		} else cell += ch;
+	}
+	if (cell !== '' || row.length) row.push(cell), rows.push(row);
+	return rows;
+}
