@@ -1,11 +1,19 @@
-// The coverage engine of one database handle: the network and the current service result held in
-// memory for the current data version (what-if stations and site suggestions answer from it in
-// milliseconds), and the stored results kept fresh. Create one per process next to the Db handle
-// (like TileService); it holds no per-user state.
+// The coverage engine of one database handle: the stored results kept up to date in the
+// background, and the network and service result held in memory (what-if stations and site
+// suggestions answer from it in milliseconds). Create one per process next to the Db handle (like
+// TileService); it holds no per-user state.
+//
+// No request waits for a recompute. A request asks `status()`: what the stored results are (the
+// data version they reflect, when they were computed) and whether newer ones are on their way;
+// if the data moved on since, that starts bringing them up to date in the background — after a
+// short debounce, so a burst of writes makes one recompute, and once more at its end when writes
+// arrived meanwhile. Readers keep reading the results served until the new generation replaces
+// them at once (store.ts). `model()` is the last complete model, swapped with the results.
+// `ensure()` waits until the results reflect every write so far: for start-up, scripts and tests.
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
-import { ensureCoverage } from './store.ts';
+import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network, type ServiceResult } from './service.ts';
 
 export interface CoverageModel {
@@ -13,52 +21,188 @@ export interface CoverageModel {
 	service: ServiceResult;
 	/** a reusable bounded search over the network (single-threaded use: one call at a time) */
 	search: Dijkstra;
+	/** when the service result was computed, ISO 8601 */
+	computedAt: string;
 }
+
+/** What the stored results are: every coverage response carries it. */
+export interface CoverageStatus {
+	/** every write up to this data version is in the results served; null: there are none yet */
+	computed_version: number | null;
+	/** when they were computed (or last found current), ISO 8601 */
+	computed_at: string | null;
+	/** the data version now */
+	data_version: number;
+	/** newer results are being computed (the ones served are behind the data) */
+	updating: boolean;
+	/** the generation of results served (sql/011): tile caches key on it */
+	generation: number | null;
+}
+
+export interface CoverageEngineOptions {
+	/** how long after the first request that finds the results behind the recompute starts, ms (default 500) */
+	debounceMs?: number;
+	log?: (line: string) => void;
+}
+
+/** a failed recompute is tried again no sooner than this, ms */
+const RETRY_AFTER_FAILURE_MS = 10_000;
+/** while another process recomputes, look again this often, ms */
+const BUSY_RETRY_MS = 500;
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 export class CoverageEngine {
 	readonly db: Db;
 	readonly params: CoverageParams;
-	private cached: { version: number; model: Promise<CoverageModel> } | null = null;
+	readonly debounceMs: number;
+	log: (line: string) => void;
+	#model: CoverageModel | null = null;
+	#loading: Promise<CoverageModel> | null = null;
+	#running: Promise<void> | null = null;
+	#timer: ReturnType<typeof setTimeout> | null = null;
+	#failure: { at: number; error: Error } | null = null;
+	#busy = false;
+	#status: { at: number; status: CoverageStatus } | null = null;
 
-	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS) {
+	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
 		this.db = db;
 		this.params = checkParams(params);
+		this.debounceMs = options.debounceMs ?? 500;
+		this.log = options.log ?? ((line) => console.log(`[coverage] ${line}`));
 	}
 
-	/** The in-memory model of the current data version (loaded once per version). */
+	/**
+	 * What the stored results are, in one small query (or from memory when read less than
+	 * `maxAgeMs` ago); starts bringing them up to date in the background when they are behind.
+	 * Never waits for a recompute.
+	 */
+	async status(maxAgeMs = 0): Promise<CoverageStatus> {
+		const last = this.#status;
+		if (last && maxAgeMs > 0 && performance.now() - last.at < maxAgeMs) {
+			if (last.status.updating) this.schedule();
+			return last.status;
+		}
+		const s = await coverageState(this.db.kysely);
+		const behind = recomputeKind(s, this.params) !== 'none';
+		if (behind) this.schedule();
+		const status: CoverageStatus = {
+			computed_version: s.computed,
+			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),
+			data_version: s.current,
+			updating: behind,
+			generation: s.gens.result
+		};
+		this.#status = { at: performance.now(), status };
+		return status;
+	}
+
+	/** Starts bringing the results up to date after `delayMs` (the debounce), unless that is under way. */
+	schedule(delayMs = this.debounceMs): void {
+		if (this.#running || this.#timer) return;
+		const backoff = this.#failure ? this.#failure.at + RETRY_AFTER_FAILURE_MS - performance.now() : 0;
+		this.#timer = setTimeout(() => {
+			this.#timer = null;
+			this.#start();
+		}, Math.max(delayMs, backoff, 0));
+		// a pending recompute keeps no process (a script, a test run) alive
+		this.#timer.unref?.();
+	}
+
+	#start(): Promise<void> {
+		if (this.#timer) {
+			clearTimeout(this.#timer);
+			this.#timer = null;
+		}
+		this.#running ??= this.#loop().finally(() => {
+			this.#running = null;
+			this.#status = null;
+		});
+		return this.#running;
+	}
+
+	/** Brings the results up to date, then again as long as writes arrived meanwhile. */
+	async #loop(): Promise<void> {
+		try {
+			for (;;) {
+				const out = await refreshCoverage(this.db, this.params, { network: () => this.#networkForRecompute(), log: this.log });
+				this.#busy = out.kind === 'busy';
+				if (out.kind === 'busy') {
+					// another process is writing them: look again soon (readers are served meanwhile)
+					setTimeout(() => this.schedule(0), BUSY_RETRY_MS).unref?.();
+					return;
+				}
+				this.#adopt(out);
+				this.#failure = null;
+				if (reflects(await coverageState(this.db.kysely), this.params)) return;
+				// writes arrived during it: once more, after the debounce
+				await sleep(this.debounceMs);
+			}
+		} catch (e) {
+			this.#failure = { at: performance.now(), error: e as Error };
+			this.log(`recompute failed: ${(e as Error).message}`);
+		}
+	}
+
+	/** the network a recompute may reuse: the model's (store.ts checks its data version) */
+	async #networkForRecompute(): Promise<Network | null> {
+		const m = this.#model ?? (this.#loading ? await this.#loading.catch(() => null) : null);
+		return m?.network ?? null;
+	}
+
+	/** a recompute's network and service result become the model, with its results */
+	#adopt(out: RefreshOutcome): void {
+		if ((out.kind !== 'full' && out.kind !== 'result') || !out.flipped || !out.result) return;
+		if (this.#model && this.#model.network.dataVersion > out.network.dataVersion) return;
+		this.#model = { network: out.network, service: out.result, search: new Dijkstra(out.network.graph), computedAt: new Date().toISOString() };
+	}
+
+	/**
+	 * The last complete model: the network and service result of the latest results computed here,
+	 * or loaded once when there are none yet (a load, not a recompute).
+	 */
 	async model(): Promise<CoverageModel> {
-		const { rows } = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(this.db.kysely);
-		const version = Number(rows[0].v);
-		if (this.cached?.version === version) return this.cached.model;
-		const model = this.load();
-		this.cached = { version, model };
-		model.catch(() => {
-			if (this.cached?.model === model) this.cached = null;
-		});
-		const m = await model;
-		// the data moved on while loading: keep the model under the version it really has
-		if (m.network.dataVersion !== version) this.cached = { version: m.network.dataVersion, model };
-		return m;
+		if (this.#model) return this.#model;
+		this.#loading ??= this.#load()
+			.then((m) => {
+				if (!this.#model || this.#model.network.dataVersion < m.network.dataVersion) this.#model = m;
+				return this.#model;
+			})
+			.finally(() => (this.#loading = null));
+		return this.#loading;
 	}
 
-	private async load(): Promise<CoverageModel> {
-		const network = await this.db.kysely.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-			await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
-			return loadNetwork(trx);
-		});
-		return { network, service: computeService(network, this.params), search: new Dijkstra(network.graph) };
+	async #load(): Promise<CoverageModel> {
+		// the system's own work: every household counts, whoever asked
+		const scoped = async <T>(fn: (trx: any) => Promise<T>, repeatable = false) => {
+			if (!repeatable) await breathe();
+			const t = repeatable ? this.db.kysely.transaction().setIsolationLevel('repeatable read') : this.db.kysely.transaction();
+			return t.execute(async (trx) => {
+				await sql`select set_config('jiceng.scope', '*', true), set_config('jit', 'off', true)`.execute(trx);
+				return fn(trx);
+			});
+		};
+		// one snapshot on a server; short transactions on the embedded database (one connection)
+		const network = this.db.backend === 'embedded' ? await loadNetwork((fn) => scoped(fn), CHUNK.load) : await scoped((trx) => loadNetwork(trx), true);
+		return { network, service: computeService(network, this.params), search: new Dijkstra(network.graph), computedAt: new Date().toISOString() };
 	}
 
-	private ensuring: Promise<number> | null = null;
-
-	/** Stored results fresh for the current data version; reuses the in-memory network when it matches. Concurrent callers share one run. */
-	ensure(log?: (line: string) => void): Promise<number> {
-		this.ensuring ??= ensureCoverage(this.db, {
-			params: this.params,
-			log,
-			network: async () => (this.cached ? (await this.cached.model).network : null)
-		}).finally(() => (this.ensuring = null));
-		return this.ensuring;
+	/**
+	 * Waits until the stored results reflect every write made before the call (running the
+	 * recompute now if needed, or joining the one under way); returns the data version they
+	 * reflect. For start-up, scripts and tests: requests use status().
+	 */
+	async ensure(log?: (line: string) => void): Promise<number> {
+		if (log) this.log = log;
+		const started = performance.now();
+		const target = (await coverageState(this.db.kysely)).current;
+		for (;;) {
+			const s = await coverageState(this.db.kysely);
+			if (reflects(s, this.params, target)) return s.computed!;
+			if (this.#busy) await sleep(BUSY_RETRY_MS);
+			await this.#start();
+			if (this.#failure && this.#failure.at >= started) throw this.#failure.error;
+		}
 	}
 }
 

@@ -1,7 +1,8 @@
 // The coverage index (覆盖指数) and the rankings built on it: areas at each level and
 // organisations of each kind, the bottom 10% marked for rectification (排名靠后, 软弱涣散).
 //
-// index = 100 × (0.4·S + 0.3·O + 0.3·W) / (the weights of the components that exist)
+// index = 100 × (0.4·S + 0.3·O + 0.3·W) / (the weights of the components that exist), to one
+// decimal — as it is shown, so two areas that read the same rank by code, not by a hidden digit
 //   S  service:      share of households whose nearest centre is within the 15-minute circle
 //   O  organisation: mean of the shares that apply — grids with a branch, member buildings with a
 //                    building-level organisation, key (office, market, park) buildings with an
@@ -29,11 +30,14 @@ export const INDEX_FORMULA = {
 
 const W = INDEX_WEIGHTS;
 
-/** the index of three nullable 0..1 columns, weights rescaled over the ones present */
+/** the index is shown with one decimal: it is stored so (numeric(5,1), sql/011) and ranked so */
+export const INDEX_DECIMALS = 1;
+
+/** the index of three nullable 0..1 columns, weights rescaled over the ones present, rounded as shown */
 export function indexSql(s: string, o: string, w: string) {
 	const num = `${W.service} * coalesce(${s}, 0) + ${W.organisation} * coalesce(${o}, 0) + ${W.work} * coalesce(${w}, 0)`;
 	const den = `${W.service} * (${s} is not null)::int + ${W.organisation} * (${o} is not null)::int + ${W.work} * (${w} is not null)::int`;
-	return sql.raw(`case when (${den}) > 0 then round((100 * (${num}) / (${den}))::numeric, 2)::real end`);
+	return sql.raw(`case when (${den}) > 0 then round((100 * (${num}) / (${den}))::numeric, ${INDEX_DECIMALS}) end`);
 }
 
 /** Scores, index, rank and rectification flags of area_coverage (its counts already written). */

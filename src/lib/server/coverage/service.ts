@@ -77,25 +77,53 @@ export interface Network {
 	edgeBuildings: Int32Array;
 }
 
+/** Runs one piece of work in a transaction with scope '*' (see loadNetwork). */
+export type LoadStep = <T>(fn: (trx: Kysely<any>) => Promise<T>) => Promise<T>;
+
 /**
- * Loads the network. The transaction must have scope '*' (households are personal data under
- * row-level security; the computation counts them all) and should be REPEATABLE READ, so the
- * data version read matches every row.
+ * Loads the network. Given a transaction, everything is read in it: it must have scope '*'
+ * (households are personal data under row-level security; the computation counts them all) and
+ * should be REPEATABLE READ, so the data version read matches every row. Given a step runner
+ * instead (the embedded database, where one long transaction would hold every other query), the
+ * roads, the buildings `chunk` at a time and the centres are each read in a short transaction of
+ * their own; the data version is then read first, so every row is at least that recent.
  */
-export async function loadNetwork(trx: Kysely<any>): Promise<Network> {
-	const version = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(trx);
-	const graph = await loadGraph(trx);
+export async function loadNetwork(db: Kysely<any> | LoadStep, chunk = Infinity): Promise<Network> {
+	const step: LoadStep = typeof db === 'function' ? db : (fn) => fn(db);
+	const version = await step((trx) => sql<{ v: number }>`select version as v from data_version where id = 1`.execute(trx));
+	const graph = await step((trx) => loadGraph(trx));
 	const snapper = new Snapper(graph);
-	const b = await sql<{ id: number; grid_code: string; kind: string; x: number; y: number; households: number }>`
-		select b.id, b.grid_code, b.kind, ST_X(c) as x, ST_Y(c) as y, coalesce(h.n, 0)::int4 as households
-		from building b
-		cross join lateral (select ST_Centroid(b.geom) as c) cc
-		left join (select building_id, count(*)::int4 as n from household group by building_id) h on h.building_id = b.id
-		order by b.id`.execute(trx);
-	const c = await sql<{ id: number; level: CentreLevel; area_code: string; x: number; y: number }>`
-		select id, level, area_code, ST_X(geom) as x, ST_Y(geom) as y from service_centre order by id`.execute(trx);
-	const buildings = emptyBuildings(b.rows.length);
-	b.rows.forEach((r, i) => {
+	type BuildingRow = { id: number; grid_code: string; kind: string; x: number; y: number; households: number };
+	const rows: BuildingRow[] = [];
+	if (!Number.isFinite(chunk)) {
+		const b = await step((trx) => sql<BuildingRow>`
+			select b.id, b.grid_code, b.kind, ST_X(c) as x, ST_Y(c) as y, coalesce(h.n, 0)::int4 as households
+			from building b
+			cross join lateral (select ST_Centroid(b.geom) as c) cc
+			left join (select building_id, count(*)::int4 as n from household group by building_id) h on h.building_id = b.id
+			order by b.id`.execute(trx));
+		for (const r of b.rows) rows.push(r);
+	} else {
+		// by id ranges: each piece counts its own buildings' households (household_building_idx)
+		for (let after = -1; ; ) {
+			const b = await step((trx) => sql<BuildingRow>`
+				with piece as (select id, grid_code, kind, geom from building where id > ${after} order by id limit ${chunk})
+				select b.id, b.grid_code, b.kind, ST_X(c) as x, ST_Y(c) as y, coalesce(h.n, 0)::int4 as households
+				from piece b
+				cross join lateral (select ST_Centroid(b.geom) as c) cc
+				left join (select building_id, count(*)::int4 as n from household
+				           where building_id between (select min(id) from piece) and (select max(id) from piece) group by building_id) h
+				  on h.building_id = b.id
+				order by b.id`.execute(trx));
+			for (const r of b.rows) rows.push(r);
+			if (b.rows.length < chunk) break;
+			after = Number(b.rows[b.rows.length - 1].id);
+		}
+	}
+	const c = await step((trx) => sql<{ id: number; level: CentreLevel; area_code: string; x: number; y: number }>`
+		select id, level, area_code, ST_X(geom) as x, ST_Y(geom) as y from service_centre order by id`.execute(trx));
+	const buildings = emptyBuildings(rows.length);
+	rows.forEach((r, i) => {
 		buildings.id[i] = Number(r.id);
 		buildings.gridCode[i] = r.grid_code;
 		buildings.kind[i] = r.kind;

@@ -1,16 +1,31 @@
-// Stored coverage results (sql/007) and the one query path to each figure.
+// Stored coverage results (sql/007, in generations since sql/011) and the one query path to each
+// figure.
 //
-// `ensureCoverage(db)` recomputes everything when data_version has moved past the version the
-// stored results were computed from (or the parameters changed), in one REPEATABLE READ
-// transaction — every row read belongs to one snapshot, stamped with its data_version — under a
-// session advisory lock so two processes never recompute at once. Writing the results bumps no
-// version: the coverage tables have no triggers.
+// Writing: `refreshCoverage(db)` is the one writer. Under a session advisory lock (two processes
+// never write at once; the other one skips, the results are being brought up to date) it reads
+// what changed since the stored results (coverageState, recomputeKind) and then
+//   - restamps them with the current data version when no input of theirs was written,
+//   - recomputes the `result` part (gaps, blind spots, the index and ranks) when only
+//     organisations, members, carers or areas were written — the distances stay,
+//   - recomputes everything otherwise: the network loaded and searched in memory, distances per
+//     building written, each centre's reach polygon buffered again only if its reached lines moved.
+// A recompute writes a new generation (sql/011) and moves the pointers in its last, short
+// transaction: readers see the previous results until then, and never a mix. On a server it runs
+// in one REPEATABLE READ transaction (every row read belongs to one snapshot; readers are not
+// held, MVCC); on the embedded database, which has one connection, in short transactions
+// (`chunked`) so the queries of readers interleave. The results are stamped with a data version
+// they reflect every write up to. Writing results bumps no version: the coverage tables have no
+// triggers. area_stats, which the index reads, is brought up to date first by ensureAreaStats,
+// under its own lock (the routes and tiles refresh it too).
 //
 // Reading: every consumer — map tiles, panel JSON, CSV/GeoJSON exports — calls the functions at
 // the end of this file (or the SQL they share), each filtered by an area-code prefix `scope` (the
-// caller's subtree; '' is everything), so the same figure is one query wherever it is shown.
+// caller's subtree; '' is everything), so the same figure is one query wherever it is shown. They
+// read the views of sql/011, which show the generation served.
+import { createHash } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from '../db/open.ts';
+import { ensureAreaStats } from '../db/queries/area-stats.ts';
 import { Dijkstra } from './dijkstra.ts';
 import { GAP_RULES, GAP_RULE_SPECS, isKeyBuilding, type GapRule } from './gaps.ts';
 import { writeBlindSpots } from './blind-spots.ts';
@@ -18,7 +33,7 @@ import { rankAreas, rankOrganisations } from './ranking.ts';
 import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
 import {
 	CENTRE_LEVELS, DEFAULT_PARAMS, SERVICE_LEVELS, centreSources, checkParams, computeService, loadNetwork,
-	type CoverageParams, type Network, type ServiceLevel, type ServiceResult
+	type CoverageParams, type LoadStep, type Network, type ServiceLevel, type ServiceResult
 } from './service.ts';
 
 export interface CoverageRun {
@@ -37,17 +52,60 @@ export interface RecomputeTimings {
 	blind_spots_ms: number;
 	rank_ms: number;
 	reach_ms: number;
+	/** dropping the previous generation, after the pointers moved */
+	cleanup_ms: number;
 	total_ms: number;
+	/** the longest single transaction of the recompute (what an embedded reader may wait behind) */
+	longest_step_ms: number;
 }
 
 const LOCK = sql`hashtext('jiceng.coverage')`;
 
-async function state(db: Kysely<any>): Promise<{ current: number; computed: number | null; params: unknown }> {
-	const { rows } = await sql<{ current: number; computed: number | null; params: unknown }>`
-		select (select version from data_version where id = 1) as current,
-		       (select data_version from coverage_run where id = 1) as computed,
-		       (select params from coverage_run where id = 1) as params`.execute(db);
-	return { current: Number(rows[0].current), computed: rows[0].computed === null ? null : Number(rows[0].computed), params: rows[0].params };
+/** the parts of the results, each a generation of its own (sql/011) */
+export type CoveragePart = 'building' | 'reach' | 'result';
+const GEN_SETTING: Record<CoveragePart, string> = { building: 'jiceng.gen_building', reach: 'jiceng.gen_reach', result: 'jiceng.gen_result' };
+const GEN_TABLES: Record<CoveragePart, string[]> = {
+	building: ['building_coverage_gen'],
+	reach: ['reach_area_gen'],
+	result: ['coverage_gap_gen', 'blind_spot_gen', 'area_coverage_gen', 'org_coverage_gen']
+};
+const GEN_POINTER: Record<CoveragePart, string> = { building: 'building_gen', reach: 'reach_gen', result: 'gen' };
+
+/** What the stored results are, and what was written since. */
+export interface CoverageState {
+	/** the data version now */
+	current: number;
+	/** every write up to this data version is in the stored results; null: there are none */
+	computed: number | null;
+	computedAt: Date | null;
+	params: unknown;
+	/** the data version the distances were computed from */
+	networkVersion: number | null;
+	gens: Record<CoveragePart, number | null>;
+	/** the data version of the last write to the network's tables, and to the organisations' (sql/011) */
+	inputs: { network: number; org: number };
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export async function coverageState(db: Kysely<any>): Promise<CoverageState> {
+	const { rows: [r] } = await sql<Record<string, unknown>>`
+		select d.version as current, r.data_version as computed, r.computed_at, r.params, r.network_version,
+		       r.gen, r.building_gen, r.reach_gen,
+		       (select version from coverage_input where part = 'network') as network_input,
+		       (select version from coverage_input where part = 'org') as org_input
+		from data_version d left join coverage_run r on r.id = 1
+		where d.id = 1`.execute(db);
+	const current = Number(r.current);
+	return {
+		current,
+		computed: num(r.computed),
+		computedAt: (r.computed_at as Date | null) ?? null,
+		params: r.params,
+		networkVersion: num(r.network_version),
+		gens: { result: num(r.gen), building: num(r.building_gen), reach: num(r.reach_gen) },
+		inputs: { network: num(r.network_input) ?? current, org: num(r.org_input) ?? current }
+	};
 }
 
 // jsonb reorders keys: compare field by field
@@ -57,114 +115,304 @@ const sameParams = (a: unknown, b: CoverageParams) => {
 };
 const paramsJson = (p: CoverageParams) => ({ walkingSpeed: p.walkingSpeed, circles: [...p.circles], reachBuffer: p.reachBuffer });
 
-export interface EnsureOptions {
-	params?: CoverageParams;
-	/** an in-memory network of the current data version, if the caller holds one (CoverageEngine) */
-	network?: () => Promise<Network | null>;
-	log?: (line: string) => void;
+/**
+ * What bringing the stored results up to date takes: nothing; a new stamp (only tables they are
+ * not made of were written); the `result` part (organisations, members, carers or areas were
+ * written, not the network); or everything.
+ */
+export type RecomputeKind = 'none' | 'restamp' | 'result' | 'full';
+
+export function recomputeKind(s: CoverageState, params: CoverageParams): RecomputeKind {
+	if (s.computed === null || s.networkVersion === null || s.gens.result === null || s.gens.building === null || s.gens.reach === null) return 'full';
+	if (!sameParams(s.params, params) || s.inputs.network > s.networkVersion) return 'full';
+	if (s.computed >= s.current) return 'none';
+	if (s.inputs.org > s.computed || s.inputs.network > s.computed) return 'result';
+	return 'restamp';
 }
 
-/** Recomputes the stored results if the data or the parameters changed. Returns the data version they match. */
-export async function ensureCoverage(db: Db, opts: EnsureOptions = {}): Promise<number> {
-	const params = checkParams(opts.params ?? DEFAULT_PARAMS);
-	const s = await state(db.kysely);
-	if (s.computed === s.current && sameParams(s.params, params)) return s.current;
-	return db.kysely.connection().execute(async (conn) => {
-		// waiting for another process's recompute is no runaway statement: lift the app role's
-		// statement_timeout (sql/010) for the wait, and put back what the connection had
-		const { rows: [limit] } = await sql<{ t: string }>`select current_setting('statement_timeout') as t`.execute(conn);
-		await sql`select set_config('statement_timeout', '10min', false)`.execute(conn);
-		try {
-			await sql`select pg_advisory_lock(${LOCK})`.execute(conn);
-		} finally {
-			await sql`select set_config('statement_timeout', ${limit.t}, false)`.execute(conn);
+/** Whether the stored results are current for `params` (every write so far is in them). */
+export const isFresh = (s: CoverageState, params: CoverageParams) => recomputeKind(s, params) === 'none';
+
+/** Whether the stored results reflect every write up to data version `target` (default: now), for `params`. */
+export function reflects(s: CoverageState, params: CoverageParams, target = s.current): boolean {
+	return s.computed !== null && s.computed >= target && s.gens.result !== null && s.gens.building !== null && s.gens.reach !== null
+		&& sameParams(s.params, params);
+}
+
+export interface RecomputeOptions {
+	/** an in-memory network, if the caller holds one (CoverageEngine): used when it is of the data version read */
+	network?: () => Promise<Network | null>;
+	log?: (line: string) => void;
+	/** 'full' (the default) or 'result': gaps, blind spots, index and ranks only, the distances and reach kept */
+	kind?: 'full' | 'result';
+	/** write in short transactions (the embedded database) rather than one REPEATABLE READ transaction */
+	chunked?: boolean;
+}
+
+export interface RecomputeOutcome {
+	/** every write up to this data version is in the results */
+	version: number;
+	kind: 'full' | 'result';
+	gen: number;
+	/** false when a newer generation was served first (this one was dropped) */
+	flipped: boolean;
+	timings: RecomputeTimings;
+	/** the network the results were computed from */
+	network: Network;
+	/** the service result computed ('full' only) */
+	result: ServiceResult | null;
+}
+
+export type RefreshOutcome =
+	| { kind: 'none' | 'restamp'; version: number }
+	| ({ kind: 'full' | 'result' } & RecomputeOutcome)
+	/** another process holds the lock: it is bringing the results up to date */
+	| { kind: 'busy' };
+
+/**
+ * The one writer of the stored results: brings them up to date if the data or the parameters
+ * changed (see recomputeKind), under a session advisory lock; `busy` when another process holds it.
+ */
+export async function refreshCoverage(db: Db, params: CoverageParams = DEFAULT_PARAMS, opts: Omit<RecomputeOptions, 'kind' | 'chunked'> = {}): Promise<RefreshOutcome> {
+	checkParams(params);
+	const s = await coverageState(db.kysely);
+	if (isFresh(s, params)) return { kind: 'none', version: s.computed! };
+	const chunked = db.backend === 'embedded';
+	const locked = async (conn: Kysely<any>): Promise<RefreshOutcome> => {
+		const again = await coverageState(conn);
+		const kind = recomputeKind(again, params);
+		if (kind === 'none') return { kind, version: again.computed! };
+		if (kind === 'restamp') {
+			// in one statement: only if still nothing the results are made of was written
+			const r = await sql`
+				update coverage_run r set data_version = d.version, computed_at = now()
+				from data_version d
+				where r.id = 1 and d.id = 1 and r.gen = ${again.gens.result}
+				  and (select max(version) from coverage_input) <= r.data_version`.execute(conn);
+			if (Number(r.numAffectedRows ?? 0) === 1) return { kind, version: (await coverageState(conn)).computed! };
+			// an input was written meanwhile: recompute what it touched
+			const now = recomputeKind(await coverageState(conn), params);
+			if (now === 'none') return { kind: now, version: (await coverageState(conn)).computed! };
+			return recomputeLocked(conn, params, { ...opts, chunked, kind: now === 'full' ? 'full' : 'result' });
 		}
+		return recomputeLocked(conn, params, { ...opts, chunked, kind });
+	};
+	// the embedded database is one process and one session: writers queue in this process
+	if (chunked) return inTurn(db, () => locked(db.kysely));
+	return db.kysely.connection().execute(async (conn) => {
+		const { rows: [got] } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${LOCK}) as ok`.execute(conn);
+		if (!got.ok) return { kind: 'busy' } as const;
 		try {
-			const again = await state(conn);
-			if (again.computed === again.current && sameParams(again.params, params)) return again.current;
-			const { version } = await recomputeCoverage(conn, params, opts);
-			return version;
+			return await locked(conn);
 		} finally {
 			await sql`select pg_advisory_unlock(${LOCK})`.execute(conn);
 		}
 	});
 }
 
-/** The full recompute, always (use ensureCoverage to skip it when nothing changed). */
-export async function recomputeCoverage(db: Kysely<any>, params: CoverageParams = DEFAULT_PARAMS, opts: EnsureOptions = {}): Promise<{ version: number; timings: RecomputeTimings; result: ServiceResult; network: Network }> {
+const writing = new WeakMap<Db, Promise<unknown>>();
+
+/** Runs `fn` after every earlier writer of `db` in this process has finished (the embedded database's lock). */
+function inTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+	const run = (writing.get(db) ?? Promise.resolve()).then(fn);
+	writing.set(db, run.catch(() => {}));
+	return run;
+}
+
+async function recomputeLocked(db: Kysely<any>, params: CoverageParams, opts: RecomputeOptions): Promise<RefreshOutcome> {
+	const outcome = await recomputeCoverage(db, params, opts);
+	return { ...outcome, kind: outcome.kind };
+}
+
+/**
+ * How much of the work one short transaction does on the embedded database (chunked), sized so
+ * none holds readers for more than a tenth of a second or so at district scale: buildings read
+ * per statement while loading, distance rows written, reach polygons buffered.
+ */
+export const CHUNK = { load: 2500, write: 4000, reach: 24 } as const;
+
+/** A piece of the recompute, in a transaction with the recompute's settings. */
+type Step = <T>(fn: (trx: Kysely<any>) => Promise<T>) => Promise<T>;
+
+/**
+ * Lets the event loop run before the next statement of the embedded database: PGlite answers in
+ * this thread and resolves its promises at once, so back-to-back statements would hold every
+ * request (and timer) of the process until the last one; and queued queries go first.
+ */
+export const breathe = () => new Promise<void>((ok) => setImmediate(ok));
+
+/**
+ * Runs `body` with a step runner: one REPEATABLE READ transaction for all steps, or (chunked) a
+ * short transaction per step. Every transaction counts every household (scope '*': the system's
+ * own work), is no request (the app role's time limits, sql/010, are lifted), runs without JIT
+ * and sees the generation being written of each part in `writing` through the views.
+ */
+async function withSteps<T>(db: Kysely<any>, chunked: boolean, writing: Partial<Record<CoveragePart, number>>, body: (step: Step, longest: () => number) => Promise<T>): Promise<T> {
+	const gens = Object.entries(writing).map(([part, gen]) => sql`, set_config(${GEN_SETTING[part as CoveragePart]}, ${String(gen)}, true)`);
+	// JIT off: PostGIS functions' high declared costs make PostgreSQL compile the recompute's
+	// queries, seconds of LLVM for queries that run in a fraction of that (as for tiles)
+	const settings = (trx: Kysely<any>) => sql`
+		select set_config('jiceng.scope', '*', true), set_config('statement_timeout', '10min', true),
+		       set_config('idle_in_transaction_session_timeout', '10min', true), set_config('jit', 'off', true)${sql.join(gens, sql``)}`.execute(trx);
+	let longest = 0;
+	if (!chunked) {
+		return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+			const t = performance.now();
+			await settings(trx);
+			const out = await body((fn) => fn(trx), () => longest);
+			longest = performance.now() - t;
+			return out;
+		});
+	}
+	const step: Step = async (fn) => {
+		await breathe();
+		return db.transaction().execute(async (trx) => {
+			const t = performance.now();
+			await settings(trx);
+			const out = await fn(trx);
+			longest = Math.max(longest, performance.now() - t);
+			return out;
+		});
+	};
+	return body(step, () => longest);
+}
+
+/**
+ * Recomputes the stored results into a new generation and serves it (see the top of this file);
+ * always (refreshCoverage skips it when nothing changed). Not under the lock: one caller at a time.
+ */
+export async function recomputeCoverage(db: Kysely<any>, params: CoverageParams = DEFAULT_PARAMS, opts: RecomputeOptions = {}): Promise<RecomputeOutcome> {
 	checkParams(params);
 	const log = opts.log ?? (() => {});
-	return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-		const t0 = performance.now();
-		let t = t0;
-		const lap = () => {
-			const now = performance.now();
-			const d = now - t;
-			t = now;
-			return Math.round(d);
-		};
-		// the system's own work: every household counts, whoever triggered it
-		await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
-		// and it is not a request: the app role's time limits (sql/010) are for requests; this
-		// transaction computes in memory between statements and writes every result
-		await sql`select set_config('statement_timeout', '10min', true), set_config('idle_in_transaction_session_timeout', '10min', true)`.execute(trx);
-		const { rows: [v] } = await sql<{ v: number; stats: number | null }>`
-			select (select version from data_version where id = 1) as v,
-			       (select data_version from area_stats_state where id = 1) as stats`.execute(trx);
+	const kind = opts.kind ?? 'full';
+	const chunked = opts.chunked ?? false;
+	const t0 = performance.now();
+	let t = t0;
+	const lap = () => {
+		const now = performance.now();
+		const d = now - t;
+		t = now;
+		return Math.round(d);
+	};
+	// area_stats (sql/005) holds the organisation counts the index reads: bring it up to date, under its lock
+	const stats = await ensureAreaStats(db);
+	const { rows: [g] } = await sql<{ gen: number; reach: number | null }>`
+		select nextval('coverage_gen_seq')::int4 as gen, (select reach_gen from coverage_run where id = 1) as reach`.execute(db);
+	const gen = Number(g.gen);
+	const parts: CoveragePart[] = kind === 'full' ? ['building', 'reach', 'result'] : ['result'];
+	const outcome = await withSteps(db, chunked, Object.fromEntries(parts.map((p) => [p, gen])), async (step, longest) => {
+		const { rows: [v] } = await step((trx) => sql<{ v: number; stats: number | null; network_input: number; network_version: number | null }>`
+			select (select version from data_version where id = 1) as v, (select data_version from area_stats_state where id = 1) as stats,
+			       (select version from coverage_input where part = 'network') as network_input,
+			       (select network_version from coverage_run where id = 1) as network_version`.execute(trx));
 		const version = Number(v.v);
-		// area_stats (sql/005) holds the organisation counts this file reuses: bring it to this snapshot
-		if (v.stats === null || Number(v.stats) !== version) await sql`select refresh_area_stats()`.execute(trx);
-		let network = opts.network ? await opts.network() : null;
-		if (!network || network.dataVersion !== version) network = await loadNetwork(trx);
-		const load_ms = lap();
-		const result = computeService(network, params);
-		const service_ms = lap();
-
-		for (const table of ['building_coverage', 'area_coverage', 'org_coverage', 'reach_area', 'coverage_gap', 'blind_spot']) {
-			await sql`delete from ${sql.table(table)}`.execute(trx);
+		// every write up to `stamp` is in every figure: area_stats may be a version behind the rest,
+		// and a `result` run keeps distances that a network write since it was planned is not in
+		let stamp = Math.min(version, Number(v.stats ?? stats));
+		if (kind === 'result' && v.network_version !== null && Number(v.network_input) > Number(v.network_version)) {
+			stamp = Math.min(stamp, Number(v.network_input) - 1);
 		}
-		await writeBuildingCoverage(trx, network, result);
+		let network = opts.network ? await opts.network() : null;
+		if (!network || (kind === 'full' && network.dataVersion !== version)) {
+			network = await loadNetwork(step as LoadStep, chunked ? CHUNK.load : Infinity);
+		}
+		const load_ms = lap();
+		const result = kind === 'full' ? computeService(network, params) : null;
+		const service_ms = lap();
+		if (result) await writeBuildingCoverage(step, network, result, chunked ? CHUNK.write : 40_000);
 		const write_ms = lap();
+		const reaches = result ? await writeReachAreas(step, network, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300) : null;
+		const reach_ms = lap();
 		for (const rule of GAP_RULES) {
-			await sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
-				select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx);
+			await step((trx) => sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
+				select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx));
 		}
 		const gaps_ms = lap();
-		const spots = await writeBlindSpots(trx, network.graph.frame.lat0);
+		const spots = await step((trx) => writeBlindSpots(trx, network.graph.frame.lat0));
 		const blind_spots_ms = lap();
-		await writeAreaCoverage(trx);
-		await rankAreas(trx);
-		await rankOrganisations(trx);
+		await step((trx) => writeAreaCoverage(trx));
+		await step((trx) => rankAreas(trx));
+		await step((trx) => rankOrganisations(trx));
 		const rank_ms = lap();
-		const reaches = await writeReachAreas(trx, network, params);
-		const reach_ms = lap();
 
-		const counts = {
+		const counts: Record<string, number> = {
 			nodes: network.graph.nodeCount, edges: network.graph.edgeCount, buildings: network.buildings.count,
-			centres: network.centres.count, blind_spots: spots, reach_areas: reaches
+			centres: network.centres.count, blind_spots: spots, ...(reaches === null ? {} : { reach_areas: reaches })
 		};
 		const seconds = (performance.now() - t0) / 1000;
-		await sql`insert into coverage_run (id, data_version, computed_at, params, seconds, counts)
-			values (1, ${version}, now(), ${JSON.stringify(paramsJson(params))}::jsonb, ${seconds}, ${JSON.stringify(counts)}::jsonb)
+		// the pointers move forward only: a run that lost the race to a newer generation is dropped
+		const moved = await step((trx) => sql`
+			insert into coverage_run (id, data_version, computed_at, params, seconds, counts, gen, building_gen, reach_gen, network_version)
+			values (1, ${stamp}, now(), ${JSON.stringify(paramsJson(params))}::jsonb, ${seconds}, ${JSON.stringify(counts)}::jsonb, ${gen},
+			        ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? version : null}::int8)
 			on conflict (id) do update set data_version = excluded.data_version, computed_at = excluded.computed_at,
-				params = excluded.params, seconds = excluded.seconds, counts = excluded.counts`.execute(trx);
-		const timings = { load_ms, service_ms, write_ms, gaps_ms, blind_spots_ms, rank_ms, reach_ms, total_ms: Math.round(performance.now() - t0) };
-		log(`[coverage] data version ${version}: ${JSON.stringify(timings)}`);
-		return { version, timings, result, network };
+				params = excluded.params, seconds = excluded.seconds, counts = coverage_run.counts || excluded.counts, gen = excluded.gen,
+				building_gen = coalesce(excluded.building_gen, coverage_run.building_gen),
+				reach_gen = coalesce(excluded.reach_gen, coverage_run.reach_gen),
+				network_version = coalesce(excluded.network_version, coverage_run.network_version)
+			where coverage_run.gen is null or coverage_run.gen < excluded.gen
+			returning 1 as moved`.execute(trx));
+		const timings = {
+			load_ms, service_ms, write_ms, gaps_ms, blind_spots_ms, rank_ms, reach_ms, cleanup_ms: 0,
+			total_ms: Math.round(performance.now() - t0), longest_step_ms: Math.round(longest())
+		};
+		return { version: stamp, kind, gen, flipped: moved.rows.length > 0, timings, network, result };
 	});
+	// the previous generations: a reader still in one keeps its snapshot (server); none is served
+	const cleanup = await dropOldGenerations(db, chunked);
+	outcome.timings.cleanup_ms = cleanup.ms;
+	outcome.timings.longest_step_ms = Math.max(outcome.timings.longest_step_ms, cleanup.longest);
+	outcome.timings.total_ms = Math.round(performance.now() - t0);
+	log(`data version ${outcome.version} (${kind}, generation ${gen}${outcome.flipped ? '' : ', superseded'}): ${JSON.stringify(outcome.timings)}`);
+	return outcome;
+}
+
+/**
+ * Deletes the generations older than the ones served (a newer one may be being written). Chunked:
+ * 5,000 rows a statement, then VACUUM — the embedded database has no autovacuum, and every
+ * recompute leaves a generation of dead rows behind.
+ */
+async function dropOldGenerations(db: Kysely<any>, chunked: boolean): Promise<{ ms: number; longest: number }> {
+	const t0 = performance.now();
+	let longest = 0;
+	const timed = async <T>(q: () => Promise<T>) => {
+		if (chunked) await breathe();
+		const t = performance.now();
+		const out = await q();
+		longest = Math.max(longest, performance.now() - t);
+		return out;
+	};
+	for (const part of ['building', 'reach', 'result'] as const) {
+		const older = sql`gen < (select ${sql.ref(GEN_POINTER[part])} from coverage_run where id = 1)`;
+		for (const table of GEN_TABLES[part]) {
+			if (!chunked) {
+				await timed(() => sql`delete from ${sql.table(table)} where ${older}`.execute(db));
+				continue;
+			}
+			let deleted = 0;
+			for (;;) {
+				const r = await timed(() => sql`delete from ${sql.table(table)}
+					where ctid = any(array(select ctid from ${sql.table(table)} where ${older} limit 5000))`.execute(db));
+				const n = Number(r.numAffectedRows ?? 0);
+				deleted += n;
+				if (n < 5000) break;
+			}
+			if (deleted) await timed(() => sql`vacuum (analyze) ${sql.table(table)}`.execute(db));
+		}
+	}
+	return { ms: Math.round(performance.now() - t0), longest: Math.round(longest) };
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
-async function writeBuildingCoverage(trx: Kysely<any>, net: Network, r: ServiceResult) {
+async function writeBuildingCoverage(step: Step, net: Network, r: ServiceResult, chunk: number) {
 	const b = net.buildings;
-	const CHUNK = 40_000;
 	const centreId = (level: ServiceLevel, i: number) => {
 		const c = r.levels[level].centre[i];
 		return c >= 0 ? net.centres.id[c] : null;
 	};
-	for (let start = 0; start < b.count; start += CHUNK) {
-		const end = Math.min(b.count, start + CHUNK);
+	for (let start = 0; start < b.count; start += chunk) {
+		const end = Math.min(b.count, start + chunk);
 		const col = <T>(f: (i: number) => T) => {
 			const out: T[] = [];
 			for (let i = start; i < end; i++) out.push(f(i));
@@ -176,12 +424,12 @@ async function writeBuildingCoverage(trx: Kysely<any>, net: Network, r: ServiceR
 		const [sC, sM] = per('street');
 		const [cC, cM] = per('community');
 		const [tC, tM] = per('station');
-		await sql`insert into building_coverage (building_id, grid_code, households, access_m, any_centre_id, any_m,
+		await step((trx) => sql`insert into building_coverage (building_id, grid_code, households, access_m, any_centre_id, any_m,
 				district_centre_id, district_m, street_centre_id, street_m, community_centre_id, community_m,
 				station_centre_id, station_m, circle)
 			select * from unnest(${col((i) => b.id[i])}::int8[], ${col((i) => b.gridCode[i])}::text[], ${col((i) => b.households[i])}::int4[],
 				${col((i) => finite(b.access[i]))}::float4[], ${anyC}::int8[], ${anyM}::float4[], ${dC}::int8[], ${dM}::float4[],
-				${sC}::int8[], ${sM}::float4[], ${cC}::int8[], ${cM}::float4[], ${tC}::int8[], ${tM}::float4[], ${col((i) => r.circle[i])}::int2[])`.execute(trx);
+				${sC}::int8[], ${sM}::float4[], ${cC}::int8[], ${cM}::float4[], ${tC}::int8[], ${tM}::float4[], ${col((i) => r.circle[i])}::int2[])`.execute(trx));
 	}
 }
 
@@ -206,10 +454,15 @@ async function writeAreaCoverage(trx: Kysely<any>) {
 			from party_org o left join building b on b.id = o.building_id
 			union all
 			select grid_code, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, households from blind_spot
+		), own as (
+			-- each code's own sums first: the roll-up below then walks a few hundred codes, not every building
+			select code, sum(hh) as hh, sum(h5) as h5, sum(h10) as h10, sum(h15) as h15, sum(uncared) as uncared,
+			       sum(kb) as kb, sum(kbc) as kbc, sum(orgs) as orgs, sum(orgs_sec) as orgs_sec, sum(spots) as spots, sum(spot_hh) as spot_hh
+			from contrib group by code
 		), rolled as (
 			select a as code, sum(hh) as hh, sum(h5) as h5, sum(h10) as h10, sum(h15) as h15, sum(uncared) as uncared,
 			       sum(kb) as kb, sum(kbc) as kbc, sum(orgs) as orgs, sum(orgs_sec) as orgs_sec, sum(spots) as spots, sum(spot_hh) as spot_hh
-			from contrib, unnest(area_code_ancestors(code)) as a group by a
+			from own, unnest(area_code_ancestors(code)) as a group by a
 		)
 		select ar.code, ar.level, coalesce(r.hh, 0), coalesce(r.h5, 0), coalesce(r.h10, 0), coalesce(r.h15, 0),
 		       coalesce(r.hh, 0) - coalesce(r.uncared, 0),
@@ -218,53 +471,85 @@ async function writeAreaCoverage(trx: Kysely<any>) {
 		from area ar left join rolled r on r.code = ar.code left join area_stats s on s.code = ar.code`.execute(trx);
 }
 
-/** Reach polygons of every centre for each circle; returns how many were written. */
-async function writeReachAreas(trx: Kysely<any>, net: Network, params: CoverageParams): Promise<number> {
+/**
+ * Reach polygons of every centre for each circle; returns how many there are. A polygon whose
+ * reached lines (and band, frame, threshold, level, area) are those of the previous generation's
+ * is copied from it rather than buffered again: a write elsewhere moves few centres' reach.
+ */
+async function writeReachAreas(step: Step, net: Network, params: CoverageParams, previousGen: number | null, batch: number): Promise<number> {
 	const search = new Dijkstra(net.graph);
 	const { sources, index } = centreSources(net, 'any');
 	const limit = params.circles[2];
-	const ids: number[] = [], circles: number[] = [], thresholds: number[] = [], levels: string[] = [], codes: string[] = [], wkts: string[] = [];
+	const f = net.graph.frame;
+	const drawnFrom = `${params.reachBuffer}|${f.lon0}|${f.lat0}|${f.mx}|${f.my}`;
+	const previous = new Map<string, string>();
+	if (previousGen !== null) {
+		const { rows } = await step((trx) => sql<{ centre_id: number; circle: number; hash: string }>`
+			select centre_id, circle, hash from reach_area_gen where gen = ${previousGen}`.execute(trx));
+		for (const r of rows) previous.set(`${Number(r.centre_id)}/${r.circle}`, r.hash);
+	}
+	const kept = { ids: [] as number[], circles: [] as number[] };
+	const ids: number[] = [], circles: number[] = [], thresholds: number[] = [], levels: string[] = [], codes: string[] = [], hashes: string[] = [], wkts: string[] = [];
 	let written = 0;
 	const flush = async () => {
 		if (!ids.length) return;
-		const r = await sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, geom)
-			select t.id, t.circle, t.threshold, t.level, t.code, ${reachPolygonSql(net.graph, sql`t.w`, params.reachBuffer)}
-			from unnest(${ids}::int8[], ${circles}::int2[], ${thresholds}::float4[], ${levels}::text[], ${codes}::text[], ${wkts}::text[])
-			  as t(id, circle, threshold, level, code, w)
-			where t.w not like '%EMPTY'`.execute(trx);
-		const expected = wkts.filter((w) => !w.endsWith('EMPTY')).length;
-		// the embedded PostGIS answers a failed GEOS call with no rows rather than an error: then
-		// write them one by one, each with the fallbacks of reach.ts
-		if (Number(r.numAffectedRows ?? 0) !== expected) {
-			await sql`delete from reach_area where centre_id = any(${ids}::int8[])`.execute(trx);
-			for (let k = 0; k < ids.length; k++) {
-				if (wkts[k].endsWith('EMPTY')) continue;
-				await oneReach(trx, net.graph, wkts[k], params.reachBuffer, (variant) => sql<{ gj: number }>`
-					insert into reach_area (centre_id, circle, threshold_m, level, area_code, geom)
-					select ${ids[k]}::int8, ${circles[k]}::int2, ${thresholds[k]}::float4, ${levels[k]}::text, ${codes[k]}::text,
-					       ${reachPolygonSql(net.graph, sql`${wkts[k]}::text`, params.reachBuffer, variant)}
-					returning 1 as gj`);
+		await step(async (trx) => {
+			const r = await sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
+				select t.id, t.circle, t.threshold, t.level, t.code, t.hash, ${reachPolygonSql(net.graph, sql`t.w`, params.reachBuffer)}
+				from unnest(${ids}::int8[], ${circles}::int2[], ${thresholds}::float4[], ${levels}::text[], ${codes}::text[], ${hashes}::text[], ${wkts}::text[])
+				  as t(id, circle, threshold, level, code, hash, w)`.execute(trx);
+			// the embedded PostGIS answers a failed GEOS call with no rows rather than an error: then
+			// write them one by one, each with the fallbacks of reach.ts
+			if (Number(r.numAffectedRows ?? 0) !== ids.length) {
+				await sql`delete from reach_area where centre_id = any(${ids}::int8[])`.execute(trx);
+				for (let k = 0; k < ids.length; k++) {
+					await oneReach(trx, net.graph, wkts[k], params.reachBuffer, (variant) => sql<{ gj: number }>`
+						insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
+						select ${ids[k]}::int8, ${circles[k]}::int2, ${thresholds[k]}::float4, ${levels[k]}::text, ${codes[k]}::text, ${hashes[k]}::text,
+						       ${reachPolygonSql(net.graph, sql`${wkts[k]}::text`, params.reachBuffer, variant)}
+						returning 1 as gj`);
+				}
 			}
-		}
-		written += expected;
-		for (const a of [ids, circles, thresholds, levels, codes, wkts]) a.length = 0;
+		});
+		written += ids.length;
+		for (const a of [ids, circles, thresholds, levels, codes, hashes, wkts]) a.length = 0;
 	};
+	// a centre's searches go by centre: one with several polygons to buffer stays in one batch
 	for (let k = 0; k < sources.length; k++) {
 		const c = index[k];
 		const r = search.run([sources[k]], limit);
 		for (let circle = 1; circle <= 3; circle++) {
-			const pieces = reachedPieces(net.graph, r.dist, r.reached, [sources[k]], params.circles[circle - 1]);
-			ids.push(net.centres.id[c]);
+			const wkt = piecesWkt(reachedPieces(net.graph, r.dist, r.reached, [sources[k]], params.circles[circle - 1]));
+			if (wkt.endsWith('EMPTY')) continue;
+			const id = net.centres.id[c];
+			const hash = createHash('sha1')
+				.update(`${drawnFrom}|${params.circles[circle - 1]}|${net.centres.level[c]}|${net.centres.areaCode[c]}|${wkt}`)
+				.digest('base64url');
+			if (previous.get(`${id}/${circle}`) === hash) {
+				kept.ids.push(id);
+				kept.circles.push(circle);
+				continue;
+			}
+			ids.push(id);
 			circles.push(circle);
 			thresholds.push(params.circles[circle - 1]);
 			levels.push(net.centres.level[c]);
 			codes.push(net.centres.areaCode[c]);
-			wkts.push(piecesWkt(pieces));
+			hashes.push(hash);
+			wkts.push(wkt);
 		}
-		if (ids.length >= 300) await flush();
+		if (ids.length >= batch) await flush();
 	}
 	await flush();
-	return written;
+	if (kept.ids.length) {
+		const r = await step((trx) => sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
+			select o.centre_id, o.circle, o.threshold_m, o.level, o.area_code, o.hash, o.geom
+			from reach_area_gen o join unnest(${kept.ids}::int8[], ${kept.circles}::int2[]) as k(id, circle) on k.id = o.centre_id and k.circle = o.circle
+			where o.gen = ${previousGen}`.execute(trx));
+		// only a writer outside the lock could have dropped them: fail rather than serve fewer
+		if (Number(r.numAffectedRows ?? 0) !== kept.ids.length) throw new Error(`reach: generation ${previousGen} lost polygons while they were copied`);
+	}
+	return written + kept.ids.length;
 }
 
 // ---------------------------------------------------------------- the one query path per figure
@@ -423,6 +708,17 @@ export async function gapList(trx: Kysely<any>, rule: GapRule | null, scope: str
 		where starts_with(area_code, ${checkScope(scope)}::text) and (${rule}::text is null or rule = ${rule}::text)
 		order by rule, households desc, area_code, object_id limit ${opts.limit ?? 100_000}`.execute(trx);
 	return rows;
+}
+
+/** One page of the objects at fault under `rule` in the scope (gapList's order), and how many there are in all. */
+export async function gapPage(trx: Kysely<any>, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
+	const { rows: [n] } = await sql<{ total: number }>`
+		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text`.execute(trx);
+	const { rows } = await sql<GapRow>`
+		select rule, object_id, area_code, households, detail from coverage_gap
+		where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text
+		order by households desc, area_code, object_id limit ${page.limit} offset ${page.offset}`.execute(trx);
+	return { rows, total: n.total };
 }
 
 /** How many objects each rule flags in the scope. */

@@ -44,7 +44,8 @@ export type Area = Selectable<AreaTable>;
 export type NewArea = Insertable<AreaTable>;
 export type AreaUpdate = Updateable<AreaTable>;
 
-export interface AreaCoverageTable {
+export interface AreaCoverageGenTable {
+	gen: Generated<number>;
 	code: string;
 	level: string;
 	households: number;
@@ -70,9 +71,9 @@ export interface AreaCoverageTable {
 	rank_of: number | null;
 	rectify: Generated<boolean>;
 }
-export type AreaCoverage = Selectable<AreaCoverageTable>;
-export type NewAreaCoverage = Insertable<AreaCoverageTable>;
-export type AreaCoverageUpdate = Updateable<AreaCoverageTable>;
+export type AreaCoverageGen = Selectable<AreaCoverageGenTable>;
+export type NewAreaCoverageGen = Insertable<AreaCoverageGenTable>;
+export type AreaCoverageGenUpdate = Updateable<AreaCoverageGenTable>;
 
 export interface AreaStatsTable {
 	code: string;
@@ -124,7 +125,8 @@ export type AuditLog = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type AuditLogUpdate = Updateable<AuditLogTable>;
 
-export interface BlindSpotTable {
+export interface BlindSpotGenTable {
+	gen: Generated<number>;
 	id: number;
 	grid_code: string;
 	households: number;
@@ -134,9 +136,9 @@ export interface BlindSpotTable {
 	building_ids: number[];
 	geom: string;
 }
-export type BlindSpot = Selectable<BlindSpotTable>;
-export type NewBlindSpot = Insertable<BlindSpotTable>;
-export type BlindSpotUpdate = Updateable<BlindSpotTable>;
+export type BlindSpotGen = Selectable<BlindSpotGenTable>;
+export type NewBlindSpotGen = Insertable<BlindSpotGenTable>;
+export type BlindSpotGenUpdate = Updateable<BlindSpotGenTable>;
 
 export interface BuildingTable {
 	id: Generated<number>;
@@ -153,7 +155,8 @@ export type Building = Selectable<BuildingTable>;
 export type NewBuilding = Insertable<BuildingTable>;
 export type BuildingUpdate = Updateable<BuildingTable>;
 
-export interface BuildingCoverageTable {
+export interface BuildingCoverageGenTable {
+	gen: Generated<number>;
 	building_id: number;
 	grid_code: string;
 	households: number;
@@ -170,9 +173,9 @@ export interface BuildingCoverageTable {
 	station_m: number | null;
 	circle: number;
 }
-export type BuildingCoverage = Selectable<BuildingCoverageTable>;
-export type NewBuildingCoverage = Insertable<BuildingCoverageTable>;
-export type BuildingCoverageUpdate = Updateable<BuildingCoverageTable>;
+export type BuildingCoverageGen = Selectable<BuildingCoverageGenTable>;
+export type NewBuildingCoverageGen = Insertable<BuildingCoverageGenTable>;
+export type BuildingCoverageGenUpdate = Updateable<BuildingCoverageGenTable>;
 
 export interface BuildingLeaderTable {
 	id: Generated<number>;
@@ -206,16 +209,25 @@ export type CentralHouseholdLink = Selectable<CentralHouseholdLinkTable>;
 export type NewCentralHouseholdLink = Insertable<CentralHouseholdLinkTable>;
 export type CentralHouseholdLinkUpdate = Updateable<CentralHouseholdLinkTable>;
 
-export interface CoverageGapTable {
+export interface CoverageGapGenTable {
+	gen: Generated<number>;
 	rule: string;
 	object_id: string;
 	area_code: string;
 	households: number;
 	detail: Generated<Json>;
 }
-export type CoverageGap = Selectable<CoverageGapTable>;
-export type NewCoverageGap = Insertable<CoverageGapTable>;
-export type CoverageGapUpdate = Updateable<CoverageGapTable>;
+export type CoverageGapGen = Selectable<CoverageGapGenTable>;
+export type NewCoverageGapGen = Insertable<CoverageGapGenTable>;
+export type CoverageGapGenUpdate = Updateable<CoverageGapGenTable>;
+
+export interface CoverageInputTable {
+	part: 'network' | 'org';
+	version: number;
+}
+export type CoverageInput = Selectable<CoverageInputTable>;
+export type NewCoverageInput = Insertable<CoverageInputTable>;
+export type CoverageInputUpdate = Updateable<CoverageInputTable>;
 
 export interface CoverageRunTable {
 	id: Generated<number>;
@@ -224,6 +236,10 @@ export interface CoverageRunTable {
 	params: Json;
 	seconds: number;
 	counts: Generated<Json>;
+	gen: number | null;
+	building_gen: number | null;
+	reach_gen: number | null;
+	network_version: number | null;
 }
 export type CoverageRun = Selectable<CoverageRunTable>;
 export type NewCoverageRun = Insertable<CoverageRunTable>;
@@ -276,7 +292,8 @@ export type Household = Selectable<HouseholdTable>;
 export type NewHousehold = Insertable<HouseholdTable>;
 export type HouseholdUpdate = Updateable<HouseholdTable>;
 
-export interface OrgCoverageTable {
+export interface OrgCoverageGenTable {
+	gen: Generated<number>;
 	org_id: number;
 	kind: string;
 	area_code: string;
@@ -288,9 +305,9 @@ export interface OrgCoverageTable {
 	rank_of: number | null;
 	rectify: Generated<boolean>;
 }
-export type OrgCoverage = Selectable<OrgCoverageTable>;
-export type NewOrgCoverage = Insertable<OrgCoverageTable>;
-export type OrgCoverageUpdate = Updateable<OrgCoverageTable>;
+export type OrgCoverageGen = Selectable<OrgCoverageGenTable>;
+export type NewOrgCoverageGen = Insertable<OrgCoverageGenTable>;
+export type OrgCoverageGenUpdate = Updateable<OrgCoverageGenTable>;
 
 export interface PartyMemberTable {
 	id: Generated<number>;
@@ -324,17 +341,19 @@ export type PartyOrg = Selectable<PartyOrgTable>;
 export type NewPartyOrg = Insertable<PartyOrgTable>;
 export type PartyOrgUpdate = Updateable<PartyOrgTable>;
 
-export interface ReachAreaTable {
+export interface ReachAreaGenTable {
+	gen: Generated<number>;
 	centre_id: number;
 	circle: number;
 	threshold_m: number;
 	level: string;
 	area_code: string;
+	hash: string;
 	geom: string;
 }
-export type ReachArea = Selectable<ReachAreaTable>;
-export type NewReachArea = Insertable<ReachAreaTable>;
-export type ReachAreaUpdate = Updateable<ReachAreaTable>;
+export type ReachAreaGen = Selectable<ReachAreaGenTable>;
+export type NewReachAreaGen = Insertable<ReachAreaGenTable>;
+export type ReachAreaGenUpdate = Updateable<ReachAreaGenTable>;
 
 export interface RoadTable {
 	id: Generated<number>;
@@ -384,26 +403,27 @@ export type SessionUpdate = Updateable<SessionTable>;
 export interface Database {
 	account: AccountTable;
 	area: AreaTable;
-	area_coverage: AreaCoverageTable;
+	area_coverage_gen: AreaCoverageGenTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
 	audit_log: AuditLogTable;
-	blind_spot: BlindSpotTable;
+	blind_spot_gen: BlindSpotGenTable;
 	building: BuildingTable;
-	building_coverage: BuildingCoverageTable;
+	building_coverage_gen: BuildingCoverageGenTable;
 	building_leader: BuildingLeaderTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
-	coverage_gap: CoverageGapTable;
+	coverage_gap_gen: CoverageGapGenTable;
+	coverage_input: CoverageInputTable;
 	coverage_run: CoverageRunTable;
 	data_version: DataVersionTable;
 	dataset: DatasetTable;
 	display_screen: DisplayScreenTable;
 	household: HouseholdTable;
-	org_coverage: OrgCoverageTable;
+	org_coverage_gen: OrgCoverageGenTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
-	reach_area: ReachAreaTable;
+	reach_area_gen: ReachAreaGenTable;
 	road: RoadTable;
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;

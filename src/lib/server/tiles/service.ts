@@ -12,7 +12,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
-import { coverageEngine } from '../coverage/engine.ts';
+import { coverageEngine, type CoverageStatus } from '../coverage/engine.ts';
 import { tileBox, type TileId } from './bounds.ts';
 import { TileCache, type CachedTile } from './cache.ts';
 import { encodeLayer } from './encode.ts';
@@ -35,6 +35,8 @@ export interface TileOutcome {
 	/** 'hit': from the LRU; 'shared': joined a build already under way; 'miss': built now */
 	source: 'hit' | 'shared' | 'miss';
 	version: number;
+	/** coverage layers: the stored results the tile shows (never waited for: see tile()) */
+	coverage: CoverageStatus | null;
 }
 
 export class TileService {
@@ -78,17 +80,20 @@ export class TileService {
 	 */
 	async tile(layer: LayerName, id: TileId, scope = '', persons = false): Promise<TileOutcome> {
 		const version = await this.dataVersion();
-		const key = `${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}`;
+		// coverage layers show the stored results served now — a recompute after a write runs in the
+		// background and replaces them at once (coverage/engine.ts) — so their key has the generation
+		const coverage = SOURCES[layer].usesCoverage ? await coverageEngine(this.db).status(this.versionTtlMs) : null;
+		const key = `${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}${coverage ? `/g${coverage.generation}` : ''}`;
 		const hit = this.cache.get(key);
-		if (hit) return { tile: hit, source: 'hit', version };
+		if (hit) return { tile: hit, source: 'hit', version, coverage };
 		const under = this.#building.get(key);
-		if (under) return { tile: await under, source: 'shared', version };
+		if (under) return { tile: await under, source: 'shared', version, coverage };
 		const build = this.#finish(layer, id, scope, persons, version);
 		this.#building.set(key, build);
 		try {
 			const tile = await build;
 			this.cache.set(key, tile);
-			return { tile, source: 'miss', version };
+			return { tile, source: 'miss', version, coverage };
 		} finally {
 			this.#building.delete(key);
 		}
@@ -110,7 +115,9 @@ export class TileService {
 		const source = SOURCES[layer];
 		if (id.z < source.minzoom) return null;
 		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
-		if (source.usesCoverage) await coverageEngine(this.db).ensure();
+		// tile() serves the coverage results as they are; a build of its own (tests, benchmarks)
+		// brings them up to date first
+		if (source.usesCoverage && version === undefined) await coverageEngine(this.db).ensure();
 		const ctx = { box: tileBox(id), scope, persons };
 		const inner = source.sql(ctx);
 		return this.db.kysely.transaction().execute(async (trx) => {

@@ -1,12 +1,11 @@
 // Areas of one level ranked by the coverage index, the bottom marked for rectification.
 import { error, json } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
-import { withScope } from '$lib/server/db/scoped';
 import { mapViewer } from '$lib/server/auth/guard';
 import { rankings, type RankLevel } from '$lib/server/coverage/store';
 import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/export';
 import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
-import { areaWithin, download, exportFormat, freshCoverage } from '$lib/server/coverage/respond';
+import { areaWithin, computing, coverageHeaders, download, exportFormat, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 import { sql } from 'kysely';
 
 const LEVELS: RankLevel[] = ['street', 'community', 'grid'];
@@ -18,8 +17,9 @@ export async function GET({ url, locals, getClientAddress }) {
 	const within = areaWithin(viewer, url);
 	const format = exportFormat(url);
 	const db = await getDb();
-	await freshCoverage(db);
-	const { rows, points } = await withScope(db, viewer.scope, async (trx) => {
+	const { status } = await servedCoverage(db);
+	if (status.computed_version === null) return computing(status);
+	const { value: { rows, points }, meta } = await readCoverage(db, viewer.scope, status, async (trx) => {
 		// household counts withheld when small for viewers who see no persons, in JSON and exports alike
 		const rows = areaCoverageRowsFor(await rankings(trx, level, within), viewer);
 		const points = new Map<string, [number, number]>();
@@ -31,7 +31,7 @@ export async function GET({ url, locals, getClientAddress }) {
 		}
 		return { rows, points };
 	});
-	if (format === 'csv') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'csv', areaRankingsCsv(rows));
-	if (format === 'geojson') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'geojson', JSON.stringify(areaRankingsGeoJson(rows, points)));
-	return json({ level, within, rows }, { headers: { 'cache-control': 'private, no-cache' } });
+	if (format === 'csv') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'csv', areaRankingsCsv(rows), coverageHeaders(meta));
+	if (format === 'geojson') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'geojson', JSON.stringify(areaRankingsGeoJson(rows, points)), coverageHeaders(meta));
+	return json({ level, within, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 }

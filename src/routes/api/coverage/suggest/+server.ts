@@ -13,7 +13,7 @@ import { suggestionsCsv, suggestionsGeoJson } from '$lib/server/coverage/export'
 import { requireInArea } from '$lib/server/coverage/area-box';
 import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
 import { suppressSuggestions } from '$lib/server/privacy/small-cells';
-import { analysisError, areaWithin, download, exportFormat, freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
+import { analysisError, areaWithin, coverageHeaders, download, exportFormat, modelMeta, requireAnalyses, servedCoverage } from '$lib/server/coverage/respond';
 
 function keys(url: URL, name: string): string[] {
 	return (url.searchParams.get(name) ?? '').split(',').map((k) => k.trim()).filter((k) => /^[a-z]+:[\w.,:-]{1,60}$/.test(k)).slice(0, 50);
@@ -37,9 +37,11 @@ export async function GET({ url, locals, getClientAddress }) {
 	});
 	const db = await getDb();
 	await requireInArea(db.kysely, viewer.scope, pinnedPoints.map((p, i) => ({ field: `pin ${i + 1}`, ...p })));
-	// the stored results and the model are shared work (a recompute after a write): not this request's budget
-	const engine = await freshCoverage(db);
+	// the last complete model, never a recompute (one runs in the background after a write); its
+	// first load is shared work, not this request's budget
+	const { engine, status } = await servedCoverage(db);
 	const model = await engine.model();
+	const meta = modelMeta(model, status);
 	const budget = new Budget();
 	const result = await withAnalysisSlot(budget, async () => {
 		// the transaction lasts for the candidates' query only: the rest is in memory, under the budget
@@ -52,7 +54,7 @@ export async function GET({ url, locals, getClientAddress }) {
 	}).catch(analysisError);
 	// a site's gain counts households: small cells withheld from viewers without person access
 	const suggestions = suppressSuggestions(result.suggestions, viewer);
-	if (format === 'csv') return download(db, viewer, getClientAddress(), 'site-suggestions', 'csv', suggestionsCsv(suggestions));
-	if (format === 'geojson') return download(db, viewer, getClientAddress(), 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)));
-	return json({ within, k, circle, ...result, suggestions }, { headers: { 'cache-control': 'private, no-store' } });
+	if (format === 'csv') return download(db, viewer, getClientAddress(), 'site-suggestions', 'csv', suggestionsCsv(suggestions), coverageHeaders(meta));
+	if (format === 'geojson') return download(db, viewer, getClientAddress(), 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)), coverageHeaders(meta));
+	return json({ within, k, circle, ...result, suggestions, ...meta }, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
 }

@@ -7,7 +7,7 @@ import { mapViewer } from '$lib/server/auth/guard';
 import { whatIf } from '$lib/server/coverage/whatif';
 import { requireInArea } from '$lib/server/coverage/area-box';
 import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
-import { analysisError, freshCoverage, requireAnalyses } from '$lib/server/coverage/respond';
+import { analysisError, coverageHeaders, modelMeta, requireAnalyses, servedCoverage } from '$lib/server/coverage/respond';
 import { suppressWhatIf } from '$lib/server/privacy/small-cells';
 
 export async function POST({ request, locals }) {
@@ -19,12 +19,14 @@ export async function POST({ request, locals }) {
 	if (!Number.isFinite(lon) || !Number.isFinite(lat)) error(400, 'body must be {"lon": number, "lat": number}');
 	const db = await getDb();
 	await requireInArea(db.kysely, viewer.scope, [{ field: 'lon/lat', lon, lat }]);
-	// the stored results and the model are shared work (a recompute after a write): not this request's budget
-	const engine = await freshCoverage(db);
+	// the last complete model, never a recompute (one runs in the background after a write); its
+	// first load is shared work, not this request's budget
+	const { engine, status } = await servedCoverage(db);
 	const model = await engine.model();
+	const meta = modelMeta(model, status);
 	const budget = new Budget();
 	const result = await withAnalysisSlot(budget, () => whatIf(db.kysely, model, lon, lat, viewer.scope, engine.params, budget)).catch(analysisError);
 	// households per circle and community are counts of households: small cells withheld from viewers without person access
 	const shown = suppressWhatIf(result, viewer);
-	return json({ ...shown, access_m: Number.isFinite(result.access_m) ? result.access_m : null }, { headers: { 'cache-control': 'private, no-store' } });
+	return json({ ...shown, access_m: Number.isFinite(result.access_m) ? result.access_m : null, ...meta }, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
 }

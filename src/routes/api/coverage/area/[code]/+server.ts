@@ -1,21 +1,21 @@
 // One area's coverage: living-circle shares, the coverage index and rank, gap counts per rule.
 import { error, json } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
-import { withScope } from '$lib/server/db/scoped';
 import { mapViewer } from '$lib/server/auth/guard';
 import { areaCoverage, coverageRun, gapCounts } from '$lib/server/coverage/store';
 import { GAP_RULE_SPECS, gapCountsFor } from '$lib/server/coverage/gaps';
 import { areaCoverageFor } from '$lib/server/privacy/coverage';
 import { INDEX_FORMULA } from '$lib/server/coverage/ranking';
-import { freshCoverage } from '$lib/server/coverage/respond';
+import { computing, coverageHeaders, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
 export async function GET({ params, locals }) {
 	const viewer = mapViewer(locals);
 	if (!/^\d{6}(\d{3}){0,3}$/.test(params.code)) error(400, `malformed area code "${params.code.slice(0, 20)}"`);
 	if (!params.code.startsWith(viewer.scope)) error(404, `no area with code ${params.code}`);
 	const db = await getDb();
-	await freshCoverage(db);
-	const body = await withScope(db, viewer.scope, async (trx) => {
+	const { status } = await servedCoverage(db);
+	if (status.computed_version === null) return computing(status);
+	const { value: body, meta } = await readCoverage(db, viewer.scope, status, async (trx) => {
 		const area = await areaCoverage(trx, params.code, viewer.scope);
 		if (!area) return null;
 		// household counts withheld when small for viewers who see no persons
@@ -31,5 +31,5 @@ export async function GET({ params, locals }) {
 		};
 	});
 	if (!body) error(404, `no area with code ${params.code}`);
-	return json(body, { headers: { 'cache-control': 'private, no-cache' } });
+	return json({ ...body, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 }
