@@ -14,10 +14,20 @@
 // - site suggestion — what the planner gets: suggestFromCandidates under the route's Budget —
 //   against HiGHS's exact optimum on community instances it solves, and its time (the instance,
 //   greedy and the local search; p50 and max), also for the whole district at k = 20.
+// - freshness, on the built app as deployed (server PostGIS, the app role, a district admin's real
+//   session over HTTP; bench/lib/coverage-freshness.ts): after a typical write as the owner (a
+//   convenience station; a party member), the time until the panel's JSON reflects it
+//   (fresh_after_write_ms, fresh_after_member_write_ms: medians of 3), and the longest any read
+//   waits meanwhile — summaries, coverage JSON, tiles, what-if from 4 clients — (max_blocked_ms,
+//   goal < 1000 ms; read_errors: answers not 2xx/3xx), beside the same reads with no recompute
+//   (idle_read_max_ms).
 // Ends with one JSON line: {"district": {…}, "chaoyang": {…}, "greedy_vs_optimum": households covered by
 // the suggestions over those the exact optimum covers, all instances together, "greedy_vs_optimum_worst"}.
-// BENCH_SCALES=district to run one; BENCH_ONLY=suggest for the site suggestion alone (district),
-// BENCH_SUGGEST_COMMUNITIES=n for its first n communities (default 8).
+// BENCH_SCALES=district to run one. BENCH_ONLY=suggest for the site suggestion alone (district),
+// BENCH_SUGGEST_COMMUNITIES=n for its first n communities (default 8); BENCH_ONLY=freshness for the
+// freshness part alone (BENCH_FRESH_WRITES=centre,member, BENCH_FRESH_REPS=3, BENCH_FRESH_CAP_S=180,
+// BENCH_READ_CLIENTS=4; BENCH_MAP_BUILD=never serves build/ as it is); BENCH_ONLY=engine for all
+// but the freshness part.
 import { sql, type Kysely } from 'kysely';
 import { openDb, type Db } from '../src/lib/server/db/open.ts';
 import { startCluster, ensureDataset, SEED } from './lib/bench-postgis.ts';
@@ -28,9 +38,17 @@ import { multiSourceDijkstra } from '../src/lib/server/coverage/dijkstra.ts';
 import { whatIf } from '../src/lib/server/coverage/whatif.ts';
 import { candidateSites, coverInstance, exactMaxCoverage, suggestFromCandidates } from '../src/lib/server/coverage/suggest.ts';
 import { Budget } from '../src/lib/server/coverage/budget.ts';
+import { prepareBuild } from './lib/app-server.ts';
+import { benchFreshness } from './lib/coverage-freshness.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const SUGGEST_ONLY = process.env.BENCH_ONLY === 'suggest';
+const ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'suggest', 'freshness', 'engine'].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: suggest, freshness or engine`);
+const SUGGEST_ONLY = ONLY === 'suggest';
+/** the in-process parts: recompute, pgRouting, what-if, suggestions */
+const ENGINE = ONLY !== 'freshness';
+/** the built app over HTTP: freshness after a write, reads during a recompute */
+const FRESHNESS = ONLY === '' || ONLY === 'freshness';
 const SUGGEST_COMMUNITIES = Number(process.env.BENCH_SUGGEST_COMMUNITIES ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? (SUGGEST_ONLY ? 'district' : 'district,chaoyang')).split(',') as ('district' | 'chaoyang')[];
 const BOUND = 1000;
@@ -279,13 +297,19 @@ const results: Record<string, unknown> = {};
 const ratios: number[] = [];
 const totals = { greedy: 0, optimum: 0 };
 try {
+	const build = FRESHNESS ? prepareBuild('data/tmp/bench-coverage/build') : '';
 	for (const scale of SCALES) {
 		const url = await ensureDataset(cluster.url, scale);
-		const r = await benchDataset(url, scale);
-		results[scale] = r.result;
-		ratios.push(...r.ratios);
-		totals.greedy += r.totals.greedy;
-		totals.optimum += r.totals.optimum;
+		const result: Record<string, unknown> = {};
+		if (ENGINE) {
+			const r = await benchDataset(url, scale);
+			Object.assign(result, r.result);
+			ratios.push(...r.ratios);
+			totals.greedy += r.totals.greedy;
+			totals.optimum += r.totals.optimum;
+		}
+		if (FRESHNESS) Object.assign(result, await benchFreshness(url, scale, build));
+		results[scale] = result;
 	}
 } finally {
 	cluster.stop();
@@ -295,7 +319,9 @@ if (ratios.length) {
 }
 // the households the suggestions cover, as a share of what the exact optimum covers, over all
 // instances; the worst single instance beside it
-results.greedy_vs_optimum = totals.optimum ? r3(totals.greedy / totals.optimum) : null;
-results.greedy_vs_optimum_worst = ratios.length ? r3(Math.min(...ratios)) : null;
-results.greedy_instances = ratios.length;
+if (ENGINE) {
+	results.greedy_vs_optimum = totals.optimum ? r3(totals.greedy / totals.optimum) : null;
+	results.greedy_vs_optimum_worst = ratios.length ? r3(Math.min(...ratios)) : null;
+	results.greedy_instances = ratios.length;
+}
 console.log(JSON.stringify(results));
