@@ -22,25 +22,36 @@ function run(cmd: string, args: string[]): number {
 
 const only = process.argv[2]; // `npm test -- unit` or `npm test -- e2e`
 rmSync('tests/artifacts/results', { recursive: true, force: true });
-let status = run('npx', ['svelte-kit', 'sync']);
+// every step that ends badly is named at the end: a run can fail with no failing test (a suite
+// that could not start, an error outside any test, a build that broke)
+const badSteps: string[] = [];
+function step(name: string, cmd: string, args: string[]): number {
+	const code = run(cmd, args);
+	if (code !== 0) badSteps.push(`${name} (exit ${code})`);
+	return code;
+}
+step('svelte-kit sync', 'npx', ['svelte-kit', 'sync']);
 if (!only || only === 'unit') {
-	status ||= 0;
-	const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=tests/artifacts/results/vitest.json']);
-	status = status || unit;
+	step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=tests/artifacts/results/vitest.json']);
 }
 if (!only || only === 'e2e') {
-	const build = run('npx', ['vite', 'build']);
-	const e2e = build || run('npx', ['playwright', 'test']);
-	status = status || build || e2e;
+	if (step('vite build', 'npx', ['vite', 'build']) === 0) step('playwright', 'npx', ['playwright', 'test']);
 }
 
 // one closing line over both runners
 let passed = 0;
 let failed = 0;
+const brokenSuites: string[] = [];
 if (existsSync('tests/artifacts/results/vitest.json')) {
 	const v = JSON.parse(readFileSync('tests/artifacts/results/vitest.json', 'utf8'));
 	passed += v.numPassedTests;
 	failed += v.numFailedTests;
+	// a file whose set-up failed counts no failed test: name it
+	for (const file of v.testResults ?? []) {
+		if (file.status === 'failed' && !(file.assertionResults ?? []).some((a: { status: string }) => a.status === 'failed')) {
+			brokenSuites.push(`${file.name.replace(process.cwd() + '/', '')}: ${String(file.message ?? '').split('\n')[0].slice(0, 300)}`);
+		}
+	}
 }
 if (existsSync('tests/artifacts/results/playwright.json')) {
 	const p = JSON.parse(readFileSync('tests/artifacts/results/playwright.json', 'utf8'));
@@ -48,5 +59,7 @@ if (existsSync('tests/artifacts/results/playwright.json')) {
 	failed += p.stats.unexpected;
 }
 stop();
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(status || (failed ? 1 : 0));
+for (const suite of brokenSuites) console.log(`suite failed outside its tests: ${suite}`);
+if (badSteps.length) console.log(`steps that failed: ${badSteps.join(', ')}`);
+console.log(`\n${passed} passed, ${failed} failed${brokenSuites.length ? `, ${brokenSuites.length} suites failed to run` : ''}`);
+process.exit(badSteps.length || failed ? 1 : 0);

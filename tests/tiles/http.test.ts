@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
+import { areaStats, ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { serveTiles, type TileResponse } from '../../src/lib/server/tiles/http.ts';
 import { parseTilePath } from '../../src/lib/server/tiles/parse.ts';
 import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
@@ -123,17 +124,22 @@ describe.each(backends)('the tile endpoint on the %s backend', (backend) => {
 		expect(Number(now[0].version)).toBeGreaterThan(Number(rows[0].version));
 	});
 
-	it('recomputes area_stats after a write before serving area figures', async () => {
+	it('serves area figures at once after a write, marked updating, and the new ones once the background refresh ends', async () => {
 		const grid = tileOf(lon, lat, 14);
 		const p = `grids/14/${grid.x}/${grid.y}.mvt`;
-		const members = async () => {
+		const read = async () => {
 			const r = await serveTiles(tiles, p, GZIP);
-			return decode(gunzipSync(r.body as Uint8Array), 'grids').find((f) => f.properties.code === '420105001001001')!.properties.members;
+			const members = decode(gunzipSync(r.body as Uint8Array), 'grids').find((f) => f.properties.code === '420105001001001')!.properties.members;
+			return { members, updating: r.headers['x-figures-updating'] };
 		};
-		expect(await members()).toBe(3);
+		await ensureAreaStats(db); // earlier tests wrote
+		expect(await read()).toEqual({ members: 3, updating: '0' });
 		await sql`insert into party_member (id, name, gender, birth_year, status, joined_on, org_id, household_id)
 		          overriding system value values (100, '辛', 'female', 1999, 'formal', '2020-07-01', 1, 5)`.execute(db.kysely);
-		expect(await members()).toBe(4);
+		// the request did not wait: it says the figures are behind and started their refresh
+		expect((await read()).updating).toBe('1');
+		await areaStats(db).running; // (null when it already ended)
+		expect(await read()).toEqual({ members: 4, updating: '0' });
 	});
 
 	it('trusts a data version read for versionTtlMs, then reads it again', async () => {

@@ -56,6 +56,10 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 
 async function openServer(url: string, poolSize: number, options: OpenOptions): Promise<Db> {
 	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+	// An idle connection the server ends (a restart, a failover, an administrator) emits 'error' on
+	// the pool; unheard, that would end the process. The pool drops the connection and opens a new
+	// one for the next query: log it and go on.
+	pool.on('error', (e) => console.error(`[db] an idle connection ended: ${e.message}`));
 	if (options.appRole) {
 		// a login that is a member of the app role (an owner or admin login) steps down into it;
 		// a login that *is* the app role needs nothing

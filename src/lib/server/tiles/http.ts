@@ -57,12 +57,13 @@ export async function serveTiles(
 	// must not hand it to whoever signs in next
 	const common = { 'cache-control': tileCacheControl(req.layer), vary: 'accept-encoding, cookie' };
 	if (req.z < SOURCES[req.layer].minzoom) return { status: 204, headers: { ...common, 'x-tile-cache': 'none' }, body: null };
-	const { tile, source, version, coverage } = await service.tile(req.layer, req, scope, options.persons ?? false);
+	const { tile, source, version, coverage, stats } = await service.tile(req.layer, req, scope, options.persons ?? false);
 	// which data the tile shows: coverage layers show stored results, which may be a little behind
 	const cacheHeader = {
 		'x-tile-cache': source,
 		'x-data-version': String(version),
-		...(coverage ? { 'x-coverage-version': String(coverage.computed_version ?? 'none'), 'x-coverage-updating': coverage.updating ? '1' : '0' } : {})
+		...(coverage ? { 'x-coverage-version': String(coverage.computed_version ?? 'none'), 'x-coverage-updating': coverage.updating ? '1' : '0' } : {}),
+		...(stats ? { 'x-figures-updating': stats.updating ? '1' : '0' } : {})
 	};
 	if (!tile.gzip || !tile.etag) return { status: 204, headers: { ...common, ...cacheHeader }, body: null };
 	const etag = { ...common, ...cacheHeader, etag: tile.etag };

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
-import { ensureAreaStats } from '../db/queries/area-stats.ts';
+import { areaStats, ensureAreaStats, type AreaStatsStatus } from '../db/queries/area-stats.ts';
 import { coverageEngine, type CoverageStatus } from '../coverage/engine.ts';
 import { tileBox, type TileId } from './bounds.ts';
 import { TileCache, type CachedTile } from './cache.ts';
@@ -37,6 +37,8 @@ export interface TileOutcome {
 	version: number;
 	/** coverage layers: the stored results the tile shows (never waited for: see tile()) */
 	coverage: CoverageStatus | null;
+	/** layers with area figures: what those figures reflect (never waited for either) */
+	stats: AreaStatsStatus | null;
 }
 
 export class TileService {
@@ -47,8 +49,6 @@ export class TileService {
 	#version: number | undefined;
 	#versionAt = 0;
 	#versionRead: Promise<number> | undefined;
-	#statsVersion: number | undefined;
-	#statsRefresh: Promise<void> | undefined;
 	#building = new Map<string, Promise<CachedTile>>();
 
 	constructor(db: Db, options: TileServiceOptions = {}) {
@@ -83,24 +83,29 @@ export class TileService {
 		// coverage layers show the stored results served now — a recompute after a write runs in the
 		// background and replaces them at once (coverage/engine.ts) — so their key has the generation
 		const coverage = SOURCES[layer].usesCoverage ? await coverageEngine(this.db).status(this.versionTtlMs) : null;
-		const key = `${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}${coverage ? `/g${coverage.generation}` : ''}`;
+		// and layers with area figures show area_stats as they are (refreshed in the background after
+		// a write, never waited for): their key has the version the figures reflect
+		const stats = SOURCES[layer].usesAreaStats ? await areaStats(this.db).status(this.versionTtlMs) : null;
+		const key =
+			`${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}` +
+			`${coverage ? `/g${coverage.generation}` : ''}${stats ? `/s${stats.computed_version}` : ''}`;
 		const hit = this.cache.get(key);
-		if (hit) return { tile: hit, source: 'hit', version, coverage };
+		if (hit) return { tile: hit, source: 'hit', version, coverage, stats };
 		const under = this.#building.get(key);
-		if (under) return { tile: await under, source: 'shared', version, coverage };
-		const build = this.#finish(layer, id, scope, persons, version);
+		if (under) return { tile: await under, source: 'shared', version, coverage, stats };
+		const build = this.#finish(layer, id, scope, persons);
 		this.#building.set(key, build);
 		try {
 			const tile = await build;
 			this.cache.set(key, tile);
-			return { tile, source: 'miss', version, coverage };
+			return { tile, source: 'miss', version, coverage, stats };
 		} finally {
 			this.#building.delete(key);
 		}
 	}
 
-	async #finish(layer: LayerName, id: TileId, scope: string, persons: boolean, version: number): Promise<CachedTile> {
-		const raw = await this.build(layer, id, scope, persons, version);
+	async #finish(layer: LayerName, id: TileId, scope: string, persons: boolean): Promise<CachedTile> {
+		const raw = await this.build(layer, id, scope, persons, { served: true });
 		if (!raw) return { gzip: null, etag: null, rawBytes: 0 };
 		const etag = `"${createHash('sha1').update(raw).digest('base64url').slice(0, 22)}"`;
 		return { gzip: new Uint8Array(await gzip(raw, { level: this.gzipLevel })), etag, rawBytes: raw.byteLength };
@@ -111,13 +116,13 @@ export class TileService {
 	 * the same rows encoded in TypeScript on the embedded build. Null when the tile is empty.
 	 * `persons`: as in tile().
 	 */
-	async build(layer: LayerName, id: TileId, scope = '', persons = false, version?: number): Promise<Uint8Array | null> {
+	async build(layer: LayerName, id: TileId, scope = '', persons = false, { served = false } = {}): Promise<Uint8Array | null> {
 		const source = SOURCES[layer];
 		if (id.z < source.minzoom) return null;
-		if (source.usesAreaStats) await this.#freshStats(version ?? (await this.dataVersion()));
-		// tile() serves the coverage results as they are; a build of its own (tests, benchmarks)
-		// brings them up to date first
-		if (source.usesCoverage && version === undefined) await coverageEngine(this.db).ensure();
+		// tile() serves the area figures and coverage results as they are; a build of its own
+		// (tests, benchmarks) brings them up to date first
+		if (!served && source.usesAreaStats) await ensureAreaStats(this.db);
+		if (!served && source.usesCoverage) await coverageEngine(this.db).ensure();
 		const ctx = { box: tileBox(id), scope, persons };
 		const inner = source.sql(ctx);
 		return this.db.kysely.transaction().execute(async (trx) => {
@@ -136,17 +141,6 @@ export class TileService {
 			const { rows } = await rowsQuery(inner).execute(trx);
 			return encodeLayer(layer, rows);
 		});
-	}
-
-	/** area_stats must match the data before a layer reads figures from it */
-	async #freshStats(version: number): Promise<void> {
-		if (this.#statsVersion !== undefined && this.#statsVersion >= version) return;
-		this.#statsRefresh ??= ensureAreaStats(this.db)
-			.then((v) => {
-				this.#statsVersion = v;
-			})
-			.finally(() => (this.#statsRefresh = undefined));
-		await this.#statsRefresh;
 	}
 }
 

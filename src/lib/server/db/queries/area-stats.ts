@@ -49,3 +49,84 @@ export async function ensureAreaStats(db: Db | Kysely<any>): Promise<number> {
 		return Number(rows[0].v);
 	});
 }
+
+/** Whether the area figures served reflect the data: every response with area figures carries it. */
+export interface AreaStatsStatus {
+	/** every write up to this data version is in the figures served; null: none yet */
+	computed_version: number | null;
+	/** the data version now */
+	data_version: number;
+	/** newer figures are being computed (the ones served are behind the data) */
+	updating: boolean;
+}
+
+/** a failed refresh is tried again no sooner than this, ms */
+const RETRY_AFTER_FAILURE_MS = 10_000;
+const PAUSE_BETWEEN_REFRESHES_MS = 250;
+
+/**
+ * Keeps one database's area_stats up to date in the background: readers ask `status()`, are
+ * served the figures as they are, and a refresh starts when they are behind (one at a time, again
+ * at its end while writes arrived meanwhile). No request waits for it (issue 9: a summary asked
+ * during a Chaoyang refresh waited 2.6 s). `ensureAreaStats` stays for start-up, seeding and tests.
+ */
+export class AreaStatsKeeper {
+	readonly #kysely: Kysely<any>;
+	#running: Promise<void> | null = null;
+	#failedAt = -Infinity;
+	#status: { at: number; status: AreaStatsStatus } | null = null;
+
+	constructor(db: Db | Kysely<any>) {
+		this.#kysely = 'kysely' in db ? db.kysely : db;
+	}
+
+	/** What the figures served reflect, in one small query (or from memory when read less than `maxAgeMs` ago); never waits for a refresh. */
+	async status(maxAgeMs = 0): Promise<AreaStatsStatus> {
+		const last = this.#status;
+		if (last && maxAgeMs > 0 && performance.now() - last.at < maxAgeMs) {
+			if (last.status.updating) this.#start();
+			return last.status;
+		}
+		const s = await stateOf(this.#kysely);
+		const updating = s.computed !== s.current;
+		if (updating) this.#start();
+		const status = { computed_version: s.computed, data_version: s.current, updating };
+		this.#status = { at: performance.now(), status };
+		return status;
+	}
+
+	/** The refresh under way, if any (tests and benchmarks wait for it). */
+	get running(): Promise<void> | null {
+		return this.#running;
+	}
+
+	#start(): void {
+		if (this.#running || performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return;
+		this.#running = (async () => {
+			try {
+				// again while writes arrived during a refresh
+				for (;;) {
+					const v = await ensureAreaStats(this.#kysely);
+					if ((await stateOf(this.#kysely)).current === v) return;
+					// a steady stream of writes: one refresh after another, with room for readers between
+					await new Promise((ok) => setTimeout(ok, PAUSE_BETWEEN_REFRESHES_MS));
+				}
+			} catch (e) {
+				this.#failedAt = performance.now();
+				console.error(`[area_stats] refresh failed: ${(e as Error).message}`);
+			}
+		})().finally(() => {
+			this.#running = null;
+			this.#status = null;
+		});
+	}
+}
+
+const keepers = new WeakMap<object, AreaStatsKeeper>();
+
+/** The one AreaStatsKeeper of a database handle. */
+export function areaStats(db: Db): AreaStatsKeeper {
+	let k = keepers.get(db);
+	if (!k) keepers.set(db, (k = new AreaStatsKeeper(db)));
+	return k;
+}
