@@ -1,119 +1,61 @@
-// zh-CN first, English second. Keys are grouped by screen; a missing English string falls back
-// to Chinese rather than to the key.
+// One i18n mechanism for the whole UI: a message catalogue per locale (messages/zh-CN.ts is the
+// source of truth, messages/en.ts has every key), `t(key, params)` with {placeholders}, and
+// numbers formatted for the locale. Components reach the current locale and `t` through the
+// I18n context (context.svelte.ts: `const { t } = I18n.get()`); the pages that show both
+// languages side by side (sign-in, password, admin, audit, kiosk) use `zh`, `en` and `both`.
+// Labels the server sends as `{ 'zh-CN': …, en: … }` JSON are read with `localized`.
+import { messages as zhCN } from './messages/zh-CN.ts';
+import { messages as enMessages } from './messages/en.ts';
+
 export type Locale = 'zh-CN' | 'en';
+export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
+export const DEFAULT_LOCALE: Locale = 'zh-CN';
 
-const zh = {
-	app_title: '基层一张图',
-	app_subtitle: '党建引领 · 网格治理',
-	level_district: '区',
-	level_street: '街道',
-	level_community: '社区',
-	level_village: '村',
-	level_grid: '网格',
-	level_building: '楼栋',
-	streets: '街道',
-	communities: '社区',
-	villages: '村',
-	grids: '网格',
-	buildings: '楼栋',
-	households: '住户',
-	residents: '居民',
-	members: '党员',
-	organisations: '党组织',
-	service_centres: '党群服务阵地',
-	loading: '正在加载…',
-	no_data: '尚未加载数据。运行 npm run seed -- --scale district 生成示范区。',
-	load_error: '加载失败',
-	children: '下级区域',
-	language: 'English',
-	organisation: '党组织',
-	secretary: '书记',
-	seat_empty: '空缺',
-	seat_filled: '已配备',
-	direct_members: '直属党员',
-	no_organisation: '未建立党组织（覆盖空白）',
-	figures: '基本情况',
-	floors: '层',
-	units: '个单元',
-	members_working: '在此工作的党员',
-	central_households: '党员中心户',
-	layers: '图层',
-	legend: '图例',
-	indicator: '专题指标',
-	colour_by: '楼栋着色',
-	colour_kind: '按类型',
-	colour_coverage: '按党组织覆盖',
-	search_placeholder: '搜索区域、楼栋地址、党组织',
-	search_none: '没有匹配的结果',
-	type_area: '区域',
-	type_building: '楼栋',
-	type_organisation: '党组织',
-	not_found: '未找到所选对象',
-	demo: '演示',
-	tab_overview: '概况',
-	tab_coverage: '覆盖分析',
-	logout: '退出'
-} as const;
+export type MessageKey = keyof typeof zhCN;
+export const catalogues: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zhCN, en: enMessages };
 
-export type MessageKey = keyof typeof zh;
+type PlaceholdersOf<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | PlaceholdersOf<Rest> : never;
+/** the {placeholders} of a message (read from the zh-CN text; the test holds en to the same) */
+export type Placeholders<K extends MessageKey> = PlaceholdersOf<(typeof zhCN)[K]>;
+/** a number is formatted for the locale; a string is put in as it is */
+export type MessageValue = string | number;
+/** no second argument for a message without placeholders, else a value for each */
+export type MessageArgs<K extends MessageKey> = [Placeholders<K>] extends [never] ? [] : [params: Record<Placeholders<K>, MessageValue>];
+/** a message without {placeholders}: what label tables (layer names, kinds, …) hold */
+export type PlainKey = { [K in MessageKey]: [Placeholders<K>] extends [never] ? K : never }[MessageKey];
+export type Translate = <K extends MessageKey>(key: K, ...args: MessageArgs<K>) => string;
 
-const en: Partial<Record<MessageKey, string>> = {
-	app_title: 'Jiceng Atlas',
-	app_subtitle: 'Party building · grid governance',
-	level_district: 'District',
-	level_street: 'Subdistrict',
-	level_community: 'Community',
-	level_village: 'Village',
-	level_grid: 'Grid',
-	level_building: 'Building',
-	streets: 'Subdistricts',
-	communities: 'Communities',
-	villages: 'Villages',
-	grids: 'Grids',
-	buildings: 'Buildings',
-	households: 'Households',
-	residents: 'Residents',
-	members: 'Party members',
-	organisations: 'Party organisations',
-	service_centres: 'Service centres',
-	loading: 'Loading…',
-	no_data: 'No data loaded yet. Run npm run seed -- --scale district to build the demo district.',
-	load_error: 'Failed to load',
-	children: 'Sub-areas',
-	language: '中文',
-	organisation: 'Party organisation',
-	secretary: 'Secretary',
-	seat_empty: 'vacant',
-	seat_filled: 'in post',
-	direct_members: 'direct members',
-	no_organisation: 'No party organisation (coverage gap)',
-	figures: 'Key figures',
-	floors: ' floors',
-	units: ' units',
-	members_working: 'Members working here',
-	central_households: 'Central households',
-	layers: 'Layers',
-	legend: 'Legend',
-	indicator: 'Indicator',
-	colour_by: 'Colour buildings',
-	colour_kind: 'by kind',
-	colour_coverage: 'by organisation coverage',
-	search_placeholder: 'Search areas, addresses, organisations',
-	search_none: 'No matches',
-	type_area: 'Area',
-	type_building: 'Building',
-	type_organisation: 'Organisation',
-	not_found: 'Nothing selected',
-	demo: 'demo',
-	tab_overview: 'Overview',
-	tab_coverage: 'Coverage',
-	logout: 'Sign out'
-};
+/** A label the server sends in both languages (JSON `{ "zh-CN": …, "en": … }`). */
+export type Localized = Record<Locale, string>;
 
-export function translate(locale: Locale, key: MessageKey): string {
-	return (locale === 'en' ? en[key] : undefined) ?? zh[key];
+const numberFormats = new Map<Locale, Intl.NumberFormat>();
+export function formatNumber(locale: Locale, n: number): string {
+	let format = numberFormats.get(locale);
+	if (!format) numberFormats.set(locale, (format = new Intl.NumberFormat(locale)));
+	return format.format(n);
 }
 
-export function formatCount(locale: Locale, n: number): string {
-	return new Intl.NumberFormat(locale).format(n);
+export function formatDateTime(locale: Locale, value: string | number | Date): string {
+	return new Date(value).toLocaleString(locale);
 }
+
+export function translate<K extends MessageKey>(locale: Locale, key: K, ...args: MessageArgs<K>): string {
+	const text = catalogues[locale][key] ?? catalogues[DEFAULT_LOCALE][key];
+	const params = args[0] as Record<string, MessageValue> | undefined;
+	if (!params) return text;
+	// one pass: a value that itself reads `{x}` is not expanded again
+	return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+		const value = params[name];
+		return value === undefined ? whole : typeof value === 'number' ? formatNumber(locale, value) : value;
+	});
+}
+
+export function localized(label: Localized, locale: Locale): string {
+	return label[locale] ?? label[DEFAULT_LOCALE];
+}
+
+// The pages shown in both languages at once: each string from the catalogue in Chinese and in English.
+export const zh: Translate = (key, ...args) => translate('zh-CN', key, ...args);
+export const en: Translate = (key, ...args) => translate('en', key, ...args);
+/** `中文 English` */
+export const both: Translate = (key, ...args) => `${zh(key, ...args)} ${en(key, ...args)}`;

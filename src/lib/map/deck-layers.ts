@@ -11,6 +11,7 @@ import {
 	type BuildingColouring, type DataLayer, type Indicator
 } from './layers.ts';
 import { showCount } from '../small-cells.ts';
+import type { Translate } from '../i18n/index.ts';
 
 export interface DeckLayerOptions {
 	origin: string;
@@ -242,40 +243,48 @@ function buildingColour(p: Props, colouring: BuildingColouring, selected: string
 	return [...(BUILDING_KIND_COLOURS[String(p.kind)] ?? BUILDING_KIND_COLOURS.mixed).colour, 235];
 }
 
-/** Hover text for any picked feature; no personal details are in the tiles to show. */
-export function tooltipText(info: PickingInfo, locale: 'zh-CN' | 'en'): string | null {
+/** Hover text for any picked feature, in the current locale; no personal details are in the tiles to show. */
+export function tooltipText(info: PickingInfo, { t, n }: { t: Translate; n: (value: number) => string }): string | null {
 	const p = (info.object as Feature | undefined)?.properties;
 	if (!p) return null;
 	// counts withheld from a viewer who sees no persons are left out of the tile: they read `<3`
-	const n = (k: string) => showCount(p[k] as number | undefined);
-	const zh = locale === 'zh-CN';
+	const count = (k: string) => showCount(p[k] as number | undefined, n);
+	// a tile attribute as it is (a number is formatted for the locale), `—` when absent
+	const value = (x: unknown): string | number => (typeof x === 'number' ? x : x === null || x === undefined ? '—' : String(x));
 	const layerId = info.layer?.id ?? '';
 	if (layerId.startsWith('buildings')) {
-		const kind = BUILDING_KIND_COLOURS[String(p.kind)]?.label[locale] ?? p.kind;
-		return zh
-			? `${kind} · ${p.floors}层\n党员 ${n('members')} 名 · ${p.covered ? '已建党组织' : '未建党组织'}`
-			: `${kind} · ${p.floors} floors\n${n('members')} members · ${p.covered ? 'covered' : 'no organisation'}`;
+		const kind = BUILDING_KIND_COLOURS[String(p.kind)]?.label;
+		return t('tooltip.building', {
+			kind: kind ? t(kind) : value(p.kind),
+			floors: value(p.floors),
+			members: count('members'),
+			covered: t(p.covered ? 'tooltip.covered' : 'tooltip.not_covered')
+		});
 	}
 	if (layerId.startsWith('choropleth-coverage')) {
 		const share = p.share_15min === null || p.share_15min === undefined ? '—' : `${Math.round(Number(p.share_15min) * 100)}%`;
-		return zh
-			? `${p.name}\n15分钟圈覆盖 ${share} · 覆盖指数 ${p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1)}\n排名 ${p.rank ?? '—'}${p.rectify ? ' · 排名靠后' : ''} · 盲区 ${p.blind_spots}`
-			: `${p.name}\n15-min circle ${share} · index ${p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1)}\nrank ${p.rank ?? '—'}${p.rectify ? ' · to rectify' : ''} · ${p.blind_spots} blind spots`;
+		return t('tooltip.coverage_area', {
+			name: value(p.name),
+			share,
+			index: p.coverage_index === undefined || p.coverage_index === null ? '—' : Number(p.coverage_index).toFixed(1),
+			rank: value(p.rank),
+			rectify: p.rectify ? t('tooltip.rectify') : '',
+			blind_spots: value(p.blind_spots)
+		});
 	}
 	if (layerId.startsWith('blind_spots')) {
-		return zh ? `覆盖盲区 · ${n('households')} 户 · ${p.buildings} 栋\n${p.gap_kinds}` : `Blind spot · ${n('households')} households · ${p.buildings} buildings\n${p.gap_kinds}`;
+		return t('tooltip.blind_spot', { households: count('households'), buildings: value(p.buildings), kinds: value(p.gap_kinds) });
 	}
 	if (layerId.startsWith('choropleth')) {
 		const coverage = `${Math.round(Number(p.org_coverage ?? 0) * 100)}%`;
-		return zh
-			? `${p.name}\n住户 ${n('households')} · 党员 ${n('members')}\n党员密度 ${p.member_density ?? '—'}/km² · 支部覆盖 ${coverage}`
-			: `${p.name}\n${n('households')} households · ${n('members')} members\n${p.member_density ?? '—'}/km² · branch coverage ${coverage}`;
+		return t('tooltip.area', { name: value(p.name), households: count('households'), members: count('members'), density: value(p.member_density), coverage });
 	}
 	if (layerId.startsWith('service_centres')) {
-		return `${p.name}\n${CENTRE_LEVELS[String(p.level)]?.label[locale] ?? p.level}`;
+		const level = CENTRE_LEVELS[String(p.level)]?.label;
+		return `${p.name}\n${level ? t(level) : p.level}`;
 	}
 	if (layerId.startsWith('members')) {
-		return zh ? `党员 ${n('members')} 名${p.central ? ' · 党员中心户' : ''}` : `${n('members')} members${p.central ? ' · central household' : ''}`;
+		return t('tooltip.members', { members: count('members'), central: p.central ? t('tooltip.central') : '' });
 	}
 	return null;
 }

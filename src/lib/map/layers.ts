@@ -1,6 +1,7 @@
-// The data layers a user can switch on, what they draw and how their legend reads.
+// The data layers a user can switch on, what they draw and how their legend reads (message keys
+// of the i18n catalogue).
 // Colours live here once, so the map and its legend cannot disagree.
-import type { Locale } from '$lib/i18n';
+import type { PlainKey } from '../i18n/index.ts';
 
 export const DATA_LAYERS = ['choropleth', 'buildings', 'members', 'service_centres', 'blind_spots', 'roads'] as const;
 export type DataLayer = (typeof DATA_LAYERS)[number];
@@ -16,23 +17,22 @@ export const BUILDING_COLOURINGS = ['kind', 'coverage'] as const;
 export type BuildingColouring = (typeof BUILDING_COLOURINGS)[number];
 
 type RGB = [number, number, number];
-type Label = Record<Locale, string>;
 
-export const LAYER_LABELS: Record<DataLayer, Label> = {
-	choropleth: { 'zh-CN': '网格/社区专题图', en: 'Grid / community choropleth' },
-	buildings: { 'zh-CN': '楼栋（三维）', en: 'Buildings (3D)' },
-	members: { 'zh-CN': '党员户分布', en: 'Member households' },
-	service_centres: { 'zh-CN': '党群服务阵地', en: 'Service centres' },
-	blind_spots: { 'zh-CN': '覆盖盲区', en: 'Blind spots' },
-	roads: { 'zh-CN': '道路', en: 'Roads' }
+export const LAYER_LABELS: Record<DataLayer, PlainKey> = {
+	choropleth: 'layer.choropleth',
+	buildings: 'layer.buildings',
+	members: 'layer.members',
+	service_centres: 'layer.service_centres',
+	blind_spots: 'layer.blind_spots',
+	roads: 'layer.roads'
 };
 
-export const INDICATOR_LABELS: Record<Indicator, Label> = {
-	member_density: { 'zh-CN': '党员密度（人/平方公里）', en: 'Member density (per km²)' },
-	households: { 'zh-CN': '住户数', en: 'Households' },
-	org_coverage: { 'zh-CN': '网格党支部覆盖率', en: 'Grid branch coverage' },
-	share_15min: { 'zh-CN': '15分钟生活圈服务覆盖率', en: 'Households within the 15-minute circle' },
-	coverage_index: { 'zh-CN': '覆盖指数', en: 'Coverage index' }
+export const INDICATOR_LABELS: Record<Indicator, PlainKey> = {
+	member_density: 'indicator.member_density',
+	households: 'indicator.households',
+	org_coverage: 'indicator.org_coverage',
+	share_15min: 'indicator.share_15min',
+	coverage_index: 'indicator.coverage_index'
 };
 
 /** Class breaks per indicator (lower bounds) and a sequential red ramp. */
@@ -59,31 +59,32 @@ export function classify(indicator: Indicator, value: number): RGB {
 	return RAMP[i];
 }
 
-export function formatBreak(indicator: Indicator, value: number): string {
-	return indicator === 'org_coverage' || indicator === 'share_15min' ? `${Math.round(value * 100)}%` : value.toLocaleString('zh-CN');
+/** a class break for the legend; `n` formats a count for the locale */
+export function formatBreak(indicator: Indicator, value: number, n: (value: number) => string): string {
+	return indicator === 'org_coverage' || indicator === 'share_15min' ? `${Math.round(value * 100)}%` : n(value);
 }
 
-export const BUILDING_KIND_COLOURS: Record<string, { colour: RGB; label: Label }> = {
-	residential: { colour: [222, 184, 135], label: { 'zh-CN': '住宅', en: 'Residential' } },
-	office: { colour: [96, 125, 170], label: { 'zh-CN': '商务楼宇', en: 'Office' } },
-	commercial: { colour: [214, 120, 150], label: { 'zh-CN': '商业', en: 'Commercial' } },
-	school: { colour: [120, 170, 110], label: { 'zh-CN': '学校', en: 'School' } },
-	public: { colour: [150, 120, 190], label: { 'zh-CN': '公共建筑', en: 'Public' } },
-	industrial: { colour: [140, 140, 140], label: { 'zh-CN': '工业/园区', en: 'Industrial / park' } },
-	mixed: { colour: [200, 160, 90], label: { 'zh-CN': '综合', en: 'Mixed use' } }
+export const BUILDING_KIND_COLOURS: Record<string, { colour: RGB; label: PlainKey }> = {
+	residential: { colour: [222, 184, 135], label: 'building_kind.residential' },
+	office: { colour: [96, 125, 170], label: 'building_kind.office' },
+	commercial: { colour: [214, 120, 150], label: 'building_kind.commercial' },
+	school: { colour: [120, 170, 110], label: 'building_kind.school' },
+	public: { colour: [150, 120, 190], label: 'building_kind.public' },
+	industrial: { colour: [140, 140, 140], label: 'building_kind.industrial' },
+	mixed: { colour: [200, 160, 90], label: 'building_kind.mixed' }
 };
 
-export const COVERAGE_COLOURS: Record<'covered' | 'gap' | 'none', { colour: RGB; label: Label }> = {
-	covered: { colour: [46, 125, 50], label: { 'zh-CN': '有党组织覆盖', en: 'Covered by an organisation' } },
-	gap: { colour: [211, 47, 47], label: { 'zh-CN': '≥3名党员但未建组织', en: '≥3 members, no organisation' } },
-	none: { colour: [200, 196, 188], label: { 'zh-CN': '党员少于3名', en: 'Fewer than 3 members' } }
+export const COVERAGE_COLOURS: Record<'covered' | 'gap' | 'none', { colour: RGB; label: PlainKey }> = {
+	covered: { colour: [46, 125, 50], label: 'building_coverage.covered' },
+	gap: { colour: [211, 47, 47], label: 'building_coverage.gap' },
+	none: { colour: [200, 196, 188], label: 'building_coverage.none' }
 };
 
-export const CENTRE_LEVELS: Record<string, { colour: RGB; size: number; label: Label }> = {
-	district: { colour: [183, 28, 28], size: 40, label: { 'zh-CN': '区级党群服务中心', en: 'District centre' } },
-	street: { colour: [216, 67, 21], size: 34, label: { 'zh-CN': '街道党群服务中心', en: 'Subdistrict centre' } },
-	community: { colour: [239, 108, 0], size: 28, label: { 'zh-CN': '社区党群服务中心', en: 'Community centre' } },
-	station: { colour: [249, 168, 37], size: 22, label: { 'zh-CN': '便民服务站', en: 'Convenience station' } }
+export const CENTRE_LEVELS: Record<string, { colour: RGB; size: number; label: PlainKey }> = {
+	district: { colour: [183, 28, 28], size: 40, label: 'centre.district' },
+	street: { colour: [216, 67, 21], size: 34, label: 'centre.street' },
+	community: { colour: [239, 108, 0], size: 28, label: 'centre.community' },
+	station: { colour: [249, 168, 37], size: 22, label: 'centre.station' }
 };
 
 /** A map pin as an SVG data URL: drawn here, so no icon is ever fetched from outside. */
