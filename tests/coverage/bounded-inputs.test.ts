@@ -18,7 +18,7 @@ import { viewerFor } from '../../src/lib/server/auth/viewer.ts';
 import { openDb } from '../../src/lib/server/db/open.ts';
 import * as whatIfRoute from '../../src/routes/api/coverage/whatif/+server.ts';
 import * as suggestRoute from '../../src/routes/api/coverage/suggest/+server.ts';
-import * as summaryRoute from '../../src/routes/api/areas/[code]/summary/+server.ts';
+import * as summaryRoute from '../../src/routes/api/areas/[code=areacode]/summary/+server.ts';
 import { D, G111, S1, insertFixture, lon, lat } from './fixture.ts';
 
 // ─── the snapper ──────────────────────────────────────────────────────────────────────────────

@@ -13,16 +13,16 @@ import { isHttpError } from '@sveltejs/kit';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine, coverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { readCoverage } from '../../src/lib/server/coverage/respond.ts';
+import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 import { coverageState, rankings } from '../../src/lib/server/coverage/store.ts';
 import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
-import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { viewerFor, type Viewer } from '../../src/lib/server/auth/viewer.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { serveTiles } from '../../src/lib/server/tiles/http.ts';
 import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
 import { decode } from '../tiles/decode.ts';
-import * as areaCoverageRoute from '../../src/routes/api/coverage/area/[code]/+server.ts';
-import * as areaSummaryRoute from '../../src/routes/api/areas/[code]/summary/+server.ts';
+import * as areaCoverageRoute from '../../src/routes/api/coverage/area/[code=areacode]/+server.ts';
+import * as areaSummaryRoute from '../../src/routes/api/areas/[code=areacode]/summary/+server.ts';
 import * as gapsRoute from '../../src/routes/api/coverage/gaps/+server.ts';
 import * as rankingsRoute from '../../src/routes/api/coverage/rankings/+server.ts';
 import { D, S2, insertFixture, lat, lon } from './fixture.ts';
@@ -135,7 +135,7 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 			while (writing) {
 				const status = await engine.status();
 				updatingSeen ||= status.updating;
-				const { value, meta } = await readCoverage(db, '*', status, async (trx) => {
+				const { value, meta } = await readCoverage((fn, o) => withScope(db, SYSTEM, fn, o), status, async (trx) => {
 					const areas = (await sql<Record<string, number | string>>`select * from area_coverage`.execute(trx)).rows;
 					const { rows: [x] } = await sql<{ hh: number; spots: number; uncared: number }>`
 						select (select coalesce(sum(households), 0)::int4 from building_coverage) as hh,

@@ -19,9 +19,9 @@ import { SMALL_CELL_THRESHOLD, SUPPRESSED_TEXT } from '../../src/lib/small-cells
 import * as gapsRoute from '../../src/routes/api/coverage/gaps/+server.ts';
 import * as blindSpotsRoute from '../../src/routes/api/coverage/blind-spots/+server.ts';
 import * as rankingsRoute from '../../src/routes/api/coverage/rankings/+server.ts';
-import * as areaCoverageRoute from '../../src/routes/api/coverage/area/[code]/+server.ts';
-import * as buildingSummaryRoute from '../../src/routes/api/buildings/[id]/summary/+server.ts';
-import * as areaSummaryRoute from '../../src/routes/api/areas/[code]/summary/+server.ts';
+import * as areaCoverageRoute from '../../src/routes/api/coverage/area/[code=areacode]/+server.ts';
+import * as buildingSummaryRoute from '../../src/routes/api/buildings/[id=id]/summary/+server.ts';
+import * as areaSummaryRoute from '../../src/routes/api/areas/[code=areacode]/summary/+server.ts';
 import * as whatIfRoute from '../../src/routes/api/coverage/whatif/+server.ts';
 import * as suggestRoute from '../../src/routes/api/coverage/suggest/+server.ts';
 import { decode } from '../tiles/decode.ts';

@@ -65,7 +65,7 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			expect(await householdsOfBuilding(trx, outside.id, viewer)).toBeUndefined();
 			expect(await memberRecord(trx, outside.member, viewer)).toBeUndefined();
 			for (const q of ['%', '_', '社区', '路']) {
-				for (const hit of await search(trx, q, grid)) {
+				for (const hit of await search(trx, q)) {
 					if (hit.type !== 'building') expect(hit.target.startsWith(grid) || hit.target.startsWith('b:')).toBe(true);
 				}
 			}

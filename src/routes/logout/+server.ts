@@ -1,17 +1,16 @@
+// Sign-out. POST only: a logout link that a GET could trigger would let any page sign users out.
 import { redirect } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
+import { endpoint } from '$lib/server/api/endpoint';
+import { anyone } from '$lib/server/api/guards';
 import { SESSION_COOKIE, endSession } from '$lib/server/auth/sessions';
 import { audit } from '$lib/server/auth/audit';
 
-// POST only: a logout link that a GET could trigger would let any page sign users out
-export async function POST({ cookies, locals, getClientAddress }) {
-	const token = cookies.get(SESSION_COOKIE);
-	const db = (await getDb()).kysely;
-	if (token) await endSession(db, token);
-	if (locals.user) {
-		await audit(db, { accountId: locals.user.accountId, username: locals.user.username, role: locals.user.role,
-			clientAddr: getClientAddress(), action: 'logout', result: 'ok' });
+export const POST = endpoint({ guard: anyone, tx: 'none' }, async ({ caller: { user }, db, event, clientAddress }) => {
+	const token = event.cookies.get(SESSION_COOKIE);
+	if (token) await endSession(db.kysely, token);
+	if (user) {
+		await audit(db.kysely, { accountId: user.accountId, username: user.username, role: user.role, clientAddr: clientAddress, action: 'logout', result: 'ok' });
 	}
-	cookies.delete(SESSION_COOKIE, { path: '/' });
+	event.cookies.delete(SESSION_COOKIE, { path: '/' });
 	redirect(303, '/login');
-}
+});

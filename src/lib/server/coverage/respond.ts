@@ -6,30 +6,22 @@ import { sql } from 'kysely';
 import type { Viewer } from '../auth/viewer.ts';
 import { audit } from '../auth/audit.ts';
 import type { Db } from '../db/open.ts';
-import { ROLE_RULES } from '../auth/roles.ts';
 import type { Scoped } from '../db/scoped.ts';
+import type { OpenScoped } from '../api/endpoint.ts';
 import { coverageEngine, type CoverageEngine, type CoverageModel, type CoverageStatus } from './engine.ts';
 import { AnalysisBusy, AnalysisTimeout } from './budget.ts';
 
 /**
- * The area code to answer for: `within` narrows the caller's scope, never widens it (outside
- * the caller's subtree reads as nonexistent).
+ * The area code to answer for: `within` (parsed by the route's schema) narrows the caller's
+ * scope, never widens it (outside the caller's subtree reads as nonexistent).
  */
-export function areaWithin(viewer: Viewer, url: URL): string {
-	const within = url.searchParams.get('within');
-	if (within === null || within === '') return viewer.scope;
-	if (!/^\d{6}(\d{3}){0,3}$/.test(within)) error(400, `malformed area code "${within.slice(0, 20)}"`);
+export function areaWithin(viewer: Viewer, within: string | undefined): string {
+	if (within === undefined || within === '') return viewer.scope;
 	if (!within.startsWith(viewer.scope)) error(404, `no area with code ${within}`);
 	return within;
 }
 
 export type ExportFormat = 'json' | 'csv' | 'geojson';
-
-export function exportFormat(url: URL, allowed: readonly ExportFormat[] = ['json', 'csv', 'geojson']): ExportFormat {
-	const format = (url.searchParams.get('format') ?? 'json') as ExportFormat;
-	if (!allowed.includes(format)) error(400, `format must be ${allowed.join(', ')}`);
-	return format;
-}
 
 /** A CSV or GeoJSON download, audited as an export; `headers` add to its own (coverageHeaders). */
 export async function download(
@@ -54,11 +46,6 @@ export async function download(
 			...headers
 		}
 	});
-}
-
-/** Planner tools (what-if, suggestions) are for roles that run analyses. */
-export function requireAnalyses(viewer: Viewer): void {
-	if (!ROLE_RULES[viewer.principal].analyses) error(403, 'this role does not run analyses');
 }
 
 /**
@@ -115,12 +102,10 @@ export function computing(status: CoverageStatus): Response {
  * of one answer all come from one generation even when a new one is served meanwhile; `meta`
  * tells which (read in the same snapshot).
  */
-export async function readCoverage<T>(db: Db, scope: string, status: CoverageStatus, fn: (trx: Scoped) => Promise<T>): Promise<{ value: T; meta: CoverageMeta }> {
-	if (scope !== '*' && !/^\d{6}(\d{3}){0,3}$/.test(scope)) throw new Error(`invalid scope "${scope}"`);
-	return db.kysely.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+export async function readCoverage<T>(scoped: OpenScoped, status: CoverageStatus, fn: (trx: Scoped) => Promise<T>): Promise<{ value: T; meta: CoverageMeta }> {
+	return scoped(async (trx) => {
 		const { rows: [run] } = await sql<{ v: number | null; at: Date | string | null }>`
-			select set_config('jiceng.scope', ${scope}, true),
-			       (select data_version from coverage_run where id = 1) as v, (select computed_at from coverage_run where id = 1) as at`.execute(trx);
+			select (select data_version from coverage_run where id = 1) as v, (select computed_at from coverage_run where id = 1) as at`.execute(trx);
 		const v = run.v === null ? null : Number(run.v);
 		const meta: CoverageMeta = {
 			computed_version: v,
@@ -128,7 +113,7 @@ export async function readCoverage<T>(db: Db, scope: string, status: CoverageSta
 			updating: status.updating || v === null || v < status.data_version
 		};
 		return { value: await fn(trx), meta };
-	});
+	}, { snapshot: true });
 }
 
 /** An analysis that ran out of its time budget or found no free place answers 503 with the reason. */

@@ -1,11 +1,14 @@
 // Up or down for anyone; the installation's details for signed-in administrators only.
 import { json } from '@sveltejs/kit';
+import { endpoint } from '$lib/server/api/endpoint';
+import { anyone } from '$lib/server/api/guards';
 import { getDb } from '$lib/server/db';
 import { databaseUp, healthReport, HEALTH_DETAIL_ROLES } from '$lib/server/db/queries/health';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
-export async function GET({ locals }) {
+// no transaction: "down" is an answer, and it must not wait for the database it reports on
+export const GET = endpoint({ guard: anyone, tx: 'none', lazyDb: true }, async ({ caller }) => {
 	const down = () => json({ status: 'down' }, { status: 503, headers: NO_STORE });
 	let db: Awaited<ReturnType<typeof getDb>>;
 	try {
@@ -15,8 +18,8 @@ export async function GET({ locals }) {
 	}
 	if (!(await databaseUp(db))) return down();
 	// an administrator who still has to change their password is not fully signed in yet
-	const user = locals.user;
+	const user = caller.user;
 	const admin = user && !user.mustChangePassword && !user.passwordExpired && HEALTH_DETAIL_ROLES.includes(user.role);
 	if (!admin) return json({ status: 'ok' }, { headers: NO_STORE });
 	return json(await healthReport(db), { headers: NO_STORE });
-}
+});

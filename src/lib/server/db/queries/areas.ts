@@ -1,11 +1,9 @@
 // Areas of the hierarchy: outlines for the map and the one summary every panel, screen and
 // report reads its figures from.
-// Every function takes the caller's scope (an area code): nothing outside it is read.
-import { sql, type Kysely } from 'kysely';
-import type { AreaStats, Database } from '../schema.ts';
-import { scopePattern } from '../../auth/viewer.ts';
-
-type Q = Kysely<Database>;
+// Every function takes a scoped transaction (db/scoped.ts): nothing outside its scope is read.
+import { sql } from 'kysely';
+import type { AreaStats } from '../schema.ts';
+import { scopeLike, scopePrefix, type Scoped } from '../scoped.ts';
 
 export const AREA_LEVELS = ['district', 'street', 'community', 'grid'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];
@@ -15,7 +13,7 @@ export function isAreaLevel(value: string): value is AreaLevel {
 }
 
 /** All areas of one level as a GeoJSON FeatureCollection, built by PostGIS as text. */
-export async function areaOutlinesGeoJson(db: Q, level: AreaLevel, scope: string): Promise<string> {
+export async function areaOutlinesGeoJson(trx: Scoped, level: AreaLevel): Promise<string> {
 	const { rows } = await sql<{ fc: string }>`
 		select json_build_object(
 			'type', 'FeatureCollection',
@@ -27,7 +25,7 @@ export async function areaOutlinesGeoJson(db: Q, level: AreaLevel, scope: string
 				'geometry', ST_AsGeoJSON(a.geom, 6)::json
 			) order by a.code), '[]'::json)
 		)::text as fc
-		from area a where a.level = ${level} and a.code like ${scopePattern(scope)}`.execute(db);
+		from area a where a.level = ${level} and a.code like ${scopeLike(trx)}`.execute(trx);
 	return rows[0].fc;
 }
 
@@ -59,9 +57,9 @@ export interface AreaSummary extends AreaRef {
  * The figures of one area and its children, all read from area_stats (sql/005; the caller keeps
  * it fresh with ensureAreaStats). Undefined when the area is not in the caller's scope.
  */
-export async function areaSummary(db: Q, code: string, scope: string): Promise<AreaSummary | undefined> {
-	if (!code.startsWith(scope)) return undefined;
-	const area = await db
+export async function areaSummary(trx: Scoped, code: string): Promise<AreaSummary | undefined> {
+	if (!code.startsWith(scopePrefix(trx))) return undefined;
+	const area = await trx
 		.selectFrom('area as a')
 		.innerJoin('area_stats as s', 's.code', 'a.code')
 		.select(['a.code', 'a.name', 'a.level', 'a.kind',
@@ -72,9 +70,9 @@ export async function areaSummary(db: Q, code: string, scope: string): Promise<A
 		.executeTakeFirst();
 	if (!area) return undefined;
 
-	const breadcrumb = await breadcrumbOf(db, code, scope);
+	const breadcrumb = await breadcrumbOf(trx, code);
 
-	const children = await db
+	const children = await trx
 		.selectFrom('area as a')
 		.innerJoin('area_stats as s', 's.code', 'a.code')
 		.select(['a.code', 'a.name', 'a.level', 'a.kind', 's.households', 's.members', 's.grids', 's.grids_with_branch'])
@@ -96,8 +94,9 @@ export async function areaSummary(db: Q, code: string, scope: string): Promise<A
 }
 
 /** The ancestors of an area code (itself included), top down. */
-export async function breadcrumbOf(db: Q, code: string, scope: string): Promise<BreadcrumbStep[]> {
-	const rows = await db
+export async function breadcrumbOf(trx: Scoped, code: string): Promise<BreadcrumbStep[]> {
+	const scope = scopePrefix(trx);
+	const rows = await trx
 		.selectFrom('area')
 		.select(['code', 'name', 'level', 'kind'])
 		.where(sql<boolean>`${code} like code || '%'`)
@@ -113,6 +112,9 @@ const FIGURE_COLUMNS = [
 ] as const satisfies readonly (keyof AreaFigures)[];
 
 /** The top of the caller's subtree, if it exists (an account may outlive a re-seeded area). */
-export async function scopeRoot(db: Q, scope: string): Promise<AreaRef | undefined> {
-	return db.selectFrom('area').select(['code', 'name', 'level', 'kind']).where('code', '=', scope).executeTakeFirst();
+export async function scopeRoot(trx: Scoped): Promise<AreaRef | undefined> {
+	const scope = scopePrefix(trx);
+	const root = trx.selectFrom('area').select(['code', 'name', 'level', 'kind']);
+	// the system's own work has the whole database: its root is the district
+	return (scope ? root.where('code', '=', scope) : root.where('level', '=', 'district')).executeTakeFirst();
 }

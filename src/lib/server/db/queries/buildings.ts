@@ -1,7 +1,6 @@
 // One building's panel: where it sits in the hierarchy and its figures.
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.ts';
-import { scopePattern } from '../../auth/viewer.ts';
+import { sql } from 'kysely';
+import { scopeLike, type Scoped } from '../scoped.ts';
 import { breadcrumbOf, type BreadcrumbStep } from './areas.ts';
 
 export interface BuildingSummary {
@@ -19,7 +18,7 @@ export interface BuildingSummary {
 }
 
 /** Undefined when the building does not exist or lies outside the caller's scope. */
-export async function buildingSummary(db: Kysely<Database>, id: number, scope: string): Promise<BuildingSummary | undefined> {
+export async function buildingSummary(trx: Scoped, id: number): Promise<BuildingSummary | undefined> {
 	const { rows } = await sql<Omit<BuildingSummary, 'breadcrumb' | 'bbox' | 'figures'> & {
 		xmin: number; ymin: number; xmax: number; ymax: number;
 		households: number; residents: number; members: number; members_working: number; central_households: number;
@@ -31,10 +30,10 @@ export async function buildingSummary(db: Kysely<Database>, id: number, scope: s
 		       (select count(*) from party_member m join household h on h.id = m.household_id where h.building_id = b.id)::int as members,
 		       (select count(*) from party_member m where m.workplace_building_id = b.id)::int as members_working,
 		       (select count(*) from central_household c join household h on h.id = c.household_id where h.building_id = b.id)::int as central_households
-		from building b where b.id = ${id} and b.grid_code like ${scopePattern(scope)}`.execute(db);
+		from building b where b.id = ${id} and b.grid_code like ${scopeLike(trx)}`.execute(trx);
 	const b = rows[0];
 	if (!b) return undefined;
-	const breadcrumb = await breadcrumbOf(db, b.grid_code, scope);
+	const breadcrumb = await breadcrumbOf(trx, b.grid_code);
 	return {
 		id: b.id, name: b.name, address: b.address, kind: b.kind, floors: b.floors, height: b.height, units: b.units,
 		grid_code: b.grid_code, breadcrumb,

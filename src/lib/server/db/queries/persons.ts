@@ -1,9 +1,9 @@
 // Households and members of a building, for viewers who may see persons. Lists are masked by
 // default (张*明, 100****5678, home at building level); the member's own grid leader and the
 // secretaries above see names and rooms; a full record is a deliberate, audited reveal.
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.ts';
-import { scopePattern, type Viewer } from '../../auth/viewer.ts';
+import { sql } from 'kysely';
+import type { Viewer } from '../../auth/viewer.ts';
+import { scopeLike, type Scoped } from '../scoped.ts';
 import { maskName } from '../../../privacy.ts';
 
 export interface MemberLine {
@@ -23,9 +23,9 @@ export interface HouseholdLine {
 	looked_after: boolean;
 }
 
-export async function householdsOfBuilding(db: Kysely<Database>, buildingId: number, viewer: Viewer): Promise<HouseholdLine[] | undefined> {
-	const building = await db.selectFrom('building').select('id')
-		.where('id', '=', buildingId).where('grid_code', 'like', scopePattern(viewer.scope)).executeTakeFirst();
+export async function householdsOfBuilding(trx: Scoped, buildingId: number, viewer: Viewer): Promise<HouseholdLine[] | undefined> {
+	const building = await trx.selectFrom('building').select('id')
+		.where('id', '=', buildingId).where('grid_code', 'like', scopeLike(trx)).executeTakeFirst();
 	if (!building) return undefined;
 	const { rows } = await sql<{
 		id: number; unit: number; floor: number; room: string; residents: number; central: boolean; looked_after: boolean;
@@ -37,7 +37,7 @@ export async function householdsOfBuilding(db: Kysely<Database>, buildingId: num
 		       (select json_agg(json_build_object('id', m.id, 'name', m.name, 'gender', m.gender, 'mobile', m.mobile) order by m.id)
 		          from party_member m where m.household_id = h.id) as members
 		from household h where h.building_id = ${buildingId}
-		order by h.unit, h.floor, h.room`.execute(db);
+		order by h.unit, h.floor, h.room`.execute(trx);
 	return rows.map((r) => ({
 		id: r.id,
 		home: viewer.unmasked ? { unit: r.unit, floor: r.floor, room: r.room } : null,
@@ -65,8 +65,8 @@ export interface MemberRecord {
 }
 
 /** The full record of one member in the viewer's scope (the caller audits the reveal). */
-export async function memberRecord(db: Kysely<Database>, memberId: number, viewer: Viewer): Promise<MemberRecord | undefined> {
-	const pattern = scopePattern(viewer.scope);
+export async function memberRecord(trx: Scoped, memberId: number, viewer: Viewer): Promise<MemberRecord | undefined> {
+	const pattern = scopeLike(trx);
 	const { rows } = await sql<MemberRecord>`
 		select m.id, m.name, m.gender, m.birth_year, m.phone, m.status, m.joined_on, o.name as organisation,
 		       b.address, case when h.id is null then null else h.unit || '单元' || h.room || '室' end as home,
@@ -78,6 +78,6 @@ export async function memberRecord(db: Kysely<Database>, memberId: number, viewe
 		left join building b on b.id = h.building_id
 		left join building w on w.id = m.workplace_building_id
 		where m.id = ${memberId}
-		  and coalesce(b.grid_code, o.area_code, ob.grid_code) like ${pattern}`.execute(db);
+		  and coalesce(b.grid_code, o.area_code, ob.grid_code) like ${pattern}`.execute(trx);
 	return rows[0];
 }

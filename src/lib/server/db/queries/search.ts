@@ -1,8 +1,7 @@
 // The search box: areas by name, buildings by address or name, organisations by name.
 // People are not searchable here (they come with access control).
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.ts';
-import { scopePattern } from '../../auth/viewer.ts';
+import { sql } from 'kysely';
+import { scopeLike, type Scoped } from '../scoped.ts';
 
 export interface SearchHit {
 	type: 'area' | 'building' | 'organisation';
@@ -15,8 +14,8 @@ export interface SearchHit {
 export const SEARCH_LIMIT = 20;
 
 /** Hits inside the caller's scope only. */
-export async function search(db: Kysely<Database>, query: string, scope: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
-	const inScope = scopePattern(scope);
+export async function search(trx: Scoped, query: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
+	const inScope = scopeLike(trx);
 	// PostgreSQL text cannot hold NUL: a query with one would be a 500, not a miss
 	const q = query.replace(/\u0000/g, '').trim().slice(0, 50);
 	if (!q) return [];
@@ -35,6 +34,6 @@ export async function search(db: Kysely<Database>, query: string, scope: string,
 		        case when o.name like ${`${q}%`} then 1 else 2 end
 		 from party_org o left join building ob on ob.id = o.building_id
 		 where o.name ilike ${pattern} and coalesce(o.area_code, ob.grid_code) like ${inScope} order by 5, o.id limit ${limit})
-		order by rank limit ${limit}`.execute(db);
+		order by rank limit ${limit}`.execute(trx);
 	return rows.map(({ rank: _rank, ...hit }) => hit);
 }

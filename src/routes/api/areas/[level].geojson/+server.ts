@@ -1,17 +1,14 @@
-import { error } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
-import { withScope } from '$lib/server/db/scoped';
-import { AREA_LEVELS, areaOutlinesGeoJson, isAreaLevel } from '$lib/server/db/queries/areas';
-import { mapViewer } from '$lib/server/auth/guard';
+// The outlines of one level of areas in the caller's area, as GeoJSON.
+import * as v from 'valibot';
+import { endpoint } from '$lib/server/api/endpoint';
+import { mapViewer } from '$lib/server/api/guards';
+import { oneOf } from '$lib/api/inputs';
+import { areaOutlinesGeoJson } from '$lib/server/db/queries/areas';
 
-export async function GET({ params, locals }) {
-	const viewer = mapViewer(locals);
-	const level = params.level;
-	if (!isAreaLevel(level) || level === 'district') {
-		error(400, `unknown area level "${level}" (expected ${AREA_LEVELS.slice(1).join(', ')})`);
-	}
-	const body = await withScope(await getDb(), viewer.scope, (trx) => areaOutlinesGeoJson(trx, level, viewer.scope));
-	return new Response(body, {
-		headers: { 'content-type': 'application/geo+json; charset=utf-8', 'cache-control': 'private, max-age=60' }
-	});
-}
+export const GET = endpoint(
+	{ guard: mapViewer, params: v.object({ level: oneOf(['street', 'community', 'grid'] as const) }) },
+	async ({ input, trx }) =>
+		new Response(await areaOutlinesGeoJson(trx, input.params.level), {
+			headers: { 'content-type': 'application/geo+json; charset=utf-8', 'cache-control': 'private, max-age=60' }
+		})
+);

@@ -4,26 +4,28 @@
 // JSON is a page (`limit` ≤ 500, `offset`) that says how many there are in all (`total`); the
 // CSV export (format=csv) holds them all.
 import { error, json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
-import { mapViewer } from '$lib/server/auth/guard';
+import * as v from 'valibot';
+import { endpoint } from '$lib/server/api/endpoint';
+import { mapViewer } from '$lib/server/api/guards';
+import { exportFormat, oneOf, within, wholeNumber } from '$lib/api/inputs';
 import { gapList, gapPage } from '$lib/server/coverage/store';
-import { GAP_RULE_SPECS, gapRowsFor, isGapRule } from '$lib/server/coverage/gaps';
+import { GAP_RULES, GAP_RULE_SPECS, gapRowsFor } from '$lib/server/coverage/gaps';
 import { toCsv, type CsvColumn } from '$lib/server/coverage/export';
 import { cellValue } from '$lib/server/privacy/small-cells';
-import { areaWithin, computing, coverageHeaders, download, exportFormat, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
 /** the most rows a JSON page holds */
 const PAGE_MAX = 500;
 /** the most rows the CSV holds (a district has some 10,000) */
 const EXPORT_MAX = 1_000_000;
 
-function whole(url: URL, name: string, fallback: number, min: number, max: number): number {
-	const raw = url.searchParams.get(name);
-	if (raw === null || raw === '') return fallback;
-	const n = Number(raw);
-	if (!Number.isInteger(n) || n < min || n > max) error(400, `${name} must be an integer from ${min} to ${max}`);
-	return n;
-}
+const query = v.object({
+	rule: oneOf(GAP_RULES),
+	within,
+	format: exportFormat(['json', 'csv'] as const),
+	limit: wholeNumber(1, PAGE_MAX, PAGE_MAX),
+	offset: wholeNumber(0, EXPORT_MAX, 0)
+});
 
 type ShownGap = ReturnType<typeof gapRowsFor>[number];
 const GAP_COLUMNS: CsvColumn<ShownGap>[] = [
@@ -35,26 +37,20 @@ const GAP_COLUMNS: CsvColumn<ShownGap>[] = [
 	{ key: 'detail', zh: '详情', value: (r) => JSON.stringify(r.detail) }
 ];
 
-export async function GET({ url, locals, getClientAddress }) {
-	const viewer = mapViewer(locals);
-	const rule = url.searchParams.get('rule');
-	if (rule === null || !isGapRule(rule)) error(400, `rule must be one of ${Object.keys(GAP_RULE_SPECS).join(', ')}`);
-	if (GAP_RULE_SPECS[rule].object === 'central_household' && !viewer.persons) error(403, 'this role sees counts, not households');
-	const within = areaWithin(viewer, url);
-	const format = exportFormat(url, ['json', 'csv']);
-	const limit = whole(url, 'limit', PAGE_MAX, 1, PAGE_MAX);
-	const offset = whole(url, 'offset', 0, 0, EXPORT_MAX);
-	const db = await getDb();
+export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ caller, input, db, scoped, clientAddress }) => {
+	const { rule, format, limit, offset } = input.query;
+	if (GAP_RULE_SPECS[rule].object === 'central_household' && !caller.persons) error(403, 'this role sees counts, not households');
+	const area = areaWithin(caller, input.query.within);
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
 	if (format === 'csv') {
-		const { value, meta } = await readCoverage(db, viewer.scope, status, (trx) => gapList(trx, rule, within, { limit: EXPORT_MAX }));
-		return download(db, viewer, getClientAddress(), `coverage-gaps-${rule}`, 'csv', toCsv(GAP_COLUMNS, gapRowsFor(value, viewer)), coverageHeaders(meta));
+		const { value, meta } = await readCoverage(scoped, status, (trx) => gapList(trx, rule, area, { limit: EXPORT_MAX }));
+		return download(db, caller, clientAddress, `coverage-gaps-${rule}`, 'csv', toCsv(GAP_COLUMNS, gapRowsFor(value, caller)), coverageHeaders(meta));
 	}
-	const { value: page, meta } = await readCoverage(db, viewer.scope, status, (trx) => gapPage(trx, rule, within, { limit, offset }));
+	const { value: page, meta } = await readCoverage(scoped, status, (trx) => gapPage(trx, rule, area, { limit, offset }));
 	// for viewers who see persons it holds households' and members' ids: never stored
 	return json({
-		rule, within, label: { 'zh-CN': GAP_RULE_SPECS[rule].zh, en: GAP_RULE_SPECS[rule].en },
-		rows: gapRowsFor(page.rows, viewer), total: page.total, limit, offset, ...meta
+		rule, within: area, label: { 'zh-CN': GAP_RULE_SPECS[rule].zh, en: GAP_RULE_SPECS[rule].en },
+		rows: gapRowsFor(page.rows, caller), total: page.total, limit, offset, ...meta
 	}, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
-}
+});

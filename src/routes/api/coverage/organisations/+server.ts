@@ -1,20 +1,24 @@
 // Organisations ranked by the coverage index within their kind.
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
-import { mapViewer } from '$lib/server/auth/guard';
+import * as v from 'valibot';
+import { endpoint } from '$lib/server/api/endpoint';
+import { mapViewer } from '$lib/server/api/guards';
+import { exportFormat, within } from '$lib/api/inputs';
 import { orgRankings } from '$lib/server/coverage/store';
 import { orgRankingsCsv } from '$lib/server/coverage/export';
-import { areaWithin, computing, coverageHeaders, download, exportFormat, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
-export async function GET({ url, locals, getClientAddress }) {
-	const viewer = mapViewer(locals);
-	const within = areaWithin(viewer, url);
-	const format = exportFormat(url, ['json', 'csv']);
-	const kind = url.searchParams.get('kind') ?? undefined;
-	const db = await getDb();
+const query = v.object({
+	within,
+	format: exportFormat(['json', 'csv'] as const),
+	kind: v.optional(v.pipe(v.string(), v.regex(/^[a-z_]{1,40}$/, 'must be an organisation kind')))
+});
+
+export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ caller, input, db, scoped, clientAddress }) => {
+	const area = areaWithin(caller, input.query.within);
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
-	const { value: rows, meta } = await readCoverage(db, viewer.scope, status, (trx) => orgRankings(trx, within, kind ?? undefined));
-	if (format === 'csv') return download(db, viewer, getClientAddress(), 'coverage-ranking-organisations', 'csv', orgRankingsCsv(rows), coverageHeaders(meta));
-	return json({ within, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
-}
+	const { value: rows, meta } = await readCoverage(scoped, status, (trx) => orgRankings(trx, area, input.query.kind));
+	if (input.query.format === 'csv') return download(db, caller, clientAddress, 'coverage-ranking-organisations', 'csv', orgRankingsCsv(rows), coverageHeaders(meta));
+	return json({ within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+});

@@ -1,27 +1,25 @@
 // Areas of one level ranked by the coverage index, the bottom marked for rectification.
-import { error, json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
-import { mapViewer } from '$lib/server/auth/guard';
-import { rankings, type RankLevel } from '$lib/server/coverage/store';
+import { json } from '@sveltejs/kit';
+import { sql } from 'kysely';
+import * as v from 'valibot';
+import { endpoint } from '$lib/server/api/endpoint';
+import { mapViewer } from '$lib/server/api/guards';
+import { exportFormat, oneOf, within } from '$lib/api/inputs';
+import { rankings } from '$lib/server/coverage/store';
 import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/export';
 import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
-import { areaWithin, computing, coverageHeaders, download, exportFormat, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
-import { sql } from 'kysely';
+import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
-const LEVELS: RankLevel[] = ['street', 'community', 'grid'];
+const query = v.object({ level: oneOf(['street', 'community', 'grid'] as const, 'community'), within, format: exportFormat(['json', 'csv', 'geojson'] as const) });
 
-export async function GET({ url, locals, getClientAddress }) {
-	const viewer = mapViewer(locals);
-	const level = (url.searchParams.get('level') ?? 'community') as RankLevel;
-	if (!LEVELS.includes(level)) error(400, `level must be ${LEVELS.join(', ')}`);
-	const within = areaWithin(viewer, url);
-	const format = exportFormat(url);
-	const db = await getDb();
+export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ caller, input, db, scoped, clientAddress }) => {
+	const { level, format } = input.query;
+	const area = areaWithin(caller, input.query.within);
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
-	const { value: { rows, points }, meta } = await readCoverage(db, viewer.scope, status, async (trx) => {
+	const { value: { rows, points }, meta } = await readCoverage(scoped, status, async (trx) => {
 		// household counts withheld when small for viewers who see no persons, in JSON and exports alike
-		const rows = areaCoverageRowsFor(await rankings(trx, level, within), viewer);
+		const rows = areaCoverageRowsFor(await rankings(trx, level, area), caller);
 		const points = new Map<string, [number, number]>();
 		if (format === 'geojson' && rows.length) {
 			const { rows: p } = await sql<{ code: string; lon: number; lat: number }>`
@@ -31,7 +29,7 @@ export async function GET({ url, locals, getClientAddress }) {
 		}
 		return { rows, points };
 	});
-	if (format === 'csv') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'csv', areaRankingsCsv(rows), coverageHeaders(meta));
-	if (format === 'geojson') return download(db, viewer, getClientAddress(), `coverage-ranking-${level}`, 'geojson', JSON.stringify(areaRankingsGeoJson(rows, points)), coverageHeaders(meta));
-	return json({ level, within, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
-}
+	if (format === 'csv') return download(db, caller, clientAddress, `coverage-ranking-${level}`, 'csv', areaRankingsCsv(rows), coverageHeaders(meta));
+	if (format === 'geojson') return download(db, caller, clientAddress, `coverage-ranking-${level}`, 'geojson', JSON.stringify(areaRankingsGeoJson(rows, points)), coverageHeaders(meta));
+	return json({ level, within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+});

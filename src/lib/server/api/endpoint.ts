@@ -1,0 +1,137 @@
+// The one way into the server's data: every +server.ts handler is `endpoint({ guard, params,
+// query, body }, handler)`. Before the handler runs, the guard says who is calling (or refuses),
+// and every input is parsed by its schema (src/lib/api/inputs.ts) with a 400 that names the
+// field; the handler then gets the parsed input and a transaction that carries the caller's
+// scope (db/scoped.ts), so a query cannot run unscoped and a route cannot forget its scope.
+// tests/routes/endpoint-layer.test.ts fails for a route that does not go through here.
+import { error, type RequestEvent } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { getDb } from '../db/index.ts';
+import type { Db } from '../db/open.ts';
+import { withScope, type Scoped } from '../db/scoped.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import type { Guard } from './guards.ts';
+
+type Schema = v.GenericSchema<any, any>;
+type Out<S> = S extends Schema ? v.InferOutput<S> : undefined;
+
+/**
+ * How the handler reaches the database:
+ * - 'request' (default): one scoped transaction around the whole handler;
+ * - 'snapshot': the same in one snapshot (REPEATABLE READ, read only): all figures from one generation;
+ * - 'none': no transaction held; `scoped(fn)` opens short ones (analyses under a time budget, which
+ *   must not hold a connection while they compute, and routes with no caller).
+ */
+export type TxMode = 'request' | 'snapshot' | 'none';
+
+export interface EndpointSpec<C, P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, T extends TxMode> {
+	guard: Guard<C>;
+	params?: P;
+	query?: Q;
+	body?: B;
+	tx?: T;
+	/** the handler opens the database itself (the health check, which reports it down); `db` is then unset */
+	lazyDb?: boolean;
+}
+
+/** Opens a short transaction in the caller's scope. */
+export type OpenScoped = <R>(fn: (trx: Scoped) => Promise<R>, options?: { snapshot?: boolean }) => Promise<R>;
+
+export interface EndpointContext<C, P, Q, B> {
+	/** who is calling, as the guard answered */
+	caller: C;
+	input: { params: P; query: Q; body: B };
+	event: RequestEvent;
+	url: URL;
+	/** the caller's address, for the audit log */
+	clientAddress: string;
+	/** a short scoped transaction of its own (the caller's scope) */
+	scoped: OpenScoped;
+}
+
+/**
+ * A handler that holds the request's transaction does all its database work in it: it gets `trx`
+ * and no `db` (on the embedded backend, a second query beside an open transaction would wait for
+ * it forever). A handler without one gets `db` and opens short scoped transactions with `scoped`.
+ */
+export type EndpointHandler<C, P, Q, B, T extends TxMode> = (
+	ctx: EndpointContext<C, P, Q, B> & (T extends 'none' ? { db: Db } : { trx: Scoped })
+) => Promise<Response>;
+
+/** the most bytes of a JSON body read (larger ones are refused before they are parsed) */
+export const BODY_MAX_BYTES = 64 * 1024;
+/** the most characters of a query string parsed */
+export const QUERY_MAX_CHARS = 4096;
+
+const ENDPOINT = Symbol.for('jiceng.endpoint');
+
+/** Whether a handler was made by endpoint() (the route tests check every exported one). */
+export function isEndpoint(handler: unknown): boolean {
+	return typeof handler === 'function' && ENDPOINT in handler;
+}
+
+function scopeOfCaller(caller: unknown): string | null {
+	if (caller && typeof caller === 'object') {
+		if ('scope' in caller && typeof caller.scope === 'string') return caller.scope;
+		if ('viewer' in caller) return (caller.viewer as Viewer | null)?.scope ?? null;
+	}
+	return null;
+}
+
+function refuse(where: string, issues: readonly v.BaseIssue<unknown>[]): never {
+	const issue = issues[0];
+	const path = (issue.path ?? []).map((p) => String(p.key)).join('.');
+	error(400, `${where}${path ? `.${path}` : ''}: ${issue.message}`);
+}
+
+function parse<S extends Schema | undefined>(schema: S, value: unknown, where: string): Out<S> {
+	if (!schema) return undefined as Out<S>;
+	const result = v.safeParse(schema, value);
+	if (!result.success) refuse(where, result.issues);
+	return result.output as Out<S>;
+}
+
+async function readBody(request: Request): Promise<unknown> {
+	const declared = Number(request.headers.get('content-length') ?? 0);
+	if (declared > BODY_MAX_BYTES) error(413, `body: at most ${BODY_MAX_BYTES} bytes`);
+	const text = await request.text();
+	if (text.length > BODY_MAX_BYTES) error(413, `body: at most ${BODY_MAX_BYTES} bytes`);
+	try {
+		return JSON.parse(text);
+	} catch {
+		error(400, 'body: must be JSON');
+	}
+}
+
+export function endpoint<C, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, T extends TxMode = 'request'>(
+	spec: EndpointSpec<C, P, Q, B, T>,
+	handler: EndpointHandler<C, Out<P>, Out<Q>, Out<B>, T>
+): (event: RequestEvent) => Promise<Response> {
+	const run = async (event: RequestEvent): Promise<Response> => {
+		const caller = spec.guard.check(event.locals);
+		// every input bounded and parsed before any work
+		// (a test's event may carry neither)
+		const url = event.url ?? new URL(event.request?.url ?? 'http://localhost/');
+		if (url.search.length > QUERY_MAX_CHARS) error(414, `query: at most ${QUERY_MAX_CHARS} characters`);
+		const params = parse(spec.params, event.params ?? {}, 'path');
+		const query = parse(spec.query, Object.fromEntries(url.searchParams), 'query');
+		const body = spec.body ? parse(spec.body, await readBody(event.request), 'body') : (undefined as Out<B>);
+		const db = spec.lazyDb ? (undefined as unknown as Db) : await getDb();
+		const scope = scopeOfCaller(caller);
+		const scoped: OpenScoped = (fn, options = {}) => {
+			if (scope === null) throw new Error('this route has no caller to scope a transaction to');
+			return withScope(db, scope, fn, options);
+		};
+		let clientAddress = '';
+		try {
+			clientAddress = event.getClientAddress?.() ?? '';
+		} catch {
+			// no address (a test's event, a socket already gone): the audit row says so
+		}
+		const ctx = { caller, input: { params, query, body }, event, url, clientAddress, scoped };
+		const mode: TxMode = spec.tx ?? 'request';
+		if (mode === 'none') return handler({ ...ctx, db } as never);
+		return scoped((trx) => handler({ ...ctx, trx } as never), { snapshot: mode === 'snapshot' });
+	};
+	return Object.assign(run, { [ENDPOINT]: spec.guard.name });
+}

@@ -1,0 +1,41 @@
+// Who may call a route: each guard takes the request's locals (set by hooks.server.ts from the
+// session or the screen's kiosk token) and answers the caller, or refuses with 401/403.
+import { error } from '@sveltejs/kit';
+import { ROLE_RULES } from '../auth/roles.ts';
+import type { SessionUser } from '../auth/sessions.ts';
+import type { Viewer } from '../auth/viewer.ts';
+
+export interface Guard<C> {
+	/** a word for the guard, as the route list and the access tests name it */
+	readonly name: string;
+	check(locals: App.Locals): C;
+}
+
+function guard<C>(name: string, check: (locals: App.Locals) => C): Guard<C> {
+	return { name, check };
+}
+
+/** Whoever asks, signed in or not (the health check, sign-out); the viewer if there is one. */
+export const anyone = guard('anyone', (locals): { viewer: Viewer | null; user: SessionUser | null } => ({ viewer: locals.viewer, user: locals.user }));
+
+/** Viewers of the map and its figures (not the auditor or the administrators). */
+export const mapViewer = guard('map', (locals): Viewer => {
+	const viewer = locals.viewer;
+	if (!viewer) error(401, 'sign in first');
+	if (!viewer.map) error(403, 'this role does not see the map');
+	return viewer;
+});
+
+/** Viewers who may see persons at all (lists of households, members). */
+export const personViewer = guard('persons', (locals): Viewer => {
+	const viewer = mapViewer.check(locals);
+	if (!viewer.persons) error(403, 'this role sees counts, not persons');
+	return viewer;
+});
+
+/** Roles that run planner analyses (what-if stations, site suggestions). */
+export const analyst = guard('analyses', (locals): Viewer => {
+	const viewer = mapViewer.check(locals);
+	if (!ROLE_RULES[viewer.principal].analyses) error(403, 'this role does not run analyses');
+	return viewer;
+});
