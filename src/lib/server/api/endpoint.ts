@@ -91,6 +91,13 @@ function parse<S extends Schema | undefined>(schema: S, value: unknown, where: s
 	return result.output as Out<S>;
 }
 
+/** Each query parameter's first value, as URLSearchParams.get reads it (a repeat changes nothing). */
+function firstValues(params: URLSearchParams): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [key, value] of params) if (!(key in out)) out[key] = value;
+	return out;
+}
+
 async function readBody(request: Request): Promise<unknown> {
 	const declared = Number(request.headers.get('content-length') ?? 0);
 	if (declared > BODY_MAX_BYTES) error(413, `body: at most ${BODY_MAX_BYTES} bytes`);
@@ -114,7 +121,7 @@ export function endpoint<C, P extends Schema | undefined = undefined, Q extends 
 		const url = event.url ?? new URL(event.request?.url ?? 'http://localhost/');
 		if (url.search.length > QUERY_MAX_CHARS) error(414, `query: at most ${QUERY_MAX_CHARS} characters`);
 		const params = parse(spec.params, event.params ?? {}, 'path');
-		const query = parse(spec.query, Object.fromEntries(url.searchParams), 'query');
+		const query = parse(spec.query, firstValues(url.searchParams), 'query');
 		const body = spec.body ? parse(spec.body, await readBody(event.request), 'body') : (undefined as Out<B>);
 		const db = spec.lazyDb ? (undefined as unknown as Db) : await getDb();
 		const scope = scopeOfCaller(caller);
