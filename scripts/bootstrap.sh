@@ -3,7 +3,7 @@
 #   bash scripts/bootstrap.sh start   # the app on the embedded database with the demo district
 #   bash scripts/bootstrap.sh test    # every test
 # Installs only what is missing: Node ≥ 22.17 (Node 24 from the npm registry into /opt/node24),
-# and for tests Chromium, CJK fonts and PostgreSQL/PostGIS/pgRouting from Debian; then npm ci
+# GDAL's ogr2ogr (imports), and for tests Chromium, CJK fonts and PostgreSQL/PostGIS/pgRouting from Debian; then npm ci
 # when package-lock.json changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ if [ "$what" = test ]; then
   ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || apt_packages+=(postgresql-15-pgrouting)
 fi
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
+# ogr2ogr reads Shapefiles (GBK, no .prj), XLSX and OSM for imports (src/lib/server/import/)
+command -v ogr2ogr >/dev/null || apt_packages+=(gdal-bin)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "bootstrap: installing ${apt_packages[*]}"
   apt-get update -qq
