@@ -53,6 +53,18 @@ export async function checkDatabase(db: Db): Promise<Violation[]> {
 	});
 }
 
+/**
+ * The same checks inside a transaction the caller holds (an import checks what it is about to
+ * commit, and rolls back on a violation it brought). Its work tables go when it ends.
+ */
+export async function checkWithin(conn: Kysely<any>): Promise<Violation[]> {
+	try {
+		return await runChecks(conn);
+	} finally {
+		await sql`drop table if exists pg_temp.chk_area, pg_temp.chk_building, pg_temp.chk_road`.execute(conn);
+	}
+}
+
 async function runChecks(c: Kysely<any>): Promise<Violation[]> {
 	const out: Violation[] = [];
 	const rows = async <T>(q: ReturnType<typeof sql<T>>) => (await q.execute(c)).rows as T[];

@@ -150,6 +150,7 @@ export interface BuildingTable {
 	height: number;
 	units: Generated<number>;
 	geom: string;
+	source_id: string | null;
 }
 export type Building = Selectable<BuildingTable>;
 export type NewBuilding = Insertable<BuildingTable>;
@@ -292,6 +293,17 @@ export type Household = Selectable<HouseholdTable>;
 export type NewHousehold = Insertable<HouseholdTable>;
 export type HouseholdUpdate = Updateable<HouseholdTable>;
 
+export interface ImportProfileTable {
+	name: string;
+	layer: 'areas' | 'buildings' | 'roads' | 'service_centres';
+	mapping: Json;
+	updated_at: Generated<Date>;
+	updated_by: string | null;
+}
+export type ImportProfile = Selectable<ImportProfileTable>;
+export type NewImportProfile = Insertable<ImportProfileTable>;
+export type ImportProfileUpdate = Updateable<ImportProfileTable>;
+
 export interface OrgCoverageGenTable {
 	gen: Generated<number>;
 	org_id: number;
@@ -360,6 +372,7 @@ export interface RoadTable {
 	class: 'arterial' | 'secondary' | 'local' | 'footway';
 	name: string | null;
 	geom: string;
+	source_id: string | null;
 }
 export type Road = Selectable<RoadTable>;
 export type NewRoad = Insertable<RoadTable>;
@@ -383,6 +396,7 @@ export interface ServiceCentreTable {
 	services: Generated<string[]>;
 	opening_hours: Generated<string>;
 	geom: string;
+	source_id: string | null;
 }
 export type ServiceCentre = Selectable<ServiceCentreTable>;
 export type NewServiceCentre = Insertable<ServiceCentreTable>;
@@ -420,6 +434,7 @@ export interface Database {
 	dataset: DatasetTable;
 	display_screen: DisplayScreenTable;
 	household: HouseholdTable;
+	import_profile: ImportProfileTable;
 	org_coverage_gen: OrgCoverageGenTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
