@@ -21,19 +21,22 @@ export async function detectGcj02(trx: Scoped, sample: [number, number][]): Prom
 	const pts = sample.filter(([x, y]) => x > 72 && x < 137 && y > 3 && y < 54).slice(0, 200);
 	if (pts.length < 3) return { suspect: false, asRead: null, converted: null, sample: pts.length };
 	const back = pts.map((p) => gcoord.transform(p, gcoord.GCJ02, gcoord.WGS84) as [number, number]);
-	const median = async (points: [number, number][]): Promise<number | null> => {
-		const { rows } = await sql<{ d: number | null }>`
+	// the median distance to the nearest stored building or road, and the share of points on one (within 5 m)
+	const measure = async (points: [number, number][]): Promise<{ median: number | null; near: number }> => {
+		const { rows } = await sql<{ d: number | null; near: number | null }>`
 			with p as (select ST_SetSRID(ST_MakePoint((v->>0)::float8, (v->>1)::float8), 4326) as g from json_array_elements(${JSON.stringify(points)}::json) v),
 			d as (select least(
 				(select ST_Distance(b.geom::geography, p.g::geography) from building b order by b.geom <-> p.g limit 1),
 				(select ST_Distance(r.geom::geography, p.g::geography) from road r order by r.geom <-> p.g limit 1)) as d from p)
-			select percentile_cont(0.5) within group (order by d) as d from d where d is not null`.execute(trx);
-		return rows[0]?.d == null ? null : Number(rows[0].d);
+			select percentile_cont(0.5) within group (order by d) as d, avg((d < 5)::int)::float8 as near from d where d is not null`.execute(trx);
+		return { median: rows[0]?.d == null ? null : Number(rows[0].d), near: Number(rows[0]?.near ?? 0) };
 	};
-	const asRead = await median(pts);
-	const converted = await median(back);
-	// GCJ-02 shifts 100–700 m in China; a converted sample sitting on the existing data says it all
-	const suspect = asRead !== null && converted !== null && asRead > 50 && converted < asRead / 3;
+	const a = await measure(pts);
+	const b = await measure(back);
+	const asRead = a.median;
+	const converted = b.median;
+	// most converted points sit on stored features, far more than as read: the file is GCJ-02
+	const suspect = asRead !== null && converted !== null && b.near >= 0.5 && b.near >= 3 * a.near && converted < asRead / 3;
 	return { suspect, asRead, converted, sample: pts.length };
 }
 
