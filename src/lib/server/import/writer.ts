@@ -19,7 +19,14 @@ const LEVELS = ['district', 'street', 'community', 'grid'] as const;
 const CODE_LENGTH: Record<string, number> = { district: 6, street: 9, community: 12, grid: 15 };
 const PARENT: Record<string, string> = { street: 'district', community: 'street', grid: 'community' };
 
-const exec = (trx: Scoped, q: RawBuilder<unknown>) => q.execute(trx);
+// JICENG_IMPORT_TRACE=1 prints each statement's time on stderr (to see where an import spends it)
+const TRACE = process.env.JICENG_IMPORT_TRACE === '1';
+const exec = async (trx: Scoped, q: RawBuilder<unknown>) => {
+	const t0 = performance.now();
+	const r = await q.execute(trx);
+	if (TRACE) process.stderr.write(`[import trace] ${(performance.now() - t0).toFixed(0)} ms ${q.compile(trx).sql.replace(/\s+/g, ' ').slice(0, 110)}\n`);
+	return r;
+};
 
 export async function createStage(trx: Scoped): Promise<void> {
 	await exec(trx, sql`create temp table import_stage (
@@ -132,6 +139,11 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 		await exec(trx, sql`truncate import_rows`);
 		await exec(trx, sql`insert into import_rows select key, ns, n, file, attrs, g, reject, field from import_parts where g is not null and ST_NPoints(g) >= 2`);
 	}
+
+	// the overlap and containment checks below join the rows to themselves and to the stored layers
+	await exec(trx, sql`create index on import_rows using gist (g)`);
+	await exec(trx, sql`create index on import_rows (n)`);
+	await exec(trx, sql`analyze import_rows`);
 
 	// 3. per layer: parents, codes, containment, overlaps
 	const reject = async (where: RawBuilder<unknown>, reason: RawBuilder<unknown>, field: string) =>
