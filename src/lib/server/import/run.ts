@@ -70,6 +70,9 @@ export interface ImportResult {
 	features_per_second: number;
 	report: ReportRow[];
 	report_total: number;
+	preview: WriteOutcome['preview'];
+	/** the mapping as used (profile, or the names matched automatically), to save as a profile */
+	mapping_used: MappingProfile;
 }
 
 class Rollback extends Error {}
@@ -180,7 +183,7 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 			let out: WriteOutcome;
 			if (!srid) {
 				const n = count;
-				out = { features: n, accepted: 0, rejected: n, report: [], written: { inserted: 0, updated: 0, unchanged: 0 }, violations: [], gaps: [] };
+				out = { features: n, accepted: 0, rejected: n, report: [], written: { inserted: 0, updated: 0, unchanged: 0 }, violations: [], gaps: [], preview: { type: 'FeatureCollection', features: [] } };
 			} else {
 				tick('checking', true);
 				out = await validateAndWrite(trx, { layer: o.layer, srid, repair: !!o.repair, mergeDuplicates: mapping.mergeDuplicates, dryRun: !!o.dryRun }, baseline);
@@ -194,7 +197,13 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 				features: out.features, accepted: out.accepted, rejected: out.rejected, crs: srid ? `EPSG:${srid}` : null, encoding: source.encoding, layer: o.layer,
 				file: source.name, format: source.format, mapping: mapping.profile, dry_run: !!o.dryRun, committed, written: committed || o.dryRun ? out.written : { inserted: 0, updated: 0, unchanged: out.written.unchanged },
 				refused: out.violations, gaps: out.gaps.length, gcj02: gcj, crs_source: crsSource, seconds: Math.round(secs * 10) / 10,
-				features_per_second: Math.round(out.features / Math.max(secs, 0.001)), report: report.slice(0, maxReport), report_total: report.length
+				features_per_second: Math.round(out.features / Math.max(secs, 0.001)), report: report.slice(0, maxReport), report_total: report.length,
+				preview: out.preview,
+				mapping_used: {
+					name: mapping.profile, layer: o.layer, sourcePrefix: mapping.sourcePrefix || undefined, mergeDuplicates: mapping.mergeDuplicates || undefined,
+					fields: Object.fromEntries(Object.entries(mapping.fields).filter(([, f]) => f !== null)) as MappingProfile['fields'],
+					values: profile?.values
+				}
 			};
 			if (!committed) throw Object.assign(new Rollback(), { result: r });
 			return r;
@@ -215,6 +224,6 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 /** The one JSON line a run ends with (issue 13). */
 export function summaryLine(r: ImportResult): string {
 	// the six keys the issue names first, then the rest (the report itself is too long for a line)
-	const { report: _report, features, accepted, rejected, crs, encoding, layer, ...rest } = r;
+	const { report: _report, preview: _preview, mapping_used: _used, features, accepted, rejected, crs, encoding, layer, ...rest } = r;
 	return JSON.stringify({ features, accepted, rejected, crs, encoding, layer, ...rest, refused: r.refused.map((v) => `${v.rule}: ${v.detail}`) });
 }

@@ -76,6 +76,8 @@ export interface WriteOutcome {
 	violations: Violation[];
 	/** db:check gaps left (a level not yet tiling its parent: expected while importing level by level) */
 	gaps: Violation[];
+	/** the first accepted features as they will be stored (WGS84), for a look on the map before committing */
+	preview: { type: 'FeatureCollection'; features: { type: 'Feature'; properties: Record<string, unknown>; geometry: unknown }[] };
 }
 
 async function rows<T>(trx: Scoped, q: RawBuilder<T>): Promise<T[]> {
@@ -271,6 +273,14 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 	const features = Number(counts.features);
 	const rejected = Number(counts.rejected);
 
+	const preview = {
+		type: 'FeatureCollection' as const,
+		features: (await rows(trx, sql<{ n: number; attrs: Record<string, unknown>; g: string }>`
+			select n, attrs, ST_AsGeoJSON(g, 7) as g from import_rows where reject is null order by n limit 200`)).map((r) => ({
+			type: 'Feature' as const, properties: { feature: Number(r.n), ...r.attrs }, geometry: JSON.parse(r.g) as unknown
+		}))
+	};
+
 	// 5. upsert
 	const written = await upsert(trx, o.layer);
 	// 6. the hierarchy checks, in this transaction
@@ -283,7 +293,7 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 		gaps = fresh.filter((v) => v.rule === 'gap');
 		violations = fresh.filter((v) => v.rule !== 'gap');
 	}
-	return { features, accepted: features - rejected, rejected, report, written, violations, gaps };
+	return { features, accepted: features - rejected, rejected, report, written, violations, gaps, preview };
 }
 
 export function violationKey(v: Violation): string {
