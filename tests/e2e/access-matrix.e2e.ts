@@ -79,6 +79,10 @@ const TABLE: Record<string, Row> = {
 	'POST /account/password':                   row(400, 400, 400, 400, 400,                                                                          400,        400,        400,        L,                                       L),
 	'GET /audit':                               row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           200,        DENIED,     DENIED,     DENIED,                                  L),
 	'GET /admin':                               row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     200,        200,        DENIED,                                  L),
+	// imports: the district administrator's, within their district (the scope comes from the session)
+	'GET /import':                              row(200, DENIED, DENIED, DENIED, DENIED,                                                              DENIED,     DENIED,     DENIED,     DENIED,                                  L),
+	// a dry run: a building inside the district is read and checked, one outside is rejected
+	'POST /api/import':                         row(io(200, 200), DENIED, DENIED, DENIED, DENIED,                                                     DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	// a valid link signs the screen in, whoever opens it; an unknown token is refused
 	'GET /kiosk/[token]':                       row(...COLUMNS.map(() => ({ valid: 'HOME', unknown: 403 }) as Cell)),
 	// ── the map's API
@@ -1004,6 +1008,27 @@ const PROBES: Record<string, Probe> = {
 	},
 	'GET /audit': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/audit') : dataRequest(who, '/audit')) },
 	'GET /admin': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/admin') : dataRequest(who, '/admin')) },
+	'GET /import': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/import') : dataRequest(who, '/import')) },
+	// a dry run (writes nothing) of one small building at a point inside or far outside the caller's area
+	'POST /api/import': {
+		cases: ['in', 'out'],
+		call: (who, c, env) => {
+			const [lon, lat] = c === 'in' ? who.inside.point : who.outside.far;
+			const d = 0.0001;
+			const ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]];
+			const data = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'matrix-probe' }, geometry: { type: 'Polygon', coordinates: [ring] } }] };
+			return post(who.ctx, env, '/api/import?layer=buildings&name=probe.geojson&dry_run=1', { data });
+		},
+		async check({ c, out }) {
+			const lines = (await out.response.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; accepted?: number; rejected?: number; committed?: boolean });
+			const result = lines.find((l) => l.type === 'result');
+			if (!result) return ['no result line'];
+			const problems: string[] = [];
+			if (result.committed) problems.push('a dry run committed');
+			if (c === 'out' && (result.accepted !== 0 || result.rejected !== 1)) problems.push(`a building outside the district: accepted ${result.accepted}, rejected ${result.rejected}`);
+			return problems;
+		}
+	},
 	'GET /kiosk/[token]': {
 		cases: ['valid', 'unknown'],
 		async call(who, c, env) {

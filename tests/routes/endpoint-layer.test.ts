@@ -10,6 +10,7 @@ import { isHttpError } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { freshDb, type TestDb } from '../helpers/backends.ts';
 import { BODY_MAX_BYTES, endpoint, isEndpoint } from '../../src/lib/server/api/endpoint.ts';
+import { action, pageLoad, FORM_MAX_BYTES } from '../../src/lib/server/api/page.ts';
 import { analyst, mapViewer } from '../../src/lib/server/api/guards.ts';
 import { scopeOf, withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { areaCode, lonLat, pinList, rowId, wholeNumber } from '../../src/lib/api/inputs.ts';
@@ -21,6 +22,7 @@ import { viewerFor } from '../../src/lib/server/auth/viewer.ts';
 const DB_KEY = Symbol.for('jiceng.db');
 const VERBS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'fallback'];
 const ROUTE_FILES = globSync('src/routes/**/+server.{ts,js}').sort();
+const PAGE_FILES = globSync('src/routes/**/+{page,layout}.server.{ts,js}').sort();
 
 /** the exported verbs of a module and whether each is `const VERB = endpoint(…)` */
 function exportedHandlers(file: string): { name: string; viaEndpoint: boolean }[] {
@@ -45,6 +47,46 @@ function exportedHandlers(file: string): { name: string; viaEndpoint: boolean }[
 	return out;
 }
 
+/** a page module's load and form actions, each with whether the layer made it (pageLoad / action);
+ *  an action may also come from a local helper that itself returns action(…) (the admin page's duty) */
+function pageExports(file: string): { load: { name: string; viaLayer: boolean }[]; actions: { name: string; viaLayer: boolean }[] } {
+	const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+	const callee = (e: ts.Expression | undefined) => (e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) ? e.expression.text : null);
+	// local functions whose body returns action(…) directly
+	const makers = new Set<string>();
+	for (const st of src.statements) {
+		if (ts.isFunctionDeclaration(st) && st.name && st.body) {
+			const ret = st.body.statements.find(ts.isReturnStatement);
+			if (callee(ret?.expression) === 'action') makers.add(st.name.text);
+		}
+	}
+	const load: { name: string; viaLayer: boolean }[] = [];
+	const actions: { name: string; viaLayer: boolean }[] = [];
+	for (const st of src.statements) {
+		const exported = ts.canHaveModifiers(st) && (ts.getModifiers(st) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+		if (!exported) continue;
+		if (ts.isFunctionDeclaration(st) && st.name?.text === 'load') load.push({ name: 'load', viaLayer: false });
+		if (!ts.isVariableStatement(st)) continue;
+		for (const d of st.declarationList.declarations) {
+			if (!ts.isIdentifier(d.name)) continue;
+			if (d.name.text === 'load') load.push({ name: 'load', viaLayer: callee(d.initializer) === 'pageLoad' });
+			if (d.name.text === 'actions') {
+				const init = d.initializer;
+				if (!init || !ts.isObjectLiteralExpression(init)) {
+					actions.push({ name: '(not an object literal)', viaLayer: false });
+					continue;
+				}
+				for (const prop of init.properties) {
+					const name = prop.name && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) ? prop.name.text : '?';
+					const made = ts.isPropertyAssignment(prop) ? callee(prop.initializer) : null;
+					actions.push({ name, viaLayer: made === 'action' || (made !== null && makers.has(made)) });
+				}
+			}
+		}
+	}
+	return { load, actions };
+}
+
 describe('every route goes through the endpoint layer', () => {
 	it('finds the routes', () => {
 		expect(ROUTE_FILES.length).toBeGreaterThanOrEqual(15);
@@ -57,6 +99,35 @@ describe('every route goes through the endpoint layer', () => {
 		// and at run time: what the module exports was made by endpoint()
 		const mod = await import(resolve(file));
 		for (const h of handlers) expect(isEndpoint(mod[h.name]), `${file} ${h.name}`).toBe(true);
+	});
+
+	it('finds the page modules', () => {
+		expect(PAGE_FILES.length).toBeGreaterThanOrEqual(6);
+	});
+
+	it.each(PAGE_FILES)('%s: load is `pageLoad(…)` and every form action `action(…)`', async (file) => {
+		const { load, actions } = pageExports(file);
+		expect(load.length + actions.length, 'a page module exports a load or actions').toBeGreaterThan(0);
+		for (const l of load) expect(l.viaLayer, `${file} ${l.name}`).toBe(true);
+		for (const a of actions) expect(a.viaLayer, `${file} action ${a.name}`).toBe(true);
+		const mod = await import(resolve(file));
+		if (load.length) expect(isEndpoint(mod.load), `${file} load`).toBe(true);
+		for (const a of actions) expect(isEndpoint(mod.actions[a.name]), `${file} action ${a.name}`).toBe(true);
+	});
+
+	it('the page check catches a load or an action written without the layer', () => {
+		const tmp = join(mkdtempSync(join(tmpdir(), 'page-')), '+page.server.ts');
+		writeFileSync(
+			tmp,
+			`export async function load() { return {}; }\nexport const actions = { default: async () => 1, other: action({} as never, async () => 1), third: helper(async () => 1) };`
+		);
+		const { load, actions } = pageExports(tmp);
+		expect(load).toEqual([{ name: 'load', viaLayer: false }]);
+		expect(actions).toEqual([
+			{ name: 'default', viaLayer: false },
+			{ name: 'other', viaLayer: true },
+			{ name: 'third', viaLayer: false }
+		]);
 	});
 
 	it('the static check catches a handler written without the layer', () => {
@@ -174,6 +245,33 @@ describe('the endpoint layer', () => {
 	it('area codes must be area codes', () => {
 		expect(v.safeParse(areaCode, '420105001').success).toBe(true);
 		expect(v.safeParse(areaCode, '420105%').success).toBe(false);
+	});
+
+	it('form actions: the guard first, then the form parsed by its schema (a failure naming the field), bounded', async () => {
+		const form = v.object({ k: v.pipe(v.string('must be text'), v.regex(/^\d+$/, 'must be digits')) });
+		let ran = 0;
+		const act = action({ guard: mapViewer, form }, async ({ form }) => ((ran += 1), { k: form.k }));
+		const post = (viewer: ReturnType<typeof viewerFor> | null, body: string, headers: Record<string, string> = {}) =>
+			({
+				url: new URL('http://localhost/x'),
+				params: {},
+				locals: { viewer, user: null },
+				request: new Request('http://localhost/x', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }),
+				getClientAddress: () => '10.0.0.1'
+			}) as never;
+		await expect(act(post(null, 'k=1'))).rejects.toMatchObject({ status: 401 });
+		expect(await act(post(leader, 'k=12'))).toEqual({ k: '12' });
+		expect(await act(post(leader, 'k=1x'))).toMatchObject({ status: 400, data: { field: 'k', message: 'k: must be digits' } });
+		expect(await act(post(leader, 'other=1'))).toMatchObject({ status: 400, data: { field: 'k' } });
+		await expect(act(post(leader, 'k=1', { 'content-length': String(FORM_MAX_BYTES + 1) }))).rejects.toMatchObject({ status: 413 });
+		expect(ran).toBe(1);
+	});
+
+	it('page loads: the guard first, the query parsed, a transaction in the caller’s scope', async () => {
+		const load = pageLoad({ guard: mapViewer, query: v.object({ n: wholeNumber(1, 5, 1) }) }, async ({ trx, input }) => ({ scope: scopeOf(trx), n: input.query.n }));
+		await expect(load(event(null, '/x'))).rejects.toMatchObject({ status: 401 });
+		expect(await load(event(leader, '/x?n=3'))).toEqual({ scope: G, n: 3 });
+		await expect(load(event(leader, '/x?n=9'))).rejects.toMatchObject({ status: 400, body: { message: 'query.n: must be an integer from 1 to 5' } });
 	});
 
 	it('a query that needs a scope cannot run on a bare connection', async () => {

@@ -5,21 +5,24 @@
 // the first password is two halves, one shown to each administrator, so neither can sign in as
 // it. No personal data appears here.
 import { fail } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
+import { action, pageLoad } from '$lib/server/api/page';
+import { accountRole } from '$lib/server/api/guards';
+import { adminForm } from '$lib/api/forms';
 import {
 	AccountError, approveAccount, changeRole, rejectAccount, requestAccount, setAccountLock, setPersonAccess, unlockAccount
 } from '$lib/server/auth/accounts';
 import { createScreen, revokeScreen } from '$lib/server/auth/kiosk';
 import { ROLES, ROLE_RULES } from '$lib/server/auth/roles';
-import { actorOf, requireRole } from '$lib/server/admin/guard';
+import { actorOf } from '$lib/server/admin/guard';
 import { areaOptions, listAccounts, listScreens, roleLabel } from '$lib/server/admin/queries';
-import type { RequestEvent } from './$types';
+import type { Db } from '$lib/server/db/open';
+import type { SessionUser } from '$lib/server/auth/sessions';
+import type { Actor } from '$lib/server/auth/accounts';
+import type * as v from 'valibot';
 
-export async function load({ locals, setHeaders }) {
-	const user = requireRole(locals, 'system_admin', 'security_admin');
+export const load = pageLoad({ guard: accountRole('system_admin', 'security_admin'), tx: 'none' }, async ({ caller: user, db: { kysely: db }, event }) => {
 	// one-time passwords and kiosk links are in action responses: never cache these pages
-	setHeaders({ 'cache-control': 'no-store' });
-	const db = (await getDb()).kysely;
+	event.setHeaders({ 'cache-control': 'no-store' });
 	const security = user.role === 'security_admin';
 	return {
 		me: { username: user.username, displayName: user.displayName, role: user.role, roleLabel: roleLabel(user.role), accountId: user.accountId },
@@ -29,17 +32,9 @@ export async function load({ locals, setHeaders }) {
 		areas: await areaOptions(db),
 		roles: ROLES.map((r) => ({ value: r, label: roleLabel(r), level: ROLE_RULES[r].level }))
 	};
-}
+});
 
-type Form = Record<string, string>;
-
-async function formOf(request: Request): Promise<Form> {
-	const data = await request.formData();
-	const out: Form = {};
-	// PostgreSQL text cannot hold NUL: drop control characters rather than fail the query
-	for (const [k, v] of data) if (typeof v === 'string') out[k] = v.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
-	return out;
-}
+type Form = v.InferOutput<typeof adminForm>;
 
 function accountId(form: Form): number | null {
 	const id = Number(form.id);
@@ -62,104 +57,92 @@ function withAccount<T extends object = object>(form: Form, action: string, chan
 	return attempt(action, async () => ({ ...((await change(id)) ?? {}) }) as Partial<T>);
 }
 
-function context(event: RequestEvent, role: 'system_admin' | 'security_admin') {
-	const user = requireRole(event.locals, role);
-	return { user, actor: actorOf(user, event.getClientAddress()) };
+interface Duty {
+	user: SessionUser;
+	actor: Actor;
+	form: Form;
+	db: Db['kysely'];
+	origin: string;
+}
+
+/** An action of one administrator's duty: guarded by that role, its form parsed, its actor named. */
+function duty<R>(role: 'system_admin' | 'security_admin', run: (d: Duty) => Promise<R>) {
+	return action({ guard: accountRole(role), form: adminForm }, ({ caller: user, form, db, clientAddress, url }) =>
+		run({ user, actor: actorOf(user, clientAddress), form, db: db.kysely, origin: url.origin })
+	);
 }
 
 export const actions = {
 	// ─── system administrator ──────────────────────────────────────────────────────────────
-	create: async (event) => {
-		const { actor } = context(event, 'system_admin');
-		const form = await formOf(event.request);
-		const values = { username: form.username ?? '', displayName: form.displayName ?? '', role: form.role ?? '', areaCode: (form.areaCode ?? '').trim() };
+	create: duty('system_admin', async ({ actor, form, db }) => {
+		const values = { username: form.username, displayName: form.displayName, role: form.role, areaCode: form.areaCode.trim() };
 		const result = await attempt('create', async () => {
-			const { username, halfA } = await requestAccount((await getDb()).kysely, values, actor);
+			const { username, halfA } = await requestAccount(db, values, actor);
 			// half A, shown once, in this response only; the account is pending until approved
 			return { requested: { username, halfA } };
 		});
 		return 'ok' in result ? result : fail(400, { ...result.data, values });
-	},
-	disable: async (event) => {
-		const { user, actor } = context(event, 'system_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'disable', async (id) => {
+	}),
+	disable: duty('system_admin', async ({ user, actor, form, db }) =>
+		withAccount(form, 'disable', async (id) => {
 			if (id === user.accountId) throw new AccountError('account: you cannot disable your own account');
-			await setAccountLock((await getDb()).kysely, id, true, actor);
-		});
-	},
-	enable: async (event) => {
-		const { actor } = context(event, 'system_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'enable', async (id) => {
-			await setAccountLock((await getDb()).kysely, id, false, actor);
-		});
-	},
+			await setAccountLock(db, id, true, actor);
+		})
+	),
+	enable: duty('system_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'enable', async (id) => {
+			await setAccountLock(db, id, false, actor);
+		})
+	),
 
 	// ─── security administrator ────────────────────────────────────────────────────────────
-	approve: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'approve', async (id) => {
-			const { username, halfB } = await approveAccount((await getDb()).kysely, id, { role: form.role ?? '', areaCode: form.areaCode ?? '' }, actor);
+	approve: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'approve', async (id) => {
+			const { username, halfB } = await approveAccount(db, id, { role: form.role, areaCode: form.areaCode }, actor);
 			// half B, shown once, in this response only (none when the account has its own password)
 			return { approved: { username, halfB } };
-		});
-	},
-	reject: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'reject', async (id) => {
-			await rejectAccount((await getDb()).kysely, id, actor);
-		});
-	},
-	changeRole: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'changeRole', async (id) => {
-			await changeRole((await getDb()).kysely, id, form.role ?? '', form.areaCode ?? '', actor);
-		});
-	},
-	grantPersons: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'grantPersons', async (id) => {
-			await setPersonAccess((await getDb()).kysely, id, true, actor);
-		});
-	},
-	revokePersons: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'revokePersons', async (id) => {
-			await setPersonAccess((await getDb()).kysely, id, false, actor);
-		});
-	},
-	unlock: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		return withAccount(form, 'unlock', async (id) => {
-			await unlockAccount((await getDb()).kysely, id, actor);
-		});
-	},
-	createScreen: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
-		const values = { name: form.name ?? '', areaCode: (form.areaCode ?? '').trim() };
+		})
+	),
+	reject: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'reject', async (id) => {
+			await rejectAccount(db, id, actor);
+		})
+	),
+	changeRole: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'changeRole', async (id) => {
+			await changeRole(db, id, form.role, form.areaCode, actor);
+		})
+	),
+	grantPersons: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'grantPersons', async (id) => {
+			await setPersonAccess(db, id, true, actor);
+		})
+	),
+	revokePersons: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'revokePersons', async (id) => {
+			await setPersonAccess(db, id, false, actor);
+		})
+	),
+	unlock: duty('security_admin', async ({ actor, form, db }) =>
+		withAccount(form, 'unlock', async (id) => {
+			await unlockAccount(db, id, actor);
+		})
+	),
+	createScreen: duty('security_admin', async ({ actor, form, db, origin }) => {
+		const values = { name: form.name, areaCode: form.areaCode.trim() };
 		const result = await attempt('createScreen', async () => {
-			const { id, token } = await createScreen((await getDb()).kysely, values.name, values.areaCode, actor);
+			const { id, token } = await createScreen(db, values.name, values.areaCode, actor);
 			// shown once: only the token's hash is stored
-			return { screen: { id, name: values.name.trim(), link: `${event.url.origin}/kiosk/${token}` } };
+			return { screen: { id, name: values.name.trim(), link: `${origin}/kiosk/${token}` } };
 		});
 		return 'ok' in result ? result : fail(400, { ...result.data, screenValues: values });
-	},
-	revokeScreen: async (event) => {
-		const { actor } = context(event, 'security_admin');
-		const form = await formOf(event.request);
+	}),
+	revokeScreen: duty('security_admin', async ({ actor, form, db }) => {
 		const id = accountId(form);
 		if (id === null) return fail(400, { action: 'revokeScreen', message: 'screen: missing or malformed id' });
 		return attempt('revokeScreen', async () => {
-			await revokeScreen((await getDb()).kysely, id, actor);
+			await revokeScreen(db, id, actor);
 			return {};
 		});
-	}
+	})
 };

@@ -12,8 +12,8 @@ import { withScope, type Scoped } from '../db/scoped.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Guard } from './guards.ts';
 
-type Schema = v.GenericSchema<any, any>;
-type Out<S> = S extends Schema ? v.InferOutput<S> : undefined;
+export type Schema = v.GenericSchema<any, any>;
+export type Out<S> = S extends Schema ? v.InferOutput<S> : undefined;
 
 /**
  * How the handler reaches the database:
@@ -65,7 +65,7 @@ export const QUERY_MAX_CHARS = 4096;
 
 const ENDPOINT = Symbol.for('jiceng.endpoint');
 
-/** Whether a handler was made by endpoint() (the route tests check every exported one). */
+/** Whether a handler was made by the layer: endpoint(), pageLoad() or action() (the route tests check every export). */
 export function isEndpoint(handler: unknown): boolean {
 	return typeof handler === 'function' && ENDPOINT in handler;
 }
@@ -84,7 +84,7 @@ function refuse(where: string, issues: readonly v.BaseIssue<unknown>[]): never {
 	error(400, `${where}${path ? `.${path}` : ''}: ${issue.message}`);
 }
 
-function parse<S extends Schema | undefined>(schema: S, value: unknown, where: string): Out<S> {
+export function parse<S extends Schema | undefined>(schema: S, value: unknown, where: string): Out<S> {
 	if (!schema) return undefined as Out<S>;
 	const result = v.safeParse(schema, value);
 	if (!result.success) refuse(where, result.issues);
@@ -110,35 +110,63 @@ async function readBody(request: Request): Promise<unknown> {
 	}
 }
 
+/** What every way in (endpoint, page load, form action) has once the guard answered. */
+export interface Prepared<C> {
+	caller: C;
+	db: Db;
+	url: URL;
+	clientAddress: string;
+	scoped: OpenScoped;
+	/** runs `fn` as the mode says: in one scoped transaction, one snapshot, or with none held */
+	within<R>(mode: TxMode, fn: (access: { trx: Scoped } | { db: Db }) => Promise<R>): Promise<R>;
+}
+
+/**
+ * The shared prologue: the guard first (401/403 before anything runs), the query string bounded
+ * and parsed with the path parameters, then the database and the caller's scope.
+ */
+export async function prepare<C, P extends Schema | undefined, Q extends Schema | undefined>(
+	spec: { guard: Guard<C>; params?: P; query?: Q; lazyDb?: boolean },
+	event: RequestEvent
+): Promise<Prepared<C> & { params: Out<P>; query: Out<Q> }> {
+	const caller = spec.guard.check(event.locals);
+	// every input bounded and parsed before any work
+	// (a test's event may carry neither)
+	const url = event.url ?? new URL(event.request?.url ?? 'http://localhost/');
+	if (url.search.length > QUERY_MAX_CHARS) error(414, `query: at most ${QUERY_MAX_CHARS} characters`);
+	const params = parse(spec.params as P, event.params ?? {}, 'path');
+	const query = parse(spec.query as Q, firstValues(url.searchParams), 'query');
+	const db = spec.lazyDb ? (undefined as unknown as Db) : await getDb();
+	const scope = scopeOfCaller(caller);
+	const scoped: OpenScoped = (fn, options = {}) => {
+		if (scope === null) throw new Error('this route has no caller to scope a transaction to');
+		return withScope(db, scope, fn, options);
+	};
+	let clientAddress = '';
+	try {
+		clientAddress = event.getClientAddress?.() ?? '';
+	} catch {
+		// no address (a test's event, a socket already gone): the audit row says so
+	}
+	const within = <R>(mode: TxMode, fn: (access: { trx: Scoped } | { db: Db }) => Promise<R>): Promise<R> =>
+		mode === 'none' ? fn({ db }) : scoped((trx) => fn({ trx }), { snapshot: mode === 'snapshot' });
+	return { caller, db, url, clientAddress, scoped, within, params, query };
+}
+
 export function endpoint<C, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, T extends TxMode = 'request'>(
 	spec: EndpointSpec<C, P, Q, B, T>,
 	handler: EndpointHandler<C, Out<P>, Out<Q>, Out<B>, T>
 ): (event: RequestEvent) => Promise<Response> {
 	const run = async (event: RequestEvent): Promise<Response> => {
-		const caller = spec.guard.check(event.locals);
-		// every input bounded and parsed before any work
-		// (a test's event may carry neither)
-		const url = event.url ?? new URL(event.request?.url ?? 'http://localhost/');
-		if (url.search.length > QUERY_MAX_CHARS) error(414, `query: at most ${QUERY_MAX_CHARS} characters`);
-		const params = parse(spec.params, event.params ?? {}, 'path');
-		const query = parse(spec.query, firstValues(url.searchParams), 'query');
+		const p = await prepare(spec, event);
 		const body = spec.body ? parse(spec.body, await readBody(event.request), 'body') : (undefined as Out<B>);
-		const db = spec.lazyDb ? (undefined as unknown as Db) : await getDb();
-		const scope = scopeOfCaller(caller);
-		const scoped: OpenScoped = (fn, options = {}) => {
-			if (scope === null) throw new Error('this route has no caller to scope a transaction to');
-			return withScope(db, scope, fn, options);
-		};
-		let clientAddress = '';
-		try {
-			clientAddress = event.getClientAddress?.() ?? '';
-		} catch {
-			// no address (a test's event, a socket already gone): the audit row says so
-		}
-		const ctx = { caller, input: { params, query, body }, event, url, clientAddress, scoped };
-		const mode: TxMode = spec.tx ?? 'request';
-		if (mode === 'none') return handler({ ...ctx, db } as never);
-		return scoped((trx) => handler({ ...ctx, trx } as never), { snapshot: mode === 'snapshot' });
+		const ctx = { caller: p.caller, input: { params: p.params, query: p.query, body }, event, url: p.url, clientAddress: p.clientAddress, scoped: p.scoped };
+		return p.within(spec.tx ?? 'request', (access) => handler({ ...ctx, ...access } as never));
 	};
-	return Object.assign(run, { [ENDPOINT]: spec.guard.name });
+	return markLayer(run, spec.guard.name);
+}
+
+/** Marks a function as made by the layer (endpoint, pageLoad, action). */
+export function markLayer<F extends object>(fn: F, guardName: string): F {
+	return Object.assign(fn, { [ENDPOINT]: guardName });
 }

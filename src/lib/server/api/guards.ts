@@ -1,7 +1,8 @@
 // Who may call a route: each guard takes the request's locals (set by hooks.server.ts from the
 // session or the screen's kiosk token) and answers the caller, or refuses with 401/403.
-import { error } from '@sveltejs/kit';
-import { ROLE_RULES } from '../auth/roles.ts';
+import { error, redirect } from '@sveltejs/kit';
+import { ROLE_RULES, type Role } from '../auth/roles.ts';
+import { requireRole } from '../admin/guard.ts';
 import type { SessionUser } from '../auth/sessions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 
@@ -37,5 +38,24 @@ export const personViewer = guard('persons', (locals): Viewer => {
 export const analyst = guard('analyses', (locals): Viewer => {
 	const viewer = mapViewer.check(locals);
 	if (!ROLE_RULES[viewer.principal].analyses) error(403, 'this role does not run analyses');
+	return viewer;
+});
+
+/** A signed-in account, whatever its role (its own password page); otherwise to the sign-in page. */
+export const accountHolder = guard('account', (locals): SessionUser => {
+	if (!locals.user) redirect(303, '/login');
+	return locals.user;
+});
+
+/** Accounts of the given roles only (the administrators' and the auditor's pages). */
+export function accountRole<R extends Role>(...roles: R[]): Guard<SessionUser & { role: R }> {
+	return guard(`role:${roles.join('|')}`, (locals) => requireRole(locals, ...roles));
+}
+
+/** The map page: viewers of the map; the auditor and the administrators go to their own pages. */
+export const mapPage = guard('map page', (locals): Viewer => {
+	const viewer = locals.viewer;
+	if (!viewer) redirect(303, '/login');
+	if (!viewer.map) redirect(303, viewer.principal === 'auditor' ? '/audit' : '/admin');
 	return viewer;
 });
