@@ -29,6 +29,7 @@
 // BENCH_READ_CLIENTS=4; BENCH_MAP_BUILD=never serves build/ as it is); BENCH_ONLY=engine for all
 // but the freshness part.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/lib/server/db/schema.ts';
 import { openDb, type Db } from '../src/lib/server/db/open.ts';
 import { startCluster, ensureDataset, SEED } from './lib/bench-postgis.ts';
 import { CoverageEngine, type CoverageModel } from '../src/lib/server/coverage/engine.ts';
@@ -74,7 +75,7 @@ function rng(seed: number) {
 }
 
 /** Our network as a pgRouting edge table: split at every centre, plus a door edge per centre. */
-async function pgroutingTables(db: Kysely<any>, model: CoverageModel): Promise<Record<string, number[]>> {
+async function pgroutingTables(db: Kysely<Database>, model: CoverageModel): Promise<Record<string, number[]>> {
 	const g = model.network.graph;
 	const c = model.network.centres;
 	await sql`create extension if not exists pgrouting`.execute(db);

@@ -20,7 +20,7 @@ function run(cmd: string, args: string[]): number {
 	return spawnSync(cmd, args, { stdio: 'inherit', env: process.env }).status ?? 1;
 }
 
-const only = process.argv[2]; // `npm test -- unit` or `npm test -- e2e`
+const only = process.argv[2]; // `npm test -- unit`, `npm test -- e2e` or `npm test -- static`
 rmSync('tests/artifacts/results', { recursive: true, force: true });
 // every step that ends badly is named at the end: a run can fail with no failing test (a suite
 // that could not start, an error outside any test, a build that broke)
@@ -31,6 +31,11 @@ function step(name: string, cmd: string, args: string[]): number {
 	return code;
 }
 step('svelte-kit sync', 'npx', ['svelte-kit', 'sync']);
+// the static checks first: types (svelte-check) and lint (ESLint), cheap next to the suites
+if (!only || only === 'unit' || only === 'static') {
+	step('svelte-check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
+	step('eslint', 'npx', ['eslint', '.']);
+}
 if (!only || only === 'unit') {
 	step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=tests/artifacts/results/vitest.json']);
 }

@@ -62,12 +62,20 @@ interface Read {
 	path: string;
 	body?: unknown;
 }
+/** the parts of a coverage answer the freshness check reads */
+interface PanelBody {
+	computed_version?: number | string | null;
+	run?: { data_version?: number | string | null };
+	area?: unknown;
+	gaps?: unknown;
+	updating?: boolean;
+}
 interface Sample {
 	read: Read;
 	ms: number;
 	status: number;
 	error?: string;
-	json?: any;
+	json?: PanelBody;
 }
 
 // ---------------------------------------------------------------- the client
@@ -84,8 +92,8 @@ function client(origin: string, cookie: string) {
 			});
 			const text = await r.text();
 			const ms = performance.now() - started;
-			let json: unknown;
-			if (opts.json && r.status === 200) json = JSON.parse(text);
+			let json: PanelBody | undefined;
+			if (opts.json && r.status === 200) json = JSON.parse(text) as PanelBody;
 			return { read, ms, status: r.status, json, error: r.status >= 400 ? text.slice(0, 200) : undefined };
 		} catch (e) {
 			return { read, ms: performance.now() - started, status: 0, error: (e as Error).message };
@@ -95,12 +103,12 @@ function client(origin: string, cookie: string) {
 const failed = (s: Sample) => s.status === 0 || s.status >= 400;
 
 /** the version the answer's figures reflect: computed_version, or the older answers' run.data_version */
-function versionOf(body: any): number | null {
+function versionOf(body: PanelBody | undefined): number | null {
 	const v = body?.computed_version ?? body?.run?.data_version;
 	return v === undefined || v === null ? null : Number(v);
 }
 /** the figures the panel shows (not the version stamps) */
-const figuresOf = (body: any) => JSON.stringify({ area: body?.area, gaps: body?.gaps });
+const figuresOf = (body: PanelBody | undefined) => JSON.stringify({ area: body?.area, gaps: body?.gaps });
 
 // ---------------------------------------------------------------- one dataset
 export async function benchFreshness(ownerUrl: string, scale: string, build: string): Promise<Record<string, unknown>> {
@@ -108,7 +116,7 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 	// the writes: the owner, on a connection of their own
 	const writer = new pg.Client({ connectionString: ownerUrl });
 	await writer.connect();
-	const q = async <T = any>(text: string, params: unknown[] = []) => (await writer.query(text, params)).rows as T[];
+	const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await writer.query(text, params)).rows as T[];
 	const dataVersion = async () => Number((await q<{ v: string }>('select version as v from data_version where id = 1'))[0].v);
 	// a statement bumps data_version even when it writes no row (statement triggers): delete only what is there
 	const cleanUp = async () => {

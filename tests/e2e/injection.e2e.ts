@@ -5,7 +5,7 @@
 import { expect, test, type APIRequestContext, type APIResponse } from '@playwright/test';
 import fc from 'fast-check';
 import {
-	anonymousApi, buildingGrids, createKioskToken, decodeTile, demoUsername, json, signInApi, tilePath, tilesCovering,
+	anonymousApi, buildingGrids, createKioskToken, decodeTile, demoUsername, json, signInApi, tilesCovering,
 	type AreaGeometry
 } from './access-helpers.ts';
 

@@ -12,7 +12,6 @@
 /** Any origin does: only whether `next` stays on it matters, and only its path is kept. */
 const PLACEHOLDER_ORIGIN = 'http://jiceng.invalid';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Decodes %XX escapes byte by byte, leaving malformed ones: enough to see what a browser would. */

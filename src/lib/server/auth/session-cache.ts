@@ -14,6 +14,7 @@
 // `new Kysely` and hands on to its transactions and `withPlugin` copies, so they share the
 // cache of the database they belong to while two databases in one process never do.
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 /** How long a validated session is believed without asking the database again. */
 export const SESSION_CACHE_TTL_MS = 5_000;
@@ -139,7 +140,7 @@ export class TokenCache<V> {
 const REGISTRY = Symbol.for('jiceng.token-caches');
 type Registry = Map<string, WeakMap<object, TokenCache<unknown>>>;
 
-function databaseOf(db: Kysely<any>): object {
+function databaseOf(db: Kysely<Database>): object {
 	try {
 		return db.getExecutor().adapter ?? db;
 	} catch {
@@ -148,7 +149,7 @@ function databaseOf(db: Kysely<any>): object {
 }
 
 /** The cache named `kind` of the database behind `db`, made on first use. */
-export function tokenCache<V>(db: Kysely<any>, kind: string): TokenCache<V> {
+export function tokenCache<V>(db: Kysely<Database>, kind: string): TokenCache<V> {
 	const holder = globalThis as Record<symbol, Registry | undefined>;
 	const registry = (holder[REGISTRY] ??= new Map());
 	let perDb = registry.get(kind);

@@ -45,7 +45,7 @@ export class LoginThrottle {
 	/** Takes one attempt for `address`; `release()` gives it back (a sign-in that succeeded). */
 	take(address: string | null | undefined, now = Date.now()): Take {
 		const key = addressKey(address);
-		const { limit, windowMs, maxAddresses } = this.options;
+		const { limit, windowMs } = this.options;
 		const found = this.buckets.get(key);
 		const bucket: Bucket = found ? { tokens: this.refilled(found, now), at: now } : { tokens: limit, at: now };
 		// re-inserted, so the map's order is least recently used first

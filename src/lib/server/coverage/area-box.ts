@@ -5,6 +5,7 @@
 // code and data version (an area's outline changes only with a write, which bumps the version).
 import { error } from '@sveltejs/kit';
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { degreeLengths } from './graph.ts';
 
 /** metres around the area's bounding box still accepted */
@@ -24,7 +25,7 @@ const caches = new WeakMap<object, Map<string, Entry>>();
  * The bounding box of area `code` grown by `margin` metres; null when there is no such area.
  * Pass the process's Kysely instance (not a transaction) so the cache is found again.
  */
-export async function areaBox(db: Kysely<any>, code: string, margin = AREA_MARGIN_M): Promise<LonLatBox | null> {
+export async function areaBox(db: Kysely<Database>, code: string, margin = AREA_MARGIN_M): Promise<LonLatBox | null> {
 	const { rows: [v] } = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(db);
 	const version = Number(v.v);
 	let cache = caches.get(db);
@@ -59,7 +60,7 @@ export interface NamedPoint {
  * Answers 400 unless every point is a finite lon/lat inside the caller's area box (`scope`: the
  * viewer's area code) and its margin.
  */
-export async function requireInArea(db: Kysely<any>, scope: string, points: readonly NamedPoint[]): Promise<void> {
+export async function requireInArea(db: Kysely<Database>, scope: string, points: readonly NamedPoint[]): Promise<void> {
 	for (const p of points) {
 		if (!Number.isFinite(p.lon) || !Number.isFinite(p.lat) || Math.abs(p.lon) > 180 || Math.abs(p.lat) > 90) {
 			error(400, `${p.field} must be a longitude and latitude in degrees`);

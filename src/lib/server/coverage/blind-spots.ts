@@ -11,6 +11,7 @@
 // otherwise the ones nobody looks after.
 // Runs after building_coverage and coverage_gap are written, in the same transaction.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 /** buildings within this walk of each other join the same blind spot, metres */
 export const BLIND_SPOT_EPS = 100;
@@ -20,7 +21,7 @@ export const BLIND_SPOT_MARGIN = 15;
 export const ORGANISATION_RULES = ['grid_without_branch', 'member_building_uncovered', 'key_building_unorganised'];
 
 /** Writes blind_spot from building_coverage and coverage_gap; `lat` sets the metre scale of EPSG:3857. */
-export async function writeBlindSpots(trx: Kysely<any>, lat: number): Promise<number> {
+export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promise<number> {
 	// EPSG:3857 metres are 1/cos(lat) true metres: scale the distances
 	const k = 1 / Math.cos((lat * Math.PI) / 180);
 	const org = sql.raw(`array[${ORGANISATION_RULES.map((r) => `'${r}'`).join(', ')}]`);

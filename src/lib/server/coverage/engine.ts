@@ -10,7 +10,8 @@
 // arrived meanwhile. Readers keep reading the results served until the new generation replaces
 // them at once (store.ts). `model()` is the last complete model, swapped with the results.
 // `ensure()` waits until the results reflect every write so far: for start-up, scripts and tests.
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
 import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
@@ -174,7 +175,7 @@ export class CoverageEngine {
 
 	async #load(): Promise<CoverageModel> {
 		// the system's own work: every household counts, whoever asked
-		const scoped = async <T>(fn: (trx: any) => Promise<T>, repeatable = false) => {
+		const scoped = async <T>(fn: (trx: Kysely<Database>) => Promise<T>, repeatable = false) => {
 			if (!repeatable) await breathe();
 			const t = repeatable ? this.db.kysely.transaction().setIsolationLevel('repeatable read') : this.db.kysely.transaction();
 			return t.execute(async (trx) => {

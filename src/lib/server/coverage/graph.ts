@@ -12,6 +12,7 @@
 // at the segment's own mid-latitude, which is within a few millimetres of the geodesic at these
 // segment lengths. Snapping works in one local metric frame around the network's centre.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 /** Metres per degree of latitude and longitude on WGS84 at latitude `lat` (degrees). */
 export function degreeLengths(lat: number): { my: number; mx: number } {
@@ -149,13 +150,13 @@ export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
 }
 
 /** Reads every road of the table as lon/lat vertex lists (no personal data: any transaction will do). */
-export async function loadRoads(db: Kysely<any>): Promise<RoadLine[]> {
+export async function loadRoads(db: Kysely<Database>): Promise<RoadLine[]> {
 	const { rows } = await sql<{ id: number; c: string }>`
 		select id, ST_AsGeoJSON(geom, 8) as c from road order by id`.execute(db);
 	return rows.map((r) => ({ id: Number(r.id), coords: (JSON.parse(r.c) as { coordinates: [number, number][] }).coordinates }));
 }
 
-export async function loadGraph(db: Kysely<any>): Promise<RoadGraph> {
+export async function loadGraph(db: Kysely<Database>): Promise<RoadGraph> {
 	return buildGraph(await loadRoads(db));
 }
 

@@ -16,6 +16,7 @@
 // when it sits in a building that has some), with O = the mean of its own secretary seat (0 or 1)
 // and its area's O: an empty seat is the commonest mark of a weak organisation.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 export const INDEX_WEIGHTS = { service: 0.4, organisation: 0.3, work: 0.3 } as const;
 /** share of each ranking marked for rectification, from the bottom (rounded) */
@@ -41,7 +42,7 @@ export function indexSql(s: string, o: string, w: string) {
 }
 
 /** Scores, index, rank and rectification flags of area_coverage (its counts already written). */
-export async function rankAreas(trx: Kysely<any>): Promise<void> {
+export async function rankAreas(trx: Kysely<Database>): Promise<void> {
 	await sql`
 		update area_coverage set
 			service_score = case when households > 0 then hh_15min::real / households end,
@@ -56,7 +57,7 @@ export async function rankAreas(trx: Kysely<any>): Promise<void> {
 }
 
 /** Organisation scores from area_coverage and building_coverage, then ranks within each kind. */
-export async function rankOrganisations(trx: Kysely<any>): Promise<void> {
+export async function rankOrganisations(trx: Kysely<Database>): Promise<void> {
 	await sql`
 		insert into org_coverage (org_id, kind, area_code, service_score, organisation_score, work_score)
 		select o.id, o.kind, coalesce(o.area_code, b.grid_code),
@@ -74,7 +75,7 @@ export async function rankOrganisations(trx: Kysely<any>): Promise<void> {
 }
 
 /** rank 1 = best within each group; ties by key; the bottom RECTIFY_SHARE (rounded) flagged in groups of RECTIFY_MIN_GROUP or more */
-async function rank(trx: Kysely<any>, table: string, key: string, group: string, tie: string) {
+async function rank(trx: Kysely<Database>, table: string, key: string, group: string, tie: string) {
 	await sql`
 		update ${sql.table(table)} t set rank = r.rank, rank_of = r.rank_of,
 			rectify = r.rank > r.rank_of - case when r.rank_of >= ${RECTIFY_MIN_GROUP} then round(${RECTIFY_SHARE}::float8 * r.rank_of) else 0 end

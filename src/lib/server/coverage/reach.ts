@@ -7,6 +7,7 @@
 // embedded PostGIS answers a failed GEOS overlay with no rows instead of an error, so every call
 // checks it got one polygon per request.
 import { sql, type RawBuilder, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { RoadGraph } from './graph.ts';
 import type { Source } from './dijkstra.ts';
 
@@ -84,7 +85,7 @@ export const REACH_VARIANTS = ['plain', 'snapped', 'pieces'] as const;
 export type ReachVariant = (typeof REACH_VARIANTS)[number];
 
 /** Reach polygons as GeoJSON text, one per request (an empty reach gives null). */
-export async function reachGeoJson(db: Kysely<any>, g: RoadGraph, requests: readonly Piece[][], buffer: number): Promise<(string | null)[]> {
+export async function reachGeoJson(db: Kysely<Database>, g: RoadGraph, requests: readonly Piece[][], buffer: number): Promise<(string | null)[]> {
 	if (!requests.length) return [];
 	const wkts = requests.map(piecesWkt);
 	const { rows } = await sql<{ k: number; gj: string | null }>`
@@ -105,7 +106,7 @@ export async function reachGeoJson(db: Kysely<any>, g: RoadGraph, requests: read
 }
 
 /** Runs `query` with each variant in turn until one answers; throws when none does. */
-export async function oneReach<T>(db: Kysely<any>, g: RoadGraph, wkt: string, buffer: number, query: (variant: ReachVariant) => RawBuilder<T>): Promise<T extends { gj: infer G } ? G : never> {
+export async function oneReach<T>(db: Kysely<Database>, g: RoadGraph, wkt: string, buffer: number, query: (variant: ReachVariant) => RawBuilder<T>): Promise<T extends { gj: infer G } ? G : never> {
 	for (const variant of REACH_VARIANTS) {
 		const { rows } = await query(variant).execute(db);
 		if (rows.length) return (rows[0] as { gj: never }).gj;

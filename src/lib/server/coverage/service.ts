@@ -9,6 +9,7 @@
 // Circles: GB 50180-2018 sets the walking reach of the 5-, 10- and 15-minute living circles at
 // about 300, 500 and 800–1000 m; the three distances are configurable, their number is not.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { Snapper, loadGraph, type RoadGraph, toX, toY } from './graph.ts';
 import { Dijkstra, distanceAt, sourcesByEdge, type Source } from './dijkstra.ts';
 
@@ -78,7 +79,7 @@ export interface Network {
 }
 
 /** Runs one piece of work in a transaction with scope '*' (see loadNetwork). */
-export type LoadStep = <T>(fn: (trx: Kysely<any>) => Promise<T>) => Promise<T>;
+export type LoadStep = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
 
 /**
  * Loads the network. Given a transaction, everything is read in it: it must have scope '*'
@@ -88,7 +89,7 @@ export type LoadStep = <T>(fn: (trx: Kysely<any>) => Promise<T>) => Promise<T>;
  * roads, the buildings `chunk` at a time and the centres are each read in a short transaction of
  * their own; the data version is then read first, so every row is at least that recent.
  */
-export async function loadNetwork(db: Kysely<any> | LoadStep, chunk = Infinity): Promise<Network> {
+export async function loadNetwork(db: Kysely<Database> | LoadStep, chunk = Infinity): Promise<Network> {
 	const step: LoadStep = typeof db === 'function' ? db : (fn) => fn(db);
 	const version = await step((trx) => sql<{ v: number }>`select version as v from data_version where id = 1`.execute(trx));
 	const graph = await step((trx) => loadGraph(trx));

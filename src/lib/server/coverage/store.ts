@@ -24,6 +24,7 @@
 // read the views of sql/011, which show the generation served.
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
 import { Dijkstra } from './dijkstra.ts';
@@ -88,7 +89,7 @@ export interface CoverageState {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-export async function coverageState(db: Kysely<any>): Promise<CoverageState> {
+export async function coverageState(db: Kysely<Database>): Promise<CoverageState> {
 	const { rows: [r] } = await sql<Record<string, unknown>>`
 		select d.version as current, r.data_version as computed, r.computed_at, r.params, r.network_version,
 		       r.gen, r.building_gen, r.reach_gen,
@@ -178,7 +179,7 @@ export async function refreshCoverage(db: Db, params: CoverageParams = DEFAULT_P
 	const s = await coverageState(db.kysely);
 	if (isFresh(s, params)) return { kind: 'none', version: s.computed! };
 	const chunked = db.backend === 'embedded';
-	const locked = async (conn: Kysely<any>): Promise<RefreshOutcome> => {
+	const locked = async (conn: Kysely<Database>): Promise<RefreshOutcome> => {
 		const again = await coverageState(conn);
 		const kind = recomputeKind(again, params);
 		if (kind === 'none') return { kind, version: again.computed! };
@@ -219,7 +220,7 @@ function inTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
 	return run;
 }
 
-async function recomputeLocked(db: Kysely<any>, params: CoverageParams, opts: RecomputeOptions): Promise<RefreshOutcome> {
+async function recomputeLocked(db: Kysely<Database>, params: CoverageParams, opts: RecomputeOptions): Promise<RefreshOutcome> {
 	const outcome = await recomputeCoverage(db, params, opts);
 	return { ...outcome, kind: outcome.kind };
 }
@@ -232,7 +233,7 @@ async function recomputeLocked(db: Kysely<any>, params: CoverageParams, opts: Re
 export const CHUNK = { load: 2500, write: 4000, reach: 24 } as const;
 
 /** A piece of the recompute, in a transaction with the recompute's settings. */
-type Step = <T>(fn: (trx: Kysely<any>) => Promise<T>) => Promise<T>;
+type Step = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
 
 /**
  * Lets the event loop run before the next statement of the embedded database: PGlite answers in
@@ -247,11 +248,11 @@ export const breathe = () => new Promise<void>((ok) => setImmediate(ok));
  * own work), is no request (the app role's time limits, sql/010, are lifted), runs without JIT
  * and sees the generation being written of each part in `writing` through the views.
  */
-async function withSteps<T>(db: Kysely<any>, chunked: boolean, writing: Partial<Record<CoveragePart, number>>, body: (step: Step, longest: () => number) => Promise<T>): Promise<T> {
+async function withSteps<T>(db: Kysely<Database>, chunked: boolean, writing: Partial<Record<CoveragePart, number>>, body: (step: Step, longest: () => number) => Promise<T>): Promise<T> {
 	const gens = Object.entries(writing).map(([part, gen]) => sql`, set_config(${GEN_SETTING[part as CoveragePart]}, ${String(gen)}, true)`);
 	// JIT off: PostGIS functions' high declared costs make PostgreSQL compile the recompute's
 	// queries, seconds of LLVM for queries that run in a fraction of that (as for tiles)
-	const settings = (trx: Kysely<any>) => sql`
+	const settings = (trx: Kysely<Database>) => sql`
 		select set_config('jiceng.scope', '*', true), set_config('statement_timeout', '10min', true),
 		       set_config('idle_in_transaction_session_timeout', '10min', true), set_config('jit', 'off', true)${sql.join(gens, sql``)}`.execute(trx);
 	let longest = 0;
@@ -281,7 +282,7 @@ async function withSteps<T>(db: Kysely<any>, chunked: boolean, writing: Partial<
  * Recomputes the stored results into a new generation and serves it (see the top of this file);
  * always (refreshCoverage skips it when nothing changed). Not under the lock: one caller at a time.
  */
-export async function recomputeCoverage(db: Kysely<any>, params: CoverageParams = DEFAULT_PARAMS, opts: RecomputeOptions = {}): Promise<RecomputeOutcome> {
+export async function recomputeCoverage(db: Kysely<Database>, params: CoverageParams = DEFAULT_PARAMS, opts: RecomputeOptions = {}): Promise<RecomputeOutcome> {
 	checkParams(params);
 	const log = opts.log ?? (() => {});
 	const kind = opts.kind ?? 'full';
@@ -372,7 +373,7 @@ export async function recomputeCoverage(db: Kysely<any>, params: CoverageParams 
  * 5,000 rows a statement, then VACUUM — the embedded database has no autovacuum, and every
  * recompute leaves a generation of dead rows behind.
  */
-async function dropOldGenerations(db: Kysely<any>, chunked: boolean): Promise<{ ms: number; longest: number }> {
+async function dropOldGenerations(db: Kysely<Database>, chunked: boolean): Promise<{ ms: number; longest: number }> {
 	const t0 = performance.now();
 	let longest = 0;
 	const timed = async <T>(q: () => Promise<T>) => {
@@ -433,7 +434,7 @@ async function writeBuildingCoverage(step: Step, net: Network, r: ServiceResult,
 	}
 }
 
-async function writeAreaCoverage(trx: Kysely<any>) {
+async function writeAreaCoverage(trx: Kysely<Database>) {
 	await sql`
 		insert into area_coverage (code, level, households, hh_5min, hh_10min, hh_15min, hh_cared, grids, grids_with_branch,
 			member_buildings, member_buildings_covered, key_buildings, key_buildings_covered, orgs, orgs_with_secretary,
@@ -560,7 +561,7 @@ export function checkScope(scope: string): string {
 	return scope;
 }
 
-export async function coverageRun(trx: Kysely<any>): Promise<CoverageRun | null> {
+export async function coverageRun(trx: Kysely<Database>): Promise<CoverageRun | null> {
 	const { rows } = await sql<CoverageRun>`select data_version, computed_at, params, seconds, counts from coverage_run where id = 1`.execute(trx);
 	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
 }
@@ -616,7 +617,7 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 }
 
 /** One area's coverage, or null when it is outside the scope (or unknown). */
-export async function areaCoverage(trx: Kysely<any>, code: string, scope: string): Promise<AreaCoverageRow | null> {
+export async function areaCoverage(trx: Kysely<Database>, code: string, scope: string): Promise<AreaCoverageRow | null> {
 	const { rows } = await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where q.code = ${code}`.execute(trx);
 	return rows[0] ?? null;
 }
@@ -624,7 +625,7 @@ export async function areaCoverage(trx: Kysely<any>, code: string, scope: string
 export type RankLevel = 'street' | 'community' | 'grid';
 
 /** Areas of a level in the scope, by rank (best first); the rank is district-wide. */
-export async function rankings(trx: Kysely<any>, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
+export async function rankings(trx: Kysely<Database>, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
 	const { rows } = await sql<AreaCoverageRow>`
 		select * from (${areaCoverageSql(scope)}) q where q.level = ${level} order by q.rank nulls last, q.code`.execute(trx);
 	return rows;
@@ -646,7 +647,7 @@ export interface OrgRankingRow {
 }
 
 /** Organisations in the scope (optionally of one kind), by kind then rank; ranks are among all of the kind. */
-export async function orgRankings(trx: Kysely<any>, scope: string, kind?: string): Promise<OrgRankingRow[]> {
+export async function orgRankings(trx: Kysely<Database>, scope: string, kind?: string): Promise<OrgRankingRow[]> {
 	const { rows } = await sql<OrgRankingRow>`
 		select c.org_id, c.kind, o.name, c.area_code, (o.secretary_id is not null) as secretary,
 		       round(c.service_score::numeric, 4)::float8 as service_score,
@@ -686,7 +687,7 @@ export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<Bl
 }
 
 /** Blind spots in the scope, most households affected first. */
-export async function blindSpots(trx: Kysely<any>, scope: string, opts: { limit?: number; offset?: number; geometry?: boolean } = {}): Promise<BlindSpotRow[]> {
+export async function blindSpots(trx: Kysely<Database>, scope: string, opts: { limit?: number; offset?: number; geometry?: boolean } = {}): Promise<BlindSpotRow[]> {
 	const { rows } = await sql<BlindSpotRow>`
 		select * from (${blindSpotSql(scope, opts.geometry)}) q order by q.households desc, q.id
 		limit ${opts.limit ?? 1000} offset ${opts.offset ?? 0}`.execute(trx);
@@ -702,7 +703,7 @@ export interface GapRow {
 }
 
 /** The objects at fault under one rule (or all rules) in the scope, most households first. */
-export async function gapList(trx: Kysely<any>, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
+export async function gapList(trx: Kysely<Database>, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
 		where starts_with(area_code, ${checkScope(scope)}::text) and (${rule}::text is null or rule = ${rule}::text)
@@ -711,7 +712,7 @@ export async function gapList(trx: Kysely<any>, rule: GapRule | null, scope: str
 }
 
 /** One page of the objects at fault under `rule` in the scope (gapList's order), and how many there are in all. */
-export async function gapPage(trx: Kysely<any>, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
+export async function gapPage(trx: Kysely<Database>, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
 	const { rows: [n] } = await sql<{ total: number }>`
 		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text`.execute(trx);
 	const { rows } = await sql<GapRow>`
@@ -722,7 +723,7 @@ export async function gapPage(trx: Kysely<any>, rule: GapRule, scope: string, pa
 }
 
 /** How many objects each rule flags in the scope. */
-export async function gapCounts(trx: Kysely<any>, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
+export async function gapCounts(trx: Kysely<Database>, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
 	const { rows } = await sql<{ rule: GapRule; n: number; hh: number }>`
 		select rule, count(*)::int4 as n, coalesce(sum(households), 0)::int4 as hh from coverage_gap
 		where starts_with(area_code, ${checkScope(scope)}::text) group by rule`.execute(trx);
@@ -740,7 +741,7 @@ export interface BuildingCoverageRow {
 }
 
 /** A building's nearest centre of each level, with metres and minutes at the run's walking speed. */
-export async function buildingCoverage(trx: Kysely<any>, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
+export async function buildingCoverage(trx: Kysely<Database>, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
 	const { rows } = await sql<Record<string, unknown>>`
 		select c.*, (r.params->>'walkingSpeed')::float8 as speed from building_coverage c cross join coverage_run r
 		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text)`.execute(trx);
@@ -757,7 +758,7 @@ export async function buildingCoverage(trx: Kysely<any>, buildingId: number, sco
 }
 
 /** A centre's stored reach polygons (GeoJSON text) for each circle, if the centre is in the scope. */
-export async function reachAreas(trx: Kysely<any>, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
+export async function reachAreas(trx: Kysely<Database>, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
 	const { rows } = await sql<{ circle: number; threshold_m: number; geojson: string }>`
 		select circle, threshold_m, ST_AsGeoJSON(geom, 7) as geojson from reach_area
 		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) order by circle`.execute(trx);

@@ -130,7 +130,10 @@ export function* reduceSteps(inst: CoverSets, pinned: readonly number[], exclude
 			seen[r] = c;
 			mine.push(r);
 		}
-		if (mine.length) (sets[c] = Int32Array.from(mine).sort()), (total += mine.length);
+		if (mine.length) {
+			sets[c] = Int32Array.from(mine).sort();
+			total += mine.length;
+		}
 	}
 	// dominated candidates: every item of c is also an item of some d with more items (or the
 	// same items and a lower index)
@@ -158,7 +161,10 @@ export function* reduceSteps(inst: CoverSets, pinned: readonly number[], exclude
 				if (due(itemStart[i + 1] - itemStart[i]) && (yield)) return null;
 			}
 			for (const d of touched) {
-				if (keep[c] && d !== c && count[d] === s.length && (sets[d].length > s.length || d < c)) (keep[c] = 0), (dominator[c] = d);
+				if (keep[c] && d !== c && count[d] === s.length && (sets[d].length > s.length || d < c)) {
+					keep[c] = 0;
+					dominator[c] = d;
+				}
 				count[d] = 0;
 			}
 			touched.length = 0;
@@ -304,7 +310,10 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 			for (; t < pool.length; t++) {
 				if (bounds && (bounds[t] <= bg || value + bounds[t] <= bar + EPS)) break;
 				const g = gain[pool[t]];
-				if (g > bg) (bg = g), (bc = pool[t]);
+				if (g > bg) {
+					bg = g;
+					bc = pool[t];
+				}
 			}
 			work += t - at + 1;
 			if (value + Math.max(bg, 0) > bar + EPS) {
@@ -351,7 +360,10 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 			}
 			work += 2 * pool.length + live;
 			if (!live) {
-				if (value > bar + EPS) (bar = value), (found = [...path]);
+				if (value > bar + EPS) {
+					bar = value;
+					found = [...path];
+				}
 				return;
 			}
 			// bound of the children from j on: the r largest gains among them, gains[j … j+r−1]
@@ -431,7 +443,10 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 	let size = 0;
 	let moves = 0;
 	let limit = maxWork;
-	for (const c of new Set(initial)) add(c), size++;
+	for (const c of new Set(initial)) {
+		add(c);
+		size++;
+	}
 	yield* fill();
 	// q-swaps with up to 40% of the work; every k-set, the local optimum as the incumbent, up to
 	// 80%; then, if that found a better set but could not finish, q-swaps from it

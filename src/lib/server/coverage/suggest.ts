@@ -18,6 +18,7 @@
 // them under a time budget (budget.ts) while other requests are served; the plain functions run
 // the same steps to the end.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { forBuildingsWithin } from './service.ts';
 import { siteSource } from './whatif.ts';
 import { drive, runSteps, type Budget, type Steps } from './budget.ts';
@@ -311,7 +312,7 @@ export interface Suggestion {
 }
 
 /** Road nodes inside the area and `public` buildings in it, as candidate sites. */
-export async function candidateSites(trx: Kysely<any>, model: CoverageModel, scope: string): Promise<Candidate[]> {
+export async function candidateSites(trx: Kysely<Database>, model: CoverageModel, scope: string): Promise<Candidate[]> {
 	const net = model.network;
 	const g = net.graph;
 	const out: Candidate[] = [];
@@ -392,7 +393,7 @@ export interface SuggestResult {
 }
 
 /** Suggests k sites in the planner's area, pinned ones first, each with its marginal gain. */
-export async function suggestSites(trx: Kysely<any>, model: CoverageModel, opts: SuggestOptions, budget?: Budget): Promise<SuggestResult> {
+export async function suggestSites(trx: Kysely<Database>, model: CoverageModel, opts: SuggestOptions, budget?: Budget): Promise<SuggestResult> {
 	checkK(opts.k);
 	return suggestFromCandidates(model, await candidateSites(trx, model, opts.scope), opts, budget);
 }

@@ -5,6 +5,7 @@
 // search, the snapping and the circle rule are the full recompute's own. Its reach polygon (each
 // circle) comes from PostGIS.
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { Snapper } from './graph.ts';
 import { reachGeoJson, reachedPieces } from './reach.ts';
 import { circleOf, forBuildingsWithin, type CoverageParams } from './service.ts';
@@ -97,7 +98,7 @@ function* whatIfSteps(model: CoverageModel, lon: number, lat: number, scope: str
  * budget it pauses between slices and gives up (AnalysisTimeout) when the budget is spent: a
  * what-if has no useful partial answer.
  */
-export async function whatIf(db: Kysely<any>, model: CoverageModel, lon: number, lat: number, scope = '', params?: CoverageParams, budget?: Budget): Promise<WhatIfResult> {
+export async function whatIf(db: Kysely<Database>, model: CoverageModel, lon: number, lat: number, scope = '', params?: CoverageParams, budget?: Budget): Promise<WhatIfResult> {
 	const { source, ...figures } = await drive(whatIfSteps(model, lon, lat, scope), budget);
 	let reach: (string | null)[] = [null, null, null];
 	budget?.check();

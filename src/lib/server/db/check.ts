@@ -12,6 +12,7 @@
 // geometries are set aside before any overlay, and every overlay query carries a sentinel row:
 // a query that comes back without it is reported as `check_failed`, never as "no violations".
 import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.ts';
 import type { Db } from './open.ts';
 
 export interface Violation {
@@ -57,7 +58,7 @@ export async function checkDatabase(db: Db): Promise<Violation[]> {
  * The same checks inside a transaction the caller holds (an import checks what it is about to
  * commit, and rolls back on a violation it brought). Its work tables go when it ends.
  */
-export async function checkWithin(conn: Kysely<any>): Promise<Violation[]> {
+export async function checkWithin(conn: Kysely<Database>): Promise<Violation[]> {
 	try {
 		return await runChecks(conn);
 	} finally {
@@ -65,7 +66,7 @@ export async function checkWithin(conn: Kysely<any>): Promise<Violation[]> {
 	}
 }
 
-async function runChecks(c: Kysely<any>): Promise<Violation[]> {
+async function runChecks(c: Kysely<Database>): Promise<Violation[]> {
 	const out: Violation[] = [];
 	const rows = async <T>(q: ReturnType<typeof sql<T>>) => (await q.execute(c)).rows as T[];
 

@@ -1,6 +1,7 @@
 // The demo district: `seedDemo(db, { scale, seed })` replaces all data with a generated,
 // believable Chinese urban district — the same data for the same seed — in one transaction.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { Rng } from './random.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
@@ -116,7 +117,7 @@ export async function seedDemo(db: Db, opts: SeedOptions): Promise<{ seconds: nu
 	};
 	for (const o of orgs) counts[`orgs_${o.kind}`] = (counts[`orgs_${o.kind}`] ?? 0) + 1;
 
-	await db.kysely.transaction().execute(async (trx: Kysely<any>) => {
+	await db.kysely.transaction().execute(async (trx: Kysely<Database>) => {
 		// the system's own work: row-level security (sql/006) is forced even on the owner
 		await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
 		await sql.raw(`truncate ${DATA_TABLES.join(', ')} restart identity cascade`).execute(trx);

@@ -2,9 +2,10 @@
 // and `json_populate_recordset` turns them into rows of the table's own type (geometries as EWKT).
 // Ids are given explicitly (OVERRIDING SYSTEM VALUE), so the same seed gives the same ids.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 export async function insertRows(
-	db: Kysely<any>, table: string, count: number, rowAt: (i: number) => Record<string, unknown>,
+	db: Kysely<Database>, table: string, count: number, rowAt: (i: number) => Record<string, unknown>,
 	opts: { identity?: boolean; chunk?: number; log?: (line: string) => void } = {}
 ): Promise<void> {
 	if (count === 0) return;
@@ -24,6 +25,6 @@ export async function insertRows(
 }
 
 /** after explicit ids: the identity continues after the largest one */
-export async function resetIdentity(db: Kysely<any>, table: string): Promise<void> {
+export async function resetIdentity(db: Kysely<Database>, table: string): Promise<void> {
 	await sql`select setval(pg_get_serial_sequence(${table}, 'id'), (select coalesce(max(id), 0) + 1 from ${sql.raw(table)}), false)`.execute(db);
 }

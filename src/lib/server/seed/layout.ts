@@ -263,7 +263,7 @@ function assignLandUse(
 	const grow = (use: LandUse, centre: Cell, size: number, allow: (c: Cell) => boolean) => {
 		const patch: Patch = { id: patches.length, use, cells: [] };
 		const seen = new Set<number>([centre.idx]);
-		let frontier = [centre.idx];
+		const frontier = [centre.idx];
 		while (frontier.length && patch.cells.length < size) {
 			frontier.sort((a, b) => Math.hypot(cells[a].cx - centre.cx, cells[a].cy - centre.cy) - Math.hypot(cells[b].cx - centre.cx, cells[b].cy - centre.cy) || a - b);
 			const c = frontier.shift()!;

@@ -7,6 +7,7 @@
 // lifted statement limit (sql/010 gives the app role 30 s). A write that touched none of the
 // tables the figures are made of (coverage_input, sql/011) only restamps them.
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
 import type { Db } from '../open.ts';
 
 const LOCK = sql`hashtext('area_stats')`;
@@ -18,7 +19,7 @@ interface StatsState {
 	inputs: number;
 }
 
-async function stateOf(db: Kysely<any>): Promise<StatsState> {
+async function stateOf(db: Kysely<Database>): Promise<StatsState> {
 	const { rows: [r] } = await sql<{ current: number; computed: number | null; inputs: number | null }>`
 		select (select version from data_version where id = 1) as current,
 		       (select data_version from area_stats_state where id = 1) as computed,
@@ -28,8 +29,8 @@ async function stateOf(db: Kysely<any>): Promise<StatsState> {
 }
 
 /** Recomputes area_stats if any write happened since it was computed. Returns the version it matches. */
-export async function ensureAreaStats(db: Db | Kysely<any>): Promise<number> {
-	const k: Kysely<any> = 'kysely' in db ? db.kysely : db;
+export async function ensureAreaStats(db: Db | Kysely<Database>): Promise<number> {
+	const k: Kysely<Database> = 'kysely' in db ? db.kysely : db;
 	const s = await stateOf(k);
 	if (s.computed === s.current) return s.current;
 	return k.transaction().execute(async (trx) => {
@@ -71,12 +72,12 @@ const PAUSE_BETWEEN_REFRESHES_MS = 250;
  * during a Chaoyang refresh waited 2.6 s). `ensureAreaStats` stays for start-up, seeding and tests.
  */
 export class AreaStatsKeeper {
-	readonly #kysely: Kysely<any>;
+	readonly #kysely: Kysely<Database>;
 	#running: Promise<void> | null = null;
 	#failedAt = -Infinity;
 	#status: { at: number; status: AreaStatsStatus } | null = null;
 
-	constructor(db: Db | Kysely<any>) {
+	constructor(db: Db | Kysely<Database>) {
 		this.#kysely = 'kysely' in db ? db.kysely : db;
 	}
 

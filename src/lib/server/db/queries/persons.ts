@@ -65,7 +65,7 @@ export interface MemberRecord {
 }
 
 /** The full record of one member in the viewer's scope (the caller audits the reveal). */
-export async function memberRecord(trx: Scoped, memberId: number, viewer: Viewer): Promise<MemberRecord | undefined> {
+export async function memberRecord(trx: Scoped, memberId: number): Promise<MemberRecord | undefined> {
 	const pattern = scopeLike(trx);
 	const { rows } = await sql<MemberRecord>`
 		select m.id, m.name, m.gender, m.birth_year, m.phone, m.status, m.joined_on, o.name as organisation,

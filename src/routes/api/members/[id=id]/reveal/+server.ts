@@ -17,7 +17,7 @@ export const POST = endpoint({ guard: personViewer, params: v.object({ id: rowId
 		await audit(db.kysely, { ...who, action: 'view_person', object, result: 'denied' });
 		error(403, 'this role sees masked records only');
 	}
-	const record = await scoped((trx) => memberRecord(trx, id, caller));
+	const record = await scoped((trx) => memberRecord(trx, id));
 	await audit(db.kysely, { ...who, action: 'view_person', object, result: record ? 'ok' : 'denied' });
 	if (!record) error(404, `no member with id ${id}`);
 	return json(record, { headers: { 'cache-control': 'private, no-store' } });
