@@ -11,6 +11,7 @@ import { householdPoint3857 } from '../../src/lib/server/tiles/tile-sql.ts';
 import type { LayerName } from '../../src/lib/server/tiles/sources.ts';
 import { BUILDINGS, FIXTURE_SQL, GRID_E, GRID_WN, GRID_WS, lonLat } from './fixture.ts';
 import { decode, tilesCovering, type DecodedFeature } from './decode.ts';
+import { MEMBER_BUILDING_THRESHOLD } from '../../src/lib/coverage-rules.ts';
 
 // the fixture spans ±1000 m around its centre
 const [WEST, SOUTH] = lonLat(-1000, -1000);
@@ -46,7 +47,8 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 				expect(f.type).toBe(3);
 				expect(f.properties).toEqual({
 					id: Number(id), kind: b.kind, floors: b.floors, height: b.height,
-					members: b.members, covered: b.covered, grid_code: b.grid
+					members: b.members, covered: b.covered, grid_code: b.grid,
+					member_building: b.members >= MEMBER_BUILDING_THRESHOLD ? 1 : 0
 				});
 			}
 		}

@@ -27,12 +27,15 @@ export interface DeckLayerOptions {
 	whatIf?: { lon: number; lat: number; reach: (string | null)[] } | null;
 	/** suggested sites, numbered in order */
 	suggestions?: { lon: number; lat: number; pinned: boolean }[];
+	/** the data version the tiles are asked for (the big screen's live refresh: a new version, new tiles) */
+	version?: string;
 }
 
 type Props = Record<string, unknown>;
 type Feature = { properties: Props; geometry: { coordinates: number[] } };
 
-const tiles = (origin: string, layer: string) => `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt`;
+// the tile routes ignore query parameters: `v` only makes a new data version a new URL
+const tiles = (o: { origin: string; version?: string }, layer: string) => `${o.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${o.version ? `?v=${encodeURIComponent(o.version)}` : ''}`;
 const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
 type TileIndex = { x: number; y: number; z: number };
@@ -65,7 +68,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: `choropleth-${level}`,
-				data: tiles(o.origin, level),
+				data: tiles(o, level),
 				minZoom: 8,
 				maxZoom: 16,
 				loadOptions,
@@ -89,7 +92,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'buildings',
-				data: tiles(o.origin, 'buildings'),
+				data: tiles(o, 'buildings'),
 				minZoom: 13,
 				maxZoom: 16,
 				loadOptions,
@@ -109,7 +112,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'members',
-				data: tiles(o.origin, 'members'),
+				data: tiles(o, 'members'),
 				minZoom: 10,
 				maxZoom: 18,
 				loadOptions,
@@ -146,7 +149,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'blind_spots',
-				data: tiles(o.origin, 'gaps'),
+				data: tiles(o, 'gaps'),
 				minZoom: 10,
 				maxZoom: 17,
 				loadOptions,
@@ -164,7 +167,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'service_centres',
-				data: tiles(o.origin, 'service_centres'),
+				data: tiles(o, 'service_centres'),
 				minZoom: 10,
 				maxZoom: 16,
 				loadOptions,
@@ -235,8 +238,8 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 function buildingColour(p: Props, colouring: BuildingColouring, selected: string | null): [number, number, number, number] {
 	if (selected === `b:${p.id}`) return [255, 193, 7, 255];
 	if (colouring === 'coverage') {
-		// a viewer who sees no persons may miss `members` (withheld): the tile then says whether it is a member building
-		const memberBuilding = p.member_building !== undefined ? Number(p.member_building) === 1 : Number(p.members) >= 3;
+		// the server says whether it is a member building (coverage-rules.ts): `members` may be withheld
+		const memberBuilding = Number(p.member_building) === 1;
 		const key = p.covered ? 'covered' : memberBuilding ? 'gap' : 'none';
 		return [...COVERAGE_COLOURS[key].colour, 235];
 	}

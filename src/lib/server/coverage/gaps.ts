@@ -9,6 +9,7 @@
 // member ids and no count of persons below the small-cell threshold.
 import { sql, type RawBuilder } from 'kysely';
 import { smallCount, suppressSmallCells, type CountAudience } from '../privacy/small-cells.ts';
+import { CENTRAL_HOUSEHOLD_MAX, COVERING_KINDS, KEY_COMMERCIAL_MIN_FLOORS, MEMBER_BUILDING_THRESHOLD } from '../../coverage-rules.ts';
 
 export const GAP_RULES = [
 	'grid_without_branch',
@@ -27,15 +28,8 @@ export function isGapRule(s: string): s is GapRule {
 /** the coverage a rule belongs to: blind spots group their gaps by it */
 export type GapKind = 'service' | 'organisation' | 'work';
 
-/** buildings where this many members live or work need a building-level organisation (area_stats agrees) */
-export const MEMBER_BUILDING_THRESHOLD = 3;
-/** a central household looks after 10–15 households (DOMAIN.md): more is overload */
-export const CENTRAL_HOUSEHOLD_MAX = 15;
-/** commercial buildings of at least this many floors count as 商圈市场 (malls, markets), not corner shops */
-export const KEY_COMMERCIAL_MIN_FLOORS = 3;
-
-/** organisations that cover a building by sitting in it (as in area_stats) */
-export const COVERING_KINDS = ['building_group', 'office_branch', 'liaison_station', 'park_branch'] as const;
+// the rules live in coverage-rules.ts; re-exported for the gap modules that import them from here
+export { CENTRAL_HOUSEHOLD_MAX, COVERING_KINDS, KEY_COMMERCIAL_MIN_FLOORS, MEMBER_BUILDING_THRESHOLD };
 
 export interface GapRuleSpec {
 	key: GapRule;

@@ -12,7 +12,7 @@
 // A layer that carries persons (`persons: true`) is sent with Cache-Control: no-store (http.ts).
 import { sql, type RawBuilder } from 'kysely';
 import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from '../coverage/tiles.ts';
-import { MEMBER_BUILDING_THRESHOLD } from '../coverage/gaps.ts';
+import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../coverage-rules.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
 import {
 	envelope,
@@ -78,7 +78,7 @@ export interface TileSource {
 const POLYGON_BUFFER = 64;
 /** a household's spot lies at most 0.3·√area from its building's centroid: 40 m covers that */
 const SPOT_MARGIN = 40;
-const COVERING_ORGS = sql`('building_group', 'office_branch', 'liaison_station', 'park_branch')`;
+const COVERING_ORGS = sql`(${sql.join(COVERING_KINDS.map((k) => sql.lit(k)))})`;
 
 /** half a screen pixel of a 512-pixel tile below z14, a quarter from z14 */
 function areaTolerance(z: number): number {
@@ -156,7 +156,7 @@ const buildings: TileSource = {
 		floors: 'floors above ground',
 		height: 'height in metres, 1 decimal',
 		members: `party members living or working here${WITHHELD}, or when those living or those working here are`,
-		member_building: `1 when ${MEMBER_BUILDING_THRESHOLD} or more members live or work here (only for viewers who see no persons, who may miss members)`,
+		member_building: `1 when ${MEMBER_BUILDING_THRESHOLD} or more members live or work here (the map's coverage colouring reads it, never the member count)`,
 		covered: '1 when a building-level party organisation sits here',
 		grid_code: 'the grid it belongs to'
 	},
@@ -169,7 +169,7 @@ const buildings: TileSource = {
 		// members to need a party group (the map's coverage colouring) is told instead
 		const sum = sql`(c.living + c.working)`;
 		const members = unlessSmallSql([sql`c.living`, sql`c.working`, sum], sum, ctx.persons);
-		const memberBuilding = ctx.persons ? sql`` : sql`, (${sum} >= ${sql.lit(MEMBER_BUILDING_THRESHOLD)})::int4 as member_building`;
+		const memberBuilding = sql`, (${sum} >= ${sql.lit(MEMBER_BUILDING_THRESHOLD)})::int4 as member_building`;
 		return sql`
 		select ${polygonGeom(sql`tt.t`, POLYGON_BUFFER, ctx.box.z < 16 ? 1 : 0)} as geom,
 		       b.id as fid, b.id::int8 as id, b.kind, b.floors::int4 as floors,

@@ -9,6 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { Db } from '../open.ts';
+import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../../coverage-rules.ts';
 
 const LOCK = sql`hashtext('area_stats')`;
 
@@ -46,7 +47,7 @@ export async function ensureAreaStats(db: Db | Kysely<Database>): Promise<number
 			await sql`update area_stats_state set data_version = ${again.current} where id = 1`.execute(trx);
 			return again.current;
 		}
-		const { rows } = await sql<{ v: number }>`select refresh_area_stats() as v`.execute(trx);
+		const { rows } = await sql<{ v: number }>`select refresh_area_stats(${MEMBER_BUILDING_THRESHOLD}::int, string_to_array(${COVERING_KINDS.join(',')}::text, ',')) as v`.execute(trx);
 		return Number(rows[0].v);
 	});
 }
