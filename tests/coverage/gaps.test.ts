@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { GAP_RULES, GAP_RULE_SPECS, gapQuery } from '../../src/lib/server/coverage/gaps.ts';
-import { areaCoverage, blindSpots, gapList, orgRankings, rankings } from '../../src/lib/server/coverage/store.ts';
+import { areaCoverage, blindSpots, gapList, orgRankings, rankings } from '../../src/lib/server/db/queries/coverage.ts';
 import { INDEX_FORMULA, INDEX_WEIGHTS } from '../../src/lib/server/coverage/ranking.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { G111, G112, G121, G211, insertFixture } from './fixture.ts';

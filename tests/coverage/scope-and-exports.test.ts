@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { areaCoverage, blindSpots, gapList, orgRankings, rankings, reachAreas, buildingCoverage } from '../../src/lib/server/coverage/store.ts';
+import { areaCoverage, blindSpots, gapList, orgRankings, rankings, reachAreas, buildingCoverage } from '../../src/lib/server/db/queries/coverage.ts';
 import { areaRankingsCsv, blindSpotsCsv, blindSpotsGeoJson, csvField, suggestionsCsv, suggestionsGeoJson, toCsv } from '../../src/lib/server/coverage/export.ts';
 import { areaCoverageTileSource, gapsTileSource } from '../../src/lib/server/coverage/tiles.ts';
 import { whatIf } from '../../src/lib/server/coverage/whatif.ts';

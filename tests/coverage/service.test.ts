@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { areaCoverage, buildingCoverage, coverageRun, reachAreas } from '../../src/lib/server/coverage/store.ts';
+import { areaCoverage, buildingCoverage, coverageRun, reachAreas } from '../../src/lib/server/db/queries/coverage.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { EXPECTED_ANY, G111, G112, G121, G211, C11, S1, S2, D, insertFixture, lon, lat } from './fixture.ts';
 

@@ -6,7 +6,7 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { whatIf } from '../../src/lib/server/coverage/whatif.ts';
-import { rankings } from '../../src/lib/server/coverage/store.ts';
+import { rankings } from '../../src/lib/server/db/queries/coverage.ts';
 
 describe.each(backends)('what-if station on %s PostGIS', (backend) => {
 	let db: TestDb;

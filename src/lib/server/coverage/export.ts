@@ -4,7 +4,7 @@
 // an exported figure is the figure on screen — shaped for the viewer by the same functions too
 // (privacy/coverage.ts): a count withheld from a viewer who sees no persons is `<3` in the CSV and
 // null, listed in the feature's `suppressed`, in GeoJSON (src/lib/small-cells.ts).
-import type { OrgRankingRow } from './store.ts';
+import type { OrgRankingRow } from '../db/queries/coverage.ts';
 import type { Suggestion } from './suggest.ts';
 import type { ShownAreaCoverageRow, ShownBlindSpotRow } from '../privacy/coverage.ts';
 import { cellValue } from '../privacy/small-cells.ts';

@@ -8,7 +8,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { envelope, polygonGeom, tileSpace, type TileContext } from '../tiles/tile-sql.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
-import { areaCoverageSql, blindSpotSql } from './store.ts';
+import { areaCoverageSql, blindSpotSql } from '../db/queries/coverage.ts';
 
 export interface CoverageTileSource {
 	name: string;

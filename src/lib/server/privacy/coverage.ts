@@ -1,6 +1,6 @@
 // Small-cell suppression for the coverage results (store.ts rows) — panels, JSON and exports alike:
 // which of their fields count households, and which are computed from those counts.
-import type { AreaCoverageRow, BlindSpotRow } from '../coverage/store.ts';
+import type { AreaCoverageRow, BlindSpotRow } from '../db/queries/coverage.ts';
 import { suppressRows, suppressSmallCells, type CellRule, type CountAudience, type Withheld } from './small-cells.ts';
 
 type AreaKey = keyof AreaCoverageRow & string;

@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { exportFormat, within, wholeNumber } from '$lib/api/inputs';
-import { blindSpots } from '$lib/server/coverage/store';
+import { blindSpots } from '$lib/server/db/queries/coverage';
 import { blindSpotsCsv, blindSpotsGeoJson } from '$lib/server/coverage/export';
 import { blindSpotsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';

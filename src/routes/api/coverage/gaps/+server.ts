@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { exportFormat, oneOf, within, wholeNumber } from '$lib/api/inputs';
-import { gapList, gapPage } from '$lib/server/coverage/store';
+import { gapList, gapPage } from '$lib/server/db/queries/coverage';
 import { GAP_RULES, GAP_RULE_SPECS, gapRowsFor } from '$lib/server/coverage/gaps';
 import { toCsv, type CsvColumn } from '$lib/server/coverage/export';
 import { cellValue } from '$lib/server/privacy/small-cells';

@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { exportFormat, within } from '$lib/api/inputs';
-import { orgRankings } from '$lib/server/coverage/store';
+import { orgRankings } from '$lib/server/db/queries/coverage';
 import { orgRankingsCsv } from '$lib/server/coverage/export';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 

@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { exportFormat, oneOf, within } from '$lib/api/inputs';
-import { rankings } from '$lib/server/coverage/store';
+import { rankings } from '$lib/server/db/queries/coverage';
 import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/export';
 import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';

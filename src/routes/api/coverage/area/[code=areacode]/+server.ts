@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { areaCode } from '$lib/api/inputs';
-import { areaCoverage, coverageRun, gapCounts } from '$lib/server/coverage/store';
+import { areaCoverage, coverageRun, gapCounts } from '$lib/server/db/queries/coverage';
 import { GAP_RULE_SPECS, gapCountsFor } from '$lib/server/coverage/gaps';
 import { areaCoverageFor } from '$lib/server/privacy/coverage';
 import { INDEX_FORMULA } from '$lib/server/coverage/ranking';

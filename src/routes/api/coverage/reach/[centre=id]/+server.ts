@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
 import { rowId } from '$lib/api/inputs';
-import { reachAreas } from '$lib/server/coverage/store';
+import { reachAreas } from '$lib/server/db/queries/coverage';
 import { computing, coverageHeaders, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
 export const GET = endpoint({ guard: mapViewer, params: v.object({ centre: rowId }), tx: 'none' }, async ({ caller, input, db, scoped }) => {

@@ -1,0 +1,225 @@
+// The coverage engine's results as every screen reads them: one query per figure, so the map's
+// tiles, the panels, the rankings, the exports and the big screen never disagree. The engine
+// (coverage/store.ts) writes these tables; nothing here computes a figure.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.ts';
+import { GAP_RULES, type GapRule } from '../../coverage/gaps.ts';
+import { SERVICE_LEVELS, type CoverageParams, type ServiceLevel } from '../../coverage/service.ts';
+
+export interface CoverageRun {
+	data_version: number;
+	computed_at: Date;
+	params: CoverageParams;
+	seconds: number;
+	counts: Record<string, number>;
+}
+
+/** '' (everything) or an area code; anything else is refused before it reaches SQL */
+export function checkScope(scope: string): string {
+	if (scope !== '' && !/^\d{6}(\d{3}){0,3}$/.test(scope)) throw new Error(`invalid scope "${scope}"`);
+	return scope;
+}
+
+export async function coverageRun(trx: Kysely<Database>): Promise<CoverageRun | null> {
+	const { rows } = await sql<CoverageRun>`select data_version, computed_at, params, seconds, counts from coverage_run where id = 1`.execute(trx);
+	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
+}
+
+export interface AreaCoverageRow {
+	code: string;
+	name: string;
+	level: 'district' | 'street' | 'community' | 'grid';
+	households: number;
+	hh_5min: number;
+	hh_10min: number;
+	hh_15min: number;
+	share_5min: number | null;
+	share_10min: number | null;
+	share_15min: number | null;
+	hh_cared: number;
+	grids: number;
+	grids_with_branch: number;
+	member_buildings: number;
+	member_buildings_covered: number;
+	key_buildings: number;
+	key_buildings_covered: number;
+	orgs: number;
+	orgs_with_secretary: number;
+	blind_spots: number;
+	hh_in_blind_spots: number;
+	service_score: number | null;
+	organisation_score: number | null;
+	work_score: number | null;
+	coverage_index: number | null;
+	rank: number | null;
+	rank_of: number | null;
+	rectify: boolean;
+}
+
+/**
+ * The rows of area_coverage with the shares, rounded once, here: tiles, panels and exports all
+ * select from this, so the share on the map is the share in the CSV.
+ */
+export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
+	const share = (n: string) => sql.raw(`case when c.households > 0 then round(c.${n}::numeric / c.households, 4)::float8 end`);
+	return sql<AreaCoverageRow>`
+		select c.code, a.name, c.level, c.households, c.hh_5min, c.hh_10min, c.hh_15min,
+		       ${share('hh_5min')} as share_5min, ${share('hh_10min')} as share_10min, ${share('hh_15min')} as share_15min,
+		       c.hh_cared, c.grids, c.grids_with_branch, c.member_buildings, c.member_buildings_covered,
+		       c.key_buildings, c.key_buildings_covered, c.orgs, c.orgs_with_secretary, c.blind_spots, c.hh_in_blind_spots,
+		       round(c.service_score::numeric, 4)::float8 as service_score,
+		       round(c.organisation_score::numeric, 4)::float8 as organisation_score,
+		       round(c.work_score::numeric, 4)::float8 as work_score,
+		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
+		from area_coverage c join area a on a.code = c.code
+		where starts_with(c.code, ${checkScope(scope)}::text)`;
+}
+
+/** One area's coverage, or null when it is outside the scope (or unknown). */
+export async function areaCoverage(trx: Kysely<Database>, code: string, scope: string): Promise<AreaCoverageRow | null> {
+	const { rows } = await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where q.code = ${code}`.execute(trx);
+	return rows[0] ?? null;
+}
+
+export type RankLevel = 'street' | 'community' | 'grid';
+
+/** Areas of a level in the scope, by rank (best first); the rank is district-wide. */
+export async function rankings(trx: Kysely<Database>, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
+	const { rows } = await sql<AreaCoverageRow>`
+		select * from (${areaCoverageSql(scope)}) q where q.level = ${level} order by q.rank nulls last, q.code`.execute(trx);
+	return rows;
+}
+
+export interface OrgRankingRow {
+	org_id: number;
+	kind: string;
+	name: string;
+	area_code: string;
+	secretary: boolean;
+	service_score: number | null;
+	organisation_score: number | null;
+	work_score: number | null;
+	coverage_index: number | null;
+	rank: number | null;
+	rank_of: number | null;
+	rectify: boolean;
+}
+
+/** Organisations in the scope (optionally of one kind), by kind then rank; ranks are among all of the kind. */
+export async function orgRankings(trx: Kysely<Database>, scope: string, kind?: string): Promise<OrgRankingRow[]> {
+	const { rows } = await sql<OrgRankingRow>`
+		select c.org_id, c.kind, o.name, c.area_code, (o.secretary_id is not null) as secretary,
+		       round(c.service_score::numeric, 4)::float8 as service_score,
+		       round(c.organisation_score::numeric, 4)::float8 as organisation_score,
+		       round(c.work_score::numeric, 4)::float8 as work_score,
+		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
+		from org_coverage c join party_org o on o.id = c.org_id
+		where starts_with(c.area_code, ${checkScope(scope)}::text) and (${kind ?? null}::text is null or c.kind = ${kind ?? null}::text)
+		order by c.kind, c.rank nulls last, c.org_id`.execute(trx);
+	return rows.map((r) => ({ ...r, org_id: Number(r.org_id) }));
+}
+
+export interface BlindSpotRow {
+	id: number;
+	grid_code: string;
+	grid_name: string;
+	community_code: string;
+	households: number;
+	buildings: number;
+	gap_kinds: string[];
+	gap_rules: string[];
+	building_ids: number[];
+	/** GeoJSON text of the hull, when asked for */
+	geojson?: string;
+	lon: number;
+	lat: number;
+}
+
+export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<BlindSpotRow> {
+	const geom = withGeometry ? sql`, ST_AsGeoJSON(s.geom, 7) as geojson` : sql``;
+	return sql<BlindSpotRow>`
+		select s.id, s.grid_code, g.name as grid_name, left(s.grid_code, 12) as community_code, s.households, s.buildings,
+		       s.gap_kinds, s.gap_rules, s.building_ids, ST_X(p) as lon, ST_Y(p) as lat ${geom}
+		from blind_spot s join area g on g.code = s.grid_code
+		cross join lateral (select ST_PointOnSurface(s.geom) as p) pp
+		where starts_with(s.grid_code, ${checkScope(scope)}::text)`;
+}
+
+/** Blind spots in the scope, most households affected first. */
+export async function blindSpots(trx: Kysely<Database>, scope: string, opts: { limit?: number; offset?: number; geometry?: boolean } = {}): Promise<BlindSpotRow[]> {
+	const { rows } = await sql<BlindSpotRow>`
+		select * from (${blindSpotSql(scope, opts.geometry)}) q order by q.households desc, q.id
+		limit ${opts.limit ?? 1000} offset ${opts.offset ?? 0}`.execute(trx);
+	return rows.map((r) => ({ ...r, building_ids: r.building_ids.map(Number) }));
+}
+
+export interface GapRow {
+	rule: GapRule;
+	object_id: string;
+	area_code: string;
+	households: number;
+	detail: Record<string, unknown>;
+}
+
+/** The objects at fault under one rule (or all rules) in the scope, most households first. */
+export async function gapList(trx: Kysely<Database>, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
+	const { rows } = await sql<GapRow>`
+		select rule, object_id, area_code, households, detail from coverage_gap
+		where starts_with(area_code, ${checkScope(scope)}::text) and (${rule}::text is null or rule = ${rule}::text)
+		order by rule, households desc, area_code, object_id limit ${opts.limit ?? 100_000}`.execute(trx);
+	return rows;
+}
+
+/** One page of the objects at fault under `rule` in the scope (gapList's order), and how many there are in all. */
+export async function gapPage(trx: Kysely<Database>, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
+	const { rows: [n] } = await sql<{ total: number }>`
+		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text`.execute(trx);
+	const { rows } = await sql<GapRow>`
+		select rule, object_id, area_code, households, detail from coverage_gap
+		where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text
+		order by households desc, area_code, object_id limit ${page.limit} offset ${page.offset}`.execute(trx);
+	return { rows, total: n.total };
+}
+
+/** How many objects each rule flags in the scope. */
+export async function gapCounts(trx: Kysely<Database>, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
+	const { rows } = await sql<{ rule: GapRule; n: number; hh: number }>`
+		select rule, count(*)::int4 as n, coalesce(sum(households), 0)::int4 as hh from coverage_gap
+		where starts_with(area_code, ${checkScope(scope)}::text) group by rule`.execute(trx);
+	const out = Object.fromEntries(GAP_RULES.map((r) => [r, { objects: 0, households: 0 }])) as Record<GapRule, { objects: number; households: number }>;
+	for (const r of rows) out[r.rule] = { objects: r.n, households: r.hh };
+	return out;
+}
+
+export interface BuildingCoverageRow {
+	building_id: number;
+	grid_code: string;
+	households: number;
+	circle: number;
+	levels: Record<ServiceLevel, { centre_id: number | null; metres: number | null; minutes: number | null }>;
+}
+
+/** A building's nearest centre of each level, with metres and minutes at the run's walking speed. */
+export async function buildingCoverage(trx: Kysely<Database>, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
+	const { rows } = await sql<Record<string, unknown>>`
+		select c.*, (r.params->>'walkingSpeed')::float8 as speed from building_coverage c cross join coverage_run r
+		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text)`.execute(trx);
+	const r = rows[0];
+	if (!r) return null;
+	const speed = Number(r.speed);
+	const levels = {} as BuildingCoverageRow['levels'];
+	for (const level of SERVICE_LEVELS) {
+		const m = r[`${level}_m`] === null ? null : Number(r[`${level}_m`]);
+		const c = r[`${level}_centre_id`];
+		levels[level] = { centre_id: c === null ? null : Number(c), metres: m, minutes: m === null ? null : Math.round((m / speed) * 10) / 10 };
+	}
+	return { building_id: Number(r.building_id), grid_code: String(r.grid_code), households: Number(r.households), circle: Number(r.circle), levels };
+}
+
+/** A centre's stored reach polygons (GeoJSON text) for each circle, if the centre is in the scope. */
+export async function reachAreas(trx: Kysely<Database>, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
+	const { rows } = await sql<{ circle: number; threshold_m: number; geojson: string }>`
+		select circle, threshold_m, ST_AsGeoJSON(geom, 7) as geojson from reach_area
+		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) order by circle`.execute(trx);
+	return rows;
+}
