@@ -41,6 +41,13 @@ export const LAYER_NAMES = [
 ] as const;
 export type LayerName = (typeof LAYER_NAMES)[number];
 
+/** Whether a tile (or, with `z` null, the layer's TileJSON) places individual households. */
+export function placesHouseholds(layer: LayerName, z: number | null): boolean {
+	const source = SOURCES[layer];
+	if (source.householdsFrom === undefined) return false;
+	return z === null ? source.householdsFrom <= source.minzoom : z >= source.householdsFrom;
+}
+
 export function isLayerName(s: string): s is LayerName {
 	return (LAYER_NAMES as readonly string[]).includes(s);
 }
@@ -65,6 +72,12 @@ export interface TileSource {
 	 * counts (per building at the finest) may be kept a little, per signed-in user.
 	 */
 	persons: boolean;
+	/**
+	 * from this zoom the layer places individual households (their spots, links between them):
+	 * refused outright to viewers who see no persons — the whole layer, TileJSON included, when
+	 * that is its minzoom or below. Absent: it never does.
+	 */
+	householdsFrom?: number;
 	/** attribute name → TileJSON description (every attribute the layer can carry, at some zoom) */
 	fields: Record<string, string>;
 	/** areas-based layers read area_stats, which must be fresh first */
@@ -263,6 +276,7 @@ const members: TileSource = {
 	limit: 20_000,
 	hasId: true,
 	persons: true,
+	householdsFrom: 16,
 	fields: {
 		kind: 'grid | building | household',
 		grid_code: 'the grid (kind grid)',
@@ -299,7 +313,7 @@ const members: TileSource = {
 				where p.geom is not null and x.households > 0
 				order by p.code limit ${sql.lit(20_000)}`;
 		}
-		if (z <= 15 || !p) {
+		if (z < (members.householdsFrom ?? Infinity) || !p) {
 			return sql`
 				select ${pointGeom(sql`tt.t`)} as geom, b.id as fid, 'building' as kind, b.id::int8 as building_id,
 				       ${smallCellSql(sql`x.households`, p)}::int4 as households,
@@ -350,6 +364,7 @@ const centralLinks: TileSource = {
 	buffer: POLYGON_BUFFER,
 	limit: 20_000,
 	hasId: false,
+	householdsFrom: 0,
 	persons: true,
 	fields: { central_household_id: 'the central household', household_id: 'the household it looks after' },
 	usesAreaStats: false,

@@ -9,19 +9,20 @@ import { mapViewer } from '$lib/server/api/guards';
 import { serveTiles, toResponse } from '$lib/server/tiles/http';
 import { parseTilePath } from '$lib/server/tiles/parse';
 import { tileService } from '$lib/server/tiles/service';
+import { placesHouseholds } from '$lib/server/tiles/sources';
 
-/** layers that place individual households (only for viewers who see persons): decided on the
- *  parsed path, the one serveTiles answers, so `members/016/…` or `//members/16/…` are caught too */
-function placesHouseholds(path: string): boolean {
+/** whether the path asks for individual households (the layer declaration says from which zoom):
+ *  decided on the parsed path, the one serveTiles answers, so `members/016/…` or `//members/16/…` are caught too */
+function asksForHouseholds(path: string): boolean {
 	const req = parseTilePath(path);
 	if (req.kind === 'bad') return false;
-	return req.layer === 'central_links' || (req.layer === 'members' && req.kind === 'tile' && req.z >= 16);
+	return placesHouseholds(req.layer, req.kind === 'tile' ? req.z : null);
 }
 
 export const GET = endpoint(
 	{ guard: mapViewer, params: v.object({ path: v.pipe(v.string(), v.maxLength(200, 'at most 200 characters')) }), tx: 'none' },
 	async ({ caller, input, db, event, url }) => {
-		if (!caller.persons && placesHouseholds(input.params.path)) error(403, 'this role sees counts, not households');
+		if (!caller.persons && asksForHouseholds(input.params.path)) error(403, 'this role sees counts, not households');
 		return toResponse(await serveTiles(tileService(db), input.params.path, event.request.headers, { origin: url.origin, scope: caller.scope, persons: caller.persons }));
 	}
 );
