@@ -81,3 +81,41 @@ test('a grid leader sees their grid’s coverage but no planner tools', async ({
 	const whatif = await page.request.post('/api/coverage/whatif', { data: { lon: 114.2, lat: 30.55 }, headers: { origin: new URL(page.url()).origin } });
 	expect(whatif.status()).toBe(403);
 });
+
+test('moving to another area aborts the coverage requests of the one left, and a late answer never shows', async ({ page }) => {
+	test.setTimeout(120_000);
+	await signIn(page, 'planner');
+	const street = (await (await page.request.get('/api/areas/street.geojson')).json()).features[0].properties.code as string;
+	// the panel ranks children in the API's order: its first rows are these
+	const firstRow = async (level: string, within: string) =>
+		((await (await page.request.get(`/api/coverage/rankings?level=${level}&within=${within}`)).json()) as { rows: { code: string; name: string; coverage_index: number }[] }).rows[0];
+	const community = await firstRow('community', street);
+	const grid = await firstRow('grid', community.code);
+	await page.goto(`/?sel=${street}&tab=coverage`);
+	await slow(page.getByTestId('coverage-index')).toBeVisible();
+
+	// the community's own figures are held back; its children's ranking is not, so the panel can
+	// move on to a grid while the community's answer is still on its way
+	let release = () => {};
+	const held = new Promise<void>((resolve) => (release = resolve));
+	const aborted: string[] = [];
+	page.on('requestfailed', (r) => {
+		if (r.url().endsWith(`/api/coverage/area/${community.code}`)) aborted.push(r.failure()?.errorText ?? '?');
+	});
+	await page.route(`**/api/coverage/area/${community.code}`, async (route) => {
+		await held;
+		await route.continue().catch(() => {});
+	});
+	await page.getByTestId('ranking').locator('tbody tr').first().click();
+	const gridRow = page.getByTestId('ranking').locator('tbody tr', { hasText: grid.name });
+	await slow(gridRow).toBeVisible();
+	await gridRow.click();
+
+	await expect.poll(() => aborted.length, { timeout: 10_000 }).toBeGreaterThan(0);
+	release();
+	const index = page.getByTestId('coverage-index').locator('.big').first();
+	await slow(index).toHaveText(grid.coverage_index.toFixed(1));
+	// the held answer, had it not been aborted, would land now: the grid's figures stay
+	await page.waitForTimeout(1500);
+	await expect(index).toHaveText(grid.coverage_index.toFixed(1));
+});
