@@ -11,6 +11,7 @@ import {
 	type BuildingColouring, type DataLayer, type Indicator
 } from './layers.ts';
 import { showCount } from '../small-cells.ts';
+import { rememberZoomRange, zoomRange } from './tile-zooms.ts';
 import type { Translate } from '../i18n/index.ts';
 
 export interface DeckLayerOptions {
@@ -38,6 +39,17 @@ type Feature = { properties: Props; geometry: { coordinates: number[] } };
 const tiles = (o: { origin: string; version?: string }, layer: string) => `${o.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${o.version ? `?v=${encodeURIComponent(o.version)}` : ''}`;
 const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
+/**
+ * What an MVTLayer is given for a layer: its TileJSON (tile URLs with the data version, the zoom
+ * range the server declares) once the range is known; until then the TileJSON's URL, which the
+ * layer loads itself (and the range is remembered for the next build).
+ */
+function tileSource(o: { origin: string; version?: string }, layer: string): Props {
+	const range = zoomRange(o.origin, layer);
+	if (range) return { data: { tilejson: '3.0.0', tiles: [tiles(o, layer)], ...range } };
+	return { data: `${o.origin}/tiles/${layer}.json`, onDataLoad: (tileJson: unknown) => rememberZoomRange(o.origin, layer, tileJson) };
+}
+
 type TileIndex = { x: number; y: number; z: number };
 const lonLatCache = new WeakMap<Feature, [number, number]>();
 
@@ -58,6 +70,9 @@ function lonLat(f: Feature, tile: TileIndex): [number, number] {
 	return p;
 }
 
+/** the tile layers the deck layers below draw from (their zoom ranges are loaded up front) */
+export const DECK_TILE_LAYERS = ['communities', 'grids', 'coverage_community', 'coverage_grid', 'buildings', 'members', 'gaps', 'service_centres'] as const;
+
 export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const on = (l: DataLayer) => o.visible.includes(l);
 	const layers: Layer[] = [];
@@ -68,9 +83,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: `choropleth-${level}`,
-				data: tiles(o, level),
-				minZoom: 8,
-				maxZoom: 16,
+				...tileSource(o, level),
 				loadOptions,
 				pickable: true,
 				autoHighlight: true,
@@ -92,9 +105,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'buildings',
-				data: tiles(o, 'buildings'),
-				minZoom: 13,
-				maxZoom: 16,
+				...tileSource(o, 'buildings'),
 				loadOptions,
 				pickable: true,
 				autoHighlight: true,
@@ -112,9 +123,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'members',
-				data: tiles(o, 'members'),
-				minZoom: 10,
-				maxZoom: 18,
+				...tileSource(o, 'members'),
 				loadOptions,
 				binary: false,
 				pickable: true,
@@ -149,9 +158,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'blind_spots',
-				data: tiles(o, 'gaps'),
-				minZoom: 10,
-				maxZoom: 17,
+				...tileSource(o, 'gaps'),
 				loadOptions,
 				pickable: true,
 				autoHighlight: true,
@@ -167,9 +174,7 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 		layers.push(
 			new MVTLayer({
 				id: 'service_centres',
-				data: tiles(o, 'service_centres'),
-				minZoom: 10,
-				maxZoom: 16,
+				...tileSource(o, 'service_centres'),
 				loadOptions,
 				binary: false,
 				pickable: true,

@@ -28,7 +28,8 @@ export function baseStyle(origin: string): StyleSpecification {
 			streets: areas('street'),
 			communities: areas('community'),
 			grids: areas('grid'),
-			roads: { type: 'vector', tiles: [`${origin}/tiles/roads/{z}/{x}/{y}.mvt`], minzoom: 10, maxzoom: 16 }
+			// TileJSON: the tile URL and zoom range as the server declares them
+			roads: { type: 'vector', url: `${origin}/tiles/roads.json` }
 		},
 		layers: [
 			{ id: 'background', type: 'background', paint: { 'background-color': palette.background } },
