@@ -187,7 +187,7 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 	it('answers readers while a recompute runs, from the results before it, marked updating', async () => {
 		const engine = coverageEngine(db);
 		await engine.ensure();
-		const before = (await rankings(db.kysely, 'street', '')).find((r) => r.code === S2)!;
+		const before = (await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).find((r) => r.code === S2)!;
 		await withScope(db, '*', (trx) => sql`insert into service_centre (level, name, area_code, geom)
 			values ('station', '读者站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx));
 		let recomputed = 0;

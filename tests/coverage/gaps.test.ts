@@ -7,7 +7,7 @@ import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { GAP_RULES, GAP_RULE_SPECS, gapQuery } from '../../src/lib/server/coverage/gaps.ts';
 import { areaCoverage, blindSpots, gapList, orgRankings, rankings } from '../../src/lib/server/db/queries/coverage.ts';
 import { INDEX_FORMULA, INDEX_WEIGHTS } from '../../src/lib/server/coverage/ranking.ts';
-import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { G111, G112, G121, G211, insertFixture } from './fixture.ts';
 
 describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) => {
@@ -18,7 +18,7 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 		await new CoverageEngine(db).ensure();
 	});
 	afterAll(() => db?.drop());
-	const objects = async (rule: (typeof GAP_RULES)[number]) => (await gapList(db.kysely, rule, '')).map((r) => [r.object_id, r.area_code, r.households]);
+	const objects = async (rule: (typeof GAP_RULES)[number]) => (await withScope(db, SYSTEM, (trx) => gapList(trx, rule, ''))).map((r) => [r.object_id, r.area_code, r.households]);
 
 	it('has labels in Chinese and English for every rule', () => {
 		for (const r of GAP_RULES) {
@@ -44,7 +44,7 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 
 	it('households no central household or building leader looks after', async () => {
 		expect(await objects('household_uncared')).toEqual([['3', G121, 5], ['1', G111, 2]]);
-		const [b1] = (await gapList(db.kysely, 'household_uncared', G111));
+		const [b1] = (await withScope(db, SYSTEM, (trx) => gapList(trx, 'household_uncared', G111)));
 		expect(b1.detail.household_ids).toEqual([109, 110]);
 	});
 
@@ -59,13 +59,13 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 	it('stores exactly what each rule query returns (run with the system scope)', async () => {
 		for (const rule of GAP_RULES) {
 			const live = await withScope(db, '*', async (trx) => (await gapQuery(rule).execute(trx)).rows);
-			const stored = await gapList(db.kysely, rule, '');
+			const stored = await withScope(db, SYSTEM, (trx) => gapList(trx, rule, ''));
 			expect(stored.map((r) => r.object_id).sort(), rule).toEqual(live.map((r) => r.object_id).sort());
 		}
 	});
 
 	it('groups gap buildings into blind spots inside each grid, sorted by households affected', async () => {
-		const spots = await blindSpots(db.kysely, '', { geometry: true });
+		const spots = await withScope(db, SYSTEM, (trx) => blindSpots(trx, '', { geometry: true }));
 		expect(spots.map((s) => s.households)).toEqual([...spots.map((s) => s.households)].sort((a, b) => b - a));
 		for (const s of spots) expect(JSON.parse(s.geojson!).type).toBe('MultiPolygon');
 		const byGrid = (g: string) => spots.filter((s) => s.grid_code === g);
@@ -84,7 +84,7 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 	});
 
 	it('computes the coverage index by the documented formula, and ranks', async () => {
-		const g = (await areaCoverage(db.kysely, G111, ''))!;
+		const g = (await withScope(db, SYSTEM, (trx) => areaCoverage(trx, G111, '')))!;
 		// S = 33/33; W = 31/33; O = mean(1/1 grids with a branch, 1/2 member buildings, 0/2 key
 		// buildings (B7, B12), 2/2 organisations seated here with a secretary)
 		expect(g.service_score).toBe(1);
@@ -92,13 +92,13 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 		expect(g.organisation_score).toBeCloseTo((1 + 0.5 + 0 + 1) / 4, 4);
 		const index = 100 * (INDEX_WEIGHTS.service * 1 + INDEX_WEIGHTS.organisation * 0.625 + INDEX_WEIGHTS.work * (31 / 33));
 		expect(g.coverage_index).toBeCloseTo(index, 1);
-		const grids = await rankings(db.kysely, 'grid', '');
+		const grids = await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''));
 		expect(grids.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
 		expect(grids.every((r) => r.rank_of === 4 && !r.rectify)).toBe(true); // too few to mark any
 		expect(grids.at(-1)!.code).toBe(G211);
 		expect(INDEX_FORMULA.zh).toContain('0.4');
 		expect(INDEX_FORMULA.en).toContain('0.4');
-		const orgs = await orgRankings(db.kysely, '', 'grid_branch');
+		const orgs = await withScope(db, SYSTEM, (trx) => orgRankings(trx, '', 'grid_branch'));
 		expect(orgs.map((o) => o.org_id)).toEqual([7, 8]);
 		expect(orgs[1].secretary).toBe(false);
 	});

@@ -10,7 +10,7 @@ import { whatIf } from '../../src/lib/server/coverage/whatif.ts';
 import { mvtQuery, rowsQuery } from '../../src/lib/server/tiles/tile-sql.ts';
 import { encodeLayer } from '../../src/lib/server/tiles/encode.ts';
 import { tileBox, tileOf } from '../../src/lib/server/tiles/bounds.ts';
-import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { decode } from '../tiles/decode.ts';
 import { C11, C12, G111, G112, G121, G211, S1, insertFixture, lon, lat } from './fixture.ts';
 import type { Db } from '../../src/lib/server/db/open.ts';
@@ -47,15 +47,15 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 	afterAll(() => db?.drop());
 
 	it('gives the same coverage figure from the panel JSON, the CSV export and the map tile', async () => {
-		const panel = (await areaCoverage(db.kysely, G111, ''))!;
-		const csv = csvRow(areaRankingsCsv(await rankings(db.kysely, 'grid', '')), 'code', G111);
+		const panel = (await withScope(db, SYSTEM, (trx) => areaCoverage(trx, G111, '')))!;
+		const csv = csvRow(areaRankingsCsv(await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''))), 'code', G111);
 		const tile = (await tileFeatures(db, areaCoverageTileSource('grid'), 500, 250, 14)).find((f) => f.properties.code === G111)!;
 		expect(panel.share_5min).toBe(Math.round((13 / 33) * 1e4) / 1e4);
 		for (const k of ['share_5min', 'share_10min', 'share_15min', 'coverage_index', 'households', 'rank'] as const) {
 			expect(Number(csv[k]), k).toBe(panel[k]);
 			expect(Number(tile.properties[k]), k).toBe(panel[k]);
 		}
-		const spots = await blindSpots(db.kysely, '');
+		const spots = await withScope(db, SYSTEM, (trx) => blindSpots(trx, ''));
 		const top = spots[0];
 		const spotCsv = csvRow(blindSpotsCsv(spots), 'id', String(top.id));
 		expect(Number(spotCsv.households)).toBe(top.households);
@@ -63,6 +63,19 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 		const gapTile = await tileFeatures(db, gapsTileSource, bx, by, 15);
 		const inTile = gapTile.find((f) => Number(f.properties.id) === spots.find((s) => s.building_ids.includes(1))!.id)!;
 		expect(Number(inTile.properties.households)).toBe(spots.find((s) => s.building_ids.includes(1))!.households);
+	});
+
+	it('reads within the transaction\'s scope even when the area asked for is wider (the scope lives in the transaction)', async () => {
+		await withScope(db, G111, async (trx) => {
+			// '' and the district's own code ask for everything: the transaction still holds one grid
+			for (const wide of ['', C11.slice(0, 6)]) {
+				expect((await rankings(trx, 'grid', wide)).map((r) => r.code)).toEqual([G111]);
+				expect((await blindSpots(trx, wide)).map((s) => s.grid_code).filter((g) => g !== G111)).toEqual([]);
+				expect((await gapList(trx, null, wide)).map((g) => g.area_code).filter((c) => !c.startsWith(G111))).toEqual([]);
+				expect(await areaCoverage(trx, G112, wide)).toBeNull();
+			}
+			expect((await blindSpots(trx, '')).length, 'the grid has blind spots, or this proves nothing').toBeGreaterThan(0);
+		});
 	});
 
 	it("shows a grid leader their grid's results and nothing else", async () => {

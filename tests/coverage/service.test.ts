@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { areaCoverage, buildingCoverage, coverageRun, reachAreas } from '../../src/lib/server/db/queries/coverage.ts';
-import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { EXPECTED_ANY, G111, G112, G121, G211, C11, S1, S2, D, insertFixture, lon, lat } from './fixture.ts';
 
 describe.each(backends)('service coverage on %s PostGIS', (backend) => {
@@ -36,7 +36,7 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 	});
 
 	it('keeps the nearest centre of each level apart: the dead-end building', async () => {
-		const b = (await buildingCoverage(db.kysely, 3, ''))!;
+		const b = (await withScope(db, SYSTEM, (trx) => buildingCoverage(trx, 3, '')))!;
 		expect(b.levels.any.centre_id).toBe(3);
 		expect(b.levels.district.centre_id).toBe(3);
 		expect(b.levels.district.metres).toBeCloseTo(990, 0);
@@ -48,7 +48,7 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 
 	it('counts households within each circle per grid, community, street and district', async () => {
 		const fig = async (code: string) => {
-			const r = (await areaCoverage(db.kysely, code, ''))!;
+			const r = (await withScope(db, SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
 			return [r.households, r.hh_5min, r.hh_10min, r.hh_15min];
 		};
 		expect(await fig(G111)).toEqual([33, 13, 13, 33]);
@@ -59,11 +59,11 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 		expect(await fig(S1)).toEqual([42, 13, 13, 42]);
 		expect(await fig(S2)).toEqual([7, 0, 0, 0]);
 		expect(await fig(D)).toEqual([49, 13, 13, 42]);
-		expect((await areaCoverage(db.kysely, D, ''))!.share_15min).toBe(Math.round((42 / 49) * 1e4) / 1e4);
+		expect((await withScope(db, SYSTEM, (trx) => areaCoverage(trx, D, '')))!.share_15min).toBe(Math.round((42 / 49) * 1e4) / 1e4);
 	});
 
 	it('stores a reach area per centre and circle that covers the reached network only', async () => {
-		const reach = await reachAreas(db.kysely, 1, '');
+		const reach = await withScope(db, SYSTEM, (trx) => reachAreas(trx, 1, ''));
 		expect(reach.map((r) => r.circle)).toEqual([1, 2, 3]);
 		const inside = async (geojson: string, x: number, y: number) =>
 			(await sql<{ ok: boolean }>`select ST_Intersects(ST_GeomFromGeoJSON(${geojson}), ST_SetSRID(ST_MakePoint(${lon(x)}, ${lat(y)}), 4326)) as ok`.execute(db.kysely)).rows[0].ok;
@@ -81,12 +81,12 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 
 	it('stamps the results with the data version, writes no version of its own, and recomputes after a change only', async () => {
 		const v = await version();
-		const run = (await coverageRun(db.kysely))!;
+		const run = (await withScope(db, SYSTEM, (trx) => coverageRun(trx)))!;
 		expect(run.data_version).toBe(v);
 		expect(run.params.circles).toEqual([300, 500, 1000]);
 		expect(await engine.ensure()).toBe(v);
 		expect(await version()).toBe(v);
-		expect((await coverageRun(db.kysely))!.computed_at).toEqual(run.computed_at);
+		expect((await withScope(db, SYSTEM, (trx) => coverageRun(trx)))!.computed_at).toEqual(run.computed_at);
 		// a station beside the disconnected road: B4 (2500, 520) is now 20 + 50 + 20 away
 		await sql`insert into service_centre (level, name, area_code, geom)
 			values ('station', '新站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(db.kysely);
@@ -94,9 +94,9 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 		expect(v2).toBeGreaterThan(v);
 		expect(await engine.ensure()).toBe(v2);
 		expect(await version()).toBe(v2);
-		const b4 = (await buildingCoverage(db.kysely, 4, ''))!;
+		const b4 = (await withScope(db, SYSTEM, (trx) => buildingCoverage(trx, 4, '')))!;
 		expect(b4.levels.station.metres).toBeCloseTo(90, 0);
 		expect(b4.circle).toBe(1);
-		expect((await areaCoverage(db.kysely, S2, ''))!.hh_5min).toBe(7);
+		expect((await withScope(db, SYSTEM, (trx) => areaCoverage(trx, S2, '')))!.hh_5min).toBe(7);
 	});
 });

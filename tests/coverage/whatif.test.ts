@@ -7,6 +7,7 @@ import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { whatIf } from '../../src/lib/server/coverage/whatif.ts';
 import { rankings } from '../../src/lib/server/db/queries/coverage.ts';
+import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 
 describe.each(backends)('what-if station on %s PostGIS', (backend) => {
 	let db: TestDb;
@@ -20,7 +21,7 @@ describe.each(backends)('what-if station on %s PostGIS', (backend) => {
 	afterAll(() => db?.drop());
 
 	const communityFigures = async () =>
-		new Map((await rankings(db.kysely, 'community', '')).map((r) => [r.code, [r.hh_5min, r.hh_10min, r.hh_15min]]));
+		new Map((await withScope(db, SYSTEM, (trx) => rankings(trx, 'community', ''))).map((r) => [r.code, [r.hh_5min, r.hh_10min, r.hh_15min]]));
 
 	it('equals a full recompute with the station added', async () => {
 		// sites where stations make a difference: buildings beyond the circles today, and one in the middle

@@ -1,8 +1,8 @@
 // The coverage engine's results as every screen reads them: one query per figure, so the map's
 // tiles, the panels, the rankings, the exports and the big screen never disagree. The engine
 // (coverage/store.ts) writes these tables; nothing here computes a figure.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../schema.ts';
+import { sql, type RawBuilder } from 'kysely';
+import { scopePrefix, type Scoped } from '../scoped.ts';
 import { GAP_RULES, type GapRule } from '../../coverage/gaps.ts';
 import { SERVICE_LEVELS, type CoverageParams, type ServiceLevel } from '../../coverage/service.ts';
 
@@ -14,13 +14,17 @@ export interface CoverageRun {
 	counts: Record<string, number>;
 }
 
-/** '' (everything) or an area code; anything else is refused before it reaches SQL */
+// Each function takes the caller's scoped transaction first and reads within its scope (as
+// row-level security does on a server); the `scope` argument beside it narrows to one area of it
+// ('' for the whole scope): an area outside the transaction's scope reads as nothing.
+
+/** '' (the whole scope) or an area code; anything else is refused before it reaches SQL */
 export function checkScope(scope: string): string {
 	if (scope !== '' && !/^\d{6}(\d{3}){0,3}$/.test(scope)) throw new Error(`invalid scope "${scope}"`);
 	return scope;
 }
 
-export async function coverageRun(trx: Kysely<Database>): Promise<CoverageRun | null> {
+export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
 	const { rows } = await sql<CoverageRun>`select data_version, computed_at, params, seconds, counts from coverage_run where id = 1`.execute(trx);
 	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
 }
@@ -76,17 +80,17 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 }
 
 /** One area's coverage, or null when it is outside the scope (or unknown). */
-export async function areaCoverage(trx: Kysely<Database>, code: string, scope: string): Promise<AreaCoverageRow | null> {
-	const { rows } = await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where q.code = ${code}`.execute(trx);
+export async function areaCoverage(trx: Scoped, code: string, scope: string): Promise<AreaCoverageRow | null> {
+	const { rows } = await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.code = ${code}`.execute(trx);
 	return rows[0] ?? null;
 }
 
 export type RankLevel = 'street' | 'community' | 'grid';
 
 /** Areas of a level in the scope, by rank (best first); the rank is district-wide. */
-export async function rankings(trx: Kysely<Database>, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
+export async function rankings(trx: Scoped, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
 	const { rows } = await sql<AreaCoverageRow>`
-		select * from (${areaCoverageSql(scope)}) q where q.level = ${level} order by q.rank nulls last, q.code`.execute(trx);
+		select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.level = ${level} order by q.rank nulls last, q.code`.execute(trx);
 	return rows;
 }
 
@@ -106,7 +110,7 @@ export interface OrgRankingRow {
 }
 
 /** Organisations in the scope (optionally of one kind), by kind then rank; ranks are among all of the kind. */
-export async function orgRankings(trx: Kysely<Database>, scope: string, kind?: string): Promise<OrgRankingRow[]> {
+export async function orgRankings(trx: Scoped, scope: string, kind?: string): Promise<OrgRankingRow[]> {
 	const { rows } = await sql<OrgRankingRow>`
 		select c.org_id, c.kind, o.name, c.area_code, (o.secretary_id is not null) as secretary,
 		       round(c.service_score::numeric, 4)::float8 as service_score,
@@ -114,7 +118,7 @@ export async function orgRankings(trx: Kysely<Database>, scope: string, kind?: s
 		       round(c.work_score::numeric, 4)::float8 as work_score,
 		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
 		from org_coverage c join party_org o on o.id = c.org_id
-		where starts_with(c.area_code, ${checkScope(scope)}::text) and (${kind ?? null}::text is null or c.kind = ${kind ?? null}::text)
+		where starts_with(c.area_code, ${checkScope(scope)}::text) and starts_with(c.area_code, ${scopePrefix(trx)}::text) and (${kind ?? null}::text is null or c.kind = ${kind ?? null}::text)
 		order by c.kind, c.rank nulls last, c.org_id`.execute(trx);
 	return rows.map((r) => ({ ...r, org_id: Number(r.org_id) }));
 }
@@ -146,9 +150,9 @@ export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<Bl
 }
 
 /** Blind spots in the scope, most households affected first. */
-export async function blindSpots(trx: Kysely<Database>, scope: string, opts: { limit?: number; offset?: number; geometry?: boolean } = {}): Promise<BlindSpotRow[]> {
+export async function blindSpots(trx: Scoped, scope: string, opts: { limit?: number; offset?: number; geometry?: boolean } = {}): Promise<BlindSpotRow[]> {
 	const { rows } = await sql<BlindSpotRow>`
-		select * from (${blindSpotSql(scope, opts.geometry)}) q order by q.households desc, q.id
+		select * from (${blindSpotSql(scope, opts.geometry)}) q where starts_with(q.grid_code, ${scopePrefix(trx)}::text) order by q.households desc, q.id
 		limit ${opts.limit ?? 1000} offset ${opts.offset ?? 0}`.execute(trx);
 	return rows.map((r) => ({ ...r, building_ids: r.building_ids.map(Number) }));
 }
@@ -162,30 +166,30 @@ export interface GapRow {
 }
 
 /** The objects at fault under one rule (or all rules) in the scope, most households first. */
-export async function gapList(trx: Kysely<Database>, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
+export async function gapList(trx: Scoped, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) and (${rule}::text is null or rule = ${rule}::text)
+		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and (${rule}::text is null or rule = ${rule}::text)
 		order by rule, households desc, area_code, object_id limit ${opts.limit ?? 100_000}`.execute(trx);
 	return rows;
 }
 
 /** One page of the objects at fault under `rule` in the scope (gapList's order), and how many there are in all. */
-export async function gapPage(trx: Kysely<Database>, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
+export async function gapPage(trx: Scoped, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
 	const { rows: [n] } = await sql<{ total: number }>`
-		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text`.execute(trx);
+		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text`.execute(trx);
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) and rule = ${rule}::text
+		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text
 		order by households desc, area_code, object_id limit ${page.limit} offset ${page.offset}`.execute(trx);
 	return { rows, total: n.total };
 }
 
 /** How many objects each rule flags in the scope. */
-export async function gapCounts(trx: Kysely<Database>, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
+export async function gapCounts(trx: Scoped, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
 	const { rows } = await sql<{ rule: GapRule; n: number; hh: number }>`
 		select rule, count(*)::int4 as n, coalesce(sum(households), 0)::int4 as hh from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) group by rule`.execute(trx);
+		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) group by rule`.execute(trx);
 	const out = Object.fromEntries(GAP_RULES.map((r) => [r, { objects: 0, households: 0 }])) as Record<GapRule, { objects: number; households: number }>;
 	for (const r of rows) out[r.rule] = { objects: r.n, households: r.hh };
 	return out;
@@ -200,10 +204,10 @@ export interface BuildingCoverageRow {
 }
 
 /** A building's nearest centre of each level, with metres and minutes at the run's walking speed. */
-export async function buildingCoverage(trx: Kysely<Database>, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
+export async function buildingCoverage(trx: Scoped, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
 	const { rows } = await sql<Record<string, unknown>>`
 		select c.*, (r.params->>'walkingSpeed')::float8 as speed from building_coverage c cross join coverage_run r
-		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text)`.execute(trx);
+		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text) and starts_with(c.grid_code, ${scopePrefix(trx)}::text)`.execute(trx);
 	const r = rows[0];
 	if (!r) return null;
 	const speed = Number(r.speed);
@@ -217,9 +221,9 @@ export async function buildingCoverage(trx: Kysely<Database>, buildingId: number
 }
 
 /** A centre's stored reach polygons (GeoJSON text) for each circle, if the centre is in the scope. */
-export async function reachAreas(trx: Kysely<Database>, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
+export async function reachAreas(trx: Scoped, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
 	const { rows } = await sql<{ circle: number; threshold_m: number; geojson: string }>`
 		select circle, threshold_m, ST_AsGeoJSON(geom, 7) as geojson from reach_area
-		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) order by circle`.execute(trx);
+		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) order by circle`.execute(trx);
 	return rows;
 }
