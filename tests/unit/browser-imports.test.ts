@@ -16,11 +16,9 @@ const TYPE_ONLY = /^\s*import\s+type\s/;
  */
 const TYPE_IMPORTS_TO_MOVE = new Set([
 	'src/lib/components/Breadcrumb.svelte',
-	'src/lib/components/CoveragePanel.svelte',
 	'src/lib/components/FiguresPanel.svelte',
 	'src/lib/components/HouseholdsPanel.svelte',
-	'src/lib/components/SelectionPanel.svelte',
-	'src/routes/+page.svelte'
+	'src/lib/components/SelectionPanel.svelte'
 ]);
 
 describe('browser code imports no server code', () => {

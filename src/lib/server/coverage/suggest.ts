@@ -25,6 +25,9 @@ import { drive, runSteps, type Budget, type Steps } from './budget.ts';
 import type { Source } from './dijkstra.ts';
 import type { CoverageModel } from './engine.ts';
 import { improveSteps, reduceSteps } from './suggest-search.ts';
+import type { Suggestion } from '../../api/coverage.ts';
+
+export type { Suggestion };
 
 export interface Candidate {
 	/** stable across data versions: `node:<lon>,<lat>`, `building:<id>` or `point:<lon>,<lat>` */
@@ -299,17 +302,6 @@ export interface SuggestOptions {
 	excluded?: readonly string[];
 }
 
-export interface Suggestion {
-	key: string;
-	kind: Candidate['kind'];
-	lon: number;
-	lat: number;
-	label?: string;
-	pinned: boolean;
-	/** households newly within the circle thanks to this site, after the ones before it */
-	gain: number;
-	cumulative: number;
-}
 
 /** Road nodes inside the area and `public` buildings in it, as candidate sites. */
 export async function candidateSites(trx: Kysely<Database>, model: CoverageModel, scope: string): Promise<Candidate[]> {

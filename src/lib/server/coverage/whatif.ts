@@ -12,27 +12,11 @@ import { circleOf, forBuildingsWithin, type CoverageParams } from './service.ts'
 import type { Source } from './dijkstra.ts';
 import type { CoverageModel } from './engine.ts';
 import { drive, runSteps, type Budget, type Steps } from './budget.ts';
+import type { WhatIfCommunity, WhatIfResult } from '../../api/coverage.ts';
 
-export interface WhatIfCommunity {
-	code: string;
-	households: number;
-	/** households within each circle now */
-	before: [number, number, number];
-	/** households newly within each circle with the station */
-	newly: [number, number, number];
-}
+export type { WhatIfCommunity, WhatIfResult };
 
-export interface WhatIfResult {
-	lon: number;
-	lat: number;
-	/** straight metres from the point to the road it joins */
-	access_m: number;
-	circles: readonly [number, number, number];
-	newly: [number, number, number];
-	communities: WhatIfCommunity[];
-	/** GeoJSON text of the reach of each circle (null when the station is off the network) */
-	reach: (string | null)[];
-}
+
 
 /** The snapped source of a point, or null when the network is empty. */
 export function siteSource(snapper: Snapper, lon: number, lat: number): Source | null {

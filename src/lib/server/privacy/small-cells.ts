@@ -10,24 +10,19 @@ import { sql, type RawBuilder } from 'kysely';
 import { SMALL_CELL_THRESHOLD, SUPPRESSED_TEXT, isSmallCell } from '../../small-cells.ts';
 
 export { SMALL_CELL_THRESHOLD, SUPPRESSED_TEXT, isSmallCell };
+// the shapes of a withholding rule and of a row after it: shared with the browser (src/lib/api)
+import type { CellRule, Withheld } from '../../api/withheld.ts';
+export type { CellRule, Withheld };
 
 /** who is asking, as far as suppression goes: viewers who see persons get every count as it is */
 export interface CountAudience {
 	persons: boolean;
 }
 
-/** which fields of a row are counts of persons (C), and which are computed from them (D) */
-export interface CellRule<C extends string, D extends string = never> {
-	counts: readonly C[];
-	/** field → the counts it is computed from: withheld when any of them is */
-	derived?: Partial<Record<D, readonly C[]>>;
-}
 
 /** the fields a rule may withhold: its counts and its derived fields */
 export type RuleKeys<R> = (R extends { counts: readonly (infer C)[] } ? C : never) | (R extends { derived: infer X } ? keyof X : never);
 
-/** a row after suppression: the counts and derived fields may be null, listed in `suppressed` */
-export type Withheld<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] | null } & { suppressed?: string[] };
 
 /**
  * The row as `audience` may see it: for a viewer without person access every count of

@@ -3,6 +3,9 @@
 // (coverage/store.ts) writes these tables; nothing here computes a figure.
 import { sql, type RawBuilder } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
+import type { AreaCoverageRow, BlindSpotRow } from '../../../api/coverage.ts';
+
+export type { AreaCoverageRow, BlindSpotRow };
 import { GAP_RULES, type GapRule } from '../../coverage/gaps.ts';
 import { SERVICE_LEVELS, type CoverageParams, type ServiceLevel } from '../../coverage/service.ts';
 
@@ -29,36 +32,6 @@ export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
 	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
 }
 
-export interface AreaCoverageRow {
-	code: string;
-	name: string;
-	level: 'district' | 'street' | 'community' | 'grid';
-	households: number;
-	hh_5min: number;
-	hh_10min: number;
-	hh_15min: number;
-	share_5min: number | null;
-	share_10min: number | null;
-	share_15min: number | null;
-	hh_cared: number;
-	grids: number;
-	grids_with_branch: number;
-	member_buildings: number;
-	member_buildings_covered: number;
-	key_buildings: number;
-	key_buildings_covered: number;
-	orgs: number;
-	orgs_with_secretary: number;
-	blind_spots: number;
-	hh_in_blind_spots: number;
-	service_score: number | null;
-	organisation_score: number | null;
-	work_score: number | null;
-	coverage_index: number | null;
-	rank: number | null;
-	rank_of: number | null;
-	rectify: boolean;
-}
 
 /**
  * The rows of area_coverage with the shares, rounded once, here: tiles, panels and exports all
@@ -123,21 +96,6 @@ export async function orgRankings(trx: Scoped, scope: string, kind?: string): Pr
 	return rows.map((r) => ({ ...r, org_id: Number(r.org_id) }));
 }
 
-export interface BlindSpotRow {
-	id: number;
-	grid_code: string;
-	grid_name: string;
-	community_code: string;
-	households: number;
-	buildings: number;
-	gap_kinds: string[];
-	gap_rules: string[];
-	building_ids: number[];
-	/** GeoJSON text of the hull, when asked for */
-	geojson?: string;
-	lon: number;
-	lat: number;
-}
 
 export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<BlindSpotRow> {
 	const geom = withGeometry ? sql`, ST_AsGeoJSON(s.geom, 7) as geojson` : sql``;
