@@ -4,9 +4,9 @@
 import { sql } from 'kysely';
 import type { AreaStats } from '../schema.ts';
 import { scopeLike, scopePrefix, type Scoped } from '../scoped.ts';
+import { AREA_LEVELS, type AreaLevel, type AreaRef, type BreadcrumbStep } from '../../../api/areas.ts';
 
-export const AREA_LEVELS = ['district', 'street', 'community', 'grid'] as const;
-export type AreaLevel = (typeof AREA_LEVELS)[number];
+export { AREA_LEVELS, type AreaLevel, type AreaRef, type BreadcrumbStep };
 
 export function isAreaLevel(value: string): value is AreaLevel {
 	return (AREA_LEVELS as readonly string[]).includes(value);
@@ -29,17 +29,7 @@ export async function areaOutlinesGeoJson(trx: Scoped, level: AreaLevel): Promis
 	return rows[0].fc;
 }
 
-export interface AreaRef {
-	code: string;
-	name: string;
-	level: AreaLevel;
-	kind: 'community' | 'village' | null;
-}
 
-/** A step of the breadcrumb; steps above the caller's scope are shown but lead nowhere. */
-export interface BreadcrumbStep extends AreaRef {
-	in_scope: boolean;
-}
 
 /** The figures of one area: area_stats (sql/005) as it is, without its key. */
 export type AreaFigures = Omit<AreaStats, 'code' | 'level'>;

@@ -5,23 +5,11 @@ import { sql } from 'kysely';
 import type { Viewer } from '../../auth/viewer.ts';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import { maskName } from '../../../privacy.ts';
+import type { HouseholdLine, MemberLine, MemberRecord } from '../../../api/persons.ts';
 
-export interface MemberLine {
-	id: number;
-	name: string;
-	gender: 'male' | 'female';
-	mobile: boolean;
-}
+export type { HouseholdLine, MemberLine, MemberRecord };
 
-export interface HouseholdLine {
-	id: number;
-	/** unit/floor/room for viewers who see homes; null when homes are shown at building level */
-	home: { unit: number; floor: number; room: string } | null;
-	residents: number;
-	members: MemberLine[];
-	central: boolean;
-	looked_after: boolean;
-}
+
 
 export async function householdsOfBuilding(trx: Scoped, buildingId: number, viewer: Viewer): Promise<HouseholdLine[] | undefined> {
 	const building = await trx.selectFrom('building').select('id')
@@ -48,21 +36,6 @@ export async function householdsOfBuilding(trx: Scoped, buildingId: number, view
 	}));
 }
 
-export interface MemberRecord {
-	id: number;
-	name: string;
-	gender: 'male' | 'female';
-	birth_year: number;
-	phone: string | null;
-	status: 'formal' | 'probationary';
-	joined_on: string;
-	organisation: string;
-	address: string | null;
-	home: string | null;
-	workplace: string | null;
-	reported_to_community: boolean;
-	mobile: boolean;
-}
 
 /** The full record of one member in the viewer's scope (the caller audits the reveal). */
 export async function memberRecord(trx: Scoped, memberId: number): Promise<MemberRecord | undefined> {
