@@ -14,3 +14,31 @@ export interface AreaRef {
 export interface BreadcrumbStep extends AreaRef {
 	in_scope: boolean;
 }
+
+/** The figures of one area, as area_stats (sql/005) holds them (db/queries/areas.ts checks the two agree). */
+export interface AreaFigures {
+	area_km2: number;
+	streets: number;
+	communities: number;
+	villages: number;
+	grids: number;
+	grids_with_branch: number;
+	buildings: number;
+	households: number;
+	residents: number;
+	members: number;
+	members_working: number;
+	member_buildings: number;
+	member_buildings_covered: number;
+	organisations: number;
+	service_centres: number;
+}
+
+export type AreaChild = AreaRef & Pick<AreaFigures, 'households' | 'members' | 'grids' | 'grids_with_branch'>;
+
+export interface AreaSummary extends AreaRef {
+	breadcrumb: BreadcrumbStep[];
+	figures: AreaFigures;
+	bbox: [number, number, number, number];
+	children: AreaChild[];
+}

@@ -4,9 +4,9 @@
 import { sql } from 'kysely';
 import type { AreaStats } from '../schema.ts';
 import { scopeLike, scopePrefix, type Scoped } from '../scoped.ts';
-import { AREA_LEVELS, type AreaLevel, type AreaRef, type BreadcrumbStep } from '../../../api/areas.ts';
+import { AREA_LEVELS, type AreaChild, type AreaFigures, type AreaLevel, type AreaRef, type AreaSummary, type BreadcrumbStep } from '../../../api/areas.ts';
 
-export { AREA_LEVELS, type AreaLevel, type AreaRef, type BreadcrumbStep };
+export { AREA_LEVELS, type AreaChild, type AreaFigures, type AreaLevel, type AreaRef, type AreaSummary, type BreadcrumbStep };
 
 export function isAreaLevel(value: string): value is AreaLevel {
 	return (AREA_LEVELS as readonly string[]).includes(value);
@@ -31,17 +31,13 @@ export async function areaOutlinesGeoJson(trx: Scoped, level: AreaLevel): Promis
 
 
 
-/** The figures of one area: area_stats (sql/005) as it is, without its key. */
-export type AreaFigures = Omit<AreaStats, 'code' | 'level'>;
+// the contract's AreaFigures is area_stats (sql/005) as it is, without its key: checked here
+// against the generated table type, both ways, so a new column cannot be left out of either
+type StoredFigures = Omit<AreaStats, 'code' | 'level'>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const figuresMatchTable: Same<AreaFigures, StoredFigures> = true;
+void figuresMatchTable;
 
-export type AreaChild = AreaRef & Pick<AreaFigures, 'households' | 'members' | 'grids' | 'grids_with_branch'>;
-
-export interface AreaSummary extends AreaRef {
-	breadcrumb: BreadcrumbStep[];
-	figures: AreaFigures;
-	bbox: [number, number, number, number];
-	children: AreaChild[];
-}
 
 /**
  * The figures of one area and its children, all read from area_stats (sql/005; the caller keeps

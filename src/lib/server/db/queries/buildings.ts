@@ -1,21 +1,11 @@
 // One building's panel: where it sits in the hierarchy and its figures.
 import { sql } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
-import { breadcrumbOf, type BreadcrumbStep } from './areas.ts';
+import { breadcrumbOf } from './areas.ts';
+import type { BuildingSummary } from '../../../api/selection.ts';
 
-export interface BuildingSummary {
-	id: number;
-	name: string | null;
-	address: string;
-	kind: string;
-	floors: number;
-	height: number;
-	units: number;
-	grid_code: string;
-	breadcrumb: BreadcrumbStep[];
-	bbox: [number, number, number, number];
-	figures: { households: number; residents: number; members: number; members_working: number; central_households: number };
-}
+export type { BuildingSummary };
+
 
 /** Undefined when the building does not exist or lies outside the caller's scope. */
 export async function buildingSummary(trx: Scoped, id: number): Promise<BuildingSummary | undefined> {

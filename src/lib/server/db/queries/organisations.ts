@@ -4,18 +4,10 @@ import type { Scoped } from '../scoped.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { maskName } from '../../../privacy.ts';
 import { smallCount } from '../../privacy/small-cells.ts';
+import type { LeadingOrganisation } from '../../../api/selection.ts';
 
-export interface LeadingOrganisation {
-	id: number;
-	kind: string;
-	name: string;
-	secretary_seat: 'filled' | 'empty';
-	/** the secretary's name, masked (张*明) unless the viewer sees names; null for viewers who see no persons */
-	secretary: string | null;
-	/** its members; null (`<3`) when 1 or 2 and the viewer sees no persons, with `suppressed` saying so */
-	members: number | null;
-	suppressed?: string[];
-}
+export type { LeadingOrganisation };
+
 
 // which kind of organisation leads each level (六级组织体系)
 const AREA_ORG_KINDS: Record<string, string[]> = {

@@ -3,30 +3,18 @@
 // (src/lib/server/privacy/small-cells.ts): every JSON, page and screen reads its panel from here.
 import type { Scoped } from '../scoped.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import { suppressRows, suppressSmallCells, type CellRule, type Withheld } from '../../privacy/small-cells.ts';
-import { areaSummary, scopeRoot, type AreaChild, type AreaFigures, type AreaSummary } from './areas.ts';
-import { buildingSummary, type BuildingSummary } from './buildings.ts';
-import { areaOrganisation, buildingOrganisations, type LeadingOrganisation } from './organisations.ts';
+import { suppressRows, suppressSmallCells } from '../../privacy/small-cells.ts';
+import { areaSummary, scopeRoot } from './areas.ts';
+import { buildingSummary } from './buildings.ts';
+import { areaOrganisation, buildingOrganisations } from './organisations.ts';
+import {
+	AREA_CELLS, AREA_CHILD_CELLS, BUILDING_CELLS,
+	type AreaSelection, type AreaSelectionChild, type AreaSelectionFigures, type BuildingSelection, type BuildingSelectionFigures, type Selection
+} from '../../../api/selection.ts';
 
-/** the counts of persons among an area's figures (the others count areas, buildings, organisations) */
-export const AREA_CELLS = { counts: ['households', 'residents', 'members', 'members_working'] } as const satisfies CellRule<keyof AreaFigures & string>;
-export const AREA_CHILD_CELLS = { counts: ['households', 'members'] } as const satisfies CellRule<keyof AreaChild & string>;
-export const BUILDING_CELLS = {
-	counts: ['households', 'residents', 'members', 'members_working', 'central_households']
-} as const satisfies CellRule<keyof BuildingSummary['figures'] & string>;
-
-export type AreaSelectionFigures = Withheld<AreaFigures, (typeof AREA_CELLS.counts)[number]>;
-export type AreaSelectionChild = Withheld<AreaChild, (typeof AREA_CHILD_CELLS.counts)[number]>;
-export type BuildingSelectionFigures = Withheld<BuildingSummary['figures'], (typeof BUILDING_CELLS.counts)[number]>;
-
-export type AreaSelection = { type: 'area'; organisation: LeadingOrganisation | null } & Omit<AreaSummary, 'figures' | 'children'> & {
-	figures: AreaSelectionFigures;
-	children: AreaSelectionChild[];
-};
-export type BuildingSelection = { type: 'building'; organisations: LeadingOrganisation[] } & Omit<BuildingSummary, 'figures'> & {
-	figures: BuildingSelectionFigures;
-};
-export type Selection = AreaSelection | BuildingSelection;
+// the withheld cells and the shapes of a selection are part of the contract (src/lib/api/selection.ts)
+export { AREA_CELLS, AREA_CHILD_CELLS, BUILDING_CELLS };
+export type { AreaSelection, AreaSelectionChild, AreaSelectionFigures, BuildingSelection, BuildingSelectionFigures, Selection };
 
 export const SELECTION_PATTERN = /^(\d{6}(\d{3}){0,3}|b:\d{1,15})$/;
 
