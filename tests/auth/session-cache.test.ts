@@ -14,6 +14,7 @@ import { login, MAX_FAILED_LOGINS } from '../../src/lib/server/auth/login.ts';
 import { createSession, endAllSessions, endSession, tokenHash, validateSession } from '../../src/lib/server/auth/sessions.ts';
 import { SESSION_CACHE_TTL_MS, TokenCache } from '../../src/lib/server/auth/session-cache.ts';
 import { PASSWORD, SYSTEM, account, actorOf, branch, type Branch } from './helpers.ts';
+import { everyOf } from '../helpers/every-of.ts';
 
 /** The same database, counting the queries sent through it (and able to hold back their results). */
 function counted(db: Kysely<Database>) {
@@ -81,7 +82,7 @@ describe.each(backends)('session cache (%s)', (backend) => {
 		const { token, at } = await signedIn();
 		const c = counted(db.kysely);
 		const users = await Promise.all(Array.from({ length: 12 }, () => validateSession(c.db, token, at(0))));
-		expect(users.every((u) => u?.role === 'grid_leader')).toBe(true);
+		expect(everyOf(users, (u) => u?.role === 'grid_leader')).toBe(true);
 		expect(c.queries).toEqual(['SelectQueryNode']);
 	});
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { appliedMigrations, migrate, readMigrationFiles } from '../../src/lib/server/db/migrate.ts';
 import { renderSchemaTypes } from '../../src/lib/server/db/introspect.ts';
+import { everyOf } from '../helpers/every-of.ts';
 
 describe.each(backends)('migrations on %s PostGIS', (backend) => {
 	let db: TestDb;
@@ -122,7 +123,7 @@ describe('the embedded backend queues concurrent work (Kysely’s single-connect
 			await expect(failing).rejects.toThrow('abort');
 			const seen = (await reads).map((r) => r.rows[0].n);
 			await increments;
-			expect(seen.every((n) => n < 100)).toBe(true);
+			expect(everyOf(seen, (n) => n < 100)).toBe(true);
 			const { rows } = await sql<{ n: number }>`select n from counter`.execute(db.kysely);
 			expect(rows[0].n).toBe(20);
 		} finally {

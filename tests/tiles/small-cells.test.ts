@@ -15,6 +15,7 @@ import { LAYER_NAMES, SOURCES, type LayerName } from '../../src/lib/server/tiles
 import { SMALL_CELL_THRESHOLD } from '../../src/lib/small-cells.ts';
 import { FIXTURE_SQL, GRID_E, GRID_WN, GRID_WS, lonLat } from './fixture.ts';
 import { decode, tilesCovering, type DecodedFeature } from './decode.ts';
+import { everyOf } from '../helpers/every-of.ts';
 
 const [WEST, SOUTH] = lonLat(-1000, -1000);
 const [EAST, NORTH] = lonLat(1000, 1000);
@@ -108,7 +109,7 @@ describe.each(backends)('small cells in the tiles on the %s backend', (backend) 
 		for (const z of [16, 17]) {
 			const points = await everywhere('members', z, false);
 			expect(points.length).toBeGreaterThan(0);
-			expect(points.every((f) => f.properties.kind === 'building' && !('household_id' in f.properties))).toBe(true);
+			expect(everyOf(points, (f) => f.properties.kind === 'building' && !('household_id' in f.properties))).toBe(true);
 		}
 		expect(await everywhere('central_links', 17, false)).toEqual([]);
 		// building 1's three members are shown, its two member households withheld; buildings 3 and 4 hold

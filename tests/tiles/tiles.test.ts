@@ -12,6 +12,7 @@ import type { LayerName } from '../../src/lib/server/tiles/sources.ts';
 import { BUILDINGS, FIXTURE_SQL, GRID_E, GRID_WN, GRID_WS, lonLat } from './fixture.ts';
 import { decode, tilesCovering, type DecodedFeature } from './decode.ts';
 import { MEMBER_BUILDING_THRESHOLD } from '../../src/lib/coverage-rules.ts';
+import { everyOf } from '../helpers/every-of.ts';
 
 // the fixture spans ±1000 m around its centre
 const [WEST, SOUTH] = lonLat(-1000, -1000);
@@ -108,7 +109,7 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		expect(streets.map((f) => [f.id, f.properties.code, f.properties.org_coverage])).toEqual(
 			expect.arrayContaining([[420105001, '420105001', 0.5], [420105002, '420105002', 0]])
 		);
-		expect(streets.every((f) => f.type === 3 && !('kind' in f.properties) && !('has_branch' in f.properties))).toBe(true);
+		expect(everyOf(streets, (f) => f.type === 3 && !('kind' in f.properties) && !('has_branch' in f.properties))).toBe(true);
 	});
 
 	it('counts members per grid to z13, per building to z15 and shows households from z16, with the same totals', async () => {
@@ -116,7 +117,7 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		const sum = (fs: DecodedFeature[], k: string) => fs.reduce((s, f) => s + Number(f.properties[k]), 0);
 
 		const grid = await everywhere('members', 12);
-		expect(grid.every((f) => f.properties.kind === 'grid' && f.type === 1)).toBe(true);
+		expect(everyOf(grid, (f) => f.properties.kind === 'grid' && f.type === 1)).toBe(true);
 		expect(grid.map((f) => f.properties.grid_code).sort()).toEqual([GRID_WS, GRID_WN, GRID_E]);
 		expect(sum(grid, 'households')).toBe(total.households);
 		expect(sum(grid, 'members')).toBe(total.members);
@@ -136,7 +137,7 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		]);
 		// nothing personal in the tiles
 		for (const f of [...grid, ...building, ...household]) {
-			expect(Object.keys(f.properties).every((k) => ['kind', 'grid_code', 'building_id', 'household_id', 'households', 'members', 'central'].includes(k))).toBe(true);
+			expect(everyOf(Object.keys(f.properties), (k) => ['kind', 'grid_code', 'building_id', 'household_id', 'households', 'members', 'central'].includes(k))).toBe(true);
 		}
 	});
 
@@ -169,7 +170,7 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		const links = await everywhere('central_links', 17);
 		const pairs = new Set(links.map((f) => `${f.properties.central_household_id}>${f.properties.household_id}`));
 		expect([...pairs].sort()).toEqual(['1>3', '1>4', '1>9']);
-		expect(links.every((f) => f.type === 2)).toBe(true);
+		expect(everyOf(links, (f) => f.type === 2)).toBe(true);
 		expect(await everywhere('central_links', 16)).toEqual([]);
 	});
 
