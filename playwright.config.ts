@@ -23,7 +23,11 @@ export default defineConfig({
 		// ORIGIN: adapter-node assumes https without it, and then refuses every form post from
 		// http://127.0.0.1 as cross-site (the sign-in form included)
 		env: {
-			PORT: String(port), PGLITE_DIR: 'data/pglite-e2e', JICENG_DEMO: 'small', JICENG_DEMO_PASSWORD: 'Demo-Pass-2026!', DATABASE_URL: '',
+			PORT: String(port),
+			PGLITE_DIR: 'data/pglite-e2e',
+			JICENG_DEMO: 'small',
+			JICENG_DEMO_PASSWORD: 'Demo-Pass-2026!',
+			DATABASE_URL: '',
 			// every run signs in from 127.0.0.1, and the login fuzz fails ~60 times: widen the
 			// per-address throttle (tests/auth/lockout-race.test.ts covers it at its default)
 			JICENG_LOGIN_THROTTLE: '1000/300',

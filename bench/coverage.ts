@@ -80,10 +80,15 @@ async function pgroutingTables(db: Kysely<Database>, model: CoverageModel): Prom
 	const c = model.network.centres;
 	await sql`create extension if not exists pgrouting`.execute(db);
 	await sql`drop table if exists bench_pgr_edge`.execute(db);
-	await sql`create unlogged table bench_pgr_edge (id bigint primary key, source bigint not null, target bigint not null, cost float8 not null, reverse_cost float8 not null)`.execute(db);
+	await sql`create unlogged table bench_pgr_edge (id bigint primary key, source bigint not null, target bigint not null, cost float8 not null, reverse_cost float8 not null)`.execute(
+		db
+	);
 	const split = new Map<number, { offset: number; vertex: number }[]>();
 	const doors: Record<string, number[]> = Object.fromEntries(SERVICE_LEVELS.map((l) => [l, []]));
-	const ids: number[] = [], src: number[] = [], dst: number[] = [], cost: number[] = [];
+	const ids: number[] = [],
+		src: number[] = [],
+		dst: number[] = [],
+		cost: number[] = [];
 	let nextVertex = g.nodeCount + 1; // pgRouting vertex = our node + 1
 	let nextEdge = 1;
 	const edge = (a: number, b: number, w: number) => {
@@ -104,14 +109,16 @@ async function pgroutingTables(db: Kysely<Database>, model: CoverageModel): Prom
 		doors[c.level[i]].push(door);
 	}
 	for (let e = 0; e < g.edgeCount; e++) {
-		const a = g.edgeFrom[e] + 1, b = g.edgeTo[e] + 1;
+		const a = g.edgeFrom[e] + 1,
+			b = g.edgeTo[e] + 1;
 		const pts = split.get(e);
 		if (!pts) {
 			edge(a, b, g.edgeLen[e]);
 			continue;
 		}
 		pts.sort((x, y) => x.offset - y.offset);
-		let prev = a, at = 0;
+		let prev = a,
+			at = 0;
 		for (const p of pts) {
 			edge(prev, p.vertex, p.offset - at);
 			prev = p.vertex;
@@ -136,7 +143,9 @@ async function benchDataset(url: string, scale: string) {
 	const model = await engine.model();
 	const load_ms = performance.now() - t;
 	const net = model.network;
-	log(`[bench] ${scale}: ${net.graph.nodeCount} nodes, ${net.graph.edgeCount} edges, ${net.buildings.count} buildings, ${net.centres.count} centres; load ${load_ms.toFixed(0)} ms`);
+	log(
+		`[bench] ${scale}: ${net.graph.nodeCount} nodes, ${net.graph.edgeCount} edges, ${net.buildings.count} buildings, ${net.centres.count} centres; load ${load_ms.toFixed(0)} ms`
+	);
 	if (SUGGEST_ONLY) {
 		const s = await benchSuggestions(db, model, scale);
 		await db.close();
@@ -150,7 +159,9 @@ async function benchDataset(url: string, scale: string) {
 		fullRuns.push(performance.now() - t);
 	}
 	const full_recompute_ms = quantile(fullRuns, 0.5);
-	log(`[bench] ${scale}: full recompute of service coverage (5 levels, all buildings) p50 ${full_recompute_ms.toFixed(1)} ms (runs ${fullRuns.map((x) => x.toFixed(0)).join(', ')})`);
+	log(
+		`[bench] ${scale}: full recompute of service coverage (5 levels, all buildings) p50 ${full_recompute_ms.toFixed(1)} ms (runs ${fullRuns.map((x) => x.toFixed(0)).join(', ')})`
+	);
 
 	// pgRouting on the same network
 	const doors = await pgroutingTables(db.kysely, model);
@@ -173,7 +184,8 @@ async function benchDataset(url: string, scale: string) {
 	let pgrouting_equicost_ms = Infinity;
 	let anyRows: { node: number; agg_cost: number }[] = [];
 	for (let round = 0; round < 3; round++) {
-		let sum = 0, sumEq = 0;
+		let sum = 0,
+			sumEq = 0;
 		for (const level of SERVICE_LEVELS) {
 			const r = await pgr(level, false);
 			sum += r.ms;
@@ -185,7 +197,8 @@ async function benchDataset(url: string, scale: string) {
 	}
 	// the same distances: every road node pgRouting reached within 1000 m has our distance
 	const ours = multiSourceDijkstra(net.graph, centreSources(net, 'any').sources).dist;
-	let checked = 0, worst = 0;
+	let checked = 0,
+		worst = 0;
 	for (const r of anyRows) {
 		const n = Number(r.node) - 1;
 		if (n >= net.graph.nodeCount) continue;
@@ -194,8 +207,11 @@ async function benchDataset(url: string, scale: string) {
 	}
 	let oursWithin = 0;
 	for (let n = 0; n < net.graph.nodeCount; n++) if (ours[n] <= BOUND) oursWithin++;
-	if (worst > 1e-6 || oursWithin !== checked) throw new Error(`pgRouting disagrees: ${checked} nodes vs our ${oursWithin} within ${BOUND} m, worst difference ${worst}`);
-	log(`[bench] ${scale}: pgr_drivingDistance, 5 levels, best of 3: ${pgrouting_ms.toFixed(1)} ms (equicost := true: ${pgrouting_equicost_ms.toFixed(1)} ms); ${checked} road nodes within ${BOUND} m agree with ours (worst difference ${worst.toExponential(1)} m)`);
+	if (worst > 1e-6 || oursWithin !== checked)
+		throw new Error(`pgRouting disagrees: ${checked} nodes vs our ${oursWithin} within ${BOUND} m, worst difference ${worst}`);
+	log(
+		`[bench] ${scale}: pgr_drivingDistance, 5 levels, best of 3: ${pgrouting_ms.toFixed(1)} ms (equicost := true: ${pgrouting_equicost_ms.toFixed(1)} ms); ${checked} road nodes within ${BOUND} m agree with ours (worst difference ${worst.toExponential(1)} m)`
+	);
 	await sql`drop table bench_pgr_edge`.execute(db.kysely);
 
 	// what-if stations at seeded buildings
@@ -209,7 +225,9 @@ async function benchDataset(url: string, scale: string) {
 		whatifMs.push(performance.now() - started);
 		if (!w.reach[2]) throw new Error('what-if without a reach polygon');
 	}
-	log(`[bench] ${scale}: what-if station (figures + 3 reach polygons) p50 ${quantile(whatifMs, 0.5).toFixed(1)} ms, p95 ${quantile(whatifMs, 0.95).toFixed(1)} ms`);
+	log(
+		`[bench] ${scale}: what-if station (figures + 3 reach polygons) p50 ${quantile(whatifMs, 0.5).toFixed(1)} ms, p95 ${quantile(whatifMs, 0.95).toFixed(1)} ms`
+	);
 
 	// the stored recompute: everything ensureCoverage writes
 	t = performance.now();
@@ -250,10 +268,15 @@ async function benchSuggestions(db: Db, model: CoverageModel, scale: string) {
 	const suggestMs: number[] = [];
 	const result: Record<string, number> = {};
 	if (scale !== 'district') return { result, ratios, totals };
-	const { rows } = await sql<{ code: string }>`select code from area where level = 'community' order by md5(${String(SEED)} || code) limit ${SUGGEST_COMMUNITIES}`.execute(db.kysely);
+	const { rows } = await sql<{
+		code: string;
+	}>`select code from area where level = 'community' order by md5(${String(SEED)} || code) limit ${SUGGEST_COMMUNITIES}`.execute(db.kysely);
 	for (const { code } of rows) {
 		const candidates = await candidateSites(db.kysely, model, code);
-		for (const [k, circle] of [[3, 1], [5, 2]] as const) {
+		for (const [k, circle] of [
+			[3, 1],
+			[5, 2]
+		] as const) {
 			const started = performance.now();
 			const s = await suggestFromCandidates(model, [...candidates], { scope: code, k, circle }, new Budget());
 			const ms = performance.now() - started;
@@ -268,7 +291,9 @@ async function benchSuggestions(db: Db, model: CoverageModel, scale: string) {
 			ratios.push(value / exact.value);
 			totals.greedy += value;
 			totals.optimum += exact.value;
-			log(`[bench] suggest: community ${code} k=${k} circle ${circle}: ${candidates.length} candidates, ${inst.weights.length} demand buildings; suggested ${value} (${ms.toFixed(1)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''}) / optimum ${exact.value} = ${r3(value / exact.value)}`);
+			log(
+				`[bench] suggest: community ${code} k=${k} circle ${circle}: ${candidates.length} candidates, ${inst.weights.length} demand buildings; suggested ${value} (${ms.toFixed(1)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''}) / optimum ${exact.value} = ${r3(value / exact.value)}`
+			);
 		}
 	}
 	// the largest request a planner can make: the whole district, k = 20
@@ -282,7 +307,9 @@ async function benchSuggestions(db: Db, model: CoverageModel, scale: string) {
 			log(`[bench] suggest: whole district k=20 circle ${circle}: ${s.message} (${districtMs.at(-1)!.toFixed(0)} ms)`);
 			continue;
 		}
-		log(`[bench] suggest: whole district k=20 circle ${circle}: ${all.length} candidates, ${s.demand_households} households beyond the circle; suggested ${s.suggestions.at(-1)?.cumulative ?? 0} (${districtMs.at(-1)!.toFixed(0)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''})`);
+		log(
+			`[bench] suggest: whole district k=20 circle ${circle}: ${all.length} candidates, ${s.demand_households} households beyond the circle; suggested ${s.suggestions.at(-1)?.cumulative ?? 0} (${districtMs.at(-1)!.toFixed(0)} ms${s.partial ? ', partial' : ''}${s.optimal ? ', proven optimal' : ''})`
+		);
 	}
 	if (suggestMs.length) log(`[bench] suggest: community instances p50 ${quantile(suggestMs, 0.5).toFixed(1)} ms, max ${Math.max(...suggestMs).toFixed(1)} ms`);
 	result.suggest_p50_ms = r1(quantile(suggestMs, 0.5));
@@ -316,7 +343,9 @@ try {
 	cluster.stop();
 }
 if (ratios.length) {
-	log(`[bench] greedy / optimum on ${ratios.length} instances: worst ${r3(Math.min(...ratios))}, mean ${r3(ratios.reduce((a, b) => a + b, 0) / ratios.length)}`);
+	log(
+		`[bench] greedy / optimum on ${ratios.length} instances: worst ${r3(Math.min(...ratios))}, mean ${r3(ratios.reduce((a, b) => a + b, 0) / ratios.length)}`
+	);
 }
 // the households the suggestions cover, as a share of what the exact optimum covers, over all
 // instances; the worst single instance beside it

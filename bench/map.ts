@@ -65,8 +65,12 @@ const MEMBERS_PREFLIGHT_MS = 10_000;
 const TILE_LIST = 'data/tmp/bench-map/tile-paths.json';
 const APP_LOG = 'data/tmp/bench-map/app-server.log';
 const CHROMIUM_ARGS = [
-	'--no-sandbox', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--enable-precise-memory-info'
+	'--no-sandbox',
+	'--enable-unsafe-swiftshader',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+	'--enable-precise-memory-info'
 ];
 
 // ---------------------------------------------------------------- the camera path
@@ -222,7 +226,10 @@ function watch(page: Page, label: string, quiet: boolean) {
 	const paths = new Set<string>();
 	const note = (p: string) => {
 		// the same message again (a GL driver note, every tile's error): counted, logged once
-		const key = p.replace(/\/\d+\/\d+\/\d+\.mvt/, '/{z}/{x}/{y}.mvt').replace(/0x[0-9a-f]+/g, '0x…').slice(0, 200);
+		const key = p
+			.replace(/\/\d+\/\d+\/\d+\.mvt/, '/{z}/{x}/{y}.mvt')
+			.replace(/0x[0-9a-f]+/g, '0x…')
+			.slice(0, 200);
 		seen.set(key, (seen.get(key) ?? 0) + 1);
 		if (seen.get(key) === 1 && !quiet) log(`[bench] ${label}: ${p}`);
 	};
@@ -288,7 +295,9 @@ async function runPage(label: string, url: string, path: Step[], cookies: Cookie
 		const total = b.frames.reduce((s, x) => s + x, 0);
 		if (!quiet) {
 			const n = Object.values(tiles).reduce((s, x) => s + x, 0);
-			log(`[bench] ${label}: frame p50 ${r1(quantile(b.frames, 0.5))} · p95 ${r1(quantile(b.frames, 0.95))} ms · ${b.frames.length} frames in ${secs(total)} · tiles ${n} · heap peak ${r1(heapPeak / 2 ** 20)} MB`);
+			log(
+				`[bench] ${label}: frame p50 ${r1(quantile(b.frames, 0.5))} · p95 ${r1(quantile(b.frames, 0.95))} ms · ${b.frames.length} frames in ${secs(total)} · tiles ${n} · heap peak ${r1(heapPeak / 2 ** 20)} MB`
+			);
 		}
 		return {
 			frames: b.frames,
@@ -388,7 +397,9 @@ async function prefetch(origin: string, cookies: Cookies, paths: string[]): Prom
 	await Promise.all(
 		Array.from({ length: 4 }, async () => {
 			while (next < paths.length) {
-				const r = await fetch(`${origin}${paths[next++]}`, { headers: { cookie: cookieHeader(cookies) }, signal: AbortSignal.timeout(60_000) }).catch(() => null);
+				const r = await fetch(`${origin}${paths[next++]}`, { headers: { cookie: cookieHeader(cookies) }, signal: AbortSignal.timeout(60_000) }).catch(
+					() => null
+				);
 				await r?.arrayBuffer();
 			}
 		})
@@ -416,12 +427,20 @@ try {
 		if (!RLS) {
 			// a BYPASSRLS login, no member of jiceng_app, so the server keeps it (see the header);
 			// the grants are renewed for tables added since the last run
-			await sql.raw(`do $$ begin
+			await sql
+				.raw(
+					`do $$ begin
 				if not exists (select 1 from pg_roles where rolname = '${BYPASS_LOGIN}') then create role ${BYPASS_LOGIN} login bypassrls; end if;
-			end $$`).execute(db.kysely);
-			await sql.raw(`grant usage, create on schema public to ${BYPASS_LOGIN};
+			end $$`
+				)
+				.execute(db.kysely);
+			await sql
+				.raw(
+					`grant usage, create on schema public to ${BYPASS_LOGIN};
 				grant all on all tables in schema public to ${BYPASS_LOGIN};
-				grant all on all sequences in schema public to ${BYPASS_LOGIN}`).execute(db.kysely);
+				grant all on all sequences in schema public to ${BYPASS_LOGIN}`
+				)
+				.execute(db.kysely);
 		}
 	} finally {
 		await db.close();
@@ -476,7 +495,13 @@ try {
 		}
 	}
 	const lists = savedLists();
-	lists[listKey] = [...new Set(Object.values(passes).flat().flatMap((p) => [...p.paths]))].sort();
+	lists[listKey] = [
+		...new Set(
+			Object.values(passes)
+				.flat()
+				.flatMap((p) => [...p.paths])
+		)
+	].sort();
 	writeFileSync(TILE_LIST, JSON.stringify(lists));
 	const appOut = summarise(passes.app);
 	const bareOut = summarise(passes.bare);
@@ -496,7 +521,10 @@ try {
 			`heap peak × ${ratio.heap_peak} · tiles × ${ratio.tiles} · ready × ${ratio.ready}`
 	);
 	writeFileSync(APP_LOG, app.output());
-	const serverErrors = app.output().split('\n').filter((l) => /\[[45]\d\d\]|error/i.test(l));
+	const serverErrors = app
+		.output()
+		.split('\n')
+		.filter((l) => /\[[45]\d\d\]|error/i.test(l));
 	if (serverErrors.length) log(`[bench] the app server logged ${serverErrors.length} error line(s) (${APP_LOG}): ${serverErrors.slice(0, 6).join(' | ')}`);
 	const runS = Math.round((performance.now() - began) / 1000);
 	log(`[bench] run time ${runS} s`);

@@ -100,9 +100,18 @@ async function makeAccounts(db: Db, scale: string, areas: Record<RoleKey, string
 	for (const { key, role } of ROLES) {
 		const username = `bench-tiles-${role.replace(/_/g, '-')}`;
 		await db.kysely.deleteFrom('account').where('username', '=', username).execute();
-		await createAccount(db.kysely, {
-			username, displayName: `bench ${role}`, role, areaCode: areas[key], password: PASSWORD, mustChangePassword: false
-		}, system);
+		await createAccount(
+			db.kysely,
+			{
+				username,
+				displayName: `bench ${role}`,
+				role,
+				areaCode: areas[key],
+				password: PASSWORD,
+				mustChangePassword: false
+			},
+			system
+		);
 		const persons = viewerFor(role, areas[key], null, username).persons;
 		out.push({ key, role, username, scope: areas[key], persons });
 		log(`[bench] ${scale}: ${username} (${role}) on ${areas[key]}${persons ? '' : ', counts only'}`);
@@ -179,7 +188,9 @@ const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
  */
 async function newVersion(owner: Db): Promise<number> {
 	const v = await owner.kysely.transaction().execute(async (trx) => {
-		const { rows: [before] } = await sql<{ v: number; stats: number | null; coverage: number | null }>`
+		const {
+			rows: [before]
+		} = await sql<{ v: number; stats: number | null; coverage: number | null }>`
 			select (select version from data_version where id = 1) as v,
 			       (select data_version from area_stats_state where id = 1) as stats,
 			       (select data_version from coverage_run where id = 1) as coverage`.execute(trx);
@@ -187,7 +198,9 @@ async function newVersion(owner: Db): Promise<number> {
 			throw new Error(`derived results not fresh before the bump: ${JSON.stringify(before)}`);
 		}
 		await sql`update service_centre set name = name where false`.execute(trx);
-		const { rows: [after] } = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(trx);
+		const {
+			rows: [after]
+		} = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(trx);
 		if (Number(after.v) <= Number(before.v)) throw new Error('data_version did not move');
 		await sql`update area_stats_state set data_version = ${after.v} where id = 1 and data_version = ${before.v}`.execute(trx);
 		await sql`update coverage_run set data_version = ${after.v} where id = 1 and data_version = ${before.v}`.execute(trx);
@@ -208,7 +221,9 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 
 	const appUrl = await appLogin(ownerUrl);
 	const check = await appRoleCheck(appUrl);
-	log(`[bench] ${scale}: the app logs in as ${check.session_user} and runs as current_user ${check.current_user} (superuser ${check.superuser}, bypassrls ${check.bypassrls}; members seen without a scope: ${check.members_unscoped})`);
+	log(
+		`[bench] ${scale}: the app logs in as ${check.session_user} and runs as current_user ${check.current_user} (superuser ${check.superuser}, bypassrls ${check.bypassrls}; members seen without a scope: ${check.members_unscoped})`
+	);
 	const app = await startApp(appUrl, { build });
 	try {
 		const accounts: Account[] = [];
@@ -218,7 +233,9 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		// version, and coverage tiles are keyed by the results' generation: time nothing until the
 		// app says its results are those of version v and nothing is updating
 		const adminAccount = accounts.find((a) => a.key === 'admin')!;
-		const { rows: [district] } = await sql<{ code: string }>`select code from area where level = 'district'`.execute(owner.kysely);
+		const {
+			rows: [district]
+		} = await sql<{ code: string }>`select code from area where level = 'district'`.execute(owner.kysely);
 		const settle = async (v: number) => {
 			const deadline = Date.now() + 180_000;
 			for (;;) {
@@ -237,7 +254,9 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		};
 		const byRole = await Promise.all(accounts.map((a) => tileSet(owner, a)));
 		const entries = interleave(byRole);
-		log(`[bench] ${scale}: ${byRole.map((l, i) => `${accounts[i].key} ${l.length}`).join(', ')} tiles (≤ ${POINTS} places each × z${ZOOMS[0]}–${ZOOMS.at(-1)} × layers)`);
+		log(
+			`[bench] ${scale}: ${byRole.map((l, i) => `${accounts[i].key} ${l.length}`).join(', ')} tiles (≤ ${POINTS} places each × z${ZOOMS[0]}–${ZOOMS.at(-1)} × layers)`
+		);
 
 		// the floor: the same SQL, as the owner, on a connection of this process, JIT off as the app runs it
 		const raw = new pg.Client({ connectionString: ownerUrl });
@@ -284,16 +303,19 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		for (const e of entries) await appSql(e);
 		{
 			let next = 0;
-			await Promise.all(Array.from({ length: 4 }, async () => {
-				while (next < entries.length) await http(entries[next++], 'miss');
-			}));
+			await Promise.all(
+				Array.from({ length: 4 }, async () => {
+					while (next < entries.length) await http(entries[next++], 'miss');
+				})
+			);
 		}
 		// the app's own connections: the bench's login, stepped down (the login alone reads no tile data)
 		const { rows: conns } = await sql<{ usename: string; n: number }>`
 			select usename::text, count(*)::int as n from pg_stat_activity
 			where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' group by 1`.execute(owner.kysely);
 		const appConns = conns.find((c) => c.usename === APP_LOGIN)?.n ?? 0;
-		if (!appConns || /could not switch to role/.test(app.output())) throw new Error(`the app is not connected as ${APP_LOGIN} stepping down: ${JSON.stringify(conns)}\n${app.output().slice(-2000)}`);
+		if (!appConns || /could not switch to role/.test(app.output()))
+			throw new Error(`the app is not connected as ${APP_LOGIN} stepping down: ${JSON.stringify(conns)}\n${app.output().slice(-2000)}`);
 		log(`[bench] ${scale}: the app holds ${appConns} connection(s) as ${APP_LOGIN} (NOINHERIT: every tile it served ran as jiceng_app)`);
 
 		// uncached rounds, each after a new data version
@@ -321,22 +343,83 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			const cols = accounts.map((a) => {
 				const xs = of((s) => s.e.layer === layer && s.e.account === a);
 				if (!xs.length) return `${a.key} –`;
-				return `${a.key} ${f1(quantile(xs.map((s) => s.http), 0.5))}/${f1(quantile(xs.map((s) => s.http), 0.95))} (${f1(quantile(xs.map((s) => s.sql), 0.95))}/${f1(quantile(xs.map((s) => s.rls), 0.95))})`;
+				return `${a.key} ${f1(
+					quantile(
+						xs.map((s) => s.http),
+						0.5
+					)
+				)}/${f1(
+					quantile(
+						xs.map((s) => s.http),
+						0.95
+					)
+				)} (${f1(
+					quantile(
+						xs.map((s) => s.sql),
+						0.95
+					)
+				)}/${f1(
+					quantile(
+						xs.map((s) => s.rls),
+						0.95
+					)
+				)})`;
 			});
 			if (of((s) => s.e.layer === layer).length) log(`[bench] ${scale} ${layer.padEnd(18)} ${cols.map((c) => c.padEnd(36)).join(' ')}`);
 		}
-		const perRole = Object.fromEntries(accounts.map((a) => {
-			const xs = of((s) => s.e.account === a);
-			const hp95 = quantile(xs.map((s) => s.http), 0.95);
-			const sp95 = quantile(xs.map((s) => s.sql), 0.95);
-			log(`[bench] ${scale} ${a.key.padEnd(6)} (${a.role} on ${a.scope}): http p50 ${f1(quantile(xs.map((s) => s.http), 0.5))} p95 ${f1(hp95)} ms · owner sql p50 ${f1(quantile(xs.map((s) => s.sql), 0.5))} p95 ${f1(sp95)} ms · ratio ${(hp95 / sp95).toFixed(2)} · as jiceng_app p50 ${f1(quantile(xs.map((s) => s.rls), 0.5))} p95 ${f1(quantile(xs.map((s) => s.rls), 0.95))} ms · ${xs.length} requests`);
-			return [a.key, { p95: hp95, sqlP95: sp95 }];
-		})) as Record<RoleKey, { p95: number; sqlP95: number }>;
+		const perRole = Object.fromEntries(
+			accounts.map((a) => {
+				const xs = of((s) => s.e.account === a);
+				const hp95 = quantile(
+					xs.map((s) => s.http),
+					0.95
+				);
+				const sp95 = quantile(
+					xs.map((s) => s.sql),
+					0.95
+				);
+				log(
+					`[bench] ${scale} ${a.key.padEnd(6)} (${a.role} on ${a.scope}): http p50 ${f1(
+						quantile(
+							xs.map((s) => s.http),
+							0.5
+						)
+					)} p95 ${f1(hp95)} ms · owner sql p50 ${f1(
+						quantile(
+							xs.map((s) => s.sql),
+							0.5
+						)
+					)} p95 ${f1(sp95)} ms · ratio ${(hp95 / sp95).toFixed(2)} · as jiceng_app p50 ${f1(
+						quantile(
+							xs.map((s) => s.rls),
+							0.5
+						)
+					)} p95 ${f1(
+						quantile(
+							xs.map((s) => s.rls),
+							0.95
+						)
+					)} ms · ${xs.length} requests`
+				);
+				return [a.key, { p95: hp95, sqlP95: sp95 }];
+			})
+		) as Record<RoleKey, { p95: number; sqlP95: number }>;
 		const slowest = samples.reduce((m, s) => (s.http > m.http ? s : m));
 		const slow = samples.filter((s) => s.http > SLOW_MS);
 		const slowTiles = [...new Map(slow.map((s) => [`${s.e.path} ${s.e.account.key}`, s])).values()];
-		log(`[bench] ${scale}: slowest tile ${slowest.e.path} as ${slowest.e.account.role}: ${f1(slowest.http)} ms (owner sql ${f1(slowest.sql)} ms, as jiceng_app ${f1(slowest.rls)} ms)`);
-		log(`[bench] ${scale}: ${slow.length} of ${samples.length} uncached requests over ${SLOW_MS} ms${slowTiles.length ? `: ${slowTiles.slice(0, 12).map((s) => `${s.e.layer}/${s.e.t.z}/${s.e.t.x}/${s.e.t.y} ${s.e.account.key} ${f1(s.http)} (sql ${f1(s.sql)}, as jiceng_app ${f1(s.rls)})`).join(', ')}` : ''}`);
+		log(
+			`[bench] ${scale}: slowest tile ${slowest.e.path} as ${slowest.e.account.role}: ${f1(slowest.http)} ms (owner sql ${f1(slowest.sql)} ms, as jiceng_app ${f1(slowest.rls)} ms)`
+		);
+		log(
+			`[bench] ${scale}: ${slow.length} of ${samples.length} uncached requests over ${SLOW_MS} ms${
+				slowTiles.length
+					? `: ${slowTiles
+							.slice(0, 12)
+							.map((s) => `${s.e.layer}/${s.e.t.z}/${s.e.t.x}/${s.e.t.y} ${s.e.account.key} ${f1(s.http)} (sql ${f1(s.sql)}, as jiceng_app ${f1(s.rls)})`)
+							.join(', ')}`
+					: ''
+			}`
+		);
 
 		// cached: the LRU holds every role's tiles of the last version now
 		const cachedMs: number[] = [];
@@ -346,14 +429,16 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		const throughput = async (requests: Entry[], expect: 'miss' | 'hit') => {
 			let next = 0;
 			const started = performance.now();
-			await Promise.all(Array.from({ length: 16 }, async () => {
-				while (next < requests.length) {
-					const e = requests[next++];
-					const r = await get(port, e);
-					if (r.status !== 200 && r.status !== 204) throw new Error(`${e.path} as ${e.account.role} → ${r.status} ${r.body}`);
-					if (expect === 'hit' && r.cache !== 'hit') throw new Error(`${e.path}: expected a cache hit, got "${r.cache}"`);
-				}
-			}));
+			await Promise.all(
+				Array.from({ length: 16 }, async () => {
+					while (next < requests.length) {
+						const e = requests[next++];
+						const r = await get(port, e);
+						if (r.status !== 200 && r.status !== 204) throw new Error(`${e.path} as ${e.account.role} → ${r.status} ${r.body}`);
+						if (expect === 'hit' && r.cache !== 'hit') throw new Error(`${e.path}: expected a cache hit, got "${r.cache}"`);
+					}
+				})
+			);
 			return requests.length / ((performance.now() - started) / 1000);
 		};
 		const warm: Entry[] = [];
@@ -365,7 +450,10 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		await asApp.end();
 
 		const all = samples.map((s) => s.http);
-		const sqlP95 = quantile(samples.map((s) => s.sql), 0.95);
+		const sqlP95 = quantile(
+			samples.map((s) => s.sql),
+			0.95
+		);
 		const worst = Math.max(...accounts.map((a) => perRole[a.key].p95));
 		const result = {
 			admin_p95_ms: r2(perRole.admin.p95),
@@ -378,11 +466,20 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			slowest_ms: r2(slowest.http),
 			slowest_tile: `${slowest.e.layer} ${slowest.e.t.z}/${slowest.e.t.x}/${slowest.e.t.y} as ${slowest.e.account.role}`
 		};
-		log(`[bench] ${scale}: uncached http p50 ${f1(quantile(all, 0.5))} ms, sql p50 ${f1(quantile(samples.map((s) => s.sql), 0.5))} ms; per-role ratios ${accounts.map((a) => `${a.key} ${(perRole[a.key].p95 / perRole[a.key].sqlP95).toFixed(2)}`).join(', ')}; uncached rps at c16 ${Math.round(rpsCold)}; avg gzip ${f1(samples.reduce((t, s) => t + s.bytes, 0) / samples.length / 1024)} kB`);
+		log(
+			`[bench] ${scale}: uncached http p50 ${f1(quantile(all, 0.5))} ms, sql p50 ${f1(
+				quantile(
+					samples.map((s) => s.sql),
+					0.5
+				)
+			)} ms; per-role ratios ${accounts.map((a) => `${a.key} ${(perRole[a.key].p95 / perRole[a.key].sqlP95).toFixed(2)}`).join(', ')}; uncached rps at c16 ${Math.round(rpsCold)}; avg gzip ${f1(samples.reduce((t, s) => t + s.bytes, 0) / samples.length / 1024)} kB`
+		);
 		const goals = [
 			`p95 ≤ 1.25 × sql p95 for every role: ${accounts.every((a) => perRole[a.key].p95 <= 1.25 * perRole[a.key].sqlP95) ? 'met' : 'MISSED'} per role's own tiles, ${worst <= 1.25 * sqlP95 ? 'met' : 'MISSED'} against the pooled sql p95 (${result.ratio_p95})`,
 			`cached p95 < 5 ms: ${result.cached_p95_ms < 5 ? 'met' : 'MISSED'} (${result.cached_p95_ms})`,
-			...(scale === 'chaoyang' ? [`no tile over ${SLOW_MS} ms: ${slow.length ? `MISSED (${slowTiles.length} tiles, slowest ${f1(slowest.http)} ms)` : 'met'}`] : [])
+			...(scale === 'chaoyang'
+				? [`no tile over ${SLOW_MS} ms: ${slow.length ? `MISSED (${slowTiles.length} tiles, slowest ${f1(slowest.http)} ms)` : 'met'}`]
+				: [])
 		];
 		log(`[bench] ${scale} goals: ${goals.join('; ')}`);
 		log(`[bench] ${scale}: ${JSON.stringify(result)}`);

@@ -66,11 +66,9 @@ type RawGlyph = {
 
 /** Code points the font maps, from fontconfig's charset (e.g. "20-7e a0-103 192"). */
 function fontCharset(family: string, style: string): { codePoints: Set<number>; file: string; version: string } {
-	const out = execFileSync(
-		'fc-list',
-		['--format', '%{family[0]}\t%{style[0]}\t%{file}\t%{fontversion}\t%{charset}\n', `${family}:style=${style}`],
-		{ encoding: 'utf8' }
-	);
+	const out = execFileSync('fc-list', ['--format', '%{family[0]}\t%{style[0]}\t%{file}\t%{fontversion}\t%{charset}\n', `${family}:style=${style}`], {
+		encoding: 'utf8'
+	});
 	const line = out.split('\n').find((l) => l.split('\t')[0] === family && l.split('\t')[1] === style);
 	if (!line) throw new Error(`font "${family}" (${style}) not found by fontconfig; install fonts-noto-cjk`);
 	const [, , file, version, charset] = line.split('\t');
@@ -138,10 +136,7 @@ function toGlyph(raw: RawGlyph): Glyph {
 
 // TinySDF is an ES module; load it into the page as a classic script exposing window.TinySDF.
 const require = createRequire(import.meta.url);
-const tinySdfSource = readFileSync(require.resolve('@mapbox/tiny-sdf'), 'utf8').replace(
-	/export default class TinySDF/,
-	'class TinySDF'
-);
+const tinySdfSource = readFileSync(require.resolve('@mapbox/tiny-sdf'), 'utf8').replace(/export default class TinySDF/, 'class TinySDF');
 if (tinySdfSource.includes('export ')) throw new Error('unexpected @mapbox/tiny-sdf module shape');
 
 const browser = await chromium.launch({

@@ -18,7 +18,9 @@ import { isImportLayer, UnreadableFile } from '../src/lib/server/import/types.ts
 import { reportCsv } from '../src/lib/server/import/report.ts';
 
 function usage(message: string): never {
-	process.stderr.write(`import: ${message}\nusage: npm run import -- <file> --layer areas|buildings|roads|service_centres [--mapping <profile>] [--set field=value] [--crs EPSG:…] [--encoding UTF-8|GBK] [--repair] [--from-gcj02] [--dry-run] [--report file.csv] [--save-mapping name]\n`);
+	process.stderr.write(
+		`import: ${message}\nusage: npm run import -- <file> --layer areas|buildings|roads|service_centres [--mapping <profile>] [--set field=value] [--crs EPSG:…] [--encoding UTF-8|GBK] [--repair] [--from-gcj02] [--dry-run] [--report file.csv] [--save-mapping name]\n`
+	);
 	process.exit(2);
 }
 
@@ -27,8 +29,16 @@ try {
 	parsed = parseArgs({
 		allowPositionals: true,
 		options: {
-			layer: { type: 'string' }, mapping: { type: 'string' }, set: { type: 'string', multiple: true }, crs: { type: 'string' }, encoding: { type: 'string' },
-			repair: { type: 'boolean' }, 'from-gcj02': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' }, 'save-mapping': { type: 'string' }
+			layer: { type: 'string' },
+			mapping: { type: 'string' },
+			set: { type: 'string', multiple: true },
+			crs: { type: 'string' },
+			encoding: { type: 'string' },
+			repair: { type: 'boolean' },
+			'from-gcj02': { type: 'boolean' },
+			'dry-run': { type: 'boolean' },
+			report: { type: 'string' },
+			'save-mapping': { type: 'string' }
 		}
 	});
 } catch (e) {
@@ -64,8 +74,15 @@ const db = await openDb(config);
 try {
 	await migrate(db);
 	const result = await runImport(db, file, {
-		layer, mapping: typeof v.mapping === 'string' ? v.mapping : undefined, set, srid, encoding, scope: SYSTEM,
-		dryRun: !!v['dry-run'], repair: !!v.repair, fromGcj02: !!v['from-gcj02'],
+		layer,
+		mapping: typeof v.mapping === 'string' ? v.mapping : undefined,
+		set,
+		srid,
+		encoding,
+		scope: SYSTEM,
+		dryRun: !!v['dry-run'],
+		repair: !!v.repair,
+		fromGcj02: !!v['from-gcj02'],
 		onProgress: (p) => {
 			if (p.phase === 'done') return;
 			const eta = p.eta !== null ? `, ETA ${Math.ceil(p.eta)} s` : '';
@@ -73,14 +90,21 @@ try {
 		}
 	});
 	for (const r of result.report.slice(0, 20)) process.stderr.write(`[import] ${r.action} ${r.file}#${r.feature}${r.field ? ` ${r.field}` : ''}: ${r.reason}\n`);
-	if (result.report_total > 20) process.stderr.write(`[import] … ${result.report_total - 20} more report rows${v.report ? '' : ' (--report file.csv for all)'}\n`);
+	if (result.report_total > 20)
+		process.stderr.write(`[import] … ${result.report_total - 20} more report rows${v.report ? '' : ' (--report file.csv for all)'}\n`);
 	if (typeof v.report === 'string') await writeFile(v.report, reportCsv(result.report));
 	if (typeof v['save-mapping'] === 'string') {
 		const profile = (await loadProfile(db, typeof v.mapping === 'string' ? v.mapping : undefined)) ?? { name: v['save-mapping'], layer, fields: {} };
 		const fields = { ...profile.fields, ...Object.fromEntries(Object.entries(set).map(([k, x]) => [k, { const: x }])) };
 		await withScope(db, SYSTEM, (trx) => saveProfile(trx, { ...profile, name: v['save-mapping'] as string, layer, fields }, process.env.USER ?? null));
 	}
-	const verdict = result.dry_run ? 'dry run: nothing written' : result.committed ? `committed: ${result.written.inserted} new, ${result.written.updated} updated, ${result.written.unchanged} unchanged` : result.refused.length ? 'refused: nothing written' : 'nothing to change';
+	const verdict = result.dry_run
+		? 'dry run: nothing written'
+		: result.committed
+			? `committed: ${result.written.inserted} new, ${result.written.updated} updated, ${result.written.unchanged} unchanged`
+			: result.refused.length
+				? 'refused: nothing written'
+				: 'nothing to change';
 	process.stderr.write(`[import] ${verdict} (${result.seconds} s, ${result.features_per_second.toLocaleString('en-US')} features/s)\n`);
 	process.stdout.write(`${summaryLine(result)}\n`);
 } catch (e) {
@@ -90,7 +114,9 @@ try {
 		process.exitCode = 1;
 	} else {
 		process.stderr.write(`import: failed, nothing was changed: ${(e as Error).message.split('\n')[0]}\n`);
-		process.stdout.write(`${JSON.stringify({ features: 0, accepted: 0, rejected: 0, crs: null, encoding: null, layer, error: (e as Error).message.split('\n')[0] })}\n`);
+		process.stdout.write(
+			`${JSON.stringify({ features: 0, accepted: 0, rejected: 0, crs: null, encoding: null, layer, error: (e as Error).message.split('\n')[0] })}\n`
+		);
 		process.exitCode = 1;
 	}
 } finally {

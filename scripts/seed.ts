@@ -35,7 +35,12 @@ try {
 			.map(([k, v]) => `${k} ${v}`)
 			.join(', ')}`
 	);
-	console.log(`[seed] organisations: ${Object.entries(counts).filter(([k]) => k.startsWith('orgs_')).map(([k, v]) => `${k.slice(5)} ${v}`).join(', ')}`);
+	console.log(
+		`[seed] organisations: ${Object.entries(counts)
+			.filter(([k]) => k.startsWith('orgs_'))
+			.map(([k, v]) => `${k.slice(5)} ${v}`)
+			.join(', ')}`
+	);
 	console.log(`[seed] ${args.scale} (seed ${args.seed}) on the ${config.backend} database took ${seconds.toFixed(1)} s`);
 } catch (e) {
 	process.stderr.write(`seed: failed, nothing was changed: ${(e as Error).message.split('\n')[0]}\n`);

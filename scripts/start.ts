@@ -72,7 +72,9 @@ const { handler } = await import(new URL('../build/handler.js', import.meta.url)
 // take precedence where they name the same header).
 const server = createServer((req, res) => {
 	if (!process.env.TRUST_PROXY) req.headers['x-forwarded-proto'] = 'http';
-	const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+	const proto = String(req.headers['x-forwarded-proto'] ?? '')
+		.split(',')[0]
+		.trim();
 	setSecurityHeaders({ has: (name) => res.hasHeader(name), set: (name, value) => res.setHeader(name, value) }, proto === 'https');
 	handler(req, res);
 });

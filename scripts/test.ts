@@ -54,7 +54,11 @@ if (existsSync('tests/artifacts/results/vitest.json')) {
 	// a file whose set-up failed counts no failed test: name it
 	for (const file of v.testResults ?? []) {
 		if (file.status === 'failed' && !(file.assertionResults ?? []).some((a: { status: string }) => a.status === 'failed')) {
-			brokenSuites.push(`${file.name.replace(process.cwd() + '/', '')}: ${String(file.message ?? '').split('\n')[0].slice(0, 300)}`);
+			brokenSuites.push(
+				`${file.name.replace(process.cwd() + '/', '')}: ${String(file.message ?? '')
+					.split('\n')[0]
+					.slice(0, 300)}`
+			);
 		}
 	}
 }

@@ -19,7 +19,10 @@ let values;
 try {
 	({ values } = parseArgs({
 		options: {
-			role: { type: 'string' }, area: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' },
+			role: { type: 'string' },
+			area: { type: 'string' },
+			username: { type: 'string' },
+			name: { type: 'string' },
 			'grant-persons': { type: 'boolean', default: false }
 		},
 		strict: true
@@ -35,10 +38,18 @@ try {
 	const db = await openDb();
 	await migrate(db);
 	const password = generatePassword();
-	await createAccount(db.kysely, {
-		username: values.username!, displayName: values.name!, role: values.role!, areaCode: values.area!, password,
-		canViewPersons: values['grant-persons']
-	}, { accountId: null, username: process.env.USER ?? 'cli', role: 'cli' });
+	await createAccount(
+		db.kysely,
+		{
+			username: values.username!,
+			displayName: values.name!,
+			role: values.role!,
+			areaCode: values.area!,
+			password,
+			canViewPersons: values['grant-persons']
+		},
+		{ accountId: null, username: process.env.USER ?? 'cli', role: 'cli' }
+	);
 	await db.close();
 	console.log(`user:add: created ${values.username} (${values.role} on ${values.area}); one-time password: ${password}`);
 } catch (e) {

@@ -74,9 +74,7 @@ describe('static/glyphs', () => {
 					expect(g.advance).toBeTypeOf('number');
 					expect(g.top).toBeTypeOf('number');
 					if (g.width > 0 && g.height > 0) {
-						expect(g.bitmap?.length, `bitmap of U+${g.id.toString(16)}`).toBe(
-							(g.width + 2 * BUFFER) * (g.height + 2 * BUFFER)
-						);
+						expect(g.bitmap?.length, `bitmap of U+${g.id.toString(16)}`).toBe((g.width + 2 * BUFFER) * (g.height + 2 * BUFFER));
 					} else {
 						expect(g.bitmap === undefined || g.bitmap.length === 0).toBe(true);
 					}

@@ -9,8 +9,16 @@ import type { Role } from '../../src/lib/server/auth/roles.ts';
 export async function benchAccount(db: Db, input: { username: string; role: Role; area: string; password: string }): Promise<void> {
 	const system = { accountId: null, username: 'system', role: 'system' };
 	await db.kysely.deleteFrom('account').where('username', '=', input.username).execute();
-	await createAccount(db.kysely, {
-		username: input.username, displayName: `bench ${input.role}`, role: input.role, areaCode: input.area,
-		password: input.password, mustChangePassword: false
-	}, system);
+	await createAccount(
+		db.kysely,
+		{
+			username: input.username,
+			displayName: `bench ${input.role}`,
+			role: input.role,
+			areaCode: input.area,
+			password: input.password,
+			mustChangePassword: false
+		},
+		system
+	);
 }

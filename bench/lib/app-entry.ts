@@ -15,7 +15,9 @@ const host = process.env.HOST ?? '127.0.0.1';
 const { handler } = await import(pathToFileURL(join(resolve(dir), 'handler.js')).href);
 const server = createServer((req, res) => {
 	if (!process.env.TRUST_PROXY) req.headers['x-forwarded-proto'] = 'http';
-	const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+	const proto = String(req.headers['x-forwarded-proto'] ?? '')
+		.split(',')[0]
+		.trim();
 	setSecurityHeaders({ has: (name) => res.hasHeader(name), set: (name, value) => res.setHeader(name, value) }, proto === 'https');
 	handler(req, res);
 });

@@ -140,7 +140,10 @@ export async function signIn(origin: string, username: string, password: string)
 		headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
 		body: new URLSearchParams({ username, password })
 	});
-	const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => /^jiceng_session=./.test(c));
+	const cookie = r.headers
+		.getSetCookie()
+		.map((c) => c.split(';')[0])
+		.filter((c) => /^jiceng_session=./.test(c));
 	if (r.status !== 303 || cookie.length !== 1) throw new Error(`signing in as ${username}: ${r.status} ${(await r.text()).slice(0, 300)}`);
 	return cookie[0];
 }

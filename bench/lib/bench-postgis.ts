@@ -119,7 +119,6 @@ export async function ensureDataset(url: (db: string) => string, scale: 'distric
 	return url(name);
 }
 
-
 /** The login the benchmarks' app server connects with (appLogin). */
 export const APP_LOGIN = 'jiceng_bench_app';
 

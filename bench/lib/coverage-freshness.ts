@@ -120,8 +120,11 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 	const dataVersion = async () => Number((await q<{ v: string }>('select version as v from data_version where id = 1'))[0].v);
 	// a statement bumps data_version even when it writes no row (statement triggers): delete only what is there
 	const cleanUp = async () => {
-		const [{ m, c }] = await q<{ m: number; c: number }>(`select (select count(*) from party_member where name = $1)::int as m,
-			(select count(*) from service_centre where name = $1)::int as c`, [MARK]);
+		const [{ m, c }] = await q<{ m: number; c: number }>(
+			`select (select count(*) from party_member where name = $1)::int as m,
+			(select count(*) from service_centre where name = $1)::int as c`,
+			[MARK]
+		);
 		if (m) await q(`delete from party_member where name = $1`, [MARK]);
 		if (c) await q(`delete from service_centre where name = $1`, [MARK]);
 		if (m || c) log(`[bench] ${scale}: removed ${m} member(s) and ${c} centre(s) a previous run left behind`);
@@ -149,7 +152,8 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 			select id, left(grid_code, 12) as community, n as households, far_m from far
 			where (select ST_Distance(r.geom::geography, far.geom::geography) from road r order by r.geom <-> far.geom limit 1) < 60
 			order by least(far_m, 1200) desc, n desc, id limit ${REPS}`);
-		const memberSites = await q<{ household_id: string; org_id: string; building_id: string }>(`
+		const memberSites = await q<{ household_id: string; org_id: string; building_id: string }>(
+			`
 			with living as (
 				select h.building_id, count(*) as n, min(m.org_id) as org_id from party_member m join household h on h.id = m.household_id group by 1
 			), working as (
@@ -158,17 +162,32 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 			select (select min(h.id) from household h where h.building_id = b.id) as household_id, l.org_id, b.id as building_id
 			from building b join living l on l.building_id = b.id left join working w on w.building_id = b.id
 			where l.n + coalesce(w.n, 0) = 2 and not exists (select 1 from party_org o where o.building_id = b.id)
-			order by md5($1 || b.id::text) limit ${REPS}`, [String(SEED)]);
-		if (centreSites.length < REPS || memberSites.length < REPS) throw new Error(`${scale}: not enough sites for the writes (${centreSites.length} centre, ${memberSites.length} member)`);
-		log(`[bench] ${scale}: centre sites: ${centreSites.map((s) => `building ${s.id} (${s.households} households, nearest centre ${f0(s.far_m)} m)`).join(', ')}`);
+			order by md5($1 || b.id::text) limit ${REPS}`,
+			[String(SEED)]
+		);
+		if (centreSites.length < REPS || memberSites.length < REPS)
+			throw new Error(`${scale}: not enough sites for the writes (${centreSites.length} centre, ${memberSites.length} member)`);
+		log(
+			`[bench] ${scale}: centre sites: ${centreSites.map((s) => `building ${s.id} (${s.households} households, nearest centre ${f0(s.far_m)} m)`).join(', ')}`
+		);
 
 		// the reads: summaries and coverage of the district, a street, a community; tiles over
 		// buildings by a seeded hash; what-if stations at them
-		const places = await q<{ lon: number; lat: number }>(`
-			select ST_X(ST_Centroid(geom)) as lon, ST_Y(ST_Centroid(geom)) as lat from building order by md5($1 || id::text) limit 6`, [String(SEED)]);
+		const places = await q<{ lon: number; lat: number }>(
+			`
+			select ST_X(ST_Centroid(geom)) as lon, ST_Y(ST_Centroid(geom)) as lat from building order by md5($1 || id::text) limit 6`,
+			[String(SEED)]
+		);
 		const tiles: Read[] = [];
 		for (const { lon, lat } of places) {
-			for (const [layer, z] of [['coverage_community', 12], ['coverage_grid', 13], ['gaps', 14], ['buildings', 15], ['members', 14], ['service_centres', 13]] as const) {
+			for (const [layer, z] of [
+				['coverage_community', 12],
+				['coverage_grid', 13],
+				['gaps', 14],
+				['buildings', 15],
+				['members', 14],
+				['service_centres', 13]
+			] as const) {
 				const { x, y } = tileOf(lon, lat, z);
 				tiles.push({ kind: 'tile', path: `/tiles/${layer}/${z}/${x}/${y}.mvt` });
 			}
@@ -179,14 +198,21 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 			mix.push(tiles[i]);
 			if (i % 3 === 0) mix.push({ kind: 'summary', path: `/api/areas/${areas[(i / 3) % 3]}/summary` });
 			if (i % 3 === 1) mix.push({ kind: 'coverage', path: `/api/coverage/area/${areas[((i - 1) / 3) % 3]}` });
-			if (i % 6 === 2) mix.push({ kind: 'whatif', path: '/api/coverage/whatif', body: { lon: places[Math.floor(i / 6) % places.length].lon, lat: places[Math.floor(i / 6) % places.length].lat } });
+			if (i % 6 === 2)
+				mix.push({
+					kind: 'whatif',
+					path: '/api/coverage/whatif',
+					body: { lon: places[Math.floor(i / 6) % places.length].lon, lat: places[Math.floor(i / 6) % places.length].lat }
+				});
 		}
 
 		// the app as deployed, and a district admin's session
 		await benchAccount(owner, { username: USERNAME, role: 'district_admin', area: district, password: PASSWORD });
 		const appUrl = await appLogin(ownerUrl);
 		const check = await appRoleCheck(appUrl);
-		log(`[bench] ${scale}: the app logs in as ${check.session_user} and runs as ${check.current_user} (superuser ${check.superuser}, bypassrls ${check.bypassrls})`);
+		log(
+			`[bench] ${scale}: the app logs in as ${check.session_user} and runs as ${check.current_user} (superuser ${check.superuser}, bypassrls ${check.bypassrls})`
+		);
 		app = await startApp(appUrl, { build });
 		const cookie = await signIn(app.origin, USERNAME, PASSWORD);
 		const read = client(app.origin, cookie);
@@ -243,16 +269,30 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 		const write = async (kind: WriteKind, rep: number): Promise<{ version: number; undo: Undo; what: string }> => {
 			if (kind === 'centre') {
 				const s = centreSites[rep % centreSites.length];
-				const { id, version } = await tx(`
+				const { id, version } = await tx(
+					`
 					insert into service_centre (level, name, area_code, building_id, services, geom)
-					select 'station', $2, $3, b.id, '{}', ST_PointOnSurface(b.geom) from building b where b.id = $1 returning id`, [s.id, MARK, s.community]);
-				return { version, what: `station ${id} on building ${s.id}`, undo: async () => (await tx(`delete from service_centre where id = $1 returning id`, [id])).version };
+					select 'station', $2, $3, b.id, '{}', ST_PointOnSurface(b.geom) from building b where b.id = $1 returning id`,
+					[s.id, MARK, s.community]
+				);
+				return {
+					version,
+					what: `station ${id} on building ${s.id}`,
+					undo: async () => (await tx(`delete from service_centre where id = $1 returning id`, [id])).version
+				};
 			}
 			const s = memberSites[rep % memberSites.length];
-			const { id, version } = await tx(`
+			const { id, version } = await tx(
+				`
 				insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
-				values ($1, 'female', 1980, 'formal', date '2020-07-01', $2, $3) returning id`, [MARK, s.org_id, s.household_id]);
-			return { version, what: `member ${id} in household ${s.household_id} (building ${s.building_id})`, undo: async () => (await tx(`delete from party_member where id = $1 returning id`, [id])).version };
+				values ($1, 'female', 1980, 'formal', date '2020-07-01', $2, $3) returning id`,
+				[MARK, s.org_id, s.household_id]
+			);
+			return {
+				version,
+				what: `member ${id} in household ${s.household_id} (building ${s.building_id})`,
+				undo: async () => (await tx(`delete from party_member where id = $1 returning id`, [id])).version
+			};
 		};
 
 		// ---------------------------------------------------------------- freshness
@@ -269,7 +309,9 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 				pollMax.push(slowest);
 				capped ||= r.capped;
 				fresh[kind].push(r.ms);
-				log(`[bench] ${scale}: ${kind} write ${rep + 1}/${REPS} (${w.what}, data version ${w.version}): ${r.capped ? `NOT fresh within the cap, ${f0(CAP_MS)} ms` : `fresh after ${f0(r.ms)} ms`}; ${r.polls.length} polls, slowest ${f0(slowest)} ms, ${r.polls.filter(failed).length} failed${r.polls.some((p) => p.json?.updating) ? ', answers said updating' : ''}${r.capped || r.changed ? '' : '; WARNING: the figures did not change'}`);
+				log(
+					`[bench] ${scale}: ${kind} write ${rep + 1}/${REPS} (${w.what}, data version ${w.version}): ${r.capped ? `NOT fresh within the cap, ${f0(CAP_MS)} ms` : `fresh after ${f0(r.ms)} ms`}; ${r.polls.length} polls, slowest ${f0(slowest)} ms, ${r.polls.filter(failed).length} failed${r.polls.some((p) => p.json?.updating) ? ', answers said updating' : ''}${r.capped || r.changed ? '' : '; WARNING: the figures did not change'}`
+				);
 				const u0 = performance.now();
 				const uv = await w.undo();
 				const u = await awaitFresh(uv, null, u0);
@@ -283,9 +325,11 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 		const stream = () => {
 			let stopped = false;
 			const samples: Sample[] = [];
-			const done = Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-				for (let i = Math.floor((c * mix.length) / CLIENTS); !stopped; i++) samples.push(await read(mix[i % mix.length]));
-			}));
+			const done = Promise.all(
+				Array.from({ length: CLIENTS }, async (_, c) => {
+					for (let i = Math.floor((c * mix.length) / CLIENTS); !stopped; i++) samples.push(await read(mix[i % mix.length]));
+				})
+			);
 			return { samples, stop: async () => ((stopped = true), await done, samples) };
 		};
 		const summarise = (samples: Sample[]) => {
@@ -299,7 +343,9 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 		await sleep(IDLE_MS);
 		const idleSamples = await idle.stop();
 		const idleMax = Math.max(...idleSamples.map((s) => s.ms));
-		log(`[bench] ${scale}: idle reads (no recompute), ${CLIENTS} clients for ${IDLE_MS / 1000} s: ${idleSamples.length} reads, max ${f0(idleMax)} ms (${summarise(idleSamples)}); ${idleSamples.filter(failed).length} failed`);
+		log(
+			`[bench] ${scale}: idle reads (no recompute), ${CLIENTS} clients for ${IDLE_MS / 1000} s: ${idleSamples.length} reads, max ${f0(idleMax)} ms (${summarise(idleSamples)}); ${idleSamples.filter(failed).length} failed`
+		);
 
 		const during: Sample[] = [];
 		for (const kind of WRITES) {
@@ -314,7 +360,9 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 				during.push(...samples);
 				capped ||= r.capped;
 				const worst = samples.reduce((m, x) => (x.ms > m.ms ? x : m));
-				log(`[bench] ${scale}: reads after the ${kind} ${label} (data version ${v}), ${CLIENTS} clients + the panel's poller until ${r.capped ? 'the cap' : `fresh (${f0(r.ms)} ms)`}: ${samples.length} reads, max ${f0(worst.ms)} ms (${worst.read.kind} ${worst.read.path}); ${summarise(samples)}; ${samples.filter(failed).length} failed`);
+				log(
+					`[bench] ${scale}: reads after the ${kind} ${label} (data version ${v}), ${CLIENTS} clients + the panel's poller until ${r.capped ? 'the cap' : `fresh (${f0(r.ms)} ms)`}: ${samples.length} reads, max ${f0(worst.ms)} ms (${worst.read.kind} ${worst.read.path}); ${summarise(samples)}; ${samples.filter(failed).length} failed`
+				);
 			}
 		}
 		const errors = during.filter(failed);
@@ -323,7 +371,15 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 		}
 		if (errors.length) {
 			// what the app said of them
-			const said = [...new Set(app.output().split('\n').filter((l) => /error|exception|timeout/i.test(l) && !/^\s+at /.test(l)).map((l) => l.trim().slice(0, 300)))];
+			const said = [
+				...new Set(
+					app
+						.output()
+						.split('\n')
+						.filter((l) => /error|exception|timeout/i.test(l) && !/^\s+at /.test(l))
+						.map((l) => l.trim().slice(0, 300))
+				)
+			];
 			log(`[bench] ${scale}: the app's log on errors (${said.length} distinct lines, the last 12):\n${said.slice(-12).join('\n')}`);
 		}
 		const worst = during.reduce((m, x) => (x.ms > m.ms ? x : m));
@@ -337,8 +393,12 @@ export async function benchFreshness(ownerUrl: string, scale: string, build: str
 		result.read_errors = errors.length;
 		result.reads_during_recompute = during.length;
 		result.idle_read_max_ms = Math.round(idleMax);
-		log(`[bench] ${scale}: fresh after a write (median of ${REPS}): ${WRITES.map((k) => `${k} ${f0(median(fresh[k]))} ms (${fresh[k].map(f0).join(', ')})`).join('; ')}; the panel's slowest poll ${f0(Math.max(...pollMax))} ms`);
-		log(`[bench] ${scale} goals: no read waits ≥ ${BLOCK_GOAL_MS} ms during a recompute: ${worst.ms < BLOCK_GOAL_MS ? 'met' : 'MISSED'} (max ${f0(worst.ms)} ms, ${worst.read.kind} ${worst.read.path}); no read error: ${errors.length ? `MISSED (${errors.length} of ${during.length})` : 'met'}${capped ? `; fresh within ${CAP_MS / 1000} s: MISSED` : ''}`);
+		log(
+			`[bench] ${scale}: fresh after a write (median of ${REPS}): ${WRITES.map((k) => `${k} ${f0(median(fresh[k]))} ms (${fresh[k].map(f0).join(', ')})`).join('; ')}; the panel's slowest poll ${f0(Math.max(...pollMax))} ms`
+		);
+		log(
+			`[bench] ${scale} goals: no read waits ≥ ${BLOCK_GOAL_MS} ms during a recompute: ${worst.ms < BLOCK_GOAL_MS ? 'met' : 'MISSED'} (max ${f0(worst.ms)} ms, ${worst.read.kind} ${worst.read.path}); no read error: ${errors.length ? `MISSED (${errors.length} of ${during.length})` : 'met'}${capped ? `; fresh within ${CAP_MS / 1000} s: MISSED` : ''}`
+		);
 		return result;
 	} catch (e) {
 		if (app) log(`[bench] ${scale}: the app's last output:\n${app.output().slice(-3000)}`);

@@ -40,8 +40,13 @@ export async function buildBarePage(): Promise<void> {
 }
 
 const TYPES: Record<string, string> = {
-	'.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-	'.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png'
+	'.html': 'text/html; charset=utf-8',
+	'.js': 'text/javascript',
+	'.css': 'text/css',
+	'.json': 'application/json',
+	'.wasm': 'application/wasm',
+	'.svg': 'image/svg+xml',
+	'.png': 'image/png'
 };
 
 /** Serves the bundle and proxies /tiles/* to `appOrigin`, sending `cookie` with each tile request. */

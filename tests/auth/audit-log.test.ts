@@ -49,9 +49,18 @@ describe.each(backends)('audit_log (%s)', (backend) => {
 	});
 
 	it('an inserted seq, time or hash is overwritten by the chain trigger', async () => {
-		await db.kysely.insertInto('audit_log').values({
-			seq: 1000, at: new Date('2000-01-01'), prev_hash: 'x', hash: 'y', action: 'edit', result: 'ok', object: 'forged'
-		}).execute();
+		await db.kysely
+			.insertInto('audit_log')
+			.values({
+				seq: 1000,
+				at: new Date('2000-01-01'),
+				prev_hash: 'x',
+				hash: 'y',
+				action: 'edit',
+				result: 'ok',
+				object: 'forged'
+			})
+			.execute();
 		const row = await db.kysely.selectFrom('audit_log').selectAll().where('object', '=', 'forged').executeTakeFirstOrThrow();
 		expect(Number(row.seq)).toBe(7);
 		expect(new Date(row.at).getFullYear()).toBeGreaterThan(2020);
@@ -60,7 +69,12 @@ describe.each(backends)('audit_log (%s)', (backend) => {
 	});
 
 	it('writes no phone numbers, but keeps area codes whole', async () => {
-		await audit(db.kysely, { username: '13812345678', action: 'failed_login', result: 'denied', object: 'grid 420105001001001 member phone 139-0000-1111 / +8615900001111' });
+		await audit(db.kysely, {
+			username: '13812345678',
+			action: 'failed_login',
+			result: 'denied',
+			object: 'grid 420105001001001 member phone 139-0000-1111 / +8615900001111'
+		});
 		const row = await db.kysely.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').executeTakeFirstOrThrow();
 		expect(row.username).toBe('[phone]');
 		expect(row.object).toBe('grid 420105001001001 member phone [phone] / [phone]');

@@ -47,7 +47,11 @@ describe.each(backends)('one answer for every failed sign-in (%s)', (backend) =>
 	it('answers 401 "invalid" to each, identically but for the echoed user name, after one verification', async () => {
 		const answers: unknown[] = [];
 		for (const c of cases()) {
-			const { event, cookies, headers } = routeEvent(null, { url: 'http://localhost/login', form: { username: c.username, password: c.password }, clientAddr: '10.5.5.5' });
+			const { event, cookies, headers } = routeEvent(null, {
+				url: 'http://localhost/login',
+				form: { username: c.username, password: c.password },
+				clientAddr: '10.5.5.5'
+			});
 			const before = verificationCount();
 			const r = await outcome(() => loginPage.actions.default(event));
 			expect(verificationCount() - before, c.what).toBe(1);

@@ -29,8 +29,14 @@ describe.each(backends)('/api/health (%s)', (backend) => {
 		await seedDemo(db, { scale: 'small', seed: 1 });
 		const b = await branch(db.kysely);
 		const areaOf: Record<Role, string> = {
-			district_admin: b.district, street_secretary: b.street, community_secretary: b.community, grid_leader: b.grid,
-			planner: b.street, auditor: b.district, system_admin: b.district, security_admin: b.district
+			district_admin: b.district,
+			street_secretary: b.street,
+			community_secretary: b.community,
+			grid_leader: b.grid,
+			planner: b.street,
+			auditor: b.district,
+			system_admin: b.district,
+			security_admin: b.district
 		};
 		for (const role of Object.keys(areaOf) as Role[]) users[role] = await account(db.kysely, `h.${role}`, role, areaOf[role]);
 		previous = holder[DB_KEY];
@@ -99,7 +105,17 @@ describe('/api/health when the database does not answer', () => {
 			});
 		});
 		holder[DB_KEY] = Promise.resolve(unanswering(closedPort));
-		const admin = { accountId: 1, username: 'a', displayName: 'a', role: 'district_admin', areaCode: '420105', canViewPersons: false, mustChangePassword: false, passwordExpired: false, demo: false } as SessionUser;
+		const admin = {
+			accountId: 1,
+			username: 'a',
+			displayName: 'a',
+			role: 'district_admin',
+			areaCode: '420105',
+			canViewPersons: false,
+			mustChangePassword: false,
+			passwordExpired: false,
+			demo: false
+		} as SessionUser;
 		for (const user of [null, admin]) {
 			const r = await ask(user);
 			expect(r.status).toBe(503);

@@ -30,12 +30,29 @@ export async function branch(db: Kysely<Database>): Promise<Branch> {
 }
 
 export async function account(db: Kysely<Database>, username: string, role: Role, areaCode: string, canViewPersons = false): Promise<SessionUser> {
-	const accountId = await createAccount(db, {
-		username, displayName: `测试 ${username}`, role, areaCode, password: PASSWORD, canViewPersons, mustChangePassword: false
-	}, SYSTEM);
+	const accountId = await createAccount(
+		db,
+		{
+			username,
+			displayName: `测试 ${username}`,
+			role,
+			areaCode,
+			password: PASSWORD,
+			canViewPersons,
+			mustChangePassword: false
+		},
+		SYSTEM
+	);
 	return {
-		accountId, username, displayName: `测试 ${username}`, role, areaCode, canViewPersons,
-		mustChangePassword: false, passwordExpired: false, demo: false
+		accountId,
+		username,
+		displayName: `测试 ${username}`,
+		role,
+		areaCode,
+		canViewPersons,
+		mustChangePassword: false,
+		passwordExpired: false,
+		demo: false
 	};
 }
 
@@ -59,12 +76,22 @@ export function serveDb(db: unknown): () => void {
 	};
 }
 
-export interface SetCookie { name: string; value: string; options: Record<string, unknown> }
+export interface SetCookie {
+	name: string;
+	value: string;
+	options: Record<string, unknown>;
+}
 
 /** A request event for a page's load or action: a form makes it a POST. */
-export function routeEvent(user: SessionUser | null, opts: {
-	form?: Record<string, string>; url?: string; clientAddr?: string; cookies?: Record<string, string>;
-} = {}) {
+export function routeEvent(
+	user: SessionUser | null,
+	opts: {
+		form?: Record<string, string>;
+		url?: string;
+		clientAddr?: string;
+		cookies?: Record<string, string>;
+	} = {}
+) {
 	const cookies: SetCookie[] = [];
 	const headers: Record<string, string> = {};
 	const url = new URL(opts.url ?? 'http://localhost/admin');

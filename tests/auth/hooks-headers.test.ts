@@ -68,7 +68,10 @@ describe('hooks: security headers on every answer', () => {
 		expect(await data.json()).toEqual({ type: 'redirect', location: '/login?next=%2F' });
 		expectHeaders(data, 'data request');
 		const action = await handle({
-			event: event('/admin?/create', { method: 'POST', headers: { origin: 'http://127.0.0.1:4173', accept: 'application/json', 'x-sveltekit-action': 'true' } }),
+			event: event('/admin?/create', {
+				method: 'POST',
+				headers: { origin: 'http://127.0.0.1:4173', accept: 'application/json', 'x-sveltekit-action': 'true' }
+			}),
 			resolve: resolved
 		});
 		expect(await action.json()).toEqual({ type: 'redirect', status: 303, location: '/login?next=%2Fadmin%3F%2Fcreate' });
@@ -81,7 +84,10 @@ describe('hooks: security headers on every answer', () => {
 		expectHeaders(r, 'route');
 		const withCsp = await handle({
 			event: event('/login'),
-			resolve: () => new Response('', { headers: { 'content-security-policy': "default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'none'; worker-src 'self' blob:" } })
+			resolve: () =>
+				new Response('', {
+					headers: { 'content-security-policy': "default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'none'; worker-src 'self' blob:" }
+				})
 		});
 		expect(withCsp.headers.get('content-security-policy')).toContain("'nonce-abc'");
 		// a proxied fetch's headers are immutable: the hook answers with a copy

@@ -44,7 +44,12 @@ describe.each(backends)('the lockout under parallel attempts (%s)', (backend) =>
 
 		// the audit trail agrees: 5 verified attempts, one lock, the other 36 refused unverified
 		const trail = await rows('burst.one');
-		expect(trail.filter((r) => /^attempt \d$/.test(r.object ?? '')).map((r) => r.object).sort()).toEqual(['attempt 1', 'attempt 2', 'attempt 3', 'attempt 4', 'attempt 5']);
+		expect(
+			trail
+				.filter((r) => /^attempt \d$/.test(r.object ?? ''))
+				.map((r) => r.object)
+				.sort()
+		).toEqual(['attempt 1', 'attempt 2', 'attempt 3', 'attempt 4', 'attempt 5']);
 		expect(trail.filter((r) => r.action === 'account_locked')).toHaveLength(1);
 		expect(trail.filter((r) => r.action === 'failed_login' && r.object === 'locked')).toHaveLength(36);
 		expect(trail.some((r) => r.action === 'login')).toBe(false);

@@ -36,10 +36,12 @@ describe.each(backends)('changing the password (%s)', (backend) => {
 		const [mine, phone, laptop] = [await signIn('chg.one'), await signIn('chg.one'), await signIn('chg.one')];
 		const other = await account(db.kysely, 'chg.other', 'grid_leader', b.grid);
 		const bystander = await signIn('chg.other');
-		const expiresBefore = (await db.kysely.selectFrom('session').select('expires_at').where('token_hash', '=', tokenHash(mine)).executeTakeFirstOrThrow()).expires_at;
+		const expiresBefore = (await db.kysely.selectFrom('session').select('expires_at').where('token_hash', '=', tokenHash(mine)).executeTakeFirstOrThrow())
+			.expires_at;
 
 		const { event, cookies } = routeEvent(user, {
-			url: 'https://atlas.example/account/password', cookies: { [SESSION_COOKIE]: mine },
+			url: 'https://atlas.example/account/password',
+			cookies: { [SESSION_COOKIE]: mine },
 			form: { current: PASSWORD, next: 'Brand-New-Pass7', confirm: 'Brand-New-Pass7' }
 		});
 		const r = await outcome(() => passwordPage.actions.default(event));
@@ -69,10 +71,14 @@ describe.each(backends)('changing the password (%s)', (backend) => {
 		const user = await account(db.kysely, 'chg.two', 'grid_leader', b.grid);
 		const [mine, other] = [await signIn('chg.two'), await signIn('chg.two')];
 		const { event, cookies } = routeEvent(user, {
-			url: 'http://localhost/account/password', cookies: { [SESSION_COOKIE]: mine },
+			url: 'http://localhost/account/password',
+			cookies: { [SESSION_COOKIE]: mine },
 			form: { current: 'Wrong-Current1', next: 'Brand-New-Pass7', confirm: 'Brand-New-Pass7' }
 		});
-		expect((await outcome(() => passwordPage.actions.default(event))).value).toMatchObject({ status: 400, data: { message: 'current password: wrong password' } });
+		expect((await outcome(() => passwordPage.actions.default(event))).value).toMatchObject({
+			status: 400,
+			data: { message: 'current password: wrong password' }
+		});
 		expect(cookies).toEqual([]);
 		for (const token of [mine, other]) expect(await validateSession(db.kysely, token)).not.toBeNull();
 	});

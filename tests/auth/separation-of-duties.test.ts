@@ -8,8 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import {
-	AccountError, approveAccount, changePassword, changeRole, createAccount, rejectAccount, requestAccount, setAccountLock,
-	setPersonAccess, unlockAccount
+	AccountError,
+	approveAccount,
+	changePassword,
+	changeRole,
+	createAccount,
+	rejectAccount,
+	requestAccount,
+	setAccountLock,
+	setPersonAccess,
+	unlockAccount
 } from '../../src/lib/server/auth/accounts.ts';
 import { login } from '../../src/lib/server/auth/login.ts';
 import { verifyPassword } from '../../src/lib/server/auth/password.ts';
@@ -44,15 +52,15 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		await db?.drop();
 	});
 
-	const areaFor = (role: (typeof ROLES)[number]) => ({ district: b.district, street: b.street, community: b.community, grid: b.grid })[ROLE_RULES[role].level ?? 'district'];
+	const areaFor = (role: (typeof ROLES)[number]) =>
+		({ district: b.district, street: b.street, community: b.community, grid: b.grid })[ROLE_RULES[role].level ?? 'district'];
 	const request = async (username: string, role: string, areaCode: string) => {
 		const result = await adminPage.actions.create(routeEvent(users.system, { form: { username, displayName: `测试 ${username}`, role, areaCode } }).event);
 		return result as unknown as Requested;
 	};
 	const approve = async (id: number, role: string, areaCode: string) =>
 		(await adminPage.actions.approve(routeEvent(users.security, { form: { id: String(id), role, areaCode } }).event)) as unknown as Approved;
-	const idOf = async (username: string) =>
-		(await db.kysely.selectFrom('account').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;
+	const idOf = async (username: string) => (await db.kysely.selectFrom('account').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;
 
 	it('no account the system administrator requests takes effect, in any role: pending, no role, no sign-in', async () => {
 		for (const role of ROLES) {
@@ -61,7 +69,16 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 			expect(requested.username).toBe(username);
 			expect(requested.halfA).toMatch(/^[A-Za-z0-9]{10}$/);
 			const row = await db.kysely.selectFrom('account').selectAll().where('username', '=', username).executeTakeFirstOrThrow();
-			expect(row).toMatchObject({ pending: true, role: null, area_code: null, can_view_persons: false, requested_role: role, requested_by: users.system.accountId, password_hash: null, activation_hash_b: null });
+			expect(row).toMatchObject({
+				pending: true,
+				role: null,
+				area_code: null,
+				can_view_persons: false,
+				requested_role: role,
+				requested_by: users.system.accountId,
+				password_hash: null,
+				activation_hash_b: null
+			});
 			// only a hash of the half is kept
 			expect(JSON.stringify(row)).not.toContain(requested.halfA);
 			// half A alone, or with anything after it, signs nobody in
@@ -77,25 +94,34 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		const { requested } = await request('sys.tries', 'district_admin', b.district);
 		const id = await idOf(requested.username);
 		for (const action of ['approve', 'reject', 'changeRole', 'grantPersons', 'unlock'] as const) {
-			const r = await outcome(() => adminPage.actions[action](routeEvent(users.system, { form: { id: String(id), role: 'district_admin', areaCode: b.district } }).event));
+			const r = await outcome(() =>
+				adminPage.actions[action](routeEvent(users.system, { form: { id: String(id), role: 'district_admin', areaCode: b.district } }).event)
+			);
 			expect(r.status, action).toBe(403);
 		}
 		const sys = actorOf(users.system);
 		const planner = await account(db.kysely, 'plan.sys', 'planner', b.street);
-		await expect(approveAccount(db.kysely, id, { role: 'district_admin', areaCode: b.district }, sys)).rejects.toThrow(/^duty: approving accounts is the security administrator's duty/);
+		await expect(approveAccount(db.kysely, id, { role: 'district_admin', areaCode: b.district }, sys)).rejects.toThrow(
+			/^duty: approving accounts is the security administrator's duty/
+		);
 		await expect(changeRole(db.kysely, planner.accountId, 'district_admin', b.district, sys)).rejects.toThrow(/^duty: /);
 		await expect(setPersonAccess(db.kysely, planner.accountId, true, sys)).rejects.toThrow(/^duty: /);
 		await expect(unlockAccount(db.kysely, planner.accountId, sys)).rejects.toThrow(/^duty: /);
 		await expect(rejectAccount(db.kysely, id, sys)).rejects.toThrow(/^duty: /);
 		// nor create an active account directly (that is the shell operator's `npm run user:add`)
-		await expect(createAccount(db.kysely, { username: 'direct.one', displayName: '直', role: 'district_admin', areaCode: b.district, password: PASSWORD }, sys))
-			.rejects.toBeInstanceOf(AccountError);
+		await expect(
+			createAccount(db.kysely, { username: 'direct.one', displayName: '直', role: 'district_admin', areaCode: b.district, password: PASSWORD }, sys)
+		).rejects.toBeInstanceOf(AccountError);
 		// and the security administrator does not request accounts
-		await expect(requestAccount(db.kysely, { username: 'sec.asks', displayName: '安', role: 'planner', areaCode: b.street }, actorOf(users.security))).rejects.toThrow(/^duty: /);
+		await expect(
+			requestAccount(db.kysely, { username: 'sec.asks', displayName: '安', role: 'planner', areaCode: b.street }, actorOf(users.security))
+		).rejects.toThrow(/^duty: /);
 		const row = await db.kysely.selectFrom('account').select(['pending', 'role']).where('id', '=', id).executeTakeFirstOrThrow();
 		expect(row).toEqual({ pending: true, role: null });
-		expect((await db.kysely.selectFrom('account').select('id').where('username', 'in', ['direct.one', 'sec.asks']).execute())).toEqual([]);
-		expect((await db.kysely.selectFrom('account').select('can_view_persons').where('id', '=', planner.accountId).executeTakeFirstOrThrow()).can_view_persons).toBe(false);
+		expect(await db.kysely.selectFrom('account').select('id').where('username', 'in', ['direct.one', 'sec.asks']).execute()).toEqual([]);
+		expect(
+			(await db.kysely.selectFrom('account').select('can_view_persons').where('id', '=', planner.accountId).executeTakeFirstOrThrow()).can_view_persons
+		).toBe(false);
 	});
 
 	it('the system administrator cannot enable a disabled account back into a person-seeing role', async () => {
@@ -106,7 +132,11 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 			const r = await adminPage.actions.enable(routeEvent(users.system, { form: { id: String(target.accountId) } }).event);
 			expect(r).toMatchObject({ ok: true, action: 'enable' });
 			expect(await login(db.kysely, username, PASSWORD, null)).toEqual({ ok: false, reason: 'invalid' });
-			const row = await db.kysely.selectFrom('account').select(['role', 'pending', 'requested_role']).where('id', '=', target.accountId).executeTakeFirstOrThrow();
+			const row = await db.kysely
+				.selectFrom('account')
+				.select(['role', 'pending', 'requested_role'])
+				.where('id', '=', target.accountId)
+				.executeTakeFirstOrThrow();
 			expect(row).toEqual({ role: null, pending: true, requested_role: role });
 		}
 		// a planner's person grant does not come back with it
@@ -114,7 +144,9 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		await setAccountLock(db.kysely, planner.accountId, true, actorOf(users.system));
 		await setAccountLock(db.kysely, planner.accountId, false, actorOf(users.system));
 		await approveAccount(db.kysely, planner.accountId, { role: 'planner', areaCode: b.street }, actorOf(users.security));
-		expect((await db.kysely.selectFrom('account').select('can_view_persons').where('id', '=', planner.accountId).executeTakeFirstOrThrow()).can_view_persons).toBe(false);
+		expect(
+			(await db.kysely.selectFrom('account').select('can_view_persons').where('id', '=', planner.accountId).executeTakeFirstOrThrow()).can_view_persons
+		).toBe(false);
 	});
 
 	it('approved by the security administrator (who may change role and area), the owner signs in with A then B, and must change it', async () => {
@@ -123,7 +155,12 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		// the security administrator sees the request in their list, without any secret
 		const data = await adminPage.load(routeEvent(users.security).event);
 		expect(data.accounts.find((a) => a.username === 'wang.new')).toMatchObject({
-			status: 'pending', role: null, requestedRole: 'community_secretary', requestedArea: b.community, requestedBy: 'sys.admin', awaitingFirstSignIn: true
+			status: 'pending',
+			role: null,
+			requestedRole: 'community_secretary',
+			requestedArea: b.community,
+			requestedBy: 'sys.admin',
+			awaitingFirstSignIn: true
 		});
 		const { approved } = await approve(id, 'grid_leader', b.grid);
 		expect(approved.username).toBe('wang.new');
@@ -142,7 +179,11 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		const user = await validateSession(db.kysely, first.token);
 		expect(user).toMatchObject({ username: 'wang.new', role: 'grid_leader', areaCode: b.grid, mustChangePassword: true });
 		// the halves are spent: only a password hash of its own remains, to be changed now
-		const after = await db.kysely.selectFrom('account').select(['activation_hash_a', 'activation_hash_b', 'password_hash']).where('id', '=', id).executeTakeFirstOrThrow();
+		const after = await db.kysely
+			.selectFrom('account')
+			.select(['activation_hash_a', 'activation_hash_b', 'password_hash'])
+			.where('id', '=', id)
+			.executeTakeFirstOrThrow();
 		expect(after.activation_hash_a).toBeNull();
 		expect(after.activation_hash_b).toBeNull();
 		expect(await verifyPassword(after.password_hash!, requested.halfA + approved.halfB!)).toBe(true);
@@ -154,13 +195,22 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 		await request('li.audit', 'street_secretary', b.street);
 		const requestRow = await lastAudit(db.kysely);
 		expect(requestRow).toMatchObject({
-			action: 'permission_change', result: 'ok', account_id: users.system.accountId, username: 'sys.admin', role: 'system_admin', client_addr: '10.1.2.3',
+			action: 'permission_change',
+			result: 'ok',
+			account_id: users.system.accountId,
+			username: 'sys.admin',
+			role: 'system_admin',
+			client_addr: '10.1.2.3',
 			object: `request account li.audit as street_secretary on ${b.street} (pending approval)`
 		});
 		await approve(await idOf('li.audit'), 'street_secretary', b.street);
 		const approveRow = await lastAudit(db.kysely);
 		expect(approveRow).toMatchObject({
-			action: 'permission_change', result: 'ok', account_id: users.security.accountId, username: 'sec.admin', role: 'security_admin',
+			action: 'permission_change',
+			result: 'ok',
+			account_id: users.security.accountId,
+			username: 'sec.admin',
+			role: 'security_admin',
 			object: `approve account li.audit as street_secretary on ${b.street}, requested by sys.admin as street_secretary on ${b.street}`
 		});
 		expect(await verifyAuditChain(db.kysely)).toBeNull();
@@ -179,22 +229,30 @@ describe.each(backends)('separation of duties: requested, approved, two halves (
 	it('approval checks the role and area, refuses what is not pending, and only one of two racing approvals wins', async () => {
 		await request('race.one', 'grid_leader', b.grid);
 		const id = await idOf('race.one');
-		const bad = await adminPage.actions.approve(routeEvent(users.security, { form: { id: String(id), role: 'grid_leader', areaCode: b.street } }).event) as unknown as Failure;
+		const bad = (await adminPage.actions.approve(
+			routeEvent(users.security, { form: { id: String(id), role: 'grid_leader', areaCode: b.street } }).event
+		)) as unknown as Failure;
 		expect(bad.status).toBe(400);
 		expect(bad.data.message).toMatch(/^area: a grid_leader is bound to a grid/);
 		// a pending account has no role to change nor grant to give
 		await expect(changeRole(db.kysely, id, 'planner', b.street, actorOf(users.security))).rejects.toThrow(/awaiting approval/);
-		const results = await Promise.allSettled([0, 1].map(() => approveAccount(db.kysely, id, { role: 'grid_leader', areaCode: b.grid }, actorOf(users.security))));
+		const results = await Promise.allSettled(
+			[0, 1].map(() => approveAccount(db.kysely, id, { role: 'grid_leader', areaCode: b.grid }, actorOf(users.security)))
+		);
 		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-		expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message))[0]).toMatch(/no longer awaiting approval|not awaiting approval/);
+		expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message))[0]).toMatch(
+			/no longer awaiting approval|not awaiting approval/
+		);
 		await expect(approveAccount(db.kysely, id, { role: 'grid_leader', areaCode: b.grid }, actorOf(users.security))).rejects.toThrow(/is not awaiting approval/);
 		// the approver must be someone else than the requester (an account that changed role, say)
 		await request('race.two', 'planner', b.street);
 		const requesterAsSecurity = { ...actorOf(users.system), role: 'security_admin' };
-		await expect(approveAccount(db.kysely, await idOf('race.two'), { role: 'planner', areaCode: b.street }, requesterAsSecurity)).rejects.toThrow(/someone else/);
+		await expect(approveAccount(db.kysely, await idOf('race.two'), { role: 'planner', areaCode: b.street }, requesterAsSecurity)).rejects.toThrow(
+			/someone else/
+		);
 	});
 
-	it('neither administrator\'s responses nor page data ever hold a whole password', async () => {
+	it("neither administrator's responses nor page data ever hold a whole password", async () => {
 		const { requested } = await request('whole.one', 'district_admin', b.district);
 		const { approved } = await approve(await idOf('whole.one'), 'district_admin', b.district);
 		const whole = requested.halfA + approved.halfB!;

@@ -104,7 +104,11 @@ describe.each(backends)('session cache (%s)', (backend) => {
 
 		// a session that runs out while its row is cached ends then, not at the next read
 		const ending = await signedIn();
-		await db.kysely.updateTable('session').set({ expires_at: ending.at(2000) }).where('token_hash', '=', tokenHash(ending.token)).execute();
+		await db.kysely
+			.updateTable('session')
+			.set({ expires_at: ending.at(2000) })
+			.where('token_hash', '=', tokenHash(ending.token))
+			.execute();
 		const e = counted(db.kysely);
 		expect(await validateSession(e.db, ending.token, ending.at(0))).not.toBeNull();
 		expect(await validateSession(e.db, ending.token, ending.at(1999))).not.toBeNull();
@@ -113,7 +117,7 @@ describe.each(backends)('session cache (%s)', (backend) => {
 		expect(await validateSession(db.kysely, ending.token, ending.at(1000))).toBeNull();
 	});
 
-	it('a session row deleted behind the app\'s back ends the session within the TTL', async () => {
+	it("a session row deleted behind the app's back ends the session within the TTL", async () => {
 		const { token, at } = await signedIn();
 		expect(await validateSession(db.kysely, token, at(0))).not.toBeNull();
 		await db.kysely.deleteFrom('session').where('token_hash', '=', tokenHash(token)).execute();
@@ -123,7 +127,7 @@ describe.each(backends)('session cache (%s)', (backend) => {
 		expect(await validateSession(db.kysely, token, at(SESSION_CACHE_TTL_MS))).toBeNull();
 	});
 
-	describe('the app\'s own writes end the session at once', () => {
+	describe("the app's own writes end the session at once", () => {
 		it('logout', async () => {
 			const { token, at } = await signedIn();
 			expect(await validateSession(db.kysely, token, at(0))).not.toBeNull();
@@ -210,7 +214,7 @@ describe.each(backends)('session cache (%s)', (backend) => {
 		expect(await validateKiosk(c.db, token, new Date(t + 2000))).toBeNull();
 	});
 
-	it('the cache is per database: another database\'s sessions never answer', async () => {
+	it("the cache is per database: another database's sessions never answer", async () => {
 		const other = await freshDb(backend);
 		try {
 			const { token, at } = await signedIn();

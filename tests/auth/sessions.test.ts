@@ -19,15 +19,19 @@ describe('sessions and lockout', () => {
 		await seedDemo(db, { scale: 'small', seed: 1 });
 		grid = (await db.kysely.selectFrom('area').select('code').where('level', '=', 'grid').orderBy('code').executeTakeFirstOrThrow()).code;
 		for (const username of ['leader', 'locky', 'idler']) {
-			await createAccount(db.kysely, { username, displayName: '测试', role: 'grid_leader', areaCode: grid, password: PASSWORD, mustChangePassword: false },
-				{ accountId: null, username: 'test', role: 'test' });
+			await createAccount(
+				db.kysely,
+				{ username, displayName: '测试', role: 'grid_leader', areaCode: grid, password: PASSWORD, mustChangePassword: false },
+				{ accountId: null, username: 'test', role: 'test' }
+			);
 		}
 	});
 	afterAll(() => db?.drop());
 
 	const auditActions = async (username: string) =>
-		(await db.kysely.selectFrom('audit_log').select(['action', 'result']).where('username', '=', username).orderBy('seq').execute())
-			.map((r) => `${r.action}:${r.result}`);
+		(await db.kysely.selectFrom('audit_log').select(['action', 'result']).where('username', '=', username).orderBy('seq').execute()).map(
+			(r) => `${r.action}:${r.result}`
+		);
 
 	it('signs in with the right password, a session that validates, and an audit row', async () => {
 		const result = await login(db.kysely, 'leader', PASSWORD, '127.0.0.1');
@@ -93,7 +97,11 @@ describe('sessions and lockout', () => {
 	});
 
 	it('asks for a password change when one is due', async () => {
-		await db.kysely.updateTable('account').set({ password_changed_at: new Date(Date.now() - 91 * 86_400_000) }).where('username', '=', 'leader').execute();
+		await db.kysely
+			.updateTable('account')
+			.set({ password_changed_at: new Date(Date.now() - 91 * 86_400_000) })
+			.where('username', '=', 'leader')
+			.execute();
 		const result = await login(db.kysely, 'leader', PASSWORD, null);
 		if (!result.ok) throw new Error('login failed');
 		expect((await validateSession(db.kysely, result.token))?.passwordExpired).toBe(true);

@@ -10,7 +10,15 @@ import { isHttpError } from '@sveltejs/kit';
 import { backends, freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
 import { buildGraph, Snapper, toX, toY, type RoadGraph, type RoadLine } from '../../src/lib/server/coverage/graph.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { candidateSites, greedyCelf, refineBySwaps, refineBySwapsSteps, suggestFromCandidates, suggestSites, type CoverInstance } from '../../src/lib/server/coverage/suggest.ts';
+import {
+	candidateSites,
+	greedyCelf,
+	refineBySwaps,
+	refineBySwapsSteps,
+	suggestFromCandidates,
+	suggestSites,
+	type CoverInstance
+} from '../../src/lib/server/coverage/suggest.ts';
 import { whatIf } from '../../src/lib/server/coverage/whatif.ts';
 import { ANALYSIS_LIMITS, AnalysisBusy, AnalysisTimeout, Budget, runBudgeted, withAnalysisSlot } from '../../src/lib/server/coverage/budget.ts';
 import { areaBox } from '../../src/lib/server/coverage/area-box.ts';
@@ -25,16 +33,23 @@ import { D, G111, S1, insertFixture, lon, lat } from './fixture.ts';
 
 /** The nearest edge by looking at every edge, with the snapper's own arithmetic and tie rule. */
 function bruteNearest(g: RoadGraph, plon: number, plat: number) {
-	const x = toX(g.frame, plon), y = toY(g.frame, plat);
-	let best = -1, bestD2 = Infinity, bestT = 0;
+	const x = toX(g.frame, plon),
+		y = toY(g.frame, plat);
+	let best = -1,
+		bestD2 = Infinity,
+		bestT = 0;
 	for (let e = 0; e < g.edgeCount; e++) {
-		const a = g.edgeFrom[e], b = g.edgeTo[e];
-		const ax = g.nodeX[a], ay = g.nodeY[a];
-		const dx = g.nodeX[b] - ax, dy = g.nodeY[b] - ay;
+		const a = g.edgeFrom[e],
+			b = g.edgeTo[e];
+		const ax = g.nodeX[a],
+			ay = g.nodeY[a];
+		const dx = g.nodeX[b] - ax,
+			dy = g.nodeY[b] - ay;
 		const l2 = dx * dx + dy * dy;
 		let t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
 		t = t < 0 ? 0 : t > 1 ? 1 : t;
-		const qx = ax + t * dx - x, qy = ay + t * dy - y;
+		const qx = ax + t * dx - x,
+			qy = ay + t * dy - y;
 		const d2 = qx * qx + qy * qy;
 		if (d2 < bestD2 || (d2 === bestD2 && e < best)) [best, bestD2, bestT] = [e, d2, t];
 	}
@@ -47,9 +62,27 @@ const line = (id: number, xy: [number, number][]): RoadLine => ({ id, coords: xy
 function district(): RoadGraph {
 	const roads: RoadLine[] = [];
 	let id = 1;
-	for (let y = 0; y <= 6000; y += 500) roads.push(line(id++, Array.from({ length: 101 }, (_, k) => [k * 100, y] as [number, number])));
-	for (let x = 0; x <= 10_000; x += 500) roads.push(line(id++, Array.from({ length: 61 }, (_, k) => [x, k * 100] as [number, number])));
-	roads.push(line(id++, [[0, 0], [3000, 1800], [10_000, 6000]]));
+	for (let y = 0; y <= 6000; y += 500)
+		roads.push(
+			line(
+				id++,
+				Array.from({ length: 101 }, (_, k) => [k * 100, y] as [number, number])
+			)
+		);
+	for (let x = 0; x <= 10_000; x += 500)
+		roads.push(
+			line(
+				id++,
+				Array.from({ length: 61 }, (_, k) => [x, k * 100] as [number, number])
+			)
+		);
+	roads.push(
+		line(id++, [
+			[0, 0],
+			[3000, 1800],
+			[10_000, 6000]
+		])
+	);
 	return buildGraph(roads);
 }
 
@@ -60,7 +93,9 @@ describe('the snapper is bounded by the network, not by the point', () => {
 	it('answers a point at the other end of the Earth at once, with the exact nearest edge', () => {
 		const far: [number, number][] = [
 			[-179.9, -84.9], // the attacker's point
-			[179.9, 84.9], [-179.9, 84.9], [179.9, -84.9],
+			[179.9, 84.9],
+			[-179.9, 84.9],
+			[179.9, -84.9],
 			[lon(-3_000_000), lat(3000)], // 3,000 km west, level with the lattice
 			[lon(5000), lat(-2_000_000)], // 2,000 km south
 			[lon(50_000), lat(40_000)] // 50 km off a corner
@@ -82,9 +117,12 @@ describe('the snapper is bounded by the network, not by the point', () => {
 			fc.integer({ min: -20, max: 220 }).map((k) => k * 50), // on streets and vertices: ties
 			fc.double({ min: -5e6, max: 5e6, noNaN: true })
 		);
-		fc.assert(fc.property(coord, coord, (x, y) => {
-			expect(snapper.nearest(lon(x), lat(y))).toEqual(bruteNearest(g, lon(x), lat(y)));
-		}), { numRuns: 1500, seed: 8 });
+		fc.assert(
+			fc.property(coord, coord, (x, y) => {
+				expect(snapper.nearest(lon(x), lat(y))).toEqual(bruteNearest(g, lon(x), lat(y)));
+			}),
+			{ numRuns: 1500, seed: 8 }
+		);
 	});
 
 	it('refuses a point beyond a maximum snapping distance, without searching', () => {
@@ -100,7 +138,7 @@ describe('the snapper is bounded by the network, not by the point', () => {
 /** A seeded random cover instance: n candidates each covering `per` of m demand items. */
 function randomInstance(n: number, m: number, per: number, seed = 1): CoverInstance {
 	let s = seed;
-	const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+	const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
 	const start = new Int32Array(n + 1);
 	const items: number[] = [];
 	for (let c = 0; c < n; c++) {
@@ -204,13 +242,25 @@ describe.each(backends)('analysis routes on %s PostGIS', (backend) => {
 	const streetPlanner = viewerFor('planner', S1, null, 'plan.two');
 	const locals = (viewer = planner) => ({ user: null, viewer }) as never;
 
-	const postWhatIf = (body: unknown, viewer = planner) => call(() => whatIfRoute.POST({
-		request: new Request('http://localhost/api/coverage/whatif', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-		locals: locals(viewer)
-	} as never));
-	const getSuggest = (query: string, viewer = planner) => call(() => suggestRoute.GET({
-		url: new URL(`http://localhost/api/coverage/suggest?${query}`), locals: locals(viewer), getClientAddress: () => '10.0.0.1'
-	} as never));
+	const postWhatIf = (body: unknown, viewer = planner) =>
+		call(() =>
+			whatIfRoute.POST({
+				request: new Request('http://localhost/api/coverage/whatif', {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify(body)
+				}),
+				locals: locals(viewer)
+			} as never)
+		);
+	const getSuggest = (query: string, viewer = planner) =>
+		call(() =>
+			suggestRoute.GET({
+				url: new URL(`http://localhost/api/coverage/suggest?${query}`),
+				locals: locals(viewer),
+				getClientAddress: () => '10.0.0.1'
+			} as never)
+		);
 	const getSummary = (code: string) => call(() => summaryRoute.GET({ params: { code }, locals: locals() } as never));
 
 	beforeAll(async () => {
@@ -266,7 +316,10 @@ describe.each(backends)('analysis routes on %s PostGIS', (backend) => {
 		const pinned = await getSuggest(`within=${S1}&k=1&circle=1&pin=${ok}`);
 		expect(pinned.status).toBe(200);
 		expect(pinned.body.partial).toBe(false);
-		expect(pinned.body.suggestions.map((s: { pinned: boolean; gain: number }) => [s.pinned, s.gain])).toEqual([[true, 5], [false, 24]]);
+		expect(pinned.body.suggestions.map((s: { pinned: boolean; gain: number }) => [s.pinned, s.gain])).toEqual([
+			[true, 5],
+			[false, 24]
+		]);
 	});
 
 	it('answers 503 with the reason when an analysis runs out of its budget', async () => {
@@ -336,7 +389,9 @@ describe.each(backends)('time limits of the app role on %s PostGIS', (backend) =
 				await end();
 				// the pool ends its clients without waiting for their sockets: wait, so that dropping the database kills nobody
 				for (let k = 0; k < 100; k++) {
-					const { rows: [r] } = await sql<{ n: number }>`select count(*)::int4 as n from pg_stat_activity where application_name = ${name}`.execute(db.kysely);
+					const {
+						rows: [r]
+					} = await sql<{ n: number }>`select count(*)::int4 as n from pg_stat_activity where application_name = ${name}`.execute(db.kysely);
 					if (!r.n) return;
 					await new Promise((r) => setTimeout(r, 20));
 				}
@@ -347,7 +402,9 @@ describe.each(backends)('time limits of the app role on %s PostGIS', (backend) =
 	it.skipIf(backend !== 'server' || !serverUrl)('sets them on every connection of the app-role handle, following the role', async () => {
 		const app = await appHandle('bounded-inputs-app', 2);
 		try {
-			const { rows: [s] } = await sql<{ who: string; st: string; idle: string }>`
+			const {
+				rows: [s]
+			} = await sql<{ who: string; st: string; idle: string }>`
 				select current_user as who, current_setting('statement_timeout') as st,
 				       current_setting('idle_in_transaction_session_timeout') as idle`.execute(app.kysely);
 			expect(s).toEqual({ who: 'jiceng_app', st: '30s', idle: '1min' });

@@ -95,8 +95,11 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 			() => withScope(db, '*', (trx) => sql`delete from building_leader where name = '单元长二'`.execute(trx)),
 			// households and centres: everything
 			() => withScope(db, '*', (trx) => sql`insert into household (building_id, unit, floor, room, residents) values (3, 1, 2, '并发', 2)`.execute(trx)),
-			() => withScope(db, '*', (trx) => sql`insert into service_centre (level, name, area_code, geom)
-				values ('station', '并发站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx)),
+			() =>
+				withScope(db, '*', (trx) =>
+					sql`insert into service_centre (level, name, area_code, geom)
+				values ('station', '并发站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx)
+				),
 			() => withScope(db, '*', (trx) => sql`delete from household where room = '并发'`.execute(trx)),
 			() => withScope(db, '*', (trx) => sql`delete from service_centre where name = '并发站'`.execute(trx)),
 			// a table the results are not made of
@@ -125,7 +128,9 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 				await ensureAreaStats(db);
 				const r = await call(areaSummaryRoute, admin, `/api/areas/${S2}/summary`, { code: S2 });
 				if (r.status !== 200) inconsistent.push(`area summary answered ${r.status}: ${r.text.slice(0, 200)}`);
-				const { rows: [s] } = await sql<{ district: number; communities: number }>`
+				const {
+					rows: [s]
+				} = await sql<{ district: number; communities: number }>`
 					select (select households from area_stats where level = 'district') as district,
 					       (select sum(households)::int4 from area_stats where level = 'community') as communities`.execute(db.kysely);
 				if (s.district !== s.communities) inconsistent.push(`area_stats: district ${s.district} ≠ communities ${s.communities}`);
@@ -136,14 +141,20 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 			while (writing) {
 				const status = await engine.status();
 				updatingSeen ||= status.updating;
-				const { value, meta } = await readCoverage((fn, o) => withScope(db, SYSTEM, fn, o), status, async (trx) => {
-					const areas = (await sql<Record<string, number | string>>`select * from area_coverage`.execute(trx)).rows;
-					const { rows: [x] } = await sql<{ hh: number; spots: number; uncared: number }>`
+				const { value, meta } = await readCoverage(
+					(fn, o) => withScope(db, SYSTEM, fn, o),
+					status,
+					async (trx) => {
+						const areas = (await sql<Record<string, number | string>>`select * from area_coverage`.execute(trx)).rows;
+						const {
+							rows: [x]
+						} = await sql<{ hh: number; spots: number; uncared: number }>`
 						select (select coalesce(sum(households), 0)::int4 from building_coverage) as hh,
 						       (select count(*)::int4 from blind_spot) as spots,
 						       (select coalesce(sum(households), 0)::int4 from coverage_gap where rule = 'household_uncared') as uncared`.execute(trx);
-					return { areas, x };
-				});
+						return { areas, x };
+					}
+				);
 				reads++;
 				const d = value.areas.find((a) => a.level === 'district')!;
 				for (const level of ['street', 'community', 'grid']) {
@@ -154,7 +165,8 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 				}
 				if (value.x.hh !== d.households) inconsistent.push(`v${meta.computed_version}: buildings hold ${value.x.hh} households, the district ${d.households}`);
 				if (value.x.spots !== d.blind_spots) inconsistent.push(`v${meta.computed_version}: ${value.x.spots} blind spots, the district counts ${d.blind_spots}`);
-				if (Number(d.households) - value.x.uncared !== d.hh_cared) inconsistent.push(`v${meta.computed_version}: cared ${d.hh_cared} ≠ ${d.households} − ${value.x.uncared}`);
+				if (Number(d.households) - value.x.uncared !== d.hh_cared)
+					inconsistent.push(`v${meta.computed_version}: cared ${d.hh_cared} ≠ ${d.households} − ${value.x.uncared}`);
 				// the panel's route, too
 				const r = await call(rankingsRoute, admin, `/api/coverage/rankings?level=community&within=${D}`);
 				if (r.status !== 200) inconsistent.push(`rankings answered ${r.status}`);
@@ -170,14 +182,19 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		// quiet again: the results catch up, and equal a recompute from scratch
 		const v = await engine.ensure();
 		expect(v).toBe((await coverageState(db.kysely)).current);
-		const snapshot = async () => withScope(db, '*', async (trx) => ({
-			areas: (await sql`select * from area_coverage order by code`.execute(trx)).rows,
-			orgs: (await sql`select * from org_coverage order by org_id`.execute(trx)).rows,
-			gaps: (await sql`select * from coverage_gap order by rule, object_id`.execute(trx)).rows,
-			spots: (await sql`select id, grid_code, households, buildings, gap_kinds, gap_rules, building_ids from blind_spot order by id`.execute(trx)).rows,
-			buildings: (await sql`select * from building_coverage order by building_id`.execute(trx)).rows,
-			reach: (await sql`select centre_id, circle, threshold_m, level, area_code, hash, md5(ST_AsBinary(geom)) as g from reach_area order by centre_id, circle`.execute(trx)).rows
-		}));
+		const snapshot = async () =>
+			withScope(db, '*', async (trx) => ({
+				areas: (await sql`select * from area_coverage order by code`.execute(trx)).rows,
+				orgs: (await sql`select * from org_coverage order by org_id`.execute(trx)).rows,
+				gaps: (await sql`select * from coverage_gap order by rule, object_id`.execute(trx)).rows,
+				spots: (await sql`select id, grid_code, households, buildings, gap_kinds, gap_rules, building_ids from blind_spot order by id`.execute(trx)).rows,
+				buildings: (await sql`select * from building_coverage order by building_id`.execute(trx)).rows,
+				reach: (
+					await sql`select centre_id, circle, threshold_m, level, area_code, hash, md5(ST_AsBinary(geom)) as g from reach_area order by centre_id, circle`.execute(
+						trx
+					)
+				).rows
+			}));
 		const incremental = await snapshot();
 		await sql`delete from coverage_run`.execute(db.kysely);
 		await engine.ensure();
@@ -188,8 +205,10 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		const engine = coverageEngine(db);
 		await engine.ensure();
 		const before = (await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).find((r) => r.code === S2)!;
-		await withScope(db, '*', (trx) => sql`insert into service_centre (level, name, area_code, geom)
-			values ('station', '读者站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx));
+		await withScope(db, '*', (trx) =>
+			sql`insert into service_centre (level, name, area_code, geom)
+			values ('station', '读者站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx)
+		);
 		let recomputed = 0;
 		const recompute = engine.ensure().then(() => (recomputed = performance.now()));
 		await sleep(0);
@@ -218,8 +237,10 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		expect(first.status).toBe(200);
 		expect(Number(first.headers['x-data-version'])).toBe((await coverageState(db.kysely)).current);
 		expect(first.headers['x-coverage-version']).toBe(String((await coverageState(db.kysely)).computed));
-		await withScope(db, '*', (trx) => sql`insert into service_centre (level, name, area_code, geom)
-			values ('station', '瓦片站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx));
+		await withScope(db, '*', (trx) =>
+			sql`insert into service_centre (level, name, area_code, geom)
+			values ('station', '瓦片站', ${'420105002001'}, ST_SetSRID(ST_MakePoint(${lon(2450)}, ${lat(480)}), 4326))`.execute(trx)
+		);
 		const stale = await serveTiles(tiles, path, new Headers(), { persons: true });
 		// the previous results, said to be updating: nobody waited
 		expect(stale.headers['x-coverage-updating']).toBe('1');
@@ -239,7 +260,10 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		expect(indices.length).toBeGreaterThan(0);
 		for (const i of indices) expect(i).toMatch(/^(null|\d{1,3}(\.\d)?)$/);
 		const csv = await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}&format=csv`);
-		const [head, ...lines] = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+		const [head, ...lines] = csv.text
+			.replace(/^\uFEFF/, '')
+			.trimEnd()
+			.split('\r\n');
 		const column = head.split(',').findIndex((h) => h.endsWith('(coverage_index)'));
 		for (const line of lines) expect(line.split(',')[column]).toMatch(/^(\d{1,3}(\.\d)?)?$/);
 		const tile = decode(await new TileService(db, { versionTtlMs: 0 }).build('coverage_grid', tileOf(lon(1500), lat(500), 12), '', true), 'coverage_grid');
@@ -261,6 +285,11 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		const csv = await call(gapsRoute, admin, `/api/coverage/gaps?rule=household_uncared&within=${D}&format=csv`);
 		expect(csv.status).toBe(200);
 		expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
-		expect(csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n')).toHaveLength(all.body.total + 1);
+		expect(
+			csv.text
+				.replace(/^\uFEFF/, '')
+				.trimEnd()
+				.split('\r\n')
+		).toHaveLength(all.body.total + 1);
 	});
 });

@@ -21,9 +21,20 @@ const atNode = (g: ReturnType<typeof buildGraph>, n: number, cost = 0): Source =
 describe('road graph', () => {
 	it('nodes lines at shared vertices, measures edges in metres, and does not node a crossing without a shared vertex', () => {
 		const g = buildGraph([
-			road(1, [[0, 0], [100, 0], [200, 0]]),
-			road(2, [[100, -100], [100, 0], [100, 100]]), // crosses road 1 at its shared vertex
-			road(3, [[150, -50], [150, 50]]) // a bridge over road 1: no shared vertex
+			road(1, [
+				[0, 0],
+				[100, 0],
+				[200, 0]
+			]),
+			road(2, [
+				[100, -100],
+				[100, 0],
+				[100, 100]
+			]), // crosses road 1 at its shared vertex
+			road(3, [
+				[150, -50],
+				[150, 50]
+			]) // a bridge over road 1: no shared vertex
 		]);
 		expect(g.nodeCount).toBe(3 + 2 + 2);
 		expect(g.edgeCount).toBe(2 + 2 + 1);
@@ -36,7 +47,16 @@ describe('road graph', () => {
 	});
 
 	it('snaps a point to its nearest edge, at the right offset — a dead end snaps to its end', () => {
-		const g = buildGraph([road(1, [[0, 0], [300, 0]]), road(2, [[300, 0], [300, 200]])]);
+		const g = buildGraph([
+			road(1, [
+				[0, 0],
+				[300, 0]
+			]),
+			road(2, [
+				[300, 0],
+				[300, 200]
+			])
+		]);
 		const s = new Snapper(g, 50);
 		const [lon, lat] = ll(120, 35);
 		const a = s.nearest(lon, lat)!;
@@ -56,9 +76,22 @@ describe('road graph', () => {
 describe('multi-source Dijkstra', () => {
 	// a loop (0,0)-(100,0)-(100,100)-(0,100)-(0,0), a tail to (300,0) with a dead end, an island
 	const g = buildGraph([
-		road(1, [[0, 0], [100, 0], [100, 100], [0, 100], [0, 0]]),
-		road(2, [[100, 0], [200, 0], [300, 0]]),
-		road(3, [[1000, 1000], [1100, 1000]])
+		road(1, [
+			[0, 0],
+			[100, 0],
+			[100, 100],
+			[0, 100],
+			[0, 0]
+		]),
+		road(2, [
+			[100, 0],
+			[200, 0],
+			[300, 0]
+		]),
+		road(3, [
+			[1000, 1000],
+			[1100, 1000]
+		])
 	]);
 	const n = (x: number, y: number) => nodeAt(g, x, y);
 
@@ -109,7 +142,7 @@ describe('multi-source Dijkstra', () => {
 
 	it('agrees with Bellman-Ford on random networks', () => {
 		let seed = 7;
-		const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+		const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 		for (let round = 0; round < 20; round++) {
 			const roads: RoadLine[] = [];
 			for (let k = 0; k < 40; k++) {
@@ -128,7 +161,9 @@ describe('multi-source Dijkstra', () => {
 			}
 			for (let it = 0; it < gr.nodeCount; it++) {
 				for (let e = 0; e < gr.edgeCount; e++) {
-					const a = gr.edgeFrom[e], b = gr.edgeTo[e], L = gr.edgeLen[e];
+					const a = gr.edgeFrom[e],
+						b = gr.edgeTo[e],
+						L = gr.edgeLen[e];
 					bf[a] = Math.min(bf[a], bf[b] + L);
 					bf[b] = Math.min(bf[b], bf[a] + L);
 				}

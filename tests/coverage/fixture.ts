@@ -85,15 +85,40 @@ export async function insertFixture(db: Db): Promise<void> {
 			[G211, 'grid', null, C21, rect(2000, 0, 3000, 1000)]
 		];
 		for (const [code, level, kind, parent, geom] of areas) {
-			await sql`insert into area (code, level, kind, name, parent_code, geom) values (${code}, ${level}, ${kind}, ${'区域' + code.slice(-3)}, ${parent}, ${geom}::geometry)`.execute(trx);
+			await sql`insert into area (code, level, kind, name, parent_code, geom) values (${code}, ${level}, ${kind}, ${'区域' + code.slice(-3)}, ${parent}, ${geom}::geometry)`.execute(
+				trx
+			);
 		}
 		const r1: [number, number][] = [];
 		for (let x = 0; x <= 2000; x += 100) r1.push([x, 250]);
 		const roads: [number, string, [number, number][]][] = [
 			[1, 'arterial', r1],
-			[2, 'local', [[400, 250], [400, 450], [600, 450], [600, 250]]],
-			[3, 'local', [[1500, 250], [1500, 700]]],
-			[4, 'local', [[2200, 500], [2800, 500]]]
+			[
+				2,
+				'local',
+				[
+					[400, 250],
+					[400, 450],
+					[600, 450],
+					[600, 250]
+				]
+			],
+			[
+				3,
+				'local',
+				[
+					[1500, 250],
+					[1500, 700]
+				]
+			],
+			[
+				4,
+				'local',
+				[
+					[2200, 500],
+					[2800, 500]
+				]
+			]
 		];
 		for (const [id, cls, xy] of roads) {
 			await sql`insert into road (id, class, name, geom) overriding system value values (${id}, ${cls}, ${'路' + id}, ${line(xy)}::geometry)`.execute(trx);
@@ -135,9 +160,14 @@ export async function insertFixture(db: Db): Promise<void> {
 		// members: 3 living in B1 (no party group: a gap), 2 living in B2 + 1 working there (covered),
 		// 2 living in B5 (fewer than 3: not a member building)
 		const members: [number, number | null, number | null][] = [
-			[1, 101, null], [2, 102, null], [3, 106, null],
-			[4, 201, null], [5, 202, null], [6, 401, 2],
-			[7, 501, null], [8, 502, null]
+			[1, 101, null],
+			[2, 102, null],
+			[3, 106, null],
+			[4, 201, null],
+			[5, 202, null],
+			[6, 401, 2],
+			[7, 501, null],
+			[8, 502, null]
 		];
 		for (const [id, household, work] of members) {
 			await sql`insert into party_member (id, name, gender, birth_year, status, joined_on, org_id, household_id, workplace_building_id)

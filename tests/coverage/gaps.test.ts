@@ -19,7 +19,8 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 		await new CoverageEngine(db).ensure();
 	});
 	afterAll(() => db?.drop());
-	const objects = async (rule: (typeof GAP_RULES)[number]) => (await withScope(db, SYSTEM, (trx) => gapList(trx, rule, ''))).map((r) => [r.object_id, r.area_code, r.households]);
+	const objects = async (rule: (typeof GAP_RULES)[number]) =>
+		(await withScope(db, SYSTEM, (trx) => gapList(trx, rule, ''))).map((r) => [r.object_id, r.area_code, r.households]);
 
 	it('has labels in Chinese and English for every rule', () => {
 		for (const r of GAP_RULES) {
@@ -29,7 +30,10 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 	});
 
 	it('grids without a branch', async () => {
-		expect(await objects('grid_without_branch')).toEqual([[G211, G211, 7], [G112, G112, 4]]);
+		expect(await objects('grid_without_branch')).toEqual([
+			[G211, G211, 7],
+			[G112, G112, 4]
+		]);
 	});
 
 	it('buildings where three or more members live or work but no party group covers them', async () => {
@@ -44,8 +48,11 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 	});
 
 	it('households no central household or building leader looks after', async () => {
-		expect(await objects('household_uncared')).toEqual([['3', G121, 5], ['1', G111, 2]]);
-		const [b1] = (await withScope(db, SYSTEM, (trx) => gapList(trx, 'household_uncared', G111)));
+		expect(await objects('household_uncared')).toEqual([
+			['3', G121, 5],
+			['1', G111, 2]
+		]);
+		const [b1] = await withScope(db, SYSTEM, (trx) => gapList(trx, 'household_uncared', G111));
 		expect(b1.detail.household_ids).toEqual([109, 110]);
 	});
 

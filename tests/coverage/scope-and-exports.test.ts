@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { areaCoverage, blindSpots, gapList, orgRankings, rankings, reachAreas, buildingCoverage } from '../../src/lib/server/db/queries/coverage.ts';
-import { areaRankingsCsv, blindSpotsCsv, blindSpotsGeoJson, csvField, suggestionsCsv, suggestionsGeoJson, toCsv } from '../../src/lib/server/coverage/export.ts';
+import {
+	areaRankingsCsv,
+	blindSpotsCsv,
+	blindSpotsGeoJson,
+	csvField,
+	suggestionsCsv,
+	suggestionsGeoJson,
+	toCsv
+} from '../../src/lib/server/coverage/export.ts';
 import { areaCoverageTileSource, gapsTileSource } from '../../src/lib/server/coverage/tiles.ts';
 import { whatIf } from '../../src/lib/server/coverage/whatif.ts';
 import { mvtQuery, rowsQuery } from '../../src/lib/server/tiles/tile-sql.ts';
@@ -26,7 +34,10 @@ async function tileFeatures(db: Db, source: { name: string; sql: typeof gapsTile
 
 /** the CSV's cells of the row whose column `key` is `value` */
 function csvRow(csv: string, key: string, value: string): Record<string, string> {
-	const [head, ...lines] = csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+	const [head, ...lines] = csv
+		.replace(/^\uFEFF/, '')
+		.trimEnd()
+		.split('\r\n');
 	const keys = head.split(',').map((h) => h.match(/\((\w+)\)$/)![1]);
 	for (const line of lines) {
 		const cells = line.split(',');
@@ -65,7 +76,7 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 		expect(Number(inTile.properties.households)).toBe(spots.find((s) => s.building_ids.includes(1))!.households);
 	});
 
-	it('reads within the transaction\'s scope even when the area asked for is wider (the scope lives in the transaction)', async () => {
+	it("reads within the transaction's scope even when the area asked for is wider (the scope lives in the transaction)", async () => {
 		await withScope(db, G111, async (trx) => {
 			// '' and the district's own code ask for everything: the transaction still holds one grid
 			for (const wide of ['', C11.slice(0, 6)]) {
@@ -120,7 +131,10 @@ describe.each(backends)('one query path and scoping on %s PostGIS', (backend) =>
 
 describe('CSV and GeoJSON writers', () => {
 	it('writes UTF-8 with a BOM, CRLF, Chinese headers with the English key, and quotes what needs quoting', () => {
-		const csv = toCsv([{ key: 'code', zh: '区域编码', value: (r: { a: unknown }) => r.a }], [{ a: 'x,y' }, { a: 'say "hi"' }, { a: '=cmd()' }, { a: -3 }, { a: null }, { a: ['a', 'b'] }, { a: 'two\nlines' }]);
+		const csv = toCsv(
+			[{ key: 'code', zh: '区域编码', value: (r: { a: unknown }) => r.a }],
+			[{ a: 'x,y' }, { a: 'say "hi"' }, { a: '=cmd()' }, { a: -3 }, { a: null }, { a: ['a', 'b'] }, { a: 'two\nlines' }]
+		);
 		expect(csv.startsWith('\uFEFF区域编码 (code)\r\n')).toBe(true);
 		expect(csv.split('\r\n')).toEqual(['\uFEFF区域编码 (code)', '"x,y"', '"say ""hi"""', "'=cmd()", '-3', '', 'a;b', '"two\nlines"', '']);
 		expect(csvField(true)).toBe('1');
@@ -130,8 +144,21 @@ describe('CSV and GeoJSON writers', () => {
 		const s = [{ key: 'node:1,2', kind: 'node' as const, lon: 114.2, lat: 30.5, pinned: false, gain: 12, cumulative: 12 }];
 		expect(suggestionsCsv(s)).toContain('\r\n1,node:1,2'.replace('node:1,2', '"node:1,2"'));
 		expect(suggestionsGeoJson(s).features[0].geometry).toEqual({ type: 'Point', coordinates: [114.2, 30.5] });
-		const fc = blindSpotsGeoJson([{ id: 1, grid_code: G121, grid_name: 'g', community_code: C12, households: 5, buildings: 1, gap_kinds: ['work'], gap_rules: ['household_uncared'], building_ids: [3], lon: 1, lat: 2 }]);
+		const fc = blindSpotsGeoJson([
+			{
+				id: 1,
+				grid_code: G121,
+				grid_name: 'g',
+				community_code: C12,
+				households: 5,
+				buildings: 1,
+				gap_kinds: ['work'],
+				gap_rules: ['household_uncared'],
+				building_ids: [3],
+				lon: 1,
+				lat: 2
+			}
+		]);
 		expect(fc.features[0].properties.households).toBe(5);
 	});
 });
-

@@ -66,7 +66,11 @@ describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 		const reach = await withScope(db, SYSTEM, (trx) => reachAreas(trx, 1, ''));
 		expect(reach.map((r) => r.circle)).toEqual([1, 2, 3]);
 		const inside = async (geojson: string, x: number, y: number) =>
-			(await sql<{ ok: boolean }>`select ST_Intersects(ST_GeomFromGeoJSON(${geojson}), ST_SetSRID(ST_MakePoint(${lon(x)}, ${lat(y)}), 4326)) as ok`.execute(db.kysely)).rows[0].ok;
+			(
+				await sql<{ ok: boolean }>`select ST_Intersects(ST_GeomFromGeoJSON(${geojson}), ST_SetSRID(ST_MakePoint(${lon(x)}, ${lat(y)}), 4326)) as ok`.execute(
+					db.kysely
+				)
+			).rows[0].ok;
 		// 300 m from C1 (130, 250): along R1 to x = 430 and up the loop to (400, 280), with a 30 m band
 		expect(await inside(reach[0].geojson, 455, 250)).toBe(true);
 		expect(await inside(reach[0].geojson, 470, 250)).toBe(false);

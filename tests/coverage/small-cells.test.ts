@@ -32,8 +32,18 @@ const holder = globalThis as Record<symbol, unknown>;
 
 /** keys that count persons or households, wherever they occur in an answer */
 const COUNT_KEYS = new Set([
-	'households', 'residents', 'members', 'members_working', 'central_households',
-	'hh_5min', 'hh_10min', 'hh_15min', 'hh_cared', 'hh_in_blind_spots', 'living', 'working'
+	'households',
+	'residents',
+	'members',
+	'members_working',
+	'central_households',
+	'hh_5min',
+	'hh_10min',
+	'hh_15min',
+	'hh_cared',
+	'hh_in_blind_spots',
+	'living',
+	'working'
 ]);
 /** keys that name households or members */
 const ID_KEYS = new Set(['household_ids', 'household_id', 'member_id', 'member_ids', 'central_household_id']);
@@ -53,7 +63,10 @@ function leaks(value: unknown, path = '$'): string[] {
 
 /** the CSV's rows as objects keyed by the English key in each header */
 function csvRows(csv: string): Record<string, string>[] {
-	const [head, ...lines] = csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+	const [head, ...lines] = csv
+		.replace(/^\uFEFF/, '')
+		.trimEnd()
+		.split('\r\n');
 	const keys = head.split(',').map((h) => h.match(/\((\w+)\)$/)![1]);
 	return lines.map((line) => Object.fromEntries(line.split(',').map((c, i) => [keys[i], c])));
 }
@@ -61,7 +74,10 @@ function csvRows(csv: string): Record<string, string>[] {
 /** count cells of a CSV holding a number below the threshold */
 function csvLeaks(csv: string): string[] {
 	return csvRows(csv).flatMap((r, i) =>
-		Object.entries(r).filter(([k, v]) => COUNT_KEYS.has(k) && /^\d+$/.test(v) && Number(v) > 0 && Number(v) < SMALL_CELL_THRESHOLD).map(([k, v]) => `row ${i}: ${k} = ${v}`));
+		Object.entries(r)
+			.filter(([k, v]) => COUNT_KEYS.has(k) && /^\d+$/.test(v) && Number(v) > 0 && Number(v) < SMALL_CELL_THRESHOLD)
+			.map(([k, v]) => `row ${i}: ${k} = ${v}`)
+	);
 }
 
 type Route = { GET: (event: never) => Promise<Response> };
@@ -113,7 +129,11 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 			expect(b2.status).toBe(200);
 			// 20 households, 40 residents; two members live here, one works here, one central household
 			expect(b2.body.figures).toEqual({
-				households: 20, residents: 40, members: null, members_working: null, central_households: null,
+				households: 20,
+				residents: 40,
+				members: null,
+				members_working: null,
+				central_households: null,
 				suppressed: ['members', 'members_working', 'central_households']
 			});
 			const b4 = await call(buildingSummaryRoute, viewer, '/api/buildings/4/summary', { id: '4' });
@@ -149,7 +169,10 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 			const r = await call(gapsRoute, viewer, '/api/coverage/gaps?rule=household_uncared');
 			expect(r.status).toBe(200);
 			// building 1: two households no one looks after (109, 110); building 3: five
-			expect(r.body.rows.map((x: { object_id: string; households: number | null }) => [x.object_id, x.households])).toEqual([['3', 5], ['1', null]]);
+			expect(r.body.rows.map((x: { object_id: string; households: number | null }) => [x.object_id, x.households])).toEqual([
+				['3', 5],
+				['1', null]
+			]);
 			expect(r.body.rows[1].suppressed).toEqual(['households']);
 			expect(leaks(r.body), viewer.principal).toEqual([]);
 			for (const rule of ['grid_without_branch', 'member_building_uncovered', 'key_building_unorganised', 'secretary_empty']) {
@@ -176,9 +199,16 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 			expect(area.body.area).toMatchObject({ households: null, hh_cared: null, share_5min: null, share_15min: null, service_score: null, work_score: null });
 			const g111 = await call(areaCoverageRoute, viewer, `/api/coverage/area/${G111}`, { code: G111 });
 			expect(g111.body.area).toMatchObject({ households: 33, hh_cared: 31 });
-			expect(g111.body.gaps.find((x: { rule: string }) => x.rule === 'household_uncared')).toMatchObject({ objects: 1, households: null, suppressed: ['households'] });
+			expect(g111.body.gaps.find((x: { rule: string }) => x.rule === 'household_uncared')).toMatchObject({
+				objects: 1,
+				households: null,
+				suppressed: ['households']
+			});
 			const ranking = await call(rankingsRoute, viewer, '/api/coverage/rankings?level=grid');
-			expect(ranking.body.rows.find((x: { code: string }) => x.code === G211)).toMatchObject({ households: null, suppressed: expect.arrayContaining(['households']) });
+			expect(ranking.body.rows.find((x: { code: string }) => x.code === G211)).toMatchObject({
+				households: null,
+				suppressed: expect.arrayContaining(['households'])
+			});
 			for (const r of [area, g111, ranking]) expect(leaks(r.body), viewer.principal).toEqual([]);
 		}
 		const area = await call(areaCoverageRoute, admin, `/api/coverage/area/${G211}`, { code: G211 });
@@ -231,7 +261,9 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 		for (const k of ['households', 'share_5min', 'share_10min', 'share_15min']) expect(counts, k).not.toHaveProperty(k);
 		expect(counts).toHaveProperty('coverage_index');
 		expect(await g211(true)).toMatchObject({ households: 1, share_5min: 0 });
-		const { id } = (await call(blindSpotsRoute, admin, '/api/coverage/blind-spots')).body.rows.find((s: { building_ids: number[] }) => s.building_ids.includes(4));
+		const { id } = (await call(blindSpotsRoute, admin, '/api/coverage/blind-spots')).body.rows.find((s: { building_ids: number[] }) =>
+			s.building_ids.includes(4)
+		);
 		const spotOf = async (persons: boolean) => decode(await tiles.build('gaps', spot, '', persons), 'gaps').find((f) => f.id === id)!.properties;
 		expect(await spotOf(false)).not.toHaveProperty('households');
 		expect((await spotOf(true)).households).toBe(1);
@@ -243,8 +275,10 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 			return r.json();
 		};
 		/** every household count of a what-if: its totals and each community's */
-		const countsOf = (w: { newly: (number | null)[]; communities: { households: number | null; before: (number | null)[]; newly: (number | null)[] }[] }) =>
-			[...w.newly, ...w.communities.flatMap((c) => [c.households, ...c.before, ...c.newly])];
+		const countsOf = (w: { newly: (number | null)[]; communities: { households: number | null; before: (number | null)[]; newly: (number | null)[] }[] }) => [
+			...w.newly,
+			...w.communities.flatMap((c) => [c.households, ...c.before, ...c.newly])
+		];
 		const small = (ns: (number | null)[]) => ns.filter((n) => n !== null && n > 0 && n < SMALL_CELL_THRESHOLD);
 		// a station beside each building: the one by building 4 (one household) newly covers a single household
 		let smallForAdmin = 0;
@@ -257,7 +291,8 @@ describe.each(backends)('small cells in JSON and exports on %s PostGIS', (backen
 		}
 		expect(smallForAdmin, 'the fixture has a what-if with a small count, or this test proves nothing').toBeGreaterThan(0);
 
-		const gains = async (viewer: Viewer) => (await call(suggestRoute, viewer, '/api/coverage/suggest?k=5&circle=1')).body.suggestions as { gain: number | null; cumulative: number | null }[];
+		const gains = async (viewer: Viewer) =>
+			(await call(suggestRoute, viewer, '/api/coverage/suggest?k=5&circle=1')).body.suggestions as { gain: number | null; cumulative: number | null }[];
 		const adminGains = (await gains(admin)).map((s) => s.gain);
 		const plannerRows = await gains(planner);
 		expect(small(plannerRows.map((s) => s.gain))).toEqual([]);

@@ -22,7 +22,10 @@ function bruteForce(sets: number[][], weights: number[], k: number): number {
 	let best = 0;
 	const pick = (from: number, left: number, chosen: number[]) => {
 		const covered = new Set(chosen.flatMap((c) => sets[c]));
-		best = Math.max(best, [...covered].reduce((a, i) => a + weights[i], 0));
+		best = Math.max(
+			best,
+			[...covered].reduce((a, i) => a + weights[i], 0)
+		);
 		if (!left) return;
 		for (let c = from; c < sets.length; c++) pick(c + 1, left - 1, [...chosen, c]);
 	};
@@ -34,7 +37,8 @@ function plainGreedy(sets: number[][], weights: number[], k: number): number[] {
 	const covered = new Set<number>();
 	const out: number[] = [];
 	for (let r = 0; r < k; r++) {
-		let best = -1, bestGain = 0;
+		let best = -1,
+			bestGain = 0;
 		sets.forEach((s, c) => {
 			const g = s.filter((i) => !covered.has(i)).reduce((a, i) => a + weights[i], 0);
 			if (g > bestGain) [best, bestGain] = [c, g];
@@ -47,8 +51,9 @@ function plainGreedy(sets: number[][], weights: number[], k: number): number[] {
 }
 
 let seed = 11;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-const randomSets = (n: number, m: number) => Array.from({ length: n }, () => [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => Math.floor(rnd() * m)))].sort((a, b) => a - b));
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const randomSets = (n: number, m: number) =>
+	Array.from({ length: n }, () => [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => Math.floor(rnd() * m)))].sort((a, b) => a - b));
 
 describe('maximal coverage', () => {
 	it('greedy equals the exact optimum where the optimum is known', async () => {
@@ -82,7 +87,11 @@ describe('maximal coverage', () => {
 
 	it('a classic case where greedy is not optimal, and the exact solver finds the better pair', async () => {
 		// greedy takes the middle set first (gain 4); the two halves cover 6
-		const sets = [[0, 1, 2], [3, 4, 5], [1, 2, 3, 4]];
+		const sets = [
+			[0, 1, 2],
+			[3, 4, 5],
+			[1, 2, 3, 4]
+		];
 		const w = [1, 1, 1, 1, 1, 1];
 		expect(greedyCelf(instance(sets, w), 2).value).toBe(5);
 		const exact = await exactMaxCoverage(instance(sets, w), 2);
@@ -94,7 +103,10 @@ describe('maximal coverage', () => {
 		const sets = [[0, 1, 2], [3, 4, 5], [1, 2, 3, 4], [6]];
 		const w = [1, 1, 1, 1, 1, 1, 1];
 		const g = greedyCelf(instance(sets, w), 1, { pinned: [0], excluded: new Set([1]) });
-		expect(g.picks).toEqual([{ candidate: 0, gain: 3, pinned: true }, { candidate: 2, gain: 2, pinned: false }]);
+		expect(g.picks).toEqual([
+			{ candidate: 0, gain: 3, pinned: true },
+			{ candidate: 2, gain: 2, pinned: false }
+		]);
 		expect((await exactMaxCoverage(instance(sets, w), 1, { pinned: [0], excluded: new Set([1]) })).value).toBe(5);
 	});
 });
@@ -119,7 +131,10 @@ describe.each(backends)('site suggestions on %s PostGIS', (backend) => {
 		expect(r.suggestions.map((s) => s.cumulative)).toEqual([24, 29]);
 		// pin a point by the dead end: it takes B3's 5 first
 		const pinned = await suggestSites(db.kysely, model, { scope: S1, k: 1, circle: 1, pinned: [{ lon: lon(1500), lat: lat(690) }] });
-		expect(pinned.suggestions.map((s) => [s.pinned, s.gain])).toEqual([[true, 5], [false, 24]]);
+		expect(pinned.suggestions.map((s) => [s.pinned, s.gain])).toEqual([
+			[true, 5],
+			[false, 24]
+		]);
 		// exclude the first suggestion: the next best site still covers the loop's households
 		const again = await suggestSites(db.kysely, model, { scope: S1, k: 1, circle: 1, excluded: [r.suggestions[0].key] });
 		expect(again.suggestions[0].key).not.toBe(r.suggestions[0].key);
@@ -130,7 +145,11 @@ describe('swaps after greedy', () => {
 	it('reach the optimum where greedy alone falls short, and never lose coverage', async () => {
 		const { refineBySwaps, greedyCelf, exactMaxCoverage } = await import('../../src/lib/server/coverage/suggest.ts');
 		// the classic trap: one big site overlaps two that together cover more
-		const sets = [[0, 1, 2, 3], [0, 1, 4], [2, 3, 5]];
+		const sets = [
+			[0, 1, 2, 3],
+			[0, 1, 4],
+			[2, 3, 5]
+		];
 		const weights = Float64Array.from([1, 1, 1, 1, 1, 1]);
 		const start = Int32Array.from([0, 4, 7, 10]);
 		const items = Int32Array.from(sets.flat());
@@ -156,7 +175,12 @@ describe('what the planner gets: greedy, then the search', () => {
 		//            a1 a2 a3 b1 b2 b3 g1 g2
 		const w = [8, 4, 4, 8, 4, 4, 1, 1];
 		const [O1, O2, G1, G2] = [0, 1, 2, 3];
-		const sets = [[0, 1, 2], [3, 4, 5], [0, 3, 6], [1, 4, 7]];
+		const sets = [
+			[0, 1, 2],
+			[3, 4, 5],
+			[0, 3, 6],
+			[1, 4, 7]
+		];
 		const inst = instance(sets, w);
 		expect(plainGreedy(sets, w, 2)).toEqual([G1, G2]);
 		expect(greedyCelf(inst, 2).value).toBe(26);
@@ -170,10 +194,16 @@ describe('what the planner gets: greedy, then the search', () => {
 		expect(r.value).toBe(32);
 		expect(r.optimal).toBe(true);
 		expect(r.complete).toBe(true);
-		expect(r.picks).toEqual([{ candidate: O1, gain: 16, pinned: false }, { candidate: O2, gain: 16, pinned: false }]);
+		expect(r.picks).toEqual([
+			{ candidate: O1, gain: 16, pinned: false },
+			{ candidate: O2, gain: 16, pinned: false }
+		]);
 		// pinned and excluded as before: with G1 pinned the best one more is G2; with O2 excluded
 		// the best pair is greedy's
-		expect((await chooseSites(inst, 1, { pinned: [G1] })).picks).toEqual([{ candidate: G1, gain: 17, pinned: true }, { candidate: G2, gain: 9, pinned: false }]);
+		expect((await chooseSites(inst, 1, { pinned: [G1] })).picks).toEqual([
+			{ candidate: G1, gain: 17, pinned: true },
+			{ candidate: G2, gain: 9, pinned: false }
+		]);
 		const without = await chooseSites(inst, 2, { excluded: new Set([O2]) });
 		expect(without.picks.map((p) => p.candidate)).toEqual([G1, G2]);
 		expect(without.optimal).toBe(true);

@@ -34,7 +34,9 @@ describe.each(backends)('what-if station on %s PostGIS', (backend) => {
 			const before = await communityFigures();
 			const w = await whatIf(db.kysely, await engine.model(), x, y);
 			expect(w.reach.filter(Boolean).length).toBe(3);
-			const { rows: [{ id }] } = await sql<{ id: number }>`insert into service_centre (level, name, area_code, geom)
+			const {
+				rows: [{ id }]
+			} = await sql<{ id: number }>`insert into service_centre (level, name, area_code, geom)
 				select 'station', '假设站', left(grid_code, 12), ST_SetSRID(ST_MakePoint(${x}, ${y}), 4326)
 				from building b order by ST_Distance(b.geom, ST_SetSRID(ST_MakePoint(${x}, ${y}), 4326)) limit 1 returning id`.execute(db.kysely);
 			await engine.ensure();
@@ -42,7 +44,10 @@ describe.each(backends)('what-if station on %s PostGIS', (backend) => {
 			const newly = new Map(w.communities.map((c) => [c.code, c.newly]));
 			for (const [code, a] of after) {
 				const b = before.get(code)!;
-				expect(a.map((v, k) => v - b[k]), code).toEqual(newly.get(code) ?? [0, 0, 0]);
+				expect(
+					a.map((v, k) => v - b[k]),
+					code
+				).toEqual(newly.get(code) ?? [0, 0, 0]);
 			}
 			for (const c of w.communities) expect(c.before).toEqual(before.get(c.code));
 			changed += w.newly[2];

@@ -54,7 +54,9 @@ describe.each(backends)('checkDatabase (%s)', (backend) => {
 	});
 
 	it('names a building moved out of its grid', async () => {
-		const [{ id, grid }] = await rows<{ id: number; grid: string }>(`select id, grid_code as grid from building where kind = 'residential' order by id limit 1`);
+		const [{ id, grid }] = await rows<{ id: number; grid: string }>(
+			`select id, grid_code as grid from building where kind = 'residential' order by id limit 1`
+		);
 		// about 200 m east: out of its block, and so out of its grid
 		await rows(`update building set geom = ST_Translate(geom, 0.002, 0) where id = ${id}`);
 		const vs = await checkDatabase(db);
@@ -62,7 +64,9 @@ describe.each(backends)('checkDatabase (%s)', (backend) => {
 	});
 
 	it('names an area outside its parent and a parent without children', async () => {
-		const [{ code, parent }] = await rows<{ code: string; parent: string }>(`select code, parent_code as parent from area where level = 'community' order by code limit 1`);
+		const [{ code, parent }] = await rows<{ code: string; parent: string }>(
+			`select code, parent_code as parent from area where level = 'community' order by code limit 1`
+		);
 		await rows(`update area set geom = ST_Multi(ST_Translate(geom, 0.5, 0)) where code = (select min(code) from area where parent_code = '${code}')`);
 		const vs = await checkDatabase(db);
 		expect(vs.some((v) => v.rule === 'outside_parent' && v.codes.includes(code))).toBe(true);

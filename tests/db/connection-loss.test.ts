@@ -18,7 +18,9 @@ describe.runIf(serverUrl)('server connections ended under the pool', () => {
 	it('goes on after the server ends every idle connection', async () => {
 		// a few idle connections in the pool
 		await Promise.all(Array.from({ length: 3 }, () => sql`select pg_sleep(0.05)`.execute(db.kysely)));
-		const { rows: [me] } = await sql<{ db: string }>`select current_database() as db`.execute(db.kysely);
+		const {
+			rows: [me]
+		} = await sql<{ db: string }>`select current_database() as db`.execute(db.kysely);
 		const admin = new pg.Client({ connectionString: serverUrl });
 		await admin.connect();
 		try {

@@ -45,27 +45,54 @@ describe.each(backends)('migrations on %s PostGIS', (backend) => {
 	});
 
 	it('round-trips a district, a building, a household and a member', async () => {
-		const square = (x: number, y: number, d: number) =>
-			`SRID=4326;MULTIPOLYGON(((${x} ${y},${x + d} ${y},${x + d} ${y + d},${x} ${y + d},${x} ${y})))`;
+		const square = (x: number, y: number, d: number) => `SRID=4326;MULTIPOLYGON(((${x} ${y},${x + d} ${y},${x + d} ${y + d},${x} ${y + d},${x} ${y})))`;
 		await db.kysely.transaction().execute(async (trx) => {
-			await trx.insertInto('area').values([
-				{ code: '420105', level: 'district', kind: null, name: '汉阳区', parent_code: null, geom: square(114.2, 30.5, 0.1) },
-				{ code: '420105001', level: 'street', kind: null, name: '鹦鹉街道', parent_code: '420105', geom: square(114.2, 30.5, 0.1) },
-				{ code: '420105001001', level: 'community', kind: 'community', name: '琴台社区', parent_code: '420105001', geom: square(114.2, 30.5, 0.1) },
-				{ code: '420105001001001', level: 'grid', kind: null, name: '第一网格', parent_code: '420105001001', geom: square(114.2, 30.5, 0.1) }
-			]).execute();
-			const building = await trx.insertInto('building').values({
-				grid_code: '420105001001001', kind: 'residential', address: '汉阳区琴台路1号', floors: 18, height: 54, units: 2,
-				geom: square(114.21, 30.51, 0.0005)
-			}).returning('id').executeTakeFirstOrThrow();
-			const household = await trx.insertInto('household').values({ building_id: building.id, grid_code: '420105001001001', unit: 1, floor: 3, room: '302', residents: 3 })
-				.returning('id').executeTakeFirstOrThrow();
-			const root = await trx.insertInto('party_org').values({ kind: 'district_committee', name: '中共汉阳区委', area_code: '420105' })
-				.returning('id').executeTakeFirstOrThrow();
-			await trx.insertInto('party_member').values({
-				name: '张明', gender: 'male', birth_year: 1980, phone: '10012345678', status: 'formal', joined_on: '2005-07-01',
-				org_id: root.id, household_id: household.id, scope_code: '420105001001001'
-			}).execute();
+			await trx
+				.insertInto('area')
+				.values([
+					{ code: '420105', level: 'district', kind: null, name: '汉阳区', parent_code: null, geom: square(114.2, 30.5, 0.1) },
+					{ code: '420105001', level: 'street', kind: null, name: '鹦鹉街道', parent_code: '420105', geom: square(114.2, 30.5, 0.1) },
+					{ code: '420105001001', level: 'community', kind: 'community', name: '琴台社区', parent_code: '420105001', geom: square(114.2, 30.5, 0.1) },
+					{ code: '420105001001001', level: 'grid', kind: null, name: '第一网格', parent_code: '420105001001', geom: square(114.2, 30.5, 0.1) }
+				])
+				.execute();
+			const building = await trx
+				.insertInto('building')
+				.values({
+					grid_code: '420105001001001',
+					kind: 'residential',
+					address: '汉阳区琴台路1号',
+					floors: 18,
+					height: 54,
+					units: 2,
+					geom: square(114.21, 30.51, 0.0005)
+				})
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			const household = await trx
+				.insertInto('household')
+				.values({ building_id: building.id, grid_code: '420105001001001', unit: 1, floor: 3, room: '302', residents: 3 })
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			const root = await trx
+				.insertInto('party_org')
+				.values({ kind: 'district_committee', name: '中共汉阳区委', area_code: '420105' })
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			await trx
+				.insertInto('party_member')
+				.values({
+					name: '张明',
+					gender: 'male',
+					birth_year: 1980,
+					phone: '10012345678',
+					status: 'formal',
+					joined_on: '2005-07-01',
+					org_id: root.id,
+					household_id: household.id,
+					scope_code: '420105001001001'
+				})
+				.execute();
 		});
 		const member = await db.kysely
 			.selectFrom('party_member as m')
@@ -80,16 +107,30 @@ describe.each(backends)('migrations on %s PostGIS', (backend) => {
 
 	it('rejects bad rows with the constraint that names the field', async () => {
 		await expect(
-			db.kysely.insertInto('building').values({
-				grid_code: '420105001001001', kind: 'castle' as never, address: 'x', floors: 1, height: 3,
-				geom: 'SRID=4326;MULTIPOLYGON(((0 0,1 1,1 0,0 1,0 0)))'
-			}).execute()
+			db.kysely
+				.insertInto('building')
+				.values({
+					grid_code: '420105001001001',
+					kind: 'castle' as never,
+					address: 'x',
+					floors: 1,
+					height: 3,
+					geom: 'SRID=4326;MULTIPOLYGON(((0 0,1 1,1 0,0 1,0 0)))'
+				})
+				.execute()
 		).rejects.toThrow(/building_kind_check|building_geom_valid/);
 		await expect(
-			db.kysely.insertInto('area').values({
-				code: '420105001001002', level: 'grid', kind: null, name: '自交网格', parent_code: '420105001001',
-				geom: 'SRID=4326;MULTIPOLYGON(((0 0,1 1,1 0,0 1,0 0)))'
-			}).execute()
+			db.kysely
+				.insertInto('area')
+				.values({
+					code: '420105001001002',
+					level: 'grid',
+					kind: null,
+					name: '自交网格',
+					parent_code: '420105001001',
+					geom: 'SRID=4326;MULTIPOLYGON(((0 0,1 1,1 0,0 1,0 0)))'
+				})
+				.execute()
 		).rejects.toThrow(/area_geom_valid/);
 	});
 
@@ -118,8 +159,9 @@ describe('the embedded backend queues concurrent work (Kysely’s single-connect
 			});
 			await hasUpdated;
 			const reads = Promise.all(Array.from({ length: 20 }, () => sql<{ n: number }>`select n from counter`.execute(db.kysely)));
-			const increments = Promise.all(Array.from({ length: 20 }, () =>
-				db.kysely.transaction().execute((trx) => sql`update counter set n = n + 1`.execute(trx))));
+			const increments = Promise.all(
+				Array.from({ length: 20 }, () => db.kysely.transaction().execute((trx) => sql`update counter set n = n + 1`.execute(trx)))
+			);
 			await expect(failing).rejects.toThrow('abort');
 			const seen = (await reads).map((r) => r.rows[0].n);
 			await increments;

@@ -124,19 +124,38 @@ describe.runIf(!!serverUrl)('tile plans as the app role on server PostGIS', () =
 		});
 		app = await openDb({ backend: 'server', url: owner.url!, poolSize: 1 }, { appRole: true });
 		// the street with the most buildings, and its grid with the most households
-		const [street] = (await sql<{ code: string }>`select left(grid_code, 9) as code from building group by 1 order by count(*) desc, 1 limit 1`.execute(owner.kysely)).rows;
-		const [grid] = (await withScope(owner, '*', (trx) => sql<{ code: string }>`
-			select grid_code as code from household where grid_code like ${street.code + '%'} group by 1 order by count(*) desc, 1 limit 1`.execute(trx))).rows;
+		const [street] = (
+			await sql<{ code: string }>`select left(grid_code, 9) as code from building group by 1 order by count(*) desc, 1 limit 1`.execute(owner.kysely)
+		).rows;
+		const [grid] = (
+			await withScope(owner, '*', (trx) =>
+				sql<{ code: string }>`
+			select grid_code as code from household where grid_code like ${street.code + '%'} group by 1 order by count(*) desc, 1 limit 1`.execute(trx)
+			)
+		).rows;
 		who.push({ name: 'street', scope: street.code }, { name: 'grid', scope: grid.code });
 		// the grid's busiest building for members and buildings; its first central household's building for the links
-		const [b] = (await withScope(owner, '*', (trx) => sql<{ lon: number; lat: number }>`
+		const [b] = (
+			await withScope(owner, '*', (trx) =>
+				sql<{ lon: number; lat: number }>`
 			select ST_X(ST_Centroid(b.geom)) as lon, ST_Y(ST_Centroid(b.geom)) as lat from building b
-			where b.grid_code = ${grid.code} order by (select count(*) from party_member m join household h on h.id = m.household_id where h.building_id = b.id) desc, b.id limit 1`.execute(trx))).rows;
-		const [c] = (await withScope(owner, '*', (trx) => sql<{ lon: number; lat: number }>`
+			where b.grid_code = ${grid.code} order by (select count(*) from party_member m join household h on h.id = m.household_id where h.building_id = b.id) desc, b.id limit 1`.execute(
+					trx
+				)
+			)
+		).rows;
+		const [c] = (
+			await withScope(owner, '*', (trx) =>
+				sql<{ lon: number; lat: number }>`
 			select ST_X(ST_Centroid(b.geom)) as lon, ST_Y(ST_Centroid(b.geom)) as lat
 			from central_household c join household h on h.id = c.household_id join building b on b.id = h.building_id
-			where c.grid_code = ${grid.code} order by c.household_id limit 1`.execute(trx))).rows;
-		places.set('members', b).set('buildings', b).set('central_links', c ?? b);
+			where c.grid_code = ${grid.code} order by c.household_id limit 1`.execute(trx)
+			)
+		).rows;
+		places
+			.set('members', b)
+			.set('buildings', b)
+			.set('central_links', c ?? b);
 		if (BLESS) mkdirSync(DIR, { recursive: true });
 	}, 300_000);
 	afterAll(async () => {

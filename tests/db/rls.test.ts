@@ -26,17 +26,25 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		owner = await freshDb(backend);
 		await seedDemo(owner, { scale: 'small', seed: 3 });
 		grids = (await rows<{ code: string }>(owner.kysely, `select code from area where level = 'grid' order by code`)).map((r) => r.code);
-		memberGrid = new Map((await rows<{ id: number; grid: string }>(owner.kysely,
-			`select m.id, b.grid_code as grid from party_member m join household h on h.id = m.household_id join building b on b.id = h.building_id`))
-			.map((r) => [r.id, r.grid]));
+		memberGrid = new Map(
+			(
+				await rows<{ id: number; grid: string }>(
+					owner.kysely,
+					`select m.id, b.grid_code as grid from party_member m join household h on h.id = m.household_id join building b on b.id = h.building_id`
+				)
+			).map((r) => [r.id, r.grid])
+		);
 	});
 	afterAll(() => owner?.drop());
 
 	it('forces row-level security on every table with personal data, for a role that cannot bypass it', async () => {
-		const tables = await rows<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string }>(owner.kysely, `
+		const tables = await rows<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string }>(
+			owner.kysely,
+			`
 			select c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) as owner
 			from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-			  and c.relname in (${PERSONAL_TABLES.map((t) => `'${t}'`).join(', ')})`);
+			  and c.relname in (${PERSONAL_TABLES.map((t) => `'${t}'`).join(', ')})`
+		);
 		expect(tables.map((t) => t.relname).sort()).toEqual([...PERSONAL_TABLES].sort());
 		for (const t of tables) {
 			expect(t.relrowsecurity, t.relname).toBe(true);
@@ -44,20 +52,31 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			expect(t.owner, t.relname).not.toBe(APP_ROLE);
 		}
 		// every column that names or reaches a person lives in one of those tables
-		const personal = await rows<{ table_name: string }>(owner.kysely, `
+		const personal = await rows<{ table_name: string }>(
+			owner.kysely,
+			`
 			select distinct table_name from information_schema.columns
-			where table_schema = 'public' and column_name in ('phone', 'household_id', 'birth_year')`);
+			where table_schema = 'public' and column_name in ('phone', 'household_id', 'birth_year')`
+		);
 		for (const { table_name } of personal) expect(PERSONAL_TABLES, table_name).toContain(table_name);
-		const [role] = await rows<{ rolsuper: boolean; rolbypassrls: boolean }>(owner.kysely,
-			`select rolsuper, rolbypassrls from pg_roles where rolname = '${APP_ROLE}'`);
+		const [role] = await rows<{ rolsuper: boolean; rolbypassrls: boolean }>(
+			owner.kysely,
+			`select rolsuper, rolbypassrls from pg_roles where rolname = '${APP_ROLE}'`
+		);
 		expect(role).toEqual({ rolsuper: false, rolbypassrls: false });
 	});
 
 	it('answers the application-layer queries from the caller’s grid only', async () => {
 		const grid = grids[0];
 		const viewer = viewerFor('grid_leader', grid, 1, 'leader');
-		const [inside] = await rows<{ id: number }>(owner.kysely, `select b.id from building b join household h on h.building_id = b.id join party_member m on m.household_id = h.id where b.grid_code = '${grid}' limit 1`);
-		const [outside] = await rows<{ id: number; member: number }>(owner.kysely, `select b.id, m.id as member from building b join household h on h.building_id = b.id join party_member m on m.household_id = h.id where b.grid_code <> '${grid}' limit 1`);
+		const [inside] = await rows<{ id: number }>(
+			owner.kysely,
+			`select b.id from building b join household h on h.building_id = b.id join party_member m on m.household_id = h.id where b.grid_code = '${grid}' limit 1`
+		);
+		const [outside] = await rows<{ id: number; member: number }>(
+			owner.kysely,
+			`select b.id, m.id as member from building b join household h on h.building_id = b.id join party_member m on m.household_id = h.id where b.grid_code <> '${grid}' limit 1`
+		);
 		await withScope(owner, grid, async (trx) => {
 			const households = await householdsOfBuilding(trx, inside.id, viewer);
 			expect(households?.length).toBeGreaterThan(0);
@@ -76,7 +95,10 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		const app = await openDb({ backend: 'server', url: owner.url!, poolSize: 2 }, { appRole: true });
 		try {
 			const grid = grids[1];
-			const expected = [...memberGrid].filter(([, g]) => g === grid).map(([id]) => id).sort((a, b) => a - b);
+			const expected = [...memberGrid]
+				.filter(([, g]) => g === grid)
+				.map(([id]) => id)
+				.sort((a, b) => a - b);
 			expect(expected.length).toBeGreaterThan(0);
 			const seen = await withScope(app, grid, async (trx) => {
 				expect((await rows<{ u: string }>(trx, 'select current_user as u'))[0].u).toBe(APP_ROLE);
@@ -102,18 +124,27 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			const lastGrid = grids[grids.length - 1];
 			// grid leaders of two grids in two streets, those streets' secretaries, a community, the district, the system
 			const scopes = [grids[0], lastGrid, streets[0], lastGrid.slice(0, 9), grids[0].slice(0, 12), grids[0].slice(0, 6), '*'];
-			const seenBy = (scope: string) => withScope(app, scope, async (trx) => {
-				const seen: string[] = [];
-				for (const t of PROTECTED_TABLES) {
-					// no WHERE clause: the policy is the only filter
-					for (const r of await rows<{ id: string }>(trx, `select ${ROW_ID[t]} as id from ${t}`)) seen.push(`${t} ${r.id}`);
-				}
-				return seen.sort();
-			});
+			const seenBy = (scope: string) =>
+				withScope(app, scope, async (trx) => {
+					const seen: string[] = [];
+					for (const t of PROTECTED_TABLES) {
+						// no WHERE clause: the policy is the only filter
+						for (const r of await rows<{ id: string }>(trx, `select ${ROW_ID[t]} as id from ${t}`)) seen.push(`${t} ${r.id}`);
+					}
+					return seen.sort();
+				});
 			for (const scope of scopes) {
-				const expected = all.filter((r) => scope === '*' || r.derived!.startsWith(scope)).map((r) => `${r.t} ${r.id}`).sort();
+				const expected = all
+					.filter((r) => scope === '*' || r.derived!.startsWith(scope))
+					.map((r) => `${r.t} ${r.id}`)
+					.sort();
 				if (scope.length > 6) expect(expected.length, scope).toBeLessThan(all.length);
-				for (const t of PROTECTED_TABLES) if (scope.length <= 9) expect(expected.some((e) => e.startsWith(`${t} `)), `${t} in ${scope}`).toBe(true);
+				for (const t of PROTECTED_TABLES)
+					if (scope.length <= 9)
+						expect(
+							expected.some((e) => e.startsWith(`${t} `)),
+							`${t} in ${scope}`
+						).toBe(true);
 				expect(await seenBy(scope), `scope ${scope}`).toEqual(expected);
 			}
 			// no scope, an empty one, or one that names no area: no rows
@@ -148,10 +179,18 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		};
 		try {
 			const [a, b] = [grids[0], grids[grids.length - 1]];
-			const [inA] = await rows<{ id: number }>(owner.kysely, `select id from building where grid_code = '${a}' and exists (select 1 from household h where h.building_id = building.id) order by id limit 1`);
+			const [inA] = await rows<{ id: number }>(
+				owner.kysely,
+				`select id from building where grid_code = '${a}' and exists (select 1 from household h where h.building_id = building.id) order by id limit 1`
+			);
 			const [inB] = await rows<{ id: number }>(owner.kysely, `select id from building where grid_code = '${b}' order by id limit 1`);
-			const [hhB] = await withScope(owner, '*', (trx) => rows<{ id: number }>(trx, `select h.id from household h join building b on b.id = h.building_id where b.grid_code = '${b}' order by h.id limit 1`));
-			const [org] = await rows<{ id: number }>(owner.kysely, `select org_id as id from party_member where household_id is null and scope_code not like '${b}%' group by org_id order by count(*) desc, org_id limit 1`);
+			const [hhB] = await withScope(owner, '*', (trx) =>
+				rows<{ id: number }>(trx, `select h.id from household h join building b on b.id = h.building_id where b.grid_code = '${b}' order by h.id limit 1`)
+			);
+			const [org] = await rows<{ id: number }>(
+				owner.kysely,
+				`select org_id as id from party_member where household_id is null and scope_code not like '${b}%' group by org_id order by count(*) desc, org_id limit 1`
+			);
 			expect(org).toBeDefined();
 
 			// a household written without its key gets it; one in another grid is refused by the policy
@@ -160,21 +199,25 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 					values (${inA.id}, 1, 99, 'x1', 1) returning grid_code`.execute(trx);
 				expect(h.rows[0].grid_code).toBe(a);
 			});
-			await expect(attempt(a, async (trx) => {
-				await sql`insert into household (building_id, unit, floor, room, residents) values (${inB.id}, 1, 99, 'x1', 1)`.execute(trx);
-			})).rejects.toThrow(/row-level security/);
+			await expect(
+				attempt(a, async (trx) => {
+					await sql`insert into household (building_id, unit, floor, room, residents) values (${inB.id}, 1, 99, 'x1', 1)`.execute(trx);
+				})
+			).rejects.toThrow(/row-level security/);
 			// a member can't be put in a household the writer cannot see
-			await expect(attempt(a, async (trx) => {
-				await sql`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
+			await expect(
+				attempt(a, async (trx) => {
+					await sql`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
 					values ('测试', 'male', 1980, 'formal', '2000-07-01', ${org.id}, ${hhB.id})`.execute(trx);
-			})).rejects.toThrow(/does not exist or is outside the scope/);
+				})
+			).rejects.toThrow(/does not exist or is outside the scope/);
 
 			// a grid leader who moves a building away moves all its rows, though it can no longer see them
 			await attempt(a, async (trx) => {
 				await sql`update building set grid_code = ${b} where id = ${inA.id}`.execute(trx);
 				expect(await rows(trx, `select id from household where building_id = ${inA.id}`)).toEqual([]);
 				await consistent(trx);
-				expect((await rows(trx, `select id from household where building_id = ${inA.id} and grid_code <> '${b}'`))).toEqual([]);
+				expect(await rows(trx, `select id from household where building_id = ${inA.id} and grid_code <> '${b}'`)).toEqual([]);
 			});
 			// an organisation moved by someone who sees none of its members without a household still takes them along
 			await attempt(b, async (trx) => {
@@ -192,11 +235,14 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		const app: Db = await openDb({ backend: 'server', url: owner.url!, poolSize: 2 }, { appRole: true });
 		try {
 			const asked = Array.from({ length: 40 }, (_, i) => grids[i % Math.min(6, grids.length)]);
-			const answers = await Promise.all(asked.map((grid) =>
-				withScope(app, grid, async (trx) => {
-					await sql`select pg_sleep(0.005)`.execute(trx);
-					return { grid, ids: (await rows<{ id: number }>(trx, 'select id from party_member')).map((r) => r.id) };
-				})));
+			const answers = await Promise.all(
+				asked.map((grid) =>
+					withScope(app, grid, async (trx) => {
+						await sql`select pg_sleep(0.005)`.execute(trx);
+						return { grid, ids: (await rows<{ id: number }>(trx, 'select id from party_member')).map((r) => r.id) };
+					})
+				)
+			);
 			for (const { grid, ids } of answers) {
 				expect(ids.length).toBeGreaterThan(0);
 				for (const id of ids) if (memberGrid.has(id)) expect(memberGrid.get(id), `member ${id} asked by ${grid}`).toBe(grid);

@@ -17,8 +17,7 @@ const G1 = '420105001001001';
 const G2 = '420105001001002';
 const G3 = '420105002001001';
 
-const square = (x: number, y: number, d: number) =>
-	`SRID=4326;MULTIPOLYGON(((${x} ${y},${x + d} ${y},${x + d} ${y + d},${x} ${y + d},${x} ${y})))`;
+const square = (x: number, y: number, d: number) => `SRID=4326;MULTIPOLYGON(((${x} ${y},${x + d} ${y},${x + d} ${y + d},${x} ${y + d},${x} ${y})))`;
 
 /**
  * A small district written without any scope key, so it loads before sql/009 as well as after it
@@ -110,8 +109,17 @@ describe.each(backends)('scope keys on %s PostGIS', (backend) => {
 	it('moves every row of a building that moves to another grid with it', async () => {
 		await run(db, `update building set grid_code = '${G3}' where id = 1`);
 		const k = await consistentKeys(db);
-		for (const key of ['household 1', 'household 2', 'household 3', 'party_member 1', 'party_member 2',
-			'party_member 4', 'central_household 1', 'central_household_link 1>2', 'building_leader 1']) {
+		for (const key of [
+			'household 1',
+			'household 2',
+			'household 3',
+			'party_member 1',
+			'party_member 2',
+			'party_member 4',
+			'central_household 1',
+			'central_household_link 1>2',
+			'building_leader 1'
+		]) {
 			expect(k.get(key), key).toBe(G3);
 		}
 		// rows of the building's neighbours stay
@@ -140,23 +148,39 @@ describe.each(backends)('scope keys on %s PostGIS', (backend) => {
 	});
 
 	it('refuses a key that disagrees with the parent, and a parent that does not exist, by name', async () => {
-		await expect(run(db, `insert into household (building_id, grid_code, unit, floor, room, residents) values (1, '${G2}', 1, 9, '901', 1)`))
-			.rejects.toThrow(/household_building_fkey/);
-		await expect(run(db, `insert into household (building_id, unit, floor, room, residents) values (999, 1, 9, '901', 1)`))
-			.rejects.toThrow(/building 999 does not exist/);
-		await expect(run(db, `insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id, scope_code)
-			values ('壬', 'male', 1990, 'formal', '2020-07-01', 2, 1, '${G2}')`)).rejects.toThrow(/party_member_household_fkey/);
-		await expect(run(db, `insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
-			values ('壬', 'male', 1990, 'formal', '2020-07-01', 2, 999)`)).rejects.toThrow(/household 999 does not exist/);
-		await expect(run(db, `insert into central_household_link (central_household_id, household_id, grid_code) values (1, 3, '${G2}')`))
-			.rejects.toThrow(/central_household_link_household_fkey/);
-		await expect(run(db, `insert into building_leader (role, building_id, unit, name, grid_code) values ('unit', 1, 2, '单元长', '${G3}')`))
-			.rejects.toThrow(/building_leader_building_fkey/);
-		await expect(run(db, `update central_household set grid_code = '${G3}' where household_id = 1`))
-			.rejects.toThrow(/central_household_household_fkey/);
+		await expect(run(db, `insert into household (building_id, grid_code, unit, floor, room, residents) values (1, '${G2}', 1, 9, '901', 1)`)).rejects.toThrow(
+			/household_building_fkey/
+		);
+		await expect(run(db, `insert into household (building_id, unit, floor, room, residents) values (999, 1, 9, '901', 1)`)).rejects.toThrow(
+			/building 999 does not exist/
+		);
+		await expect(
+			run(
+				db,
+				`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id, scope_code)
+			values ('壬', 'male', 1990, 'formal', '2020-07-01', 2, 1, '${G2}')`
+			)
+		).rejects.toThrow(/party_member_household_fkey/);
+		await expect(
+			run(
+				db,
+				`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id)
+			values ('壬', 'male', 1990, 'formal', '2020-07-01', 2, 999)`
+			)
+		).rejects.toThrow(/household 999 does not exist/);
+		await expect(run(db, `insert into central_household_link (central_household_id, household_id, grid_code) values (1, 3, '${G2}')`)).rejects.toThrow(
+			/central_household_link_household_fkey/
+		);
+		await expect(run(db, `insert into building_leader (role, building_id, unit, name, grid_code) values ('unit', 1, 2, '单元长', '${G3}')`)).rejects.toThrow(
+			/building_leader_building_fkey/
+		);
+		await expect(run(db, `update central_household set grid_code = '${G3}' where household_id = 1`)).rejects.toThrow(/central_household_household_fkey/);
 		// with no household, the key is the organisation's whatever the writer says
-		await run(db, `insert into party_member (id, name, gender, birth_year, status, joined_on, org_id, scope_code) overriding system value
-			values (9, '壬', 'male', 1990, 'formal', '2020-07-01', 5, '${G1}')`);
+		await run(
+			db,
+			`insert into party_member (id, name, gender, birth_year, status, joined_on, org_id, scope_code) overriding system value
+			values (9, '壬', 'male', 1990, 'formal', '2020-07-01', 5, '${G1}')`
+		);
 		expect((await consistentKeys(db)).get('party_member 9')).toBe('420105002');
 		await run(db, `delete from party_member where id = 9`);
 	});
@@ -214,9 +238,17 @@ describe.each(backends)('scope keys on %s PostGIS', (backend) => {
 			order by conname`.execute(db.kysely);
 		const defs = new Map(rows.map((r) => [r.conname, r.def]));
 		expect(defs.get('household_building_fkey')).toMatch(/\(building_id, grid_code\) REFERENCES building\(id, grid_code\) ON UPDATE CASCADE ON DELETE CASCADE/);
-		expect(defs.get('party_member_household_fkey')).toMatch(/\(household_id, scope_code\) REFERENCES household\(id, grid_code\) ON UPDATE CASCADE ON DELETE SET NULL \(household_id\)/);
-		for (const name of ['household_building_id_fkey', 'party_member_household_id_fkey', 'central_household_household_id_fkey',
-			'central_household_link_household_id_fkey', 'building_leader_building_id_fkey']) expect(defs.has(name), name).toBe(false);
+		expect(defs.get('party_member_household_fkey')).toMatch(
+			/\(household_id, scope_code\) REFERENCES household\(id, grid_code\) ON UPDATE CASCADE ON DELETE SET NULL \(household_id\)/
+		);
+		for (const name of [
+			'household_building_id_fkey',
+			'party_member_household_id_fkey',
+			'central_household_household_id_fkey',
+			'central_household_link_household_id_fkey',
+			'building_leader_building_id_fkey'
+		])
+			expect(defs.has(name), name).toBe(false);
 	});
 });
 
@@ -243,7 +275,7 @@ describe.each(backends)('sql/009 on an already-populated %s PostGIS', (backend) 
 		expect(k.get('party_member 4')).toBe(G1);
 		expect(k.get('party_member 8')).toBe('420105');
 		// the rest of the migrations still apply on top
-		expect(everyOf((await migrate(db)), (name) => name > '009')).toBe(true);
+		expect(everyOf(await migrate(db), (name) => name > '009')).toBe(true);
 		// and the schema keeps them from then on
 		await run(db, `update building set grid_code = '${G2}' where id = 1`);
 		expect((await consistentKeys(db)).get('central_household_link 1>2')).toBe(G2);

@@ -9,15 +9,27 @@ import { seedDemo, parseSeedArgs, SCALES } from '../../src/lib/server/seed/index
 import { checkDatabase } from '../../src/lib/server/db/check.ts';
 
 const TABLES: [string, string][] = [
-	['area', 'code'], ['road', 'id'], ['building', 'id'], ['household', 'id'], ['party_org', 'id'],
-	['party_member', 'id'], ['central_household', 'household_id'],
-	['central_household_link', 'central_household_id, household_id'], ['building_leader', 'id'], ['service_centre', 'id']
+	['area', 'code'],
+	['road', 'id'],
+	['building', 'id'],
+	['household', 'id'],
+	['party_org', 'id'],
+	['party_member', 'id'],
+	['central_household', 'household_id'],
+	['central_household_link', 'central_household_id, household_id'],
+	['building_leader', 'id'],
+	['service_centre', 'id']
 ];
 
 async function digest(db: TestDb): Promise<Record<string, string>> {
 	const out: Record<string, string> = {};
 	for (const [t, key] of TABLES) {
-		const { rows } = await sql<{ d: string }>`select md5(coalesce(string_agg(x::text, '|' order by ${sql.raw(key.split(', ').map((k) => `x.${k}`).join(', '))}), '')) as d from ${sql.raw(t)} x`.execute(db.kysely);
+		const { rows } = await sql<{ d: string }>`select md5(coalesce(string_agg(x::text, '|' order by ${sql.raw(
+			key
+				.split(', ')
+				.map((k) => `x.${k}`)
+				.join(', ')
+		)}), '')) as d from ${sql.raw(t)} x`.execute(db.kysely);
 		out[t] = rows[0].d;
 	}
 	return out;
@@ -55,11 +67,21 @@ describe.each(backends)('seedDemo small (%s)', (backend) => {
 
 	it('nests the hierarchy: codes, parents and containment', async () => {
 		expect(await one(db, `select count(*)::int as v from area where level = 'district'`)).toBe(1);
-		expect(await one(db, `select count(*)::int as v from area c join area p on p.code = c.parent_code
-			where not ST_Covers(ST_Buffer(p.geom::geography, 1)::geometry, c.geom)`)).toBe(0);
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from area c join area p on p.code = c.parent_code
+			where not ST_Covers(ST_Buffer(p.geom::geography, 1)::geometry, c.geom)`
+			)
+		).toBe(0);
 		// every building's grid is a grid, and it covers the building
-		expect(await one(db, `select count(*)::int as v from building b join area g on g.code = b.grid_code
-			where g.level <> 'grid' or not ST_Covers(g.geom, b.geom)`)).toBe(0);
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from building b join area g on g.code = b.grid_code
+			where g.level <> 'grid' or not ST_Covers(g.geom, b.geom)`
+			)
+		).toBe(0);
 	});
 
 	it('has counts within the documented ranges', async () => {
@@ -97,21 +119,44 @@ describe.each(backends)('seedDemo small (%s)', (backend) => {
 
 	it('plants the coverage gaps', async () => {
 		// a grid without a branch
-		expect(await one(db, `select count(*)::int as v from area g where level = 'grid'
-			and not exists (select 1 from party_org o where o.kind = 'grid_branch' and o.area_code = g.code)`)).toBeGreaterThan(0);
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from area g where level = 'grid'
+			and not exists (select 1 from party_org o where o.kind = 'grid_branch' and o.area_code = g.code)`
+			)
+		).toBeGreaterThan(0);
 		// an office tower with no organisation at all
-		expect(await one(db, `select count(*)::int as v from building b where kind = 'office' and floors >= 20
-			and not exists (select 1 from party_org o where o.building_id = b.id)`)).toBeGreaterThan(0);
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from building b where kind = 'office' and floors >= 20
+			and not exists (select 1 from party_org o where o.building_id = b.id)`
+			)
+		).toBeGreaterThan(0);
 		// a building with three or more resident members and no group
-		expect(await one(db, `select count(*)::int as v from (select h.building_id from party_member m join household h on h.id = m.household_id
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from (select h.building_id from party_member m join household h on h.id = m.household_id
 			group by h.building_id having count(*) >= 3) b
-			where not exists (select 1 from party_org o where o.kind = 'building_group' and o.building_id = b.building_id)`)).toBeGreaterThan(0);
+			where not exists (select 1 from party_org o where o.kind = 'building_group' and o.building_id = b.building_id)`
+			)
+		).toBeGreaterThan(0);
 		// and some that do have one
 		expect(await one(db, `select count(*)::int as v from party_org where kind = 'building_group'`)).toBeGreaterThan(0);
 		// a household nobody looks after, and central households looking after 10–15 (a few more)
-		expect(await one(db, `select count(*)::int as v from household h where not exists (select 1 from central_household_link l where l.household_id = h.id)
-			and not exists (select 1 from central_household c where c.household_id = h.id)`)).toBeGreaterThan(0);
-		const sizes = await one<number[]>(db, `select array_agg(n order by n) as v from (select count(*)::int as n from central_household_link group by central_household_id) s`);
+		expect(
+			await one(
+				db,
+				`select count(*)::int as v from household h where not exists (select 1 from central_household_link l where l.household_id = h.id)
+			and not exists (select 1 from central_household c where c.household_id = h.id)`
+			)
+		).toBeGreaterThan(0);
+		const sizes = await one<number[]>(
+			db,
+			`select array_agg(n order by n) as v from (select count(*)::int as n from central_household_link group by central_household_id) s`
+		);
 		expect(sizes.length).toBeGreaterThan(0);
 		const typical = sizes.filter((n) => n >= 10 && n <= 15).length / sizes.length;
 		expect(typical).toBeGreaterThan(0.6);
@@ -127,7 +172,10 @@ describe.each(backends)('seedDemo small (%s)', (backend) => {
 	});
 
 	it('places the district near Hanyang', async () => {
-		const c = await one<{ x: number; y: number }>(db, `select json_build_object('x', ST_X(ST_Centroid(geom)), 'y', ST_Y(ST_Centroid(geom))) as v from area where level = 'district'`);
+		const c = await one<{ x: number; y: number }>(
+			db,
+			`select json_build_object('x', ST_X(ST_Centroid(geom)), 'y', ST_Y(ST_Centroid(geom))) as v from area where level = 'district'`
+		);
 		expect(c.x).toBeGreaterThan(114.1);
 		expect(c.x).toBeLessThan(114.35);
 		expect(c.y).toBeGreaterThan(30.45);
@@ -143,12 +191,19 @@ describe.each(backends)('seedDemo small (%s)', (backend) => {
 	});
 
 	it('leaves the previous data untouched when loading fails half way', async () => {
-		await sql.raw(`create function seed_test_fail() returns trigger language plpgsql as $$ begin raise exception 'planted failure'; end $$;
-			create trigger seed_test_fail before insert on service_centre for each statement execute function seed_test_fail()`).execute(db.kysely).catch(async () => {
-			// PGlite's extended protocol takes one statement at a time
-			await sql.raw(`create function seed_test_fail() returns trigger language plpgsql as $$ begin raise exception 'planted failure'; end $$`).execute(db.kysely);
-			await sql.raw(`create trigger seed_test_fail before insert on service_centre for each statement execute function seed_test_fail()`).execute(db.kysely);
-		});
+		await sql
+			.raw(
+				`create function seed_test_fail() returns trigger language plpgsql as $$ begin raise exception 'planted failure'; end $$;
+			create trigger seed_test_fail before insert on service_centre for each statement execute function seed_test_fail()`
+			)
+			.execute(db.kysely)
+			.catch(async () => {
+				// PGlite's extended protocol takes one statement at a time
+				await sql
+					.raw(`create function seed_test_fail() returns trigger language plpgsql as $$ begin raise exception 'planted failure'; end $$`)
+					.execute(db.kysely);
+				await sql.raw(`create trigger seed_test_fail before insert on service_centre for each statement execute function seed_test_fail()`).execute(db.kysely);
+			});
 		try {
 			await expect(seedDemo(db, { scale: 'small', seed: 5 })).rejects.toThrow(/planted failure/);
 			expect(await digest(db)).toEqual(first);
@@ -184,7 +239,8 @@ describe('parseSeedArgs', () => {
 describe('npm run seed: bad input', () => {
 	const run = (args: string[], env: Record<string, string> = {}) => {
 		const r = spawnSync(process.execPath, ['scripts/seed.ts', ...args], {
-			encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', PGLITE_DIR: 'memory://', ...env }
+			encoding: 'utf8',
+			env: { ...process.env, DATABASE_URL: '', PGLITE_DIR: 'memory://', ...env }
 		});
 		return { status: r.status, stderr: r.stderr.trim(), stdout: r.stdout };
 	};

@@ -9,8 +9,14 @@ import { DEMO_PASSWORD } from './helpers.ts';
 type Playwright = PlaywrightWorkerArgs['playwright'];
 
 export const ACCOUNT_ROLES = [
-	'district_admin', 'street_secretary', 'community_secretary', 'grid_leader',
-	'planner', 'auditor', 'system_admin', 'security_admin'
+	'district_admin',
+	'street_secretary',
+	'community_secretary',
+	'grid_leader',
+	'planner',
+	'auditor',
+	'system_admin',
+	'security_admin'
 ] as const;
 export type AccountRole = (typeof ACCOUNT_ROLES)[number];
 
@@ -163,9 +169,12 @@ export function metresOutside(p: Position, g: AreaGeometry): number {
 	for (const polygon of polygonsOf(g)) {
 		for (const ring of polygon) {
 			for (let i = 1; i < ring.length; i++) {
-				const ax = (ring[i - 1][0] - p[0]) * kx, ay = (ring[i - 1][1] - p[1]) * ky;
-				const bx = (ring[i][0] - p[0]) * kx, by = (ring[i][1] - p[1]) * ky;
-				const dx = bx - ax, dy = by - ay;
+				const ax = (ring[i - 1][0] - p[0]) * kx,
+					ay = (ring[i - 1][1] - p[1]) * ky;
+				const bx = (ring[i][0] - p[0]) * kx,
+					by = (ring[i][1] - p[1]) * ky;
+				const dx = bx - ax,
+					dy = by - ay;
 				const len = dx * dx + dy * dy;
 				const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len));
 				best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy));
@@ -193,7 +202,12 @@ export async function buildingGrids(ctx: APIRequestContext, box: readonly number
 // ─── sign-in, contexts, form actions ───────────────────────────────────────────────────────
 
 /** Signs in with any user name and password; the answer's status and redirect, and the context (its cookie kept). */
-export async function signInAs(playwright: Playwright, baseURL: string, username: string, password: string): Promise<{ status: number; location: string | undefined; ctx: APIRequestContext }> {
+export async function signInAs(
+	playwright: Playwright,
+	baseURL: string,
+	username: string,
+	password: string
+): Promise<{ status: number; location: string | undefined; ctx: APIRequestContext }> {
 	const ctx = await playwright.request.newContext({ baseURL });
 	const response = await ctx.post('/login', {
 		form: { username, password },
@@ -285,9 +299,12 @@ export function signedMetres(p: Position, g: AreaGeometry): number {
 	for (const polygon of polygonsOf(g)) {
 		for (const ring of polygon) {
 			for (let i = 1; i < ring.length; i++) {
-				const ax = (ring[i - 1][0] - p[0]) * kx, ay = (ring[i - 1][1] - p[1]) * ky;
-				const bx = (ring[i][0] - p[0]) * kx, by = (ring[i][1] - p[1]) * ky;
-				const dx = bx - ax, dy = by - ay;
+				const ax = (ring[i - 1][0] - p[0]) * kx,
+					ay = (ring[i - 1][1] - p[1]) * ky;
+				const bx = (ring[i][0] - p[0]) * kx,
+					by = (ring[i][1] - p[1]) * ky;
+				const dx = bx - ax,
+					dy = by - ay;
 				const len = dx * dx + dy * dy;
 				const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len));
 				best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy));
@@ -302,7 +319,8 @@ export function densify(line: Position[], step = 2): Position[] {
 	const out: Position[] = [];
 	for (let i = 0; i < line.length; i++) {
 		if (i > 0) {
-			const [ax, ay] = line[i - 1], [bx, by] = line[i];
+			const [ax, ay] = line[i - 1],
+				[bx, by] = line[i];
 			const metres = Math.hypot((bx - ax) * 111_320 * Math.cos((ay * Math.PI) / 180), (by - ay) * 110_574);
 			const n = Math.min(2000, Math.floor(metres / step));
 			for (let k = 1; k < n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
@@ -325,15 +343,13 @@ export function parseCsv(text: string): string[][] {
 			if (ch === '"' && s[i + 1] === '"') {
 				cell += '"';
 				i++;
-			}
-			else if (ch === '"') quoted = false;
+			} else if (ch === '"') quoted = false;
 			else cell += ch;
 		} else if (ch === '"') quoted = true;
 		else if (ch === ',') {
 			row.push(cell);
 			cell = '';
-		}
-		else if (ch === '\n' || ch === '\r') {
+		} else if (ch === '\n' || ch === '\r') {
 			if (ch === '\r' && s[i + 1] === '\n') i++;
 			row.push(cell);
 			rows.push(row);

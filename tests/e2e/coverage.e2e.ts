@@ -56,7 +56,9 @@ test('one coverage figure: the panel JSON, the CSV export and the map tile agree
 	const line = lines.map((l) => l.split(',')).find((f) => f[codeCol].replace(/"/g, '') === grid.code)!;
 	expect(Number(line[shareCol])).toBeCloseTo(grid.share_15min, 4);
 
-	const outline = (await (await page.request.get('/api/areas/grid.geojson')).json()).features.find((f: { properties: { code: string } }) => f.properties.code === grid.code);
+	const outline = (await (await page.request.get('/api/areas/grid.geojson')).json()).features.find(
+		(f: { properties: { code: string } }) => f.properties.code === grid.code
+	);
 	const ring: [number, number][] = outline.geometry.coordinates[0][0];
 	const [lon, lat] = [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
 	const t = tileOf(lon, lat, 14);
@@ -88,7 +90,11 @@ test('moving to another area aborts the coverage requests of the one left, and a
 	const street = (await (await page.request.get('/api/areas/street.geojson')).json()).features[0].properties.code as string;
 	// the panel ranks children in the API's order: its first rows are these
 	const firstRow = async (level: string, within: string) =>
-		((await (await page.request.get(`/api/coverage/rankings?level=${level}&within=${within}`)).json()) as { rows: { code: string; name: string; coverage_index: number }[] }).rows[0];
+		(
+			(await (await page.request.get(`/api/coverage/rankings?level=${level}&within=${within}`)).json()) as {
+				rows: { code: string; name: string; coverage_index: number }[];
+			}
+		).rows[0];
 	const community = await firstRow('community', street);
 	const grid = await firstRow('grid', community.code);
 	await page.goto(`/?sel=${street}&tab=coverage`);

@@ -5,21 +5,95 @@
 import { expect, test, type APIRequestContext, type APIResponse } from '@playwright/test';
 import fc from 'fast-check';
 import {
-	anonymousApi, buildingGrids, createKioskToken, decodeTile, demoUsername, json, signInApi, tilesCovering,
+	anonymousApi,
+	buildingGrids,
+	createKioskToken,
+	decodeTile,
+	demoUsername,
+	json,
+	signInApi,
+	tilesCovering,
 	type AreaGeometry
 } from './access-helpers.ts';
 
 const RUNS = 40;
 
 const FRAGMENTS = [
-	"' or 1=1 --", "'; drop table area; --", "' union select name, phone from party_member --", '" or ""="', ') or (1=1',
-	'%', '_', '%%', '%_%', '\\', '\\%', '\\_', '*', '.*', '[a-z]', '^', '$1',
-	'\u0000', 'a\u0000b', '\u0000%', '\u0001\u001f\u007f', '\r\n', '\t', ' ', '',
-	'../', '../../etc/passwd', '..\\..\\', '..%2F', '%2e%2e%2f', '/', '//', '?', '#', '&sel=420105', '=',
-	'<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', '${7*7}', '{{7*7}}', '__proto__', 'constructor',
-	'420105', '420105%', '420105_', '420105002', '4201050010010010', '42010500100100', 'b:1', 'b:1 or 1=1', 'b:-1', 'b:9999999999999999',
-	'-1', '0', '1e309', '0x10', '1.5', 'NaN', 'Infinity', 'null', 'undefined', 'true', '١٢٣', '４２０１０５',
-	'江汉社区', '网格', '汉阳区', '𠮷野家', '🙂', '\u202e', '\u200b', '\ufeff', 'ﬀ', 'İ', 'ß'
+	"' or 1=1 --",
+	"'; drop table area; --",
+	"' union select name, phone from party_member --",
+	'" or ""="',
+	') or (1=1',
+	'%',
+	'_',
+	'%%',
+	'%_%',
+	'\\',
+	'\\%',
+	'\\_',
+	'*',
+	'.*',
+	'[a-z]',
+	'^',
+	'$1',
+	'\u0000',
+	'a\u0000b',
+	'\u0000%',
+	'\u0001\u001f\u007f',
+	'\r\n',
+	'\t',
+	' ',
+	'',
+	'../',
+	'../../etc/passwd',
+	'..\\..\\',
+	'..%2F',
+	'%2e%2e%2f',
+	'/',
+	'//',
+	'?',
+	'#',
+	'&sel=420105',
+	'=',
+	'<script>alert(1)</script>',
+	'"><img src=x onerror=alert(1)>',
+	'${7*7}',
+	'{{7*7}}',
+	'__proto__',
+	'constructor',
+	'420105',
+	'420105%',
+	'420105_',
+	'420105002',
+	'4201050010010010',
+	'42010500100100',
+	'b:1',
+	'b:1 or 1=1',
+	'b:-1',
+	'b:9999999999999999',
+	'-1',
+	'0',
+	'1e309',
+	'0x10',
+	'1.5',
+	'NaN',
+	'Infinity',
+	'null',
+	'undefined',
+	'true',
+	'١٢٣',
+	'４２０１０５',
+	'江汉社区',
+	'网格',
+	'汉阳区',
+	'𠮷野家',
+	'🙂',
+	'\u202e',
+	'\u200b',
+	'\ufeff',
+	'ﬀ',
+	'İ',
+	'ß'
 ];
 
 /** hostile strings: the fragments, glued together, mixed with arbitrary unicode, or very long */
@@ -159,7 +233,7 @@ test.describe('hostile input as the grid leader', () => {
 		);
 	});
 
-	test('the map page\'s ?sel=: no 5xx, nothing outside the grid', async () => {
+	test("the map page's ?sel=: no 5xx, nothing outside the grid", async () => {
 		test.setTimeout(90_000);
 		await fc.assert(
 			fc.asyncProperty(hostile, async (s) => {
@@ -182,7 +256,10 @@ test('the login form: hostile user names and passwords are refused, never a 5xx'
 	await fc.assert(
 		fc.asyncProperty(hostile, hostile, async (u, p) => {
 			const username = wellFormed(u);
-			const normal = username.replace(/[\u0000-\u001f\u007f]/g, '').trim().toLowerCase();
+			const normal = username
+				.replace(/[\u0000-\u001f\u007f]/g, '')
+				.trim()
+				.toLowerCase();
 			const r = await post(real.test(normal) ? `x${username}` : username, wellFormed(p));
 			no5xx(r, `login "${u.slice(0, 40)}"`);
 			expect([400, 401], `login "${u.slice(0, 40)}" / "${p.slice(0, 20)}" → ${r.status()}`).toContain(r.status());
@@ -198,7 +275,7 @@ test('the login form: hostile user names and passwords are refused, never a 5xx'
 	await ctx.dispose();
 });
 
-test('the audit log\'s filters: hostile values, never a 5xx', async ({ playwright, baseURL }) => {
+test("the audit log's filters: hostile values, never a 5xx", async ({ playwright, baseURL }) => {
 	test.setTimeout(90_000);
 	const auditor = await signInApi(playwright, baseURL!, 'auditor');
 	const PARAMS = ['q', 'user', 'action', 'result', 'from', 'to', 'page'];
@@ -224,7 +301,9 @@ test.describe('cross-origin requests and the session cookie', () => {
 		// login from another site: refused, and no session
 		const anon = await anonymousApi(playwright, baseURL!);
 		const login = await anon.post('/login', {
-			form: { username: demoUsername('grid_leader'), password: 'Demo-Pass-2026!' }, headers: { ...evil, accept: 'text/html' }, maxRedirects: 0
+			form: { username: demoUsername('grid_leader'), password: 'Demo-Pass-2026!' },
+			headers: { ...evil, accept: 'text/html' },
+			maxRedirects: 0
 		});
 		expect(login.status()).toBe(403);
 		expect(login.headers()['set-cookie'] ?? '').not.toContain('jiceng_session=');
@@ -235,7 +314,9 @@ test.describe('cross-origin requests and the session cookie', () => {
 		// the security administrator's actions too
 		const security = await signInApi(playwright, baseURL!, 'security_admin');
 		const screen = await security.post('/admin?/createScreen', {
-			form: { name: 'evil screen', areaCode: '420105' }, headers: { ...evil, accept: 'application/json' }, maxRedirects: 0
+			form: { name: 'evil screen', areaCode: '420105' },
+			headers: { ...evil, accept: 'application/json' },
+			maxRedirects: 0
 		});
 		expect(screen.status()).toBe(403);
 		expect(await screen.text()).not.toMatch(/\/kiosk\/[A-Za-z0-9_-]{43}/);
@@ -245,7 +326,9 @@ test.describe('cross-origin requests and the session cookie', () => {
 	test('the session and kiosk cookies are HttpOnly, SameSite=Lax, Path=/', async ({ playwright, baseURL }) => {
 		const anon = await anonymousApi(playwright, baseURL!);
 		const r = await anon.post('/login', {
-			form: { username: demoUsername('grid_leader'), password: 'Demo-Pass-2026!' }, headers: { origin: baseURL!, accept: 'text/html' }, maxRedirects: 0
+			form: { username: demoUsername('grid_leader'), password: 'Demo-Pass-2026!' },
+			headers: { origin: baseURL!, accept: 'text/html' },
+			maxRedirects: 0
 		});
 		expect(r.status()).toBe(303);
 		const flags = (setCookie: string, name: string) => {

@@ -66,7 +66,10 @@ test('drill down from district to a building and back, and reopen a deep link', 
 	await slow(page.getByTestId('selection')).toHaveAttribute('data-selection', community!);
 
 	// a click on the map inside a grid of this community selects that grid
-	const grids = await page.getByTestId('children').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-code')!));
+	const grids = await page
+		.getByTestId('children')
+		.locator('button')
+		.evaluateAll((bs) => bs.map((b) => b.getAttribute('data-code')!));
 	await waitForMapIdle(page);
 	await clickInside(page, grids[0]);
 	await slow(page.getByTestId('selection')).toHaveAttribute('data-selection', grids[0]);
@@ -91,7 +94,12 @@ test('drill down from district to a building and back, and reopen a deep link', 
 	const box = (await page.getByTestId('map').boundingBox())!;
 	await page.mouse.click(box.x + hit!.x, box.y + hit!.y);
 	await slow(page.getByTestId('selection')).toHaveAttribute('data-selection', `b:${hit!.id}`);
-	await expect(page.getByTestId('breadcrumb')).toContainText(await page.getByTestId('area-name').innerText().then((t) => t.split(' ')[0]));
+	await expect(page.getByTestId('breadcrumb')).toContainText(
+		await page
+			.getByTestId('area-name')
+			.innerText()
+			.then((t) => t.split(' ')[0])
+	);
 	await expect(page.locator('[data-figure="households"] dd')).not.toHaveText('');
 
 	// the URL holds the selection and the camera: a reload opens the same view

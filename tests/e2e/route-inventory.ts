@@ -133,7 +133,11 @@ export function routeInventory(root = 'src/routes'): InventoryEntry[] {
 /** Every tile layer, from the layer declarations. */
 export function tileLayers(): LayerEntry[] {
 	return Object.values(SOURCES).map((s) => ({
-		name: s.name, persons: s.persons, minzoom: s.minzoom, maxzoom: s.maxzoom, usesCoverage: s.usesCoverage ?? false
+		name: s.name,
+		persons: s.persons,
+		minzoom: s.minzoom,
+		maxzoom: s.maxzoom,
+		usesCoverage: s.usesCoverage ?? false
 	}));
 }
 
@@ -152,7 +156,14 @@ export function inventory(root = 'src/routes'): InventoryEntry[] {
 	return [
 		...routes.filter((r) => r !== tileRoute),
 		...layers.flatMap((l) => [
-			{ key: tileKey(l.name), method: 'GET', pattern: `/tiles/${l.name}/[z]/[x]/[y].mvt`, kind: 'tile' as const, params: ['z', 'x', 'y'], source: `SOURCES.${l.name}` },
+			{
+				key: tileKey(l.name),
+				method: 'GET',
+				pattern: `/tiles/${l.name}/[z]/[x]/[y].mvt`,
+				kind: 'tile' as const,
+				params: ['z', 'x', 'y'],
+				source: `SOURCES.${l.name}`
+			},
 			{ key: tileJsonKey(l.name), method: 'GET', pattern: `/tiles/${l.name}.json`, kind: 'tilejson' as const, params: [], source: `SOURCES.${l.name}` }
 		]),
 		...routes.filter((r) => r.pattern === TILE_ROUTE && r !== tileRoute)

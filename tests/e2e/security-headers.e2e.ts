@@ -109,10 +109,27 @@ async function signInWith(ctx: APIRequestContext, base: string, query: string): 
 
 // as they stand in the query string: raw, and encoded once more
 const OFF_SITE = [
-	'/%09/evil.example/', '/%0a/evil.example/', '/%0D/evil.example/', '/%00/evil.example/', '/%7F/evil.example/',
-	'/\\evil.example', '\\\\evil.example', '/%5Cevil.example', '%5C%5Cevil.example',
-	'javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'https://evil.example', 'https:evil.example', 'data:text/html,x',
-	'//evil.example', '//evil.example/%2F..', '///evil.example', '/%2F/evil.example', '%2F%2Fevil.example', '/.//evil.example', '/..//evil.example',
+	'/%09/evil.example/',
+	'/%0a/evil.example/',
+	'/%0D/evil.example/',
+	'/%00/evil.example/',
+	'/%7F/evil.example/',
+	'/\\evil.example',
+	'\\\\evil.example',
+	'/%5Cevil.example',
+	'%5C%5Cevil.example',
+	'javascript:alert(1)',
+	'JAVASCRIPT:alert(1)',
+	'https://evil.example',
+	'https:evil.example',
+	'data:text/html,x',
+	'//evil.example',
+	'//evil.example/%2F..',
+	'///evil.example',
+	'/%2F/evil.example',
+	'%2F%2Fevil.example',
+	'/.//evil.example',
+	'/..//evil.example',
 	'evil.example'
 ];
 

@@ -4,8 +4,17 @@
 // same coordinates hold more (the test can fail).
 import { expect, test, type APIRequestContext, type APIResponse } from '@playwright/test';
 import {
-	decodeTile, json, metresOutside, PERSONAL_KEY, signInApi, tilePath, tilesCovering, tileToLonLat,
-	type AreaGeometry, type DecodedFeature, type Tile
+	decodeTile,
+	json,
+	metresOutside,
+	PERSONAL_KEY,
+	signInApi,
+	tilePath,
+	tilesCovering,
+	tileToLonLat,
+	type AreaGeometry,
+	type DecodedFeature,
+	type Tile
 } from './access-helpers.ts';
 
 // what the personal layers may carry: codes and counts (sources.ts declares no more)
@@ -33,14 +42,15 @@ async function fetchTile(ctx: APIRequestContext, path: string): Promise<Fetched>
 /** one tile ring around the box's tiles: tiles next to the grid, outside its bounding box */
 function ringAround(box: readonly number[], z: number): Tile[] {
 	const inner = tilesCovering(box, z);
-	const xs = inner.map((t) => t.x), ys = inner.map((t) => t.y);
+	const xs = inner.map((t) => t.x),
+		ys = inner.map((t) => t.y);
 	const [x0, x1, y0, y1] = [Math.min(...xs) - 1, Math.max(...xs) + 1, Math.min(...ys) - 1, Math.max(...ys) + 1];
 	const out: Tile[] = [];
 	for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) if (x === x0 || x === x1 || y === y0 || y === y1) out.push({ z, x, y });
 	return out;
 }
 
-test('a grid leader\'s personal-layer tiles hold their grid only, whatever the URL says', async ({ playwright, baseURL }) => {
+test("a grid leader's personal-layer tiles hold their grid only, whatever the URL says", async ({ playwright, baseURL }) => {
 	test.setTimeout(120_000);
 	const leader = await signInApi(playwright, baseURL!, 'grid_leader');
 	const admin = await signInApi(playwright, baseURL!, 'district_admin');
@@ -60,7 +70,16 @@ test('a grid leader\'s personal-layer tiles hold their grid only, whatever the U
 	}
 
 	const problems: string[] = [];
-	const stats = { tiles: 0, outsideTiles: 0, leaderFeatures: 0, adminFeatures: 0, adminMoreTiles: 0, adminOutsideFeatures: 0, forgedRequests: 0, maxOutsideM: 0 };
+	const stats = {
+		tiles: 0,
+		outsideTiles: 0,
+		leaderFeatures: 0,
+		adminFeatures: 0,
+		adminMoreTiles: 0,
+		adminOutsideFeatures: 0,
+		forgedRequests: 0,
+		maxOutsideM: 0
+	};
 	// the same checks run over the district's features must complain (the checks are not vacuous)
 	const controlProblems: string[] = [];
 	const check = (layer: string, t: Tile, f: DecodedFeature, problems: string[], record = true) => {
@@ -129,7 +148,10 @@ test('a grid leader\'s personal-layer tiles hold their grid only, whatever the U
 		const plain = await leader.get(`/tiles/${layer}.json`);
 		expect(plain.status()).toBe(200);
 		const doc = await plain.json();
-		expect(doc.bounds.map((v: number, i: number) => Math.abs(v - bbox[i]) < 1e-5), `${layer}.json bounds are the grid's`).toEqual([true, true, true, true]);
+		expect(
+			doc.bounds.map((v: number, i: number) => Math.abs(v - bbox[i]) < 1e-5),
+			`${layer}.json bounds are the grid's`
+		).toEqual([true, true, true, true]);
 		for (const q of FORGED) expect(await (await leader.get(`/tiles/${layer}.json${q}`)).text()).toBe(await plain.text());
 	}
 

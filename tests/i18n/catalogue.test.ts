@@ -22,8 +22,13 @@ const clientFiles = walk(SRC)
 	.filter((f) => /\.(svelte|ts|js)$/.test(f))
 	.filter((f) => {
 		const r = rel(f);
-		return !r.startsWith('src/lib/server/') && !r.startsWith('src/params/') && !r.startsWith('src/lib/i18n/messages/')
-			&& !/(^|\/)(\+server|\+page\.server|\+layout\.server|hooks\.server)\.(ts|js)$/.test(r) && r !== 'src/app.d.ts';
+		return (
+			!r.startsWith('src/lib/server/') &&
+			!r.startsWith('src/params/') &&
+			!r.startsWith('src/lib/i18n/messages/') &&
+			!/(^|\/)(\+server|\+page\.server|\+layout\.server|hooks\.server)\.(ts|js)$/.test(r) &&
+			r !== 'src/app.d.ts'
+		);
 	});
 const sources = new Map(clientFiles.map((f) => [rel(f), readFileSync(f, 'utf8')]));
 
@@ -42,8 +47,14 @@ const enKeys = Object.keys(en) as MessageKey[];
 
 describe('the catalogues', () => {
 	it('have the same keys in zh-CN and en', () => {
-		expect(zhKeys.filter((k) => !(k in en)), 'keys missing from en').toEqual([]);
-		expect(enKeys.filter((k) => !(k in zhCN)), 'keys missing from zh-CN').toEqual([]);
+		expect(
+			zhKeys.filter((k) => !(k in en)),
+			'keys missing from en'
+		).toEqual([]);
+		expect(
+			enKeys.filter((k) => !(k in zhCN)),
+			'keys missing from zh-CN'
+		).toEqual([]);
 	});
 
 	it('have the same {placeholders} for each key in both locales', () => {
@@ -54,8 +65,14 @@ describe('the catalogues', () => {
 	});
 
 	it('have no empty messages and only well-formed keys', () => {
-		expect([...zhKeys, ...enKeys].filter((k) => !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(k)), 'keys are dotted lower_snake names').toEqual([]);
-		expect(zhKeys.filter((k) => !zhCN[k].trim() || !en[k]?.trim()), 'empty messages').toEqual([]);
+		expect(
+			[...zhKeys, ...enKeys].filter((k) => !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(k)),
+			'keys are dotted lower_snake names'
+		).toEqual([]);
+		expect(
+			zhKeys.filter((k) => !zhCN[k].trim() || !en[k]?.trim()),
+			'empty messages'
+		).toEqual([]);
 	});
 });
 
@@ -93,28 +110,37 @@ describe('one mechanism only', () => {
 
 	it('scans the components, the map and the pages', () => {
 		const scanned = [...sources].filter(inScope).map(([f]) => f);
-		for (const f of ['src/lib/components/CoveragePanel.svelte', 'src/lib/map/deck-layers.ts', 'src/routes/+page.svelte', 'src/routes/admin/+page.svelte']) expect(scanned).toContain(f);
+		for (const f of ['src/lib/components/CoveragePanel.svelte', 'src/lib/map/deck-layers.ts', 'src/routes/+page.svelte', 'src/routes/admin/+page.svelte'])
+			expect(scanned).toContain(f);
 	});
 
 	it('leaves no `zh ? …` or `locale === … ?` ternary in src/lib/components, src/lib/map, src/routes/**/*.svelte', () => {
 		const found = [...sources].filter(inScope).flatMap(([file, text]) =>
-			code(text).split('\n').flatMap((line, i) =>
-				/\bzh\s*\?\s*['"`(]/.test(line) || /\blocale\s*===?\s*['"](?:zh-CN|en)['"]\s*\?\s*['"`]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []
-			)
+			code(text)
+				.split('\n')
+				.flatMap((line, i) =>
+					/\bzh\s*\?\s*['"`(]/.test(line) || /\blocale\s*===?\s*['"](?:zh-CN|en)['"]\s*\?\s*['"`]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []
+				)
 		);
 		expect(found).toEqual([]);
 	});
 
 	it('leaves no { "zh-CN": "…", en: "…" } records of text in the client code (outside src/lib/i18n)', () => {
-		const found = [...sources].filter(([f]) => !f.startsWith('src/lib/i18n/')).flatMap(([file, text]) =>
-			code(text).split('\n').flatMap((line, i) => (/['"]zh-CN['"]\s*:\s*['"`]|\bzh\s*:\s*['"`][^'"`]*[\u3400-\u9fff]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []))
-		);
+		const found = [...sources]
+			.filter(([f]) => !f.startsWith('src/lib/i18n/'))
+			.flatMap(([file, text]) =>
+				code(text)
+					.split('\n')
+					.flatMap((line, i) => (/['"]zh-CN['"]\s*:\s*['"`]|\bzh\s*:\s*['"`][^'"`]*[\u3400-\u9fff]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []))
+			);
 		expect(found).toEqual([]);
 	});
 
 	it('leaves no Chinese text in the client code outside the catalogue', () => {
 		const found = [...sources].flatMap(([file, text]) =>
-			code(text).split('\n').flatMap((line, i) => (/[\u3400-\u9fff]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []))
+			code(text)
+				.split('\n')
+				.flatMap((line, i) => (/[\u3400-\u9fff]/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []))
 		);
 		expect(found).toEqual([]);
 	});

@@ -23,7 +23,22 @@ async function bigFile(n: number): Promise<string> {
 		const x = 114.4001 + (i % per) * (0.0199 / per);
 		const y = 30.5001 + Math.floor(i / per) * (0.0199 / per);
 		const d = 0.3 * (0.0199 / per);
-		const f = { type: 'Feature', properties: { id: `k${i}`, floors: 6 }, geometry: { type: 'Polygon', coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]] } };
+		const f = {
+			type: 'Feature',
+			properties: { id: `k${i}`, floors: 6 },
+			geometry: {
+				type: 'Polygon',
+				coordinates: [
+					[
+						[x, y],
+						[x + d, y],
+						[x + d, y + d],
+						[x, y + d],
+						[x, y]
+					]
+				]
+			}
+		};
 		if (!out.write(`${i ? ',' : ''}${JSON.stringify(f)}\n`)) await once(out, 'drain');
 	}
 	out.end(']}\n');
@@ -70,53 +85,74 @@ describe.each(backends)('kill -9 during an import on the %s backend', (backend) 
 		await server?.drop();
 	});
 
-	it('a killed import leaves the database as it was; the same file then imports whole', async () => {
-		const file = await bigFile(30_000);
-		let db = await open();
-		const before = await snapshot(db);
-		await close(db);
+	it(
+		'a killed import leaves the database as it was; the same file then imports whole',
+		async () => {
+			const file = await bigFile(30_000);
+			let db = await open();
+			const before = await snapshot(db);
+			await close(db);
 
-		const child = cli([file, '--layer', 'buildings'], env);
-		let stderr = '';
-		child.stderr!.on('data', (c) => (stderr += c));
-		// kill it once it is streaming features into its transaction
-		await new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error(`no progress within 120 s: ${stderr}`)), 120_000);
-			child.stderr!.on('data', () => {
-				if (/\[import\] reading: [1-9]/.test(stderr)) {
-					clearTimeout(timer);
-					resolve();
-				}
+			const child = cli([file, '--layer', 'buildings'], env);
+			let stderr = '';
+			child.stderr!.on('data', (c) => (stderr += c));
+			// kill it once it is streaming features into its transaction
+			await new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => reject(new Error(`no progress within 120 s: ${stderr}`)), 120_000);
+				child.stderr!.on('data', () => {
+					if (/\[import\] reading: [1-9]/.test(stderr)) {
+						clearTimeout(timer);
+						resolve();
+					}
+				});
 			});
-		});
-		child.kill('SIGKILL');
-		await once(child, 'close');
+			child.kill('SIGKILL');
+			await once(child, 'close');
 
-		db = await open();
-		expect(await snapshot(db)).toBe(before);
-		await close(db);
+			db = await open();
+			expect(await snapshot(db)).toBe(before);
+			await close(db);
 
-		// the same file, not killed: every building in, the JSON line last on stdout
-		const r = await finish(cli([file, '--layer', 'buildings'], env));
-		expect(r.code).toBe(0);
-		const line = JSON.parse(r.stdout.trim().split('\n').pop()!);
-		expect(line).toMatchObject({ features: 30_000, accepted: 30_000, rejected: 0, crs: 'EPSG:4326', encoding: 'UTF-8', layer: 'buildings', committed: true });
-		expect(Object.keys(line).slice(0, 6)).toEqual(['features', 'accepted', 'rejected', 'crs', 'encoding', 'layer']);
-		expect(r.stderr).toMatch(/features\/s/);
-	}, T);
+			// the same file, not killed: every building in, the JSON line last on stdout
+			const r = await finish(cli([file, '--layer', 'buildings'], env));
+			expect(r.code).toBe(0);
+			const line = JSON.parse(r.stdout.trim().split('\n').pop()!);
+			expect(line).toMatchObject({ features: 30_000, accepted: 30_000, rejected: 0, crs: 'EPSG:4326', encoding: 'UTF-8', layer: 'buildings', committed: true });
+			expect(Object.keys(line).slice(0, 6)).toEqual(['features', 'accepted', 'rejected', 'crs', 'encoding', 'layer']);
+			expect(r.stderr).toMatch(/features\/s/);
+		},
+		T
+	);
 
-	it('the CLI exits 1 with a JSON line only when the file cannot be read; a dry run writes nothing', async () => {
-		const missing = await finish(cli([path.join(dir, 'nope.geojson'), '--layer', 'roads'], env));
-		expect(missing.code).toBe(1);
-		expect(JSON.parse(missing.stdout.trim())).toMatchObject({ features: 0, error: expect.stringMatching(/no such file/) });
-		let db = await open();
-		const before = await snapshot(db);
-		await close(db);
-		const dry = await finish(cli([writeJson(dir, `one-${backend}.geojson`, { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: '站', lon: 1 }, geometry: { type: 'Point', coordinates: [114.41, 30.51] } }] }), '--layer', 'service_centres', '--dry-run'], env));
-		expect(dry.code).toBe(0);
-		expect(JSON.parse(dry.stdout.trim())).toMatchObject({ features: 1, accepted: 1, dry_run: true, committed: false });
-		db = await open();
-		expect(await snapshot(db)).toBe(before);
-		await close(db);
-	}, T);
+	it(
+		'the CLI exits 1 with a JSON line only when the file cannot be read; a dry run writes nothing',
+		async () => {
+			const missing = await finish(cli([path.join(dir, 'nope.geojson'), '--layer', 'roads'], env));
+			expect(missing.code).toBe(1);
+			expect(JSON.parse(missing.stdout.trim())).toMatchObject({ features: 0, error: expect.stringMatching(/no such file/) });
+			let db = await open();
+			const before = await snapshot(db);
+			await close(db);
+			const dry = await finish(
+				cli(
+					[
+						writeJson(dir, `one-${backend}.geojson`, {
+							type: 'FeatureCollection',
+							features: [{ type: 'Feature', properties: { name: '站', lon: 1 }, geometry: { type: 'Point', coordinates: [114.41, 30.51] } }]
+						}),
+						'--layer',
+						'service_centres',
+						'--dry-run'
+					],
+					env
+				)
+			);
+			expect(dry.code).toBe(0);
+			expect(JSON.parse(dry.stdout.trim())).toMatchObject({ features: 1, accepted: 1, dry_run: true, committed: false });
+			db = await open();
+			expect(await snapshot(db)).toBe(before);
+			await close(db);
+		},
+		T
+	);
 });

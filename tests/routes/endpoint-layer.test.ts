@@ -268,7 +268,10 @@ describe('the endpoint layer', () => {
 	});
 
 	it('page loads: the guard first, the query parsed, a transaction in the caller’s scope', async () => {
-		const load = pageLoad({ guard: mapViewer, query: v.object({ n: wholeNumber(1, 5, 1) }) }, async ({ trx, input }) => ({ scope: scopeOf(trx), n: input.query.n }));
+		const load = pageLoad({ guard: mapViewer, query: v.object({ n: wholeNumber(1, 5, 1) }) }, async ({ trx, input }) => ({
+			scope: scopeOf(trx),
+			n: input.query.n
+		}));
 		await expect(load(event(null, '/x'))).rejects.toMatchObject({ status: 401 });
 		expect(await load(event(leader, '/x?n=3'))).toEqual({ scope: G, n: 3 });
 		await expect(load(event(leader, '/x?n=9'))).rejects.toMatchObject({ status: 400, body: { message: 'query.n: must be an integer from 1 to 5' } });

@@ -7,7 +7,10 @@ const MY = 110_574;
 export function lonLat(x: number, y: number): [number, number] {
 	return [CENTRE[0] + x / MX, CENTRE[1] + y / MY];
 }
-const pt = (x: number, y: number) => lonLat(x, y).map((v) => v.toFixed(7)).join(' ');
+const pt = (x: number, y: number) =>
+	lonLat(x, y)
+		.map((v) => v.toFixed(7))
+		.join(' ');
 function rect(x0: number, y0: number, x1: number, y1: number): string {
 	return `SRID=4326;MULTIPOLYGON(((${[pt(x0, y0), pt(x1, y0), pt(x1, y1), pt(x0, y1), pt(x0, y0)].join(',')})))`;
 }

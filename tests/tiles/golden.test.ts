@@ -29,7 +29,9 @@ function tilesFor(layer: LayerName, lon: number, lat: number): TileId[] {
 function dump(features: DecodedFeature[]): string[] {
 	return features
 		.map((f) => {
-			const props = Object.keys(f.properties).sort().map((k) => `${k}=${typeof f.properties[k] === 'number' ? +(f.properties[k] as number).toFixed(4) : f.properties[k]}`);
+			const props = Object.keys(f.properties)
+				.sort()
+				.map((k) => `${k}=${typeof f.properties[k] === 'number' ? +(f.properties[k] as number).toFixed(4) : f.properties[k]}`);
 			const geom = f.geometry.map((ring) => ring.map((p) => `${p.x},${p.y}`).join(' ')).join(' | ');
 			return `type=${f.type} id=${f.id ?? '-'} ${props.join(' ')} :: ${geom}`;
 		})
@@ -54,23 +56,27 @@ describe.each(backends)('golden tiles on the %s backend', (backend) => {
 		await db?.drop();
 	});
 
-	it.each(LAYER_NAMES)('%s matches its golden dump (as a viewer who sees persons, and one who sees counts)', async (layer) => {
-		const lines: string[] = [];
-		for (const t of tilesFor(layer, ...centre)) {
-			for (const persons of [true, false]) {
-				lines.push(`# ${layer} ${t.z}/${t.x}/${t.y} ${persons ? 'persons' : 'counts'}`);
-				lines.push(...dump(decode(await tiles.build(layer, t, '', persons), layer)));
+	it.each(LAYER_NAMES)(
+		'%s matches its golden dump (as a viewer who sees persons, and one who sees counts)',
+		async (layer) => {
+			const lines: string[] = [];
+			for (const t of tilesFor(layer, ...centre)) {
+				for (const persons of [true, false]) {
+					lines.push(`# ${layer} ${t.z}/${t.x}/${t.y} ${persons ? 'persons' : 'counts'}`);
+					lines.push(...dump(decode(await tiles.build(layer, t, '', persons), layer)));
+				}
 			}
-		}
-		const text = `${lines.join('\n')}\n`;
-		expect(lines.filter((l) => !l.startsWith('#')).length, `${layer}: the chosen tiles hold features`).toBeGreaterThan(0);
-		const file = join(DIR, backend, `${layer}.txt`);
-		if (BLESS) {
-			mkdirSync(join(DIR, backend), { recursive: true });
-			writeFileSync(file, text);
-			return;
-		}
-		expect(existsSync(file), `${file} missing: run npm run test:bless-tiles`).toBe(true);
-		expect(text).toBe(readFileSync(file, 'utf8'));
-	}, T);
+			const text = `${lines.join('\n')}\n`;
+			expect(lines.filter((l) => !l.startsWith('#')).length, `${layer}: the chosen tiles hold features`).toBeGreaterThan(0);
+			const file = join(DIR, backend, `${layer}.txt`);
+			if (BLESS) {
+				mkdirSync(join(DIR, backend), { recursive: true });
+				writeFileSync(file, text);
+				return;
+			}
+			expect(existsSync(file), `${file} missing: run npm run test:bless-tiles`).toBe(true);
+			expect(text).toBe(readFileSync(file, 'utf8'));
+		},
+		T
+	);
 });

@@ -146,7 +146,13 @@ describe.each(backends)('small cells in the tiles on the %s backend', (backend) 
 		expect(PERSON_TILE_CACHE_CONTROL).toMatch(/\bno-store\b/);
 		const [lon, lat] = lonLat(-500, -500); // building 1, household 1 (a central household) and its links
 		for (const persons of [true, false]) {
-			for (const [layer, z] of [['members', 12], ['members', 15], ['members', 16], ['central_links', 17], ['central_links', 12]] as const) {
+			for (const [layer, z] of [
+				['members', 12],
+				['members', 15],
+				['members', 16],
+				['central_links', 17],
+				['central_links', 12]
+			] as const) {
 				const t = tileOf(lon, lat, z);
 				const path = `${layer}/${z}/${t.x}/${t.y}.mvt`;
 				const r = await serveTiles(tiles, path, GZIP, { persons });

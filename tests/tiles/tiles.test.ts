@@ -47,8 +47,13 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 				const f = byId.get(Number(id))!;
 				expect(f.type).toBe(3);
 				expect(f.properties).toEqual({
-					id: Number(id), kind: b.kind, floors: b.floors, height: b.height,
-					members: b.members, covered: b.covered, grid_code: b.grid,
+					id: Number(id),
+					kind: b.kind,
+					floors: b.floors,
+					height: b.height,
+					members: b.members,
+					covered: b.covered,
+					grid_code: b.grid,
 					member_building: b.members >= MEMBER_BUILDING_THRESHOLD ? 1 : 0
 				});
 			}
@@ -107,7 +112,10 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		]);
 		const streets = await everywhere('streets', 8);
 		expect(streets.map((f) => [f.id, f.properties.code, f.properties.org_coverage])).toEqual(
-			expect.arrayContaining([[420105001, '420105001', 0.5], [420105002, '420105002', 0]])
+			expect.arrayContaining([
+				[420105001, '420105001', 0.5],
+				[420105002, '420105002', 0]
+			])
 		);
 		expect(everyOf(streets, (f) => f.type === 3 && !('kind' in f.properties) && !('has_branch' in f.properties))).toBe(true);
 	});
@@ -124,7 +132,9 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 
 		const building = await everywhere('members', 14);
 		expect(building.map((f) => [f.properties.building_id, f.properties.households, f.properties.members]).sort()).toEqual([
-			[1, 2, 3], [3, 2, 2], [4, 1, 1]
+			[1, 2, 3],
+			[3, 2, 2],
+			[4, 1, 1]
 		]);
 
 		const household = await everywhere('members', 16);
@@ -137,7 +147,9 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 		]);
 		// nothing personal in the tiles
 		for (const f of [...grid, ...building, ...household]) {
-			expect(everyOf(Object.keys(f.properties), (k) => ['kind', 'grid_code', 'building_id', 'household_id', 'households', 'members', 'central'].includes(k))).toBe(true);
+			expect(
+				everyOf(Object.keys(f.properties), (k) => ['kind', 'grid_code', 'building_id', 'household_id', 'households', 'members', 'central'].includes(k))
+			).toBe(true);
 		}
 	});
 
@@ -155,7 +167,12 @@ describe.each(backends)('tiles on the %s backend', (backend) => {
 			expect(Math.abs(f!.geometry[0][0].x - t.px)).toBeLessThanOrEqual(1);
 			expect(Math.abs(f!.geometry[0][0].y - t.py)).toBeLessThanOrEqual(1);
 			// and in no neighbouring tile
-			for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+			for (const [dx, dy] of [
+				[-1, 0],
+				[1, 0],
+				[0, -1],
+				[0, 1]
+			]) {
 				const n: TileId = { z, x: t.x + dx, y: t.y + dy };
 				expect(decode(await tiles.build('members', n, '', true), 'members').some((x) => x.id === 7)).toBe(false);
 			}

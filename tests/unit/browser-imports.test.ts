@@ -18,7 +18,10 @@ describe('browser code imports no server code', () => {
 	});
 
 	it.each(BROWSER)('%s', (file) => {
-		const hits = readFileSync(file, 'utf8').split('\n').map((l, i) => `${i + 1}: ${l.trim()}`).filter((l) => SERVER_IMPORT.test(l));
+		const hits = readFileSync(file, 'utf8')
+			.split('\n')
+			.map((l, i) => `${i + 1}: ${l.trim()}`)
+			.filter((l) => SERVER_IMPORT.test(l));
 		// a type too: the response shapes live in src/lib/api, shared by the server and the page
 		expect(hits).toEqual([]);
 	});

@@ -5,7 +5,9 @@ import { globSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 // the helper itself and this file (whose examples show the pattern) are the two that may spell it
-const TESTS = globSync('tests/**/*.ts').filter((f) => !f.startsWith('tests/artifacts/') && f !== 'tests/helpers/every-of.ts' && f !== 'tests/unit/no-vacuous-every.test.ts').sort();
+const TESTS = globSync('tests/**/*.ts')
+	.filter((f) => !f.startsWith('tests/artifacts/') && f !== 'tests/helpers/every-of.ts' && f !== 'tests/unit/no-vacuous-every.test.ts')
+	.sort();
 const VACUOUS = /expect\((?:(?!everyOf\().)*\.every\(/;
 
 describe('no test asserts .every() on a list that may be empty', () => {
@@ -16,7 +18,10 @@ describe('no test asserts .every() on a list that may be empty', () => {
 	});
 
 	it.each(TESTS)('%s', (file) => {
-		const hits = readFileSync(file, 'utf8').split('\n').map((l, i) => `${i + 1}: ${l.trim()}`).filter((l) => VACUOUS.test(l));
+		const hits = readFileSync(file, 'utf8')
+			.split('\n')
+			.map((l, i) => `${i + 1}: ${l.trim()}`)
+			.filter((l) => VACUOUS.test(l));
 		expect(hits).toEqual([]);
 	});
 });

@@ -18,16 +18,29 @@ describe('small cells', () => {
 
 	it('nulls small counts and what is computed from them, and lists them; leaves person viewers their row', () => {
 		const row = { code: 'x', households: 2, hh_5min: 1, hh_cared: 2, share_5min: 0.5, work_score: 1, grids: 1, members: 5 };
-		const rule = { counts: ['households', 'hh_5min', 'hh_cared', 'members'], derived: { share_5min: ['households', 'hh_5min'], work_score: ['hh_cared'] } } as const;
+		const rule = {
+			counts: ['households', 'hh_5min', 'hh_cared', 'members'],
+			derived: { share_5min: ['households', 'hh_5min'], work_score: ['hh_cared'] }
+		} as const;
 		expect(suppressSmallCells(row, rule, counts)).toEqual({
-			code: 'x', households: null, hh_5min: null, hh_cared: null, share_5min: null, work_score: null, grids: 1, members: 5,
+			code: 'x',
+			households: null,
+			hh_5min: null,
+			hh_cared: null,
+			share_5min: null,
+			work_score: null,
+			grids: 1,
+			members: 5,
 			suppressed: ['households', 'hh_5min', 'hh_cared', 'share_5min', 'work_score']
 		});
 		expect(suppressSmallCells(row, rule, persons)).toBe(row);
 		// nothing small: the row as it is, without a `suppressed` key
 		const big = { ...row, households: 30, hh_5min: 0, hh_cared: 29 };
 		expect(suppressSmallCells(big, rule, counts)).toBe(big);
-		expect(suppressRows([row, big], rule, counts).map((r) => r.suppressed ?? [])).toEqual([['households', 'hh_5min', 'hh_cared', 'share_5min', 'work_score'], []]);
+		expect(suppressRows([row, big], rule, counts).map((r) => r.suppressed ?? [])).toEqual([
+			['households', 'hh_5min', 'hh_cared', 'share_5min', 'work_score'],
+			[]
+		]);
 	});
 
 	it('reads a withheld count as <3 on screen and in CSV', () => {

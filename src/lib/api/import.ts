@@ -38,9 +38,23 @@ export type ImportLine =
 	| { type: 'error'; message: string }
 	| {
 			type: 'result';
-			features: number; accepted: number; rejected: number; crs: string | null; encoding: string | null; layer: string; file: string;
-			dry_run: boolean; committed: boolean; written: { inserted: number; updated: number; unchanged: number };
-			refused: string[]; gcj02: { suspect: boolean; asRead: number | null; converted: number | null } | null; crs_source: string;
-			seconds: number; features_per_second: number; report: ImportReportRow[]; report_total: number; report_csv: string;
+			features: number;
+			accepted: number;
+			rejected: number;
+			crs: string | null;
+			encoding: string | null;
+			layer: string;
+			file: string;
+			dry_run: boolean;
+			committed: boolean;
+			written: { inserted: number; updated: number; unchanged: number };
+			refused: string[];
+			gcj02: { suspect: boolean; asRead: number | null; converted: number | null } | null;
+			crs_source: string;
+			seconds: number;
+			features_per_second: number;
+			report: ImportReportRow[];
+			report_total: number;
+			report_csv: string;
 			preview: { type: 'FeatureCollection'; features: { type: 'Feature'; properties: Record<string, unknown>; geometry: unknown }[] };
 	  };

@@ -36,8 +36,18 @@ export function oneOf<const T extends readonly [string, ...string[]]>(options: T
 export const within = v.optional(v.union([v.literal(''), areaCode], 'must be an area code: 6, 9, 12 or 15 digits'));
 
 export const lonLat = v.object({
-	lon: v.pipe(v.number('must be a number'), v.finite('must be a finite number'), v.minValue(-180, 'must be from -180 to 180'), v.maxValue(180, 'must be from -180 to 180')),
-	lat: v.pipe(v.number('must be a number'), v.finite('must be a finite number'), v.minValue(-90, 'must be from -90 to 90'), v.maxValue(90, 'must be from -90 to 90'))
+	lon: v.pipe(
+		v.number('must be a number'),
+		v.finite('must be a finite number'),
+		v.minValue(-180, 'must be from -180 to 180'),
+		v.maxValue(180, 'must be from -180 to 180')
+	),
+	lat: v.pipe(
+		v.number('must be a number'),
+		v.finite('must be a finite number'),
+		v.minValue(-90, 'must be from -90 to 90'),
+		v.maxValue(90, 'must be from -90 to 90')
+	)
 });
 
 /** `lon,lat;lon,lat`: the pinned points of a site suggestion (at most 20). */
@@ -68,7 +78,13 @@ export const siteKeys = v.optional(
 	v.pipe(
 		v.string(),
 		v.maxLength(50 * 64, 'is too long'),
-		v.transform((s) => s.split(',').map((k) => k.trim()).filter((k) => /^[a-z]+:[\w.:-]{1,60}$/.test(k)).slice(0, 50))
+		v.transform((s) =>
+			s
+				.split(',')
+				.map((k) => k.trim())
+				.filter((k) => /^[a-z]+:[\w.:-]{1,60}$/.test(k))
+				.slice(0, 50)
+		)
 	),
 	''
 );

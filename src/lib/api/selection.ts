@@ -42,10 +42,10 @@ export type AreaSelectionChild = Withheld<AreaChild, (typeof AREA_CHILD_CELLS.co
 export type BuildingSelectionFigures = Withheld<BuildingSummary['figures'], (typeof BUILDING_CELLS.counts)[number]>;
 
 export type AreaSelection = { type: 'area'; organisation: LeadingOrganisation | null } & Omit<AreaSummary, 'figures' | 'children'> & {
-	figures: AreaSelectionFigures;
-	children: AreaSelectionChild[];
-};
+		figures: AreaSelectionFigures;
+		children: AreaSelectionChild[];
+	};
 export type BuildingSelection = { type: 'building'; organisations: LeadingOrganisation[] } & Omit<BuildingSummary, 'figures'> & {
-	figures: BuildingSelectionFigures;
-};
+		figures: BuildingSelectionFigures;
+	};
 export type Selection = AreaSelection | BuildingSelection;

@@ -7,8 +7,18 @@ import { MVTLayer } from '@deck.gl/geo-layers';
 import { GeoJsonLayer, ScatterplotLayer, IconLayer } from '@deck.gl/layers';
 import { HeatmapLayer } from '@deck.gl/aggregation-layers';
 import {
-	BLIND_SPOT_COLOUR, BUILDING_KIND_COLOURS, CENTRE_LEVELS, COVERAGE_COLOURS, RAMP, WHATIF_COLOURS, classify, isCoverageIndicator, pinIcon,
-	type BuildingColouring, type DataLayer, type Indicator
+	BLIND_SPOT_COLOUR,
+	BUILDING_KIND_COLOURS,
+	CENTRE_LEVELS,
+	COVERAGE_COLOURS,
+	RAMP,
+	WHATIF_COLOURS,
+	classify,
+	isCoverageIndicator,
+	pinIcon,
+	type BuildingColouring,
+	type DataLayer,
+	type Indicator
 } from './layers.ts';
 import { showCount } from '../small-cells.ts';
 import { rememberZoomRange, zoomRange } from './tile-zooms.ts';
@@ -36,7 +46,8 @@ type Props = Record<string, unknown>;
 type Feature = { properties: Props; geometry: { coordinates: number[] } };
 
 // the tile routes ignore query parameters: `v` only makes a new data version a new URL
-const tiles = (o: { origin: string; version?: string }, layer: string) => `${o.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${o.version ? `?v=${encodeURIComponent(o.version)}` : ''}`;
+const tiles = (o: { origin: string; version?: string }, layer: string) =>
+	`${o.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${o.version ? `?v=${encodeURIComponent(o.version)}` : ''}`;
 const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
 
 /**

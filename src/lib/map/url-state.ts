@@ -1,9 +1,6 @@
 // The URL holds the selection, the camera and the layers, so a link reopens the same view.
 // ?sel=420105001&v=114.21,30.55,13.2,0,45&layers=choropleth,buildings&ind=households&bc=kind
-import {
-	BUILDING_COLOURINGS, DATA_LAYERS, DEFAULT_LAYERS, INDICATORS,
-	type BuildingColouring, type DataLayer, type Indicator
-} from './layers.ts';
+import { BUILDING_COLOURINGS, DATA_LAYERS, DEFAULT_LAYERS, INDICATORS, type BuildingColouring, type DataLayer, type Indicator } from './layers.ts';
 
 export interface CameraView {
 	lng: number;
@@ -36,9 +33,8 @@ export function formatView(v: CameraView): string {
 
 export function parseMapUrl(params: URLSearchParams): MapUrlState {
 	const layersParam = params.get('layers');
-	const layers = layersParam === null
-		? [...DEFAULT_LAYERS]
-		: layersParam.split(',').filter((l): l is DataLayer => (DATA_LAYERS as readonly string[]).includes(l));
+	const layers =
+		layersParam === null ? [...DEFAULT_LAYERS] : layersParam.split(',').filter((l): l is DataLayer => (DATA_LAYERS as readonly string[]).includes(l));
 	const ind = params.get('ind');
 	const bc = params.get('bc');
 	return {

@@ -154,10 +154,13 @@ export async function prepare<C, P extends Schema | undefined, Q extends Schema 
 	return { caller, db, url, clientAddress, scoped, within, params, query };
 }
 
-export function endpoint<C, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, T extends TxMode = 'request'>(
-	spec: EndpointSpec<C, P, Q, B, T>,
-	handler: EndpointHandler<C, Out<P>, Out<Q>, Out<B>, T>
-): (event: RequestEvent) => Promise<Response> {
+export function endpoint<
+	C,
+	P extends Schema | undefined = undefined,
+	Q extends Schema | undefined = undefined,
+	B extends Schema | undefined = undefined,
+	T extends TxMode = 'request'
+>(spec: EndpointSpec<C, P, Q, B, T>, handler: EndpointHandler<C, Out<P>, Out<Q>, Out<B>, T>): (event: RequestEvent) => Promise<Response> {
 	const run = async (event: RequestEvent): Promise<Response> => {
 		const p = await prepare(spec, event);
 		const body = spec.body ? parse(spec.body, await readBody(event.request), 'body') : (undefined as Out<B>);

@@ -62,7 +62,9 @@ async function checkedNewAccount(db: Kysely<Database>, input: Pick<NewAccountInp
  */
 function requireDuty(actor: Actor, duty: 'system_admin' | 'security_admin', what: string): void {
 	if (isRole(actor.role) && actor.role !== duty) {
-		throw new AccountError(`duty: ${what} is the ${ROLE_RULES[duty].label.en.toLowerCase()}'s duty, not the ${ROLE_RULES[actor.role].label.en.toLowerCase()}'s`);
+		throw new AccountError(
+			`duty: ${what} is the ${ROLE_RULES[duty].label.en.toLowerCase()}'s duty, not the ${ROLE_RULES[actor.role].label.en.toLowerCase()}'s`
+		);
 	}
 }
 
@@ -80,19 +82,28 @@ export async function createAccount(db: Kysely<Database>, input: NewAccountInput
 	if (problem) throw new AccountError(problem);
 	if (input.canViewPersons && role !== 'planner') throw new AccountError('only planners are granted person access');
 
-	const { id } = await db.insertInto('account').values({
-		username,
-		display_name: displayName,
-		role,
-		area_code: area,
-		password_hash: await hashPassword(input.password),
-		must_change_password: input.mustChangePassword ?? true,
-		can_view_persons: input.canViewPersons ?? false,
-		demo: input.demo ?? false
-	}).returning('id').executeTakeFirstOrThrow();
+	const { id } = await db
+		.insertInto('account')
+		.values({
+			username,
+			display_name: displayName,
+			role,
+			area_code: area,
+			password_hash: await hashPassword(input.password),
+			must_change_password: input.mustChangePassword ?? true,
+			can_view_persons: input.canViewPersons ?? false,
+			demo: input.demo ?? false
+		})
+		.returning('id')
+		.executeTakeFirstOrThrow();
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `create account ${username} as ${role} on ${area}`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `create account ${username} as ${role} on ${area}`,
+		result: 'ok'
 	});
 	return id;
 }
@@ -113,32 +124,52 @@ export async function requestAccount(db: Kysely<Database>, input: AccountRequest
 	requireDuty(actor, 'system_admin', 'requesting accounts');
 	const { username, displayName, role, area } = await checkedNewAccount(db, input);
 	const halfA = generateHalf();
-	const { id } = await db.insertInto('account').values({
-		username,
-		display_name: displayName,
-		role: null,
-		area_code: null,
-		pending: true,
-		requested_role: role,
-		requested_area: area,
-		requested_by: actor.accountId,
-		password_hash: null,
-		activation_hash_a: await hashPassword(halfA),
-		must_change_password: true
-	}).returning('id').executeTakeFirstOrThrow();
+	const { id } = await db
+		.insertInto('account')
+		.values({
+			username,
+			display_name: displayName,
+			role: null,
+			area_code: null,
+			pending: true,
+			requested_role: role,
+			requested_area: area,
+			requested_by: actor.accountId,
+			password_hash: null,
+			activation_hash_a: await hashPassword(halfA),
+			must_change_password: true
+		})
+		.returning('id')
+		.executeTakeFirstOrThrow();
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `request account ${username} as ${role} on ${area} (pending approval)`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `request account ${username} as ${role} on ${area} (pending approval)`,
+		result: 'ok'
 	});
 	return { id, username, halfA };
 }
 
 async function pendingTarget(db: Kysely<Database>, accountId: number) {
-	const target = await db.selectFrom('account as t')
+	const target = await db
+		.selectFrom('account as t')
 		.leftJoin('account as r', 'r.id', 't.requested_by')
-		.select(['t.id', 't.username', 't.pending', 't.disabled_at', 't.requested_role', 't.requested_area', 't.requested_by',
-			't.password_hash', 'r.username as requester'])
-		.where('t.id', '=', accountId).executeTakeFirst();
+		.select([
+			't.id',
+			't.username',
+			't.pending',
+			't.disabled_at',
+			't.requested_role',
+			't.requested_area',
+			't.requested_by',
+			't.password_hash',
+			'r.username as requester'
+		])
+		.where('t.id', '=', accountId)
+		.executeTakeFirst();
 	if (!target) throw new AccountError(`account: ${accountId} does not exist`);
 	if (!target.pending) throw new AccountError(`account: ${target.username} is not awaiting approval`);
 	return target;
@@ -152,7 +183,12 @@ const requestOf = (t: { requester: string | null; requested_role: string | null;
  * others of their choice. An account without a password of its own (a new one) gets half B of its
  * first password, returned once; only its hash is kept. The owner signs in with A then B.
  */
-export async function approveAccount(db: Kysely<Database>, accountId: number, grant: { role: string; areaCode: string }, actor: Actor): Promise<{ username: string; halfB: string | null }> {
+export async function approveAccount(
+	db: Kysely<Database>,
+	accountId: number,
+	grant: { role: string; areaCode: string },
+	actor: Actor
+): Promise<{ username: string; halfB: string | null }> {
 	requireDuty(actor, 'security_admin', 'approving accounts');
 	const target = await pendingTarget(db, accountId);
 	if (actor.accountId !== null && (actor.accountId === accountId || actor.accountId === target.requested_by)) {
@@ -161,18 +197,34 @@ export async function approveAccount(db: Kysely<Database>, accountId: number, gr
 	if (target.disabled_at) throw new AccountError(`account: ${target.username} is disabled`);
 	const { role, area } = await roleAndArea(db, grant.role, grant.areaCode);
 	const halfB = target.password_hash ? null : generateHalf();
-	const updated = await db.updateTable('account').set({
-		pending: false, role, area_code: area, approved_by: actor.accountId, approved_at: sql<Date>`now()`,
-		failed_logins: 0, locked_until: null,
-		...(halfB ? { activation_hash_b: await hashPassword(halfB) } : {})
-	}).where('id', '=', accountId).where('pending', '=', true).where('disabled_at', 'is', null)
-		.returning('id').executeTakeFirst();
+	const updated = await db
+		.updateTable('account')
+		.set({
+			pending: false,
+			role,
+			area_code: area,
+			approved_by: actor.accountId,
+			approved_at: sql<Date>`now()`,
+			failed_logins: 0,
+			locked_until: null,
+			...(halfB ? { activation_hash_b: await hashPassword(halfB) } : {})
+		})
+		.where('id', '=', accountId)
+		.where('pending', '=', true)
+		.where('disabled_at', 'is', null)
+		.returning('id')
+		.executeTakeFirst();
 	// another approver (or a disable) came first
 	if (!updated) throw new AccountError(`account: ${target.username} is no longer awaiting approval`);
 	forgetAccountSessions(db, accountId);
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `approve account ${target.username} as ${role} on ${area}, ${requestOf(target)}`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `approve account ${target.username} as ${role} on ${area}, ${requestOf(target)}`,
+		result: 'ok'
 	});
 	return { username: target.username, halfB };
 }
@@ -185,15 +237,24 @@ export async function rejectAccount(db: Kysely<Database>, accountId: number, act
 	requireDuty(actor, 'security_admin', 'rejecting accounts');
 	const target = await pendingTarget(db, accountId);
 	if (target.password_hash) {
-		await db.updateTable('account').set({ disabled_at: sql<Date>`now()` })
-			.where('id', '=', accountId).where('pending', '=', true).execute();
+		await db
+			.updateTable('account')
+			.set({ disabled_at: sql<Date>`now()` })
+			.where('id', '=', accountId)
+			.where('pending', '=', true)
+			.execute();
 	} else {
 		await db.deleteFrom('account').where('id', '=', accountId).where('pending', '=', true).execute();
 	}
 	forgetAccountSessions(db, accountId);
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `reject account ${target.username}, ${requestOf(target)}`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `reject account ${target.username}, ${requestOf(target)}`,
+		result: 'ok'
 	});
 }
 
@@ -202,7 +263,12 @@ export async function rejectAccount(db: Kysely<Database>, accountId: number, act
  * caller's session, moves that session to a new token, returned (the caller sets the new cookie).
  */
 export async function changePassword(
-	db: Kysely<Database>, accountId: number, current: string, next: string, clientAddr: string | null, sessionToken?: string | null
+	db: Kysely<Database>,
+	accountId: number,
+	current: string,
+	next: string,
+	clientAddr: string | null,
+	sessionToken?: string | null
 ): Promise<{ token: string; expiresAt: Date } | null> {
 	const account = await db.selectFrom('account').select(['username', 'role', 'password_hash']).where('id', '=', accountId).executeTakeFirstOrThrow();
 	if (!account.password_hash || !(await verifyPassword(account.password_hash, current))) {
@@ -212,13 +278,20 @@ export async function changePassword(
 	const problem = passwordProblem(next, account.username);
 	if (problem) throw new AccountError(`new password: ${problem}`);
 	if (await verifyPassword(account.password_hash, next)) throw new AccountError('new password: must differ from the current one');
-	await db.updateTable('account')
+	await db
+		.updateTable('account')
 		.set({ password_hash: await hashPassword(next), must_change_password: false, password_changed_at: sql<Date>`now()` })
-		.where('id', '=', accountId).execute();
+		.where('id', '=', accountId)
+		.execute();
 	const rotated = await rotateSession(db, accountId, sessionToken);
 	await audit(db, {
-		accountId, username: account.username, role: account.role, clientAddr, action: 'password_change',
-		object: 'other sessions ended', result: 'ok'
+		accountId,
+		username: account.username,
+		role: account.role,
+		clientAddr,
+		action: 'password_change',
+		object: 'other sessions ended',
+		result: 'ok'
 	});
 	return rotated;
 }
@@ -237,39 +310,70 @@ export function generatePassword(): string {
 export async function setAccountLock(db: Kysely<Database>, accountId: number, disabled: boolean, actor: Actor): Promise<void> {
 	requireDuty(actor, 'system_admin', disabled ? 'disabling accounts' : 'enabling accounts');
 	if (disabled) {
-		const target = await db.updateTable('account')
+		const target = await db
+			.updateTable('account')
 			.set({ disabled_at: sql<Date>`now()`, failed_logins: 0, locked_until: null })
-			.where('id', '=', accountId).returning('username').executeTakeFirst();
+			.where('id', '=', accountId)
+			.returning('username')
+			.executeTakeFirst();
 		if (!target) throw new AccountError(`account ${accountId} does not exist`);
 		await endAllSessions(db, accountId);
 		await audit(db, {
-			accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-			action: 'permission_change', object: `disable account ${target.username}`, result: 'ok'
+			accountId: actor.accountId,
+			username: actor.username,
+			role: actor.role,
+			clientAddr: actor.clientAddr,
+			action: 'permission_change',
+			object: `disable account ${target.username}`,
+			result: 'ok'
 		});
 		return;
 	}
-	const target = await db.selectFrom('account').select(['username', 'disabled_at', 'role', 'area_code', 'requested_role', 'requested_area'])
-		.where('id', '=', accountId).executeTakeFirst();
+	const target = await db
+		.selectFrom('account')
+		.select(['username', 'disabled_at', 'role', 'area_code', 'requested_role', 'requested_area'])
+		.where('id', '=', accountId)
+		.executeTakeFirst();
 	if (!target) throw new AccountError(`account ${accountId} does not exist`);
 	if (!target.disabled_at) throw new AccountError(`account: ${target.username} is not disabled`);
 	const role = target.role ?? target.requested_role;
 	const area = target.area_code ?? target.requested_area;
-	await db.updateTable('account').set({
-		disabled_at: null, failed_logins: 0, locked_until: null,
-		pending: true, requested_role: role, requested_area: area, requested_by: actor.accountId,
-		role: null, area_code: null, can_view_persons: false, approved_by: null, approved_at: null
-	}).where('id', '=', accountId).execute();
+	await db
+		.updateTable('account')
+		.set({
+			disabled_at: null,
+			failed_logins: 0,
+			locked_until: null,
+			pending: true,
+			requested_role: role,
+			requested_area: area,
+			requested_by: actor.accountId,
+			role: null,
+			area_code: null,
+			can_view_persons: false,
+			approved_by: null,
+			approved_at: null
+		})
+		.where('id', '=', accountId)
+		.execute();
 	forgetAccountSessions(db, accountId);
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `request enabling account ${target.username} as ${role} on ${area} (pending approval)`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `request enabling account ${target.username} as ${role} on ${area} (pending approval)`,
+		result: 'ok'
 	});
 }
 
 async function findTarget(db: Kysely<Database>, accountId: number) {
-	const target = await db.selectFrom('account')
+	const target = await db
+		.selectFrom('account')
 		.select(['id', 'username', 'role', 'area_code', 'can_view_persons', 'locked_until', 'disabled_at', 'pending'])
-		.where('id', '=', accountId).executeTakeFirst();
+		.where('id', '=', accountId)
+		.executeTakeFirst();
 	if (!target) throw new AccountError(`account: ${accountId} does not exist`);
 	if (target.pending || !target.role || !target.area_code) {
 		throw new AccountError(`account: ${target.username} is awaiting approval: approve or reject it`);
@@ -289,12 +393,17 @@ export async function changeRole(db: Kysely<Database>, accountId: number, roleNa
 	const target = await findTarget(db, accountId);
 	if (actor.accountId !== null && actor.accountId === accountId) throw new AccountError('account: nobody changes their own role');
 	if (target.role === role && target.area_code === area.code) throw new AccountError(`role: ${target.username} already is a ${role} on ${area.code}`);
-	await db.updateTable('account')
+	await db
+		.updateTable('account')
 		.set({ role, area_code: area.code, can_view_persons: role === 'planner' ? target.can_view_persons : false })
-		.where('id', '=', accountId).execute();
+		.where('id', '=', accountId)
+		.execute();
 	await endAllSessions(db, accountId);
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
 		action: 'permission_change',
 		object: `change role of ${target.username} from ${target.role} on ${target.area_code} to ${role} on ${area.code}`,
 		result: 'ok'
@@ -312,8 +421,13 @@ export async function setPersonAccess(db: Kysely<Database>, accountId: number, g
 	if (!granted) await endAllSessions(db, accountId);
 	else forgetAccountSessions(db, accountId); // the grant applies at the next request
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `${granted ? 'grant' : 'revoke'} person access for ${target.username}`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `${granted ? 'grant' : 'revoke'} person access for ${target.username}`,
+		result: 'ok'
 	});
 }
 
@@ -325,7 +439,12 @@ export async function unlockAccount(db: Kysely<Database>, accountId: number, act
 	await db.updateTable('account').set({ locked_until: null, failed_logins: 0 }).where('id', '=', accountId).execute();
 	forgetAccountSessions(db, accountId);
 	await audit(db, {
-		accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `unlock account ${target.username}`, result: 'ok'
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `unlock account ${target.username}`,
+		result: 'ok'
 	});
 }

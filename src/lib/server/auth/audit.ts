@@ -4,8 +4,17 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
 export type AuditAction =
-	| 'login' | 'failed_login' | 'logout' | 'account_locked' | 'password_change' | 'view_person'
-	| 'export' | 'import' | 'edit' | 'permission_change' | 'kiosk_access';
+	| 'login'
+	| 'failed_login'
+	| 'logout'
+	| 'account_locked'
+	| 'password_change'
+	| 'view_person'
+	| 'export'
+	| 'import'
+	| 'edit'
+	| 'permission_change'
+	| 'kiosk_access';
 
 export interface AuditEntry {
 	accountId?: number | null;
@@ -22,18 +31,23 @@ export interface AuditEntry {
 const PHONE = /(?<!\d)(?:\+?86[- ]?)?1\d{2}[- ]?\d{4}[- ]?\d{4}(?!\d)/g;
 
 export async function audit(db: Kysely<Database>, e: AuditEntry): Promise<void> {
-	await db.insertInto('audit_log').values({
-		account_id: e.accountId ?? null,
-		// a phone number typed into the login form as a user name is masked too
-		username: e.username?.replace(PHONE, '[phone]') ?? null,
-		role: e.role ?? null,
-		action: e.action,
-		object: e.object?.replace(PHONE, '[phone]') ?? null,
-		result: e.result,
-		client_addr: e.clientAddr ?? null,
-		// filled by the chain trigger
-		seq: 0, prev_hash: '', hash: ''
-	}).execute();
+	await db
+		.insertInto('audit_log')
+		.values({
+			account_id: e.accountId ?? null,
+			// a phone number typed into the login form as a user name is masked too
+			username: e.username?.replace(PHONE, '[phone]') ?? null,
+			role: e.role ?? null,
+			action: e.action,
+			object: e.object?.replace(PHONE, '[phone]') ?? null,
+			result: e.result,
+			client_addr: e.clientAddr ?? null,
+			// filled by the chain trigger
+			seq: 0,
+			prev_hash: '',
+			hash: ''
+		})
+		.execute();
 }
 
 /** Recomputes the chain; returns the seq of the first broken row, or null when intact. */

@@ -20,8 +20,7 @@ export const demoUsername = (role: Role) => `demo-${role.replace(/_/g, '-')}`;
 export async function createDemoAccounts(db: Kysely<Database>, fixedPassword?: string): Promise<{ accounts: DemoCredential[]; kioskToken: string }> {
 	// the first area of each level along one branch of the tree: a street, its first community, its first grid
 	const district = await db.selectFrom('area').select(['code', 'name']).where('level', '=', 'district').orderBy('code').executeTakeFirstOrThrow();
-	const firstBelow = (code: string) =>
-		db.selectFrom('area').select(['code', 'name']).where('parent_code', '=', code).orderBy('code').executeTakeFirstOrThrow();
+	const firstBelow = (code: string) => db.selectFrom('area').select(['code', 'name']).where('parent_code', '=', code).orderBy('code').executeTakeFirstOrThrow();
 	const street = await firstBelow(district.code);
 	const community = await firstBelow(street.code);
 	const grid = await firstBelow(community.code);
@@ -34,10 +33,19 @@ export async function createDemoAccounts(db: Kysely<Database>, fixedPassword?: s
 		const area = areaFor[ROLE_RULES[role].level ?? 'district'];
 		const username = demoUsername(role);
 		const password = fixedPassword ?? generatePassword();
-		await createAccount(db, {
-			username, displayName: `演示·${ROLE_RULES[role].label['zh-CN']}`, role, areaCode: area.code, password,
-			demo: true, mustChangePassword: false
-		}, system);
+		await createAccount(
+			db,
+			{
+				username,
+				displayName: `演示·${ROLE_RULES[role].label['zh-CN']}`,
+				role,
+				areaCode: area.code,
+				password,
+				demo: true,
+				mustChangePassword: false
+			},
+			system
+		);
 		accounts.push({ username, password, role, areaCode: area.code, areaName: area.name });
 	}
 	const { token } = await createScreen(db, '指挥中心大屏（演示）', district.code, system);

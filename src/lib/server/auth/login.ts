@@ -20,9 +20,7 @@ import { createSession, forgetAccountSessions } from './sessions.ts';
 export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_MS = 15 * 60_000;
 
-export type LoginResult =
-	| { ok: true; token: string; accountId: number }
-	| { ok: false; reason: 'invalid' };
+export type LoginResult = { ok: true; token: string; accountId: number } | { ok: false; reason: 'invalid' };
 
 const INVALID: LoginResult = { ok: false, reason: 'invalid' };
 
@@ -81,20 +79,17 @@ async function passwordMatches(account: Reserved, password: string): Promise<boo
 
 /** Why an attempt could not be reserved, for the audit row only (never for the answer). */
 async function refusal(db: Kysely<Database>, username: string) {
-	const row = await db.selectFrom('account').select(['id', 'role', 'pending', 'disabled_at', 'locked_until'])
-		.where('username', '=', username).executeTakeFirst();
+	const row = await db
+		.selectFrom('account')
+		.select(['id', 'role', 'pending', 'disabled_at', 'locked_until'])
+		.where('username', '=', username)
+		.executeTakeFirst();
 	if (!row) return { id: null, role: null, reason: 'unknown user' };
 	const reason = row.disabled_at ? 'disabled' : row.pending ? 'pending approval' : 'locked';
 	return { id: row.id, role: row.role, reason };
 }
 
-export async function login(
-	db: Kysely<Database>,
-	username: string,
-	password: string,
-	clientAddr: string | null,
-	now = new Date()
-): Promise<LoginResult> {
+export async function login(db: Kysely<Database>, username: string, password: string, clientAddr: string | null, now = new Date()): Promise<LoginResult> {
 	const name = username.trim().toLowerCase();
 	const shown = username.slice(0, 40);
 	const account = await reserveAttempt(db, name, now);
@@ -118,10 +113,19 @@ export async function login(
 		await db.updateTable('account').set({ failed_logins: 0, locked_until: null }).where('id', '=', account.id).execute();
 	} else {
 		// the first sign-in with both halves: they become the password, to be changed at once
-		await db.updateTable('account').set({
-			failed_logins: 0, locked_until: null, password_hash: await hashPassword(password),
-			activation_hash_a: null, activation_hash_b: null, must_change_password: true, password_changed_at: now
-		}).where('id', '=', account.id).execute();
+		await db
+			.updateTable('account')
+			.set({
+				failed_logins: 0,
+				locked_until: null,
+				password_hash: await hashPassword(password),
+				activation_hash_a: null,
+				activation_hash_b: null,
+				must_change_password: true,
+				password_changed_at: now
+			})
+			.where('id', '=', account.id)
+			.execute();
 	}
 	const token = await createSession(db, account.id, clientAddr, now);
 	await audit(db, { ...who, action: 'login', object: account.password_hash ? null : 'first sign-in with both halves', result: 'ok' });

@@ -35,14 +35,17 @@ export interface SessionUser {
 
 export async function createSession(db: Kysely<Database>, accountId: number, clientAddr: string | null, now = new Date()): Promise<string> {
 	const token = newToken();
-	await db.insertInto('session').values({
-		token_hash: tokenHash(token),
-		account_id: accountId,
-		created_at: now,
-		last_seen_at: now,
-		expires_at: new Date(now.getTime() + ABSOLUTE_LIFETIME_MS),
-		client_addr: clientAddr
-	}).execute();
+	await db
+		.insertInto('session')
+		.values({
+			token_hash: tokenHash(token),
+			account_id: accountId,
+			created_at: now,
+			last_seen_at: now,
+			expires_at: new Date(now.getTime() + ABSOLUTE_LIFETIME_MS),
+			client_addr: clientAddr
+		})
+		.execute();
 	return token;
 }
 
@@ -70,9 +73,22 @@ async function readSession(db: Kysely<Database>, hash: string): Promise<{ owner:
 	const row = await db
 		.selectFrom('session as s')
 		.innerJoin('account as a', 'a.id', 's.account_id')
-		.select(['s.last_seen_at', 's.expires_at', 'a.id', 'a.username', 'a.display_name', 'a.role', 'a.area_code',
-			'a.can_view_persons', 'a.must_change_password', 'a.password_changed_at', 'a.demo', 'a.disabled_at', 'a.locked_until',
-			'a.pending'])
+		.select([
+			's.last_seen_at',
+			's.expires_at',
+			'a.id',
+			'a.username',
+			'a.display_name',
+			'a.role',
+			'a.area_code',
+			'a.can_view_persons',
+			'a.must_change_password',
+			'a.password_changed_at',
+			'a.demo',
+			'a.disabled_at',
+			'a.locked_until',
+			'a.pending'
+		])
 		.where('s.token_hash', '=', hash)
 		.executeTakeFirst();
 	if (!row) return undefined;
@@ -112,8 +128,7 @@ export async function validateSession(db: Kysely<Database>, token: string, now =
 	if (!s) return null;
 	const idle = t - s.lastSeen;
 	// a pending account has no role (sql/008): it never holds a session
-	if (idle > IDLE_TIMEOUT_MS || t >= s.expiresAt || s.disabled || (s.lockedUntil !== null && s.lockedUntil > t)
-		|| s.pending || !s.role || !s.areaCode) {
+	if (idle > IDLE_TIMEOUT_MS || t >= s.expiresAt || s.disabled || (s.lockedUntil !== null && s.lockedUntil > t) || s.pending || !s.role || !s.areaCode) {
 		await db.deleteFrom('session').where('token_hash', '=', hash).execute();
 		cache.forgetToken(hash);
 		return null;
@@ -158,13 +173,21 @@ export async function endSession(db: Kysely<Database>, token: string): Promise<v
  * under a new token (same lifetime). Returns the new token and when it expires, or null when
  * `token` is no session of this account (then all its sessions have ended).
  */
-export async function rotateSession(db: Kysely<Database>, accountId: number, token: string | null | undefined): Promise<{ token: string; expiresAt: Date } | null> {
+export async function rotateSession(
+	db: Kysely<Database>,
+	accountId: number,
+	token: string | null | undefined
+): Promise<{ token: string; expiresAt: Date } | null> {
 	let rotated: { token: string; expiresAt: Date } | null = null;
 	if (token && /^[A-Za-z0-9_-]{43}$/.test(token)) {
 		const fresh = newToken();
-		const row = await db.updateTable('session').set({ token_hash: tokenHash(fresh) })
-			.where('token_hash', '=', tokenHash(token)).where('account_id', '=', accountId)
-			.returning('expires_at').executeTakeFirst();
+		const row = await db
+			.updateTable('session')
+			.set({ token_hash: tokenHash(fresh) })
+			.where('token_hash', '=', tokenHash(token))
+			.where('account_id', '=', accountId)
+			.returning('expires_at')
+			.executeTakeFirst();
 		if (row) rotated = { token: fresh, expiresAt: new Date(row.expires_at) };
 	}
 	let others = db.deleteFrom('session').where('account_id', '=', accountId);

@@ -26,7 +26,9 @@ const caches = new WeakMap<object, Map<string, Entry>>();
  * Pass the process's Kysely instance (not a transaction) so the cache is found again.
  */
 export async function areaBox(db: Kysely<Database>, code: string, margin = AREA_MARGIN_M): Promise<LonLatBox | null> {
-	const { rows: [v] } = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(db);
+	const {
+		rows: [v]
+	} = await sql<{ v: number }>`select version as v from data_version where id = 1`.execute(db);
 	const version = Number(v.v);
 	let cache = caches.get(db);
 	if (!cache) caches.set(db, (cache = new Map()));
@@ -45,7 +47,8 @@ export async function areaBox(db: Kysely<Database>, code: string, margin = AREA_
 	const { west, south, east, north } = hit.box;
 	// metres → degrees at the latitude where a degree of longitude is shortest (the safe side)
 	const { mx, my } = degreeLengths(Math.min(89, Math.max(Math.abs(south), Math.abs(north))));
-	const dx = margin / mx, dy = margin / my;
+	const dx = margin / mx,
+		dy = margin / my;
 	return { west: west - dx, south: south - dy, east: east + dx, north: north + dy };
 }
 

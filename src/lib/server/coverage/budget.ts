@@ -137,11 +137,14 @@ export async function withAnalysisSlot<T>(budget: Budget, fn: () => Promise<T>):
 				clearTimeout(timer);
 				resolve();
 			};
-			const timer = setTimeout(() => {
-				const at = waiting.indexOf(turn);
-				if (at >= 0) waiting.splice(at, 1);
-				reject(new AnalysisTimeout(budget.budgetMs));
-			}, Math.max(0, budget.deadline - performance.now()));
+			const timer = setTimeout(
+				() => {
+					const at = waiting.indexOf(turn);
+					if (at >= 0) waiting.splice(at, 1);
+					reject(new AnalysisTimeout(budget.budgetMs));
+				},
+				Math.max(0, budget.deadline - performance.now())
+			);
 			waiting.push(turn);
 		});
 	} else running++;

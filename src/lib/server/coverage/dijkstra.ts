@@ -34,7 +34,8 @@ class MinHeap {
 			this.vals = vals;
 		}
 		let i = this.size++;
-		const keys = this.keys, vals = this.vals;
+		const keys = this.keys,
+			vals = this.vals;
 		while (i > 0) {
 			const p = (i - 1) >> 1;
 			if (keys[p] <= k) break;
@@ -47,10 +48,12 @@ class MinHeap {
 	}
 	/** removes the top; read topKey/topVal first */
 	pop() {
-		const keys = this.keys, vals = this.vals;
+		const keys = this.keys,
+			vals = this.vals;
 		const n = --this.size;
 		if (n === 0) return;
-		const k = keys[n], v = vals[n];
+		const k = keys[n],
+			v = vals[n];
 		let i = 0;
 		for (;;) {
 			let c = 2 * i + 1;
@@ -170,10 +173,15 @@ export function sourcesByEdge(sources: readonly Source[]): Map<number, number[]>
  * edge. Returns the source index too (-1 and Infinity when unreachable).
  */
 export function distanceAt(
-	graph: RoadGraph, result: Pick<SearchResult, 'dist' | 'from'>, sources: readonly Source[], onEdge: Map<number, number[]>, at: EdgePoint
+	graph: RoadGraph,
+	result: Pick<SearchResult, 'dist' | 'from'>,
+	sources: readonly Source[],
+	onEdge: Map<number, number[]>,
+	at: EdgePoint
 ): { d: number; source: number } {
 	const e = at.edge;
-	const a = graph.edgeFrom[e], b = graph.edgeTo[e];
+	const a = graph.edgeFrom[e],
+		b = graph.edgeTo[e];
 	let d = result.dist[a] + at.offset;
 	let source = result.from[a];
 	const viaB = result.dist[b] + (graph.edgeLen[e] - at.offset);

@@ -102,10 +102,13 @@ export class CoverageEngine {
 	schedule(delayMs = this.debounceMs): void {
 		if (this.#running || this.#timer) return;
 		const backoff = this.#failure ? this.#failure.at + RETRY_AFTER_FAILURE_MS - performance.now() : 0;
-		this.#timer = setTimeout(() => {
-			this.#timer = null;
-			this.#start();
-		}, Math.max(delayMs, backoff, 0));
+		this.#timer = setTimeout(
+			() => {
+				this.#timer = null;
+				this.#start();
+			},
+			Math.max(delayMs, backoff, 0)
+		);
 		// a pending recompute keeps no process (a script, a test run) alive
 		this.#timer.unref?.();
 	}

@@ -106,7 +106,11 @@ export const SUGGESTION_COLUMNS: CsvColumn<ShownSuggestion & { order: number }>[
 export const areaRankingsCsv = (rows: readonly ShownAreaCoverageRow[]) => toCsv(AREA_RANKING_COLUMNS, rows);
 export const orgRankingsCsv = (rows: readonly OrgRankingRow[]) => toCsv(ORG_RANKING_COLUMNS, rows);
 export const blindSpotsCsv = (rows: readonly ShownBlindSpotRow[]) => toCsv(BLIND_SPOT_COLUMNS, rows);
-export const suggestionsCsv = (rows: readonly ShownSuggestion[]) => toCsv(SUGGESTION_COLUMNS, rows.map((r, k) => ({ ...r, order: k + 1 })));
+export const suggestionsCsv = (rows: readonly ShownSuggestion[]) =>
+	toCsv(
+		SUGGESTION_COLUMNS,
+		rows.map((r, k) => ({ ...r, order: k + 1 }))
+	);
 
 export interface FeatureCollection {
 	type: 'FeatureCollection';
@@ -118,7 +122,8 @@ export function blindSpotsGeoJson(rows: readonly ShownBlindSpotRow[]): FeatureCo
 	return {
 		type: 'FeatureCollection',
 		features: rows.map(({ geojson, building_ids, ...p }) => ({
-			type: 'Feature', id: p.id,
+			type: 'Feature',
+			id: p.id,
 			geometry: geojson ? JSON.parse(geojson) : { type: 'Point', coordinates: [p.lon, p.lat] },
 			properties: { ...p, building_ids }
 		}))
@@ -129,7 +134,8 @@ export function suggestionsGeoJson(rows: readonly ShownSuggestion[]): FeatureCol
 	return {
 		type: 'FeatureCollection',
 		features: rows.map((s, k) => ({
-			type: 'Feature', id: k + 1,
+			type: 'Feature',
+			id: k + 1,
 			geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
 			properties: { order: k + 1, key: s.key, kind: s.kind, pinned: s.pinned, gain: s.gain, cumulative: s.cumulative }
 		}))
@@ -141,7 +147,8 @@ export function areaRankingsGeoJson(rows: readonly ShownAreaCoverageRow[], point
 	return {
 		type: 'FeatureCollection',
 		features: rows.map((r) => ({
-			type: 'Feature', id: r.code,
+			type: 'Feature',
+			id: r.code,
 			geometry: points.has(r.code) ? { type: 'Point', coordinates: points.get(r.code) } : null,
 			properties: { ...r }
 		}))

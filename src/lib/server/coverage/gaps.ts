@@ -54,8 +54,11 @@ export function isKeyBuilding(b: RawBuilder<unknown>): RawBuilder<boolean> {
 
 export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 	grid_without_branch: {
-		key: 'grid_without_branch', kind: 'organisation', object: 'grid',
-		zh: '网格未建党支部', en: 'Grid without a party branch',
+		key: 'grid_without_branch',
+		kind: 'organisation',
+		object: 'grid',
+		zh: '网格未建党支部',
+		en: 'Grid without a party branch',
 		query: () => sql`
 			select g.code as object_id, g.code as area_code,
 			       (select count(*) from household h join building b on b.id = h.building_id where b.grid_code = g.code)::int4 as households,
@@ -64,8 +67,11 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			where g.level = 'grid' and not exists (select 1 from party_org o where o.kind = 'grid_branch' and o.area_code = g.code)`
 	},
 	member_building_uncovered: {
-		key: 'member_building_uncovered', kind: 'organisation', object: 'building',
-		zh: '党员楼栋未建党小组', en: 'Building with 3+ members and no party group or branch',
+		key: 'member_building_uncovered',
+		kind: 'organisation',
+		object: 'building',
+		zh: '党员楼栋未建党小组',
+		en: 'Building with 3+ members and no party group or branch',
 		query: () => sql`
 			with living as (
 				select h.building_id, count(*) as n from party_member m join household h on h.id = m.household_id group by 1
@@ -83,8 +89,11 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			  and not exists (select 1 from party_org o where o.building_id = b.id and o.kind in (${covering}))`
 	},
 	key_building_unorganised: {
-		key: 'key_building_unorganised', kind: 'organisation', object: 'building',
-		zh: '商务楼宇、商圈市场、园区无党组织或联络站', en: 'Office, commercial or park building with no organisation or liaison station',
+		key: 'key_building_unorganised',
+		kind: 'organisation',
+		object: 'building',
+		zh: '商务楼宇、商圈市场、园区无党组织或联络站',
+		en: 'Office, commercial or park building with no organisation or liaison station',
 		// a park building is covered by its park's branch (seated in the park's grid)
 		query: () => sql`
 			select b.id::text as object_id, b.grid_code as area_code,
@@ -97,8 +106,11 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			    select 1 from party_org o where o.kind = 'park_branch' and o.area_code = b.grid_code))`
 	},
 	household_uncared: {
-		key: 'household_uncared', kind: 'work', object: 'building',
-		zh: '无中心户或楼栋长联系的住户', en: 'Households no central household or building leader looks after',
+		key: 'household_uncared',
+		kind: 'work',
+		object: 'building',
+		zh: '无中心户或楼栋长联系的住户',
+		en: 'Households no central household or building leader looks after',
 		// one row per building, with the households' ids; a central household looks after itself,
 		// a unit leader the households of their unit, a building leader the whole building
 		query: () => sql`
@@ -112,8 +124,11 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			group by h.building_id`
 	},
 	central_household_overloaded: {
-		key: 'central_household_overloaded', kind: 'work', object: 'central_household',
-		zh: '党员中心户联系户数超过15户', en: `Central household looking after more than ${CENTRAL_HOUSEHOLD_MAX} households`,
+		key: 'central_household_overloaded',
+		kind: 'work',
+		object: 'central_household',
+		zh: '党员中心户联系户数超过15户',
+		en: `Central household looking after more than ${CENTRAL_HOUSEHOLD_MAX} households`,
 		query: () => sql`
 			select c.household_id::text as object_id, min(b.grid_code) as area_code, count(*)::int4 as households,
 			       jsonb_build_object('member_id', min(c.member_id), 'building_id', min(h.building_id)) as detail
@@ -125,8 +140,11 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			having count(*) > ${sql.lit(CENTRAL_HOUSEHOLD_MAX)}`
 	},
 	secretary_empty: {
-		key: 'secretary_empty', kind: 'organisation', object: 'organisation',
-		zh: '党组织书记空缺', en: "Organisation whose secretary's seat is empty",
+		key: 'secretary_empty',
+		kind: 'organisation',
+		object: 'organisation',
+		zh: '党组织书记空缺',
+		en: "Organisation whose secretary's seat is empty",
 		query: () => sql`
 			select o.id::text as object_id, coalesce(o.area_code, b.grid_code) as area_code, 0::int4 as households,
 			       jsonb_build_object('kind', o.kind, 'name', o.name) as detail

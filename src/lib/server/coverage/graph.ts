@@ -109,10 +109,15 @@ export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
 	let lon0 = 0;
 	let lat0 = 0;
 	if (n) {
-		let w = Infinity, e = -Infinity, s = Infinity, nn = -Infinity;
+		let w = Infinity,
+			e = -Infinity,
+			s = Infinity,
+			nn = -Infinity;
 		for (let k = 0; k < n; k++) {
-			w = Math.min(w, lons[k]); e = Math.max(e, lons[k]);
-			s = Math.min(s, lats[k]); nn = Math.max(nn, lats[k]);
+			w = Math.min(w, lons[k]);
+			e = Math.max(e, lons[k]);
+			s = Math.min(s, lats[k]);
+			nn = Math.max(nn, lats[k]);
 		}
 		lon0 = (w + e) / 2;
 		lat0 = (s + nn) / 2;
@@ -142,10 +147,20 @@ export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
 		adjEdge[p] = e;
 	}
 	return {
-		nodeCount: n, edgeCount: m, frame,
-		nodeLon: Float64Array.from(lons), nodeLat: Float64Array.from(lats), nodeX, nodeY,
-		edgeFrom: Int32Array.from(from), edgeTo: Int32Array.from(to), edgeLen: Float64Array.from(len),
-		edgeRoad: Float64Array.from(road), adjStart, adjNode, adjEdge
+		nodeCount: n,
+		edgeCount: m,
+		frame,
+		nodeLon: Float64Array.from(lons),
+		nodeLat: Float64Array.from(lats),
+		nodeX,
+		nodeY,
+		edgeFrom: Int32Array.from(from),
+		edgeTo: Int32Array.from(to),
+		edgeLen: Float64Array.from(len),
+		edgeRoad: Float64Array.from(road),
+		adjStart,
+		adjNode,
+		adjEdge
 	};
 }
 
@@ -195,10 +210,15 @@ export class Snapper {
 		this.graph = graph;
 		this.cell = cell;
 		const { nodeX, nodeY, edgeFrom, edgeTo, edgeCount } = graph;
-		let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+		let x0 = Infinity,
+			y0 = Infinity,
+			x1 = -Infinity,
+			y1 = -Infinity;
 		for (let k = 0; k < graph.nodeCount; k++) {
-			x0 = Math.min(x0, nodeX[k]); x1 = Math.max(x1, nodeX[k]);
-			y0 = Math.min(y0, nodeY[k]); y1 = Math.max(y1, nodeY[k]);
+			x0 = Math.min(x0, nodeX[k]);
+			x1 = Math.max(x1, nodeX[k]);
+			y0 = Math.min(y0, nodeY[k]);
+			y1 = Math.max(y1, nodeY[k]);
 		}
 		if (!graph.nodeCount) x0 = y0 = x1 = y1 = 0;
 		this.x0 = x0;
@@ -207,9 +227,12 @@ export class Snapper {
 		this.rows = Math.max(1, Math.floor((y1 - y0) / cell) + 1);
 		const counts = new Int32Array(this.cols * this.rows + 1);
 		const each = (e: number, fn: (c: number) => void) => {
-			const a = edgeFrom[e], b = edgeTo[e];
-			const ci0 = this.ci(Math.min(nodeX[a], nodeX[b])), ci1 = this.ci(Math.max(nodeX[a], nodeX[b]));
-			const cj0 = this.cj(Math.min(nodeY[a], nodeY[b])), cj1 = this.cj(Math.max(nodeY[a], nodeY[b]));
+			const a = edgeFrom[e],
+				b = edgeTo[e];
+			const ci0 = this.ci(Math.min(nodeX[a], nodeX[b])),
+				ci1 = this.ci(Math.max(nodeX[a], nodeX[b]));
+			const cj0 = this.cj(Math.min(nodeY[a], nodeY[b])),
+				cj1 = this.cj(Math.max(nodeY[a], nodeY[b]));
 			for (let j = cj0; j <= cj1; j++) for (let i = ci0; i <= ci1; i++) fn(j * this.cols + i);
 		};
 		for (let e = 0; e < edgeCount; e++) each(e, (c) => counts[c + 1]++);
@@ -243,7 +266,9 @@ export class Snapper {
 		if (out2 > maxDistance * maxDistance) return null;
 		const ci = this.ci(px);
 		const cj = this.cj(py);
-		let best = -1, bestD2 = Infinity, bestT = 0;
+		let best = -1,
+			bestD2 = Infinity,
+			bestT = 0;
 		const limit2 = maxDistance * maxDistance;
 		const maxRing = this.cols + this.rows + 2;
 		for (let r = 0; r <= maxRing; r++) {
@@ -255,7 +280,8 @@ export class Snapper {
 				if (lower2 > limit2) break;
 			}
 			// only the ring's cells inside the grid: a ring costs O(min(r, cols + rows)), never more
-			const j0 = Math.max(0, cj - r), j1 = Math.min(this.rows - 1, cj + r);
+			const j0 = Math.max(0, cj - r),
+				j1 = Math.min(this.rows - 1, cj + r);
 			for (let j = j0; j <= j1; j++) {
 				const edgeRow = j === cj - r || j === cj + r;
 				const i0 = edgeRow ? Math.max(0, ci - r) : ci - r;
@@ -268,13 +294,17 @@ export class Snapper {
 						const e = this.items[p];
 						if (this.stamp[e] === tick) continue;
 						this.stamp[e] = tick;
-						const a = g.edgeFrom[e], b = g.edgeTo[e];
-						const ax = g.nodeX[a], ay = g.nodeY[a];
-						const dx = g.nodeX[b] - ax, dy = g.nodeY[b] - ay;
+						const a = g.edgeFrom[e],
+							b = g.edgeTo[e];
+						const ax = g.nodeX[a],
+							ay = g.nodeY[a];
+						const dx = g.nodeX[b] - ax,
+							dy = g.nodeY[b] - ay;
 						const l2 = dx * dx + dy * dy;
 						let t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
 						t = t < 0 ? 0 : t > 1 ? 1 : t;
-						const qx = ax + t * dx - x, qy = ay + t * dy - y;
+						const qx = ax + t * dx - x,
+							qy = ay + t * dy - y;
 						const d2 = qx * qx + qy * qy;
 						// ties: the lower edge index, so the answer never depends on the scan order
 						if (d2 < bestD2 || (d2 === bestD2 && e < best)) {
@@ -298,7 +328,8 @@ export class Snapper {
 
 /** The lon/lat of the point `offset` metres along edge `e` from its first node. */
 export function pointOnEdge(g: RoadGraph, e: number, offset: number): [number, number] {
-	const a = g.edgeFrom[e], b = g.edgeTo[e];
+	const a = g.edgeFrom[e],
+		b = g.edgeTo[e];
 	const t = g.edgeLen[e] > 0 ? Math.min(1, Math.max(0, offset / g.edgeLen[e])) : 0;
 	return [g.nodeLon[a] + t * (g.nodeLon[b] - g.nodeLon[a]), g.nodeLat[a] + t * (g.nodeLat[b] - g.nodeLat[a])];
 }

@@ -19,8 +19,10 @@ function along(g: RoadGraph, e: number, fromA: boolean, t0: number, t1: number):
 	const a = fromA ? g.edgeFrom[e] : g.edgeTo[e];
 	const b = fromA ? g.edgeTo[e] : g.edgeFrom[e];
 	const L = g.edgeLen[e] || 1;
-	const ax = g.nodeX[a], ay = g.nodeY[a];
-	const dx = (g.nodeX[b] - ax) / L, dy = (g.nodeY[b] - ay) / L;
+	const ax = g.nodeX[a],
+		ay = g.nodeY[a];
+	const dx = (g.nodeX[b] - ax) / L,
+		dy = (g.nodeY[b] - ay) / L;
 	return [ax + dx * t0, ay + dy * t0, ax + dx * t1, ay + dy * t1];
 }
 
@@ -37,8 +39,11 @@ export function reachedPieces(g: RoadGraph, dist: Float64Array, reached: ArrayLi
 			const e = g.adjEdge[p];
 			if (seen.has(e)) continue;
 			seen.add(e);
-			const a = g.edgeFrom[e], b = g.edgeTo[e], L = g.edgeLen[e];
-			const da = dist[a], db = dist[b];
+			const a = g.edgeFrom[e],
+				b = g.edgeTo[e],
+				L = g.edgeLen[e];
+			const da = dist[a],
+				db = dist[b];
 			if (da <= limit && db <= limit && (da + db + L) / 2 <= limit) {
 				out.push(along(g, e, true, 0, L));
 				continue;
@@ -69,9 +74,11 @@ export function reachPolygonSql(g: RoadGraph, wkt: ReturnType<typeof sql>, buffe
 	const f = g.frame;
 	const lines = sql`ST_GeomFromText(${wkt})`;
 	const buffered =
-		variant === 'plain' ? sql`ST_Buffer(${lines}, ${buffer}::float8, 'quad_segs=4')`
-		: variant === 'snapped' ? sql`ST_Buffer(ST_SnapToGrid(${lines}, 0.5), ${buffer}::float8, 'quad_segs=4')`
-		: sql`(select ST_Union(ST_Buffer(d.geom, ${buffer}::float8, 'quad_segs=4'), 0.01) from ST_Dump(${lines}) d)`;
+		variant === 'plain'
+			? sql`ST_Buffer(${lines}, ${buffer}::float8, 'quad_segs=4')`
+			: variant === 'snapped'
+				? sql`ST_Buffer(ST_SnapToGrid(${lines}, 0.5), ${buffer}::float8, 'quad_segs=4')`
+				: sql`(select ST_Union(ST_Buffer(d.geom, ${buffer}::float8, 'quad_segs=4'), 0.01) from ST_Dump(${lines}) d)`;
 	return sql`ST_Multi(ST_SetSRID(ST_Affine(${buffered},
 		${1 / f.mx}::float8, 0, 0, ${1 / f.my}::float8, ${f.lon0}::float8, ${f.lat0}::float8), 4326))`;
 }
@@ -100,13 +107,25 @@ export async function reachGeoJson(db: Kysely<Database>, g: RoadGraph, requests:
 	// one of them failed inside GEOS (embedded): ask one by one, falling back per REACH_VARIANTS
 	for (let k = 0; k < wkts.length; k++) {
 		if (wkts[k].endsWith('EMPTY')) continue;
-		out[k] = await oneReach(db, g, wkts[k], buffer, (variant) => sql<{ gj: string }>`select ST_AsGeoJSON(${reachPolygonSql(g, sql`${wkts[k]}::text`, buffer, variant)}, 7) as gj`);
+		out[k] = await oneReach(
+			db,
+			g,
+			wkts[k],
+			buffer,
+			(variant) => sql<{ gj: string }>`select ST_AsGeoJSON(${reachPolygonSql(g, sql`${wkts[k]}::text`, buffer, variant)}, 7) as gj`
+		);
 	}
 	return out;
 }
 
 /** Runs `query` with each variant in turn until one answers; throws when none does. */
-export async function oneReach<T>(db: Kysely<Database>, g: RoadGraph, wkt: string, buffer: number, query: (variant: ReachVariant) => RawBuilder<T>): Promise<T extends { gj: infer G } ? G : never> {
+export async function oneReach<T>(
+	db: Kysely<Database>,
+	g: RoadGraph,
+	wkt: string,
+	buffer: number,
+	query: (variant: ReachVariant) => RawBuilder<T>
+): Promise<T extends { gj: infer G } ? G : never> {
 	for (const variant of REACH_VARIANTS) {
 		const { rows } = await query(variant).execute(db);
 		if (rows.length) return (rows[0] as { gj: never }).gj;

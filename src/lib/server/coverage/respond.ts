@@ -34,8 +34,13 @@ export async function download(
 	headers: Record<string, string> = {}
 ): Promise<Response> {
 	await audit(db.kysely, {
-		accountId: viewer.accountId, username: viewer.username, role: viewer.principal, clientAddr,
-		action: 'export', object: `${what}.${format}`, result: 'ok'
+		accountId: viewer.accountId,
+		username: viewer.username,
+		role: viewer.principal,
+		clientAddr,
+		action: 'export',
+		object: `${what}.${format}`,
+		result: 'ok'
 	});
 	const stamp = new Date().toISOString().slice(0, 10);
 	return new Response(body, {
@@ -103,17 +108,22 @@ export function computing(status: CoverageStatus): Response {
  * tells which (read in the same snapshot).
  */
 export async function readCoverage<T>(scoped: OpenScoped, status: CoverageStatus, fn: (trx: Scoped) => Promise<T>): Promise<{ value: T; meta: CoverageMeta }> {
-	return scoped(async (trx) => {
-		const { rows: [run] } = await sql<{ v: number | null; at: Date | string | null }>`
+	return scoped(
+		async (trx) => {
+			const {
+				rows: [run]
+			} = await sql<{ v: number | null; at: Date | string | null }>`
 			select (select data_version from coverage_run where id = 1) as v, (select computed_at from coverage_run where id = 1) as at`.execute(trx);
-		const v = run.v === null ? null : Number(run.v);
-		const meta: CoverageMeta = {
-			computed_version: v,
-			computed_at: run.at === null ? null : new Date(run.at).toISOString(),
-			updating: status.updating || v === null || v < status.data_version
-		};
-		return { value: await fn(trx), meta };
-	}, { snapshot: true });
+			const v = run.v === null ? null : Number(run.v);
+			const meta: CoverageMeta = {
+				computed_version: v,
+				computed_at: run.at === null ? null : new Date(run.at).toISOString(),
+				updating: status.updating || v === null || v < status.data_version
+			};
+			return { value: await fn(trx), meta };
+		},
+		{ snapshot: true }
+	);
 }
 
 /** An analysis that ran out of its time budget or found no free place answers 503 with the reason. */

@@ -97,17 +97,20 @@ export async function loadNetwork(db: Kysely<Database> | LoadStep, chunk = Infin
 	type BuildingRow = { id: number; grid_code: string; kind: string; x: number; y: number; households: number };
 	const rows: BuildingRow[] = [];
 	if (!Number.isFinite(chunk)) {
-		const b = await step((trx) => sql<BuildingRow>`
+		const b = await step((trx) =>
+			sql<BuildingRow>`
 			select b.id, b.grid_code, b.kind, ST_X(c) as x, ST_Y(c) as y, coalesce(h.n, 0)::int4 as households
 			from building b
 			cross join lateral (select ST_Centroid(b.geom) as c) cc
 			left join (select building_id, count(*)::int4 as n from household group by building_id) h on h.building_id = b.id
-			order by b.id`.execute(trx));
+			order by b.id`.execute(trx)
+		);
 		for (const r of b.rows) rows.push(r);
 	} else {
 		// by id ranges: each piece counts its own buildings' households (household_building_idx)
-		for (let after = -1; ; ) {
-			const b = await step((trx) => sql<BuildingRow>`
+		for (let after = -1; ;) {
+			const b = await step((trx) =>
+				sql<BuildingRow>`
 				with piece as (select id, grid_code, kind, geom from building where id > ${after} order by id limit ${chunk})
 				select b.id, b.grid_code, b.kind, ST_X(c) as x, ST_Y(c) as y, coalesce(h.n, 0)::int4 as households
 				from piece b
@@ -115,14 +118,17 @@ export async function loadNetwork(db: Kysely<Database> | LoadStep, chunk = Infin
 				left join (select building_id, count(*)::int4 as n from household
 				           where building_id between (select min(id) from piece) and (select max(id) from piece) group by building_id) h
 				  on h.building_id = b.id
-				order by b.id`.execute(trx));
+				order by b.id`.execute(trx)
+			);
 			for (const r of b.rows) rows.push(r);
 			if (b.rows.length < chunk) break;
 			after = Number(b.rows[b.rows.length - 1].id);
 		}
 	}
-	const c = await step((trx) => sql<{ id: number; level: CentreLevel; area_code: string; x: number; y: number }>`
-		select id, level, area_code, ST_X(geom) as x, ST_Y(geom) as y from service_centre order by id`.execute(trx));
+	const c = await step((trx) =>
+		sql<{ id: number; level: CentreLevel; area_code: string; x: number; y: number }>`
+		select id, level, area_code, ST_X(geom) as x, ST_Y(geom) as y from service_centre order by id`.execute(trx)
+	);
 	const buildings = emptyBuildings(rows.length);
 	rows.forEach((r, i) => {
 		buildings.id[i] = Number(r.id);
@@ -151,8 +157,16 @@ export async function loadNetwork(db: Kysely<Database> | LoadStep, chunk = Infin
 
 function emptyBuildings(n: number): BuildingSet {
 	return {
-		count: n, id: new Float64Array(n), gridCode: new Array(n), kind: new Array(n), households: new Int32Array(n),
-		lon: new Float64Array(n), lat: new Float64Array(n), edge: new Int32Array(n).fill(-1), offset: new Float64Array(n), access: new Float64Array(n)
+		count: n,
+		id: new Float64Array(n),
+		gridCode: new Array(n),
+		kind: new Array(n),
+		households: new Int32Array(n),
+		lon: new Float64Array(n),
+		lat: new Float64Array(n),
+		edge: new Int32Array(n).fill(-1),
+		offset: new Float64Array(n),
+		access: new Float64Array(n)
 	};
 }
 
@@ -268,7 +282,11 @@ export function householdsByArea(net: Network, circle: Uint8Array): Map<string, 
  * edges) are looked at. `fn(i, metres, source)` — i indexes net.buildings.
  */
 export function forBuildingsWithin(
-	net: Network, search: Dijkstra, sources: readonly Source[], bound: number, fn: (i: number, metres: number, source: number) => void
+	net: Network,
+	search: Dijkstra,
+	sources: readonly Source[],
+	bound: number,
+	fn: (i: number, metres: number, source: number) => void
 ): void {
 	const g = net.graph;
 	const r = search.run(sources, bound);

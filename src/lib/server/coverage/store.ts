@@ -33,10 +33,18 @@ import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
 import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
 import {
-	CENTRE_LEVELS, DEFAULT_PARAMS, centreSources, checkParams, computeService, loadNetwork,
-	type CoverageParams, type LoadStep, type Network, type ServiceLevel, type ServiceResult
+	CENTRE_LEVELS,
+	DEFAULT_PARAMS,
+	centreSources,
+	checkParams,
+	computeService,
+	loadNetwork,
+	type CoverageParams,
+	type LoadStep,
+	type Network,
+	type ServiceLevel,
+	type ServiceResult
 } from './service.ts';
-
 
 export interface RecomputeTimings {
 	load_ms: number;
@@ -83,7 +91,9 @@ export interface CoverageState {
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export async function coverageState(db: Kysely<Database>): Promise<CoverageState> {
-	const { rows: [r] } = await sql<Record<string, unknown>>`
+	const {
+		rows: [r]
+	} = await sql<Record<string, unknown>>`
 		select d.version as current, r.data_version as computed, r.computed_at, r.params, r.network_version,
 		       r.gen, r.building_gen, r.reach_gen,
 		       (select version from coverage_input where part = 'network') as network_input,
@@ -129,8 +139,9 @@ export const isFresh = (s: CoverageState, params: CoverageParams) => recomputeKi
 
 /** Whether the stored results reflect every write up to data version `target` (default: now), for `params`. */
 export function reflects(s: CoverageState, params: CoverageParams, target = s.current): boolean {
-	return s.computed !== null && s.computed >= target && s.gens.result !== null && s.gens.building !== null && s.gens.reach !== null
-		&& sameParams(s.params, params);
+	return (
+		s.computed !== null && s.computed >= target && s.gens.result !== null && s.gens.building !== null && s.gens.reach !== null && sameParams(s.params, params)
+	);
 }
 
 export interface RecomputeOptions {
@@ -167,7 +178,11 @@ export type RefreshOutcome =
  * The one writer of the stored results: brings them up to date if the data or the parameters
  * changed (see recomputeKind), under a session advisory lock; `busy` when another process holds it.
  */
-export async function refreshCoverage(db: Db, params: CoverageParams = DEFAULT_PARAMS, opts: Omit<RecomputeOptions, 'kind' | 'chunked'> = {}): Promise<RefreshOutcome> {
+export async function refreshCoverage(
+	db: Db,
+	params: CoverageParams = DEFAULT_PARAMS,
+	opts: Omit<RecomputeOptions, 'kind' | 'chunked'> = {}
+): Promise<RefreshOutcome> {
 	checkParams(params);
 	const s = await coverageState(db.kysely);
 	if (isFresh(s, params)) return { kind: 'none', version: s.computed! };
@@ -194,7 +209,9 @@ export async function refreshCoverage(db: Db, params: CoverageParams = DEFAULT_P
 	// the embedded database is one process and one session: writers queue in this process
 	if (chunked) return inTurn(db, () => locked(db.kysely));
 	return db.kysely.connection().execute(async (conn) => {
-		const { rows: [got] } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${LOCK}) as ok`.execute(conn);
+		const {
+			rows: [got]
+		} = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${LOCK}) as ok`.execute(conn);
 		if (!got.ok) return { kind: 'busy' } as const;
 		try {
 			return await locked(conn);
@@ -209,7 +226,10 @@ const writing = new WeakMap<Db, Promise<unknown>>();
 /** Runs `fn` after every earlier writer of `db` in this process has finished (the embedded database's lock). */
 function inTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
 	const run = (writing.get(db) ?? Promise.resolve()).then(fn);
-	writing.set(db, run.catch(() => {}));
+	writing.set(
+		db,
+		run.catch(() => {})
+	);
 	return run;
 }
 
@@ -241,22 +261,34 @@ export const breathe = () => new Promise<void>((ok) => setImmediate(ok));
  * own work), is no request (the app role's time limits, sql/010, are lifted), runs without JIT
  * and sees the generation being written of each part in `writing` through the views.
  */
-async function withSteps<T>(db: Kysely<Database>, chunked: boolean, writing: Partial<Record<CoveragePart, number>>, body: (step: Step, longest: () => number) => Promise<T>): Promise<T> {
+async function withSteps<T>(
+	db: Kysely<Database>,
+	chunked: boolean,
+	writing: Partial<Record<CoveragePart, number>>,
+	body: (step: Step, longest: () => number) => Promise<T>
+): Promise<T> {
 	const gens = Object.entries(writing).map(([part, gen]) => sql`, set_config(${GEN_SETTING[part as CoveragePart]}, ${String(gen)}, true)`);
 	// JIT off: PostGIS functions' high declared costs make PostgreSQL compile the recompute's
 	// queries, seconds of LLVM for queries that run in a fraction of that (as for tiles)
-	const settings = (trx: Kysely<Database>) => sql`
+	const settings = (trx: Kysely<Database>) =>
+		sql`
 		select set_config('jiceng.scope', '*', true), set_config('statement_timeout', '10min', true),
 		       set_config('idle_in_transaction_session_timeout', '10min', true), set_config('jit', 'off', true)${sql.join(gens, sql``)}`.execute(trx);
 	let longest = 0;
 	if (!chunked) {
-		return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-			const t = performance.now();
-			await settings(trx);
-			const out = await body((fn) => fn(trx), () => longest);
-			longest = performance.now() - t;
-			return out;
-		});
+		return db
+			.transaction()
+			.setIsolationLevel('repeatable read')
+			.execute(async (trx) => {
+				const t = performance.now();
+				await settings(trx);
+				const out = await body(
+					(fn) => fn(trx),
+					() => longest
+				);
+				longest = performance.now() - t;
+				return out;
+			});
 	}
 	const step: Step = async (fn) => {
 		await breathe();
@@ -290,15 +322,21 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 	};
 	// area_stats (sql/005) holds the organisation counts the index reads: bring it up to date, under its lock
 	const stats = await ensureAreaStats(db);
-	const { rows: [g] } = await sql<{ gen: number; reach: number | null }>`
+	const {
+		rows: [g]
+	} = await sql<{ gen: number; reach: number | null }>`
 		select nextval('coverage_gen_seq')::int4 as gen, (select reach_gen from coverage_run where id = 1) as reach`.execute(db);
 	const gen = Number(g.gen);
 	const parts: CoveragePart[] = kind === 'full' ? ['building', 'reach', 'result'] : ['result'];
 	const outcome = await withSteps(db, chunked, Object.fromEntries(parts.map((p) => [p, gen])), async (step, longest) => {
-		const { rows: [v] } = await step((trx) => sql<{ v: number; stats: number | null; network_input: number; network_version: number | null }>`
+		const {
+			rows: [v]
+		} = await step((trx) =>
+			sql<{ v: number; stats: number | null; network_input: number; network_version: number | null }>`
 			select (select version from data_version where id = 1) as v, (select data_version from area_stats_state where id = 1) as stats,
 			       (select version from coverage_input where part = 'network') as network_input,
-			       (select network_version from coverage_run where id = 1) as network_version`.execute(trx));
+			       (select network_version from coverage_run where id = 1) as network_version`.execute(trx)
+		);
 		const version = Number(v.v);
 		// every write up to `stamp` is in every figure: area_stats may be a version behind the rest,
 		// and a `result` run keeps distances that a network write since it was planned is not in
@@ -318,8 +356,10 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const reaches = result ? await writeReachAreas(step, network, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300) : null;
 		const reach_ms = lap();
 		for (const rule of GAP_RULES) {
-			await step((trx) => sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
-				select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx));
+			await step((trx) =>
+				sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
+				select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx)
+			);
 		}
 		const gaps_ms = lap();
 		const spots = await step((trx) => writeBlindSpots(trx, network.graph.frame.lat0));
@@ -330,12 +370,17 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const rank_ms = lap();
 
 		const counts: Record<string, number> = {
-			nodes: network.graph.nodeCount, edges: network.graph.edgeCount, buildings: network.buildings.count,
-			centres: network.centres.count, blind_spots: spots, ...(reaches === null ? {} : { reach_areas: reaches })
+			nodes: network.graph.nodeCount,
+			edges: network.graph.edgeCount,
+			buildings: network.buildings.count,
+			centres: network.centres.count,
+			blind_spots: spots,
+			...(reaches === null ? {} : { reach_areas: reaches })
 		};
 		const seconds = (performance.now() - t0) / 1000;
 		// the pointers move forward only: a run that lost the race to a newer generation is dropped
-		const moved = await step((trx) => sql`
+		const moved = await step((trx) =>
+			sql`
 			insert into coverage_run (id, data_version, computed_at, params, seconds, counts, gen, building_gen, reach_gen, network_version)
 			values (1, ${stamp}, now(), ${JSON.stringify(paramsJson(params))}::jsonb, ${seconds}, ${JSON.stringify(counts)}::jsonb, ${gen},
 			        ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? version : null}::int8)
@@ -345,10 +390,19 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 				reach_gen = coalesce(excluded.reach_gen, coverage_run.reach_gen),
 				network_version = coalesce(excluded.network_version, coverage_run.network_version)
 			where coverage_run.gen is null or coverage_run.gen < excluded.gen
-			returning 1 as moved`.execute(trx));
+			returning 1 as moved`.execute(trx)
+		);
 		const timings = {
-			load_ms, service_ms, write_ms, gaps_ms, blind_spots_ms, rank_ms, reach_ms, cleanup_ms: 0,
-			total_ms: Math.round(performance.now() - t0), longest_step_ms: Math.round(longest())
+			load_ms,
+			service_ms,
+			write_ms,
+			gaps_ms,
+			blind_spots_ms,
+			rank_ms,
+			reach_ms,
+			cleanup_ms: 0,
+			total_ms: Math.round(performance.now() - t0),
+			longest_step_ms: Math.round(longest())
 		};
 		return { version: stamp, kind, gen, flipped: moved.rows.length > 0, timings, network, result };
 	});
@@ -385,8 +439,10 @@ async function dropOldGenerations(db: Kysely<Database>, chunked: boolean): Promi
 			}
 			let deleted = 0;
 			for (;;) {
-				const r = await timed(() => sql`delete from ${sql.table(table)}
-					where ctid = any(array(select ctid from ${sql.table(table)} where ${older} limit 5000))`.execute(db));
+				const r = await timed(() =>
+					sql`delete from ${sql.table(table)}
+					where ctid = any(array(select ctid from ${sql.table(table)} where ${older} limit 5000))`.execute(db)
+				);
 				const n = Number(r.numAffectedRows ?? 0);
 				deleted += n;
 				if (n < 5000) break;
@@ -418,12 +474,14 @@ async function writeBuildingCoverage(step: Step, net: Network, r: ServiceResult,
 		const [sC, sM] = per('street');
 		const [cC, cM] = per('community');
 		const [tC, tM] = per('station');
-		await step((trx) => sql`insert into building_coverage (building_id, grid_code, households, access_m, any_centre_id, any_m,
+		await step((trx) =>
+			sql`insert into building_coverage (building_id, grid_code, households, access_m, any_centre_id, any_m,
 				district_centre_id, district_m, street_centre_id, street_m, community_centre_id, community_m,
 				station_centre_id, station_m, circle)
 			select * from unnest(${col((i) => b.id[i])}::int8[], ${col((i) => b.gridCode[i])}::text[], ${col((i) => b.households[i])}::int4[],
 				${col((i) => finite(b.access[i]))}::float4[], ${anyC}::int8[], ${anyM}::float4[], ${dC}::int8[], ${dM}::float4[],
-				${sC}::int8[], ${sM}::float4[], ${cC}::int8[], ${cM}::float4[], ${tC}::int8[], ${tM}::float4[], ${col((i) => r.circle[i])}::int2[])`.execute(trx));
+				${sC}::int8[], ${sM}::float4[], ${cC}::int8[], ${cM}::float4[], ${tC}::int8[], ${tM}::float4[], ${col((i) => r.circle[i])}::int2[])`.execute(trx)
+		);
 	}
 }
 
@@ -478,12 +536,20 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 	const drawnFrom = `${params.reachBuffer}|${f.lon0}|${f.lat0}|${f.mx}|${f.my}`;
 	const previous = new Map<string, string>();
 	if (previousGen !== null) {
-		const { rows } = await step((trx) => sql<{ centre_id: number; circle: number; hash: string }>`
-			select centre_id, circle, hash from reach_area_gen where gen = ${previousGen}`.execute(trx));
+		const { rows } = await step((trx) =>
+			sql<{ centre_id: number; circle: number; hash: string }>`
+			select centre_id, circle, hash from reach_area_gen where gen = ${previousGen}`.execute(trx)
+		);
 		for (const r of rows) previous.set(`${Number(r.centre_id)}/${r.circle}`, r.hash);
 	}
 	const kept = { ids: [] as number[], circles: [] as number[] };
-	const ids: number[] = [], circles: number[] = [], thresholds: number[] = [], levels: string[] = [], codes: string[] = [], hashes: string[] = [], wkts: string[] = [];
+	const ids: number[] = [],
+		circles: number[] = [],
+		thresholds: number[] = [],
+		levels: string[] = [],
+		codes: string[] = [],
+		hashes: string[] = [],
+		wkts: string[] = [];
 	let written = 0;
 	const flush = async () => {
 		if (!ids.length) return;
@@ -497,11 +563,17 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 			if (Number(r.numAffectedRows ?? 0) !== ids.length) {
 				await sql`delete from reach_area where centre_id = any(${ids}::int8[])`.execute(trx);
 				for (let k = 0; k < ids.length; k++) {
-					await oneReach(trx, net.graph, wkts[k], params.reachBuffer, (variant) => sql<{ gj: number }>`
+					await oneReach(
+						trx,
+						net.graph,
+						wkts[k],
+						params.reachBuffer,
+						(variant) => sql<{ gj: number }>`
 						insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
 						select ${ids[k]}::int8, ${circles[k]}::int2, ${thresholds[k]}::float4, ${levels[k]}::text, ${codes[k]}::text, ${hashes[k]}::text,
 						       ${reachPolygonSql(net.graph, sql`${wkts[k]}::text`, params.reachBuffer, variant)}
-						returning 1 as gj`);
+						returning 1 as gj`
+					);
 				}
 			}
 		});
@@ -536,10 +608,12 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 	}
 	await flush();
 	if (kept.ids.length) {
-		const r = await step((trx) => sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
+		const r = await step((trx) =>
+			sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
 			select o.centre_id, o.circle, o.threshold_m, o.level, o.area_code, o.hash, o.geom
 			from reach_area_gen o join unnest(${kept.ids}::int8[], ${kept.circles}::int2[]) as k(id, circle) on k.id = o.centre_id and k.circle = o.circle
-			where o.gen = ${previousGen}`.execute(trx));
+			where o.gen = ${previousGen}`.execute(trx)
+		);
 		// only a writer outside the lock could have dropped them: fail rather than serve fewer
 		if (Number(r.numAffectedRows ?? 0) !== kept.ids.length) throw new Error(`reach: generation ${previousGen} lost polygons while they were copied`);
 	}

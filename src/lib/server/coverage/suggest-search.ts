@@ -200,8 +200,14 @@ export function* reduceSteps(inst: CoverSets, pinned: readonly number[], exclude
 		for (let p = start[j]; p < start[j + 1]; p++) byCand[next[items[p]]++] = j;
 	}
 	return {
-		weights: Float64Array.from(weights), start: Int32Array.from(start), items: items.slice(0, at),
-		original: Int32Array.from(original), representative, byStart, byCand, pinnedValue
+		weights: Float64Array.from(weights),
+		start: Int32Array.from(start),
+		items: items.slice(0, at),
+		original: Int32Array.from(original),
+		representative,
+		byStart,
+		byCand,
+		pinnedValue
 	};
 }
 
@@ -305,7 +311,8 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 		 * they can no longer beat what it has.
 		 */
 		const leaf = (pool: Int32Array, bounds: Float64Array | null, at: number) => {
-			let bc = -1, bg = EPS;
+			let bc = -1,
+				bg = EPS;
 			let t = at;
 			for (; t < pool.length; t++) {
 				if (bounds && (bounds[t] <= bg || value + bounds[t] <= bar + EPS)) break;
@@ -346,18 +353,19 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 				sorted.subarray(0, live).sort((a, b) => gain[b] - gain[a] || a - b);
 				for (let t = 0; t < live; t++) gains[t] = gain[sorted[t]];
 				work += 4 * live * Math.ceil(Math.log2(live + 1));
-			} else for (const c of pool) {
-				const g = gain[c];
-				if (!(g > need)) continue;
-				let t = live++;
-				for (; t > 0 && (gains[t - 1] < g || (gains[t - 1] === g && sorted[t - 1] > c)); t--) {
-					sorted[t] = sorted[t - 1];
-					gains[t] = gains[t - 1];
+			} else
+				for (const c of pool) {
+					const g = gain[c];
+					if (!(g > need)) continue;
+					let t = live++;
+					for (; t > 0 && (gains[t - 1] < g || (gains[t - 1] === g && sorted[t - 1] > c)); t--) {
+						sorted[t] = sorted[t - 1];
+						gains[t] = gains[t - 1];
+					}
+					sorted[t] = c;
+					gains[t] = g;
+					work += live - t;
 				}
-				sorted[t] = c;
-				gains[t] = g;
-				work += live - t;
-			}
 			work += 2 * pool.length + live;
 			if (!live) {
 				if (value > bar + EPS) {
@@ -410,7 +418,7 @@ export function* improveSteps(red: ReducedInstance, k: number, initial: readonly
 
 	/** q-swaps until none helps (or the work is spent) */
 	function* swaps(): Generator<void, void, boolean | undefined> {
-		for (let q = 1; q <= Math.min(maxSwap, size); ) {
+		for (let q = 1; q <= Math.min(maxSwap, size);) {
 			const chosen = [...inSet.keys()].filter((c) => inSet[c]);
 			let improved = false;
 			// q-subsets of the chosen sites, in lexicographic order

@@ -59,7 +59,8 @@ class MaxHeap {
 		return this.k.length;
 	}
 	push(key: number, val: number) {
-		const k = this.k, v = this.v;
+		const k = this.k,
+			v = this.v;
 		let i = k.length;
 		k.push(key);
 		v.push(val);
@@ -78,8 +79,10 @@ class MaxHeap {
 		return [this.k[0], this.v[0]];
 	}
 	pop() {
-		const k = this.k, v = this.v;
-		const lk = k.pop()!, lv = v.pop()!;
+		const k = this.k,
+			v = this.v;
+		const lk = k.pop()!,
+			lv = v.pop()!;
 		const n = k.length;
 		if (!n) return;
 		let i = 0;
@@ -141,7 +144,7 @@ export function* greedyCelfSteps(inst: CoverInstance, k: number, opts: GreedyOpt
 		if (g > 0) heap.push(g, c);
 		fresh[c] = 0;
 	}
-	for (let round = 1, spins = 0; round <= k && heap.size; ) {
+	for (let round = 1, spins = 0; round <= k && heap.size;) {
 		if ((++spins & 255) === 0) yield;
 		const [, c] = heap.top();
 		heap.pop();
@@ -219,7 +222,8 @@ export function* refineBySwapsSteps(inst: CoverInstance, greedy: { picks: Pick[]
 	}
 	const rest = [...chosen].filter((c) => !pinnedSet.has(c));
 	while (rest.length) {
-		let bestAt = 0, bestGain = -1;
+		let bestAt = 0,
+			bestGain = -1;
 		rest.forEach((c, i) => {
 			const g = gainOf(inst, covered, c);
 			if (g > bestGain || (g === bestGain && c < rest[bestAt])) [bestAt, bestGain] = [i, g];
@@ -254,7 +258,11 @@ function highs(): Promise<Highs> {
  * The exact optimum by integer programming: max Σ wᵢ·yᵢ subject to yᵢ ≤ Σ_{j covers i} xⱼ,
  * Σ xⱼ = k + |pinned| (fewer if there are fewer candidates), xⱼ binary, 0 ≤ yᵢ ≤ 1, pinned xⱼ = 1.
  */
-export async function exactMaxCoverage(inst: CoverInstance, k: number, opts: { pinned?: readonly number[]; excluded?: ReadonlySet<number>; timeLimit?: number } = {}): Promise<{ value: number; chosen: number[]; status: string }> {
+export async function exactMaxCoverage(
+	inst: CoverInstance,
+	k: number,
+	opts: { pinned?: readonly number[]; excluded?: ReadonlySet<number>; timeLimit?: number } = {}
+): Promise<{ value: number; chosen: number[]; status: string }> {
 	const n = inst.start.length - 1;
 	const coveredBy: number[][] = Array.from({ length: inst.weights.length }, () => []);
 	for (let c = 0; c < n; c++) {
@@ -302,7 +310,6 @@ export interface SuggestOptions {
 	excluded?: readonly string[];
 }
 
-
 /** Road nodes inside the area and `public` buildings in it, as candidate sites. */
 export async function candidateSites(trx: Kysely<Database>, model: CoverageModel, scope: string): Promise<Candidate[]> {
 	const net = model.network;
@@ -327,12 +334,24 @@ export async function candidateSites(trx: Kysely<Database>, model: CoverageModel
 		if (p === g.adjStart[n + 1]) continue;
 		const e = g.adjEdge[p];
 		const offset = g.edgeFrom[e] === n ? 0 : g.edgeLen[e];
-		out.push({ key: `node:${g.nodeLon[n].toFixed(7)},${g.nodeLat[n].toFixed(7)}`, kind: 'node', lon: g.nodeLon[n], lat: g.nodeLat[n], source: { edge: e, offset, cost: 0 } });
+		out.push({
+			key: `node:${g.nodeLon[n].toFixed(7)},${g.nodeLat[n].toFixed(7)}`,
+			kind: 'node',
+			lon: g.nodeLon[n],
+			lat: g.nodeLat[n],
+			source: { edge: e, offset, cost: 0 }
+		});
 	}
 	const b = net.buildings;
 	for (let i = 0; i < b.count; i++) {
 		if (b.kind[i] !== 'public' || !b.gridCode[i].startsWith(scope) || b.edge[i] < 0) continue;
-		out.push({ key: `building:${b.id[i]}`, kind: 'building', lon: b.lon[i], lat: b.lat[i], source: { edge: b.edge[i], offset: b.offset[i], cost: b.access[i] } });
+		out.push({
+			key: `building:${b.id[i]}`,
+			kind: 'building',
+			lon: b.lon[i],
+			lat: b.lat[i],
+			source: { edge: b.edge[i], offset: b.offset[i], cost: b.access[i] }
+		});
 	}
 	return out;
 }

@@ -45,11 +45,16 @@ export function areaCoverageTileSource(level: 'street' | 'community' | 'grid'): 
 	return {
 		name: `coverage_${level}`,
 		description: `${level} coverage: living-circle shares and the coverage index`,
-		geometry: 'polygon', minzoom: 8, maxzoom: 16, buffer: BUFFER, limit: 10_000, hasId: true,
-		fields: AREA_COVERAGE_FIELDS, usesCoverage: true,
+		geometry: 'polygon',
+		minzoom: 8,
+		maxzoom: 16,
+		buffer: BUFFER,
+		limit: 10_000,
+		hasId: true,
+		fields: AREA_COVERAGE_FIELDS,
+		usesCoverage: true,
 		sql: (ctx) => {
-			const share = (n: '5' | '10' | '15') =>
-				unlessSmallSql([sql`c.households`, sql.ref(`c.hh_${n}min`)], sql.ref(`c.share_${n}min`), ctx.persons);
+			const share = (n: '5' | '10' | '15') => unlessSmallSql([sql`c.households`, sql.ref(`c.hh_${n}min`)], sql.ref(`c.share_${n}min`), ctx.persons);
 			return sql`
 			select ${polygonGeom(sql`tt.t`, BUFFER, tolerance(ctx.box.z))} as geom, c.code::int8 as fid,
 			       c.code, c.name, ${smallCellSql(sql`c.households`, ctx.persons)} as households,
@@ -67,7 +72,12 @@ export function areaCoverageTileSource(level: 'street' | 'community' | 'grid'): 
 export const gapsTileSource: CoverageTileSource = {
 	name: 'gaps',
 	description: 'blind spots: uncovered buildings grouped within each grid',
-	geometry: 'polygon', minzoom: 10, maxzoom: 17, buffer: BUFFER, limit: 10_000, hasId: true,
+	geometry: 'polygon',
+	minzoom: 10,
+	maxzoom: 17,
+	buffer: BUFFER,
+	limit: 10_000,
+	hasId: true,
 	fields: {
 		id: 'blind spot id (rank by households affected)',
 		households: `households affected; left out when ${SUPPRESSED_TEXT} for viewers who see no persons`,

@@ -16,8 +16,6 @@ import type { WhatIfCommunity, WhatIfResult } from '../../api/coverage.ts';
 
 export type { WhatIfCommunity, WhatIfResult };
 
-
-
 /** The snapped source of a point, or null when the network is empty. */
 export function siteSource(snapper: Snapper, lon: number, lat: number): Source | null {
 	const s = snapper.nearest(lon, lat);
@@ -82,7 +80,15 @@ function* whatIfSteps(model: CoverageModel, lon: number, lat: number, scope: str
  * budget it pauses between slices and gives up (AnalysisTimeout) when the budget is spent: a
  * what-if has no useful partial answer.
  */
-export async function whatIf(db: Kysely<Database>, model: CoverageModel, lon: number, lat: number, scope = '', params?: CoverageParams, budget?: Budget): Promise<WhatIfResult> {
+export async function whatIf(
+	db: Kysely<Database>,
+	model: CoverageModel,
+	lon: number,
+	lat: number,
+	scope = '',
+	params?: CoverageParams,
+	budget?: Budget
+): Promise<WhatIfResult> {
 	const { source, ...figures } = await drive(whatIfSteps(model, lon, lat, scope), budget);
 	let reach: (string | null)[] = [null, null, null];
 	budget?.check();

@@ -88,13 +88,19 @@ async function runChecks(c: Kysely<Database>): Promise<Violation[]> {
 		select a.code, a.level, a.parent_code, p.level as plevel from area a left join area p on p.code = a.parent_code
 		where a.level <> 'district' order by a.code`)) {
 		if (r.plevel !== PARENT_LEVEL[r.level]) {
-			out.push({ rule: 'wrong_parent', codes: [r.code, ...(r.parent_code ? [r.parent_code] : [])], detail: `a ${r.level} whose parent is ${r.plevel ? `a ${r.plevel}` : 'missing'}` });
+			out.push({
+				rule: 'wrong_parent',
+				codes: [r.code, ...(r.parent_code ? [r.parent_code] : [])],
+				detail: `a ${r.level} whose parent is ${r.plevel ? `a ${r.plevel}` : 'missing'}`
+			});
 		}
 	}
 
 	// 2. metric copies of the valid geometries
-	const centre = (await rows<{ lon: number; lat: number }>(sql`
-		select ST_X(ST_Centroid(e)) as lon, ST_Y(ST_Centroid(e)) as lat from (select ST_Envelope(ST_Collect(ST_Envelope(geom))) as e from area) s`))[0];
+	const centre = (
+		await rows<{ lon: number; lat: number }>(sql`
+		select ST_X(ST_Centroid(e)) as lon, ST_Y(ST_Centroid(e)) as lat from (select ST_Envelope(ST_Collect(ST_Envelope(geom))) as e from area) s`)
+	)[0];
 	if (centre?.lon == null) return out; // no areas at all: nothing more to check
 	const kx = 111_320 * Math.cos((Number(centre.lat) * Math.PI) / 180);
 	const ky = 110_574;
@@ -118,61 +124,88 @@ async function runChecks(c: Kysely<Database>): Promise<Violation[]> {
 	};
 
 	// 3. child inside parent
-	for (const r of await guarded<{ k: string; code: string; parent: string; level: string; a: number }>('inside-parent', sql`
+	for (const r of await guarded<{ k: string; code: string; parent: string; level: string; a: number }>(
+		'inside-parent',
+		sql`
 		select 'v' as k, c.code, p.code as parent, c.level, ST_Area(ST_Difference(c.m, p.m, ${G})) as a
 		from chk_area c join chk_area p on p.code = c.parent_code
 		where not ST_Covers(p.m, c.m) and ${big(`ST_Difference(c.m, p.m, ${GRID})`)}
-		union all select 'sentinel', '', '', '', 0 order by 1, 2`)) {
+		union all select 'sentinel', '', '', '', 0 order by 1, 2`
+	)) {
 		out.push({ rule: 'outside_parent', codes: [r.code, r.parent], detail: `${r.level} ${r.code} extends ${fmt(r.a)} m² outside its parent ${r.parent}` });
 	}
 	// 4. siblings (any two areas of a level) don't overlap
-	for (const r of await guarded<{ k: string; a: string; b: string; level: string; area: number }>('overlap', sql`
+	for (const r of await guarded<{ k: string; a: string; b: string; level: string; area: number }>(
+		'overlap',
+		sql`
 		select 'v' as k, x.code as a, y.code as b, x.level, ST_Area(ST_Intersection(x.m, y.m, ${G})) as area
 		from chk_area x join chk_area y on x.level = y.level and x.code < y.code and x.m && y.m
 		where ST_Relate(x.m, y.m, '2********') and ${big(`ST_Intersection(x.m, y.m, ${GRID})`)}
-		union all select 'sentinel', '', '', '', 0 order by 1, 2, 3`)) {
+		union all select 'sentinel', '', '', '', 0 order by 1, 2, 3`
+	)) {
 		out.push({ rule: 'overlap', codes: [r.a, r.b], detail: `${r.level}s ${r.a} and ${r.b} overlap by ${fmt(r.area)} m²` });
 	}
 	// 5. each level tiles its parent: no holes, no parent without children
-	for (const r of await guarded<{ k: string; code: string; level: string; n: number; a: number }>('tiling', sql`
+	for (const r of await guarded<{ k: string; code: string; level: string; n: number; a: number }>(
+		'tiling',
+		sql`
 		select 'v' as k, p.code, p.level, count(c.code)::int as n,
 			coalesce(ST_Area(ST_Difference(p.m, ST_Union(c.m), ${G})), ST_Area(p.m)) as a
 		from chk_area p left join chk_area c on c.parent_code = p.code
 		where p.level <> 'grid'
 		group by p.code, p.level, p.m
 		having count(c.code) = 0 or ${big(`ST_Difference(p.m, ST_Union(c.m), ${GRID})`)}
-		union all select 'sentinel', '', '', 0, 0 order by 1, 2`)) {
+		union all select 'sentinel', '', '', 0, 0 order by 1, 2`
+	)) {
 		const child = { district: 'street', street: 'community', community: 'grid' }[r.level] ?? 'child';
 		out.push({
-			rule: 'gap', codes: [r.code],
+			rule: 'gap',
+			codes: [r.code],
 			detail: Number(r.n) === 0 ? `${r.level} ${r.code} has no ${NOUN[child]}` : `${NOUN[child]} leave ${fmt(r.a)} m² of ${r.level} ${r.code} uncovered`
 		});
 	}
 	// 6. buildings inside their grid
-	for (const r of await guarded<{ k: string; id: number; grid: string; level: string | null; a: number }>('building-in-grid', sql`
+	for (const r of await guarded<{ k: string; id: number; grid: string; level: string | null; a: number }>(
+		'building-in-grid',
+		sql`
 		select 'v' as k, b.id, b.grid_code as grid, g.level, coalesce(ST_Area(ST_Difference(b.m, g.m, ${G})), 0) as a
 		from chk_building b left join chk_area g on g.code = b.grid_code
 		where g.code is null or g.level <> 'grid' or (not ST_Covers(g.m, b.m) and ${big(`ST_Difference(b.m, g.m, ${GRID})`)})
-		union all select 'sentinel', 0, '', '', 0 order by 1, 2`)) {
+		union all select 'sentinel', 0, '', '', 0 order by 1, 2`
+	)) {
 		out.push({
-			rule: 'building_outside_grid', codes: [r.grid, `building:${r.id}`],
-			detail: r.level === 'grid' ? `building ${r.id} extends ${fmt(r.a)} m² outside grid ${r.grid}` : `building ${r.id} names ${r.grid}, which is not a grid with a valid geometry`
+			rule: 'building_outside_grid',
+			codes: [r.grid, `building:${r.id}`],
+			detail:
+				r.level === 'grid'
+					? `building ${r.id} extends ${fmt(r.a)} m² outside grid ${r.grid}`
+					: `building ${r.id} names ${r.grid}, which is not a grid with a valid geometry`
 		});
 	}
 	// 7. buildings don't overlap
-	for (const r of await guarded<{ k: string; a: number; b: number; ga: string; gb: string; area: number }>('building-overlap', sql`
+	for (const r of await guarded<{ k: string; a: number; b: number; ga: string; gb: string; area: number }>(
+		'building-overlap',
+		sql`
 		select 'v' as k, x.id as a, y.id as b, x.grid_code as ga, y.grid_code as gb, ST_Area(ST_Intersection(x.m, y.m, ${G})) as area
 		from chk_building x join chk_building y on x.id < y.id and x.m && y.m
 		where ST_Relate(x.m, y.m, '2********') and ST_Area(ST_Intersection(x.m, y.m, ${G})) > ${TOL * TOL}
-		union all select 'sentinel', 0, 0, '', '', 0 order by 1, 2, 3`)) {
-		out.push({ rule: 'building_overlap', codes: [...new Set([r.ga, r.gb])].concat(`building:${r.a}`, `building:${r.b}`), detail: `buildings ${r.a} and ${r.b} overlap by ${fmt(r.area)} m²` });
+		union all select 'sentinel', 0, 0, '', '', 0 order by 1, 2, 3`
+	)) {
+		out.push({
+			rule: 'building_overlap',
+			codes: [...new Set([r.ga, r.gb])].concat(`building:${r.a}`, `building:${r.b}`),
+			detail: `buildings ${r.a} and ${r.b} overlap by ${fmt(r.area)} m²`
+		});
 	}
 	// 8. buildings don't cross roads
-	for (const r of await guarded<{ k: string; id: number; grid: string; road: number }>('building-road', sql`
+	for (const r of await guarded<{ k: string; id: number; grid: string; road: number }>(
+		'building-road',
+		sql`
 		select distinct 'v' as k, b.id, b.grid_code as grid, r.id as road
 		from chk_building b join chk_road r on b.m && r.m
 		where ST_Relate(b.m, r.m, 'T********') and ST_Length(ST_Intersection(b.m, r.m, ${G})) > ${TOL}
-		union all select 'sentinel', 0, '', 0 order by 1, 2, 4`)) {
+		union all select 'sentinel', 0, '', 0 order by 1, 2, 4`
+	)) {
 		out.push({ rule: 'building_crosses_road', codes: [r.grid, `building:${r.id}`, `road:${r.road}`], detail: `road ${r.road} runs through building ${r.id}` });
 	}
 	// 9. service centres inside their area
@@ -180,7 +213,11 @@ async function runChecks(c: Kysely<Database>): Promise<Violation[]> {
 		select s.id, s.area_code as area, ST_Distance(a.m, ${m('s.geom')}) as d
 		from service_centre s join chk_area a on a.code = s.area_code
 		where ST_Distance(a.m, ${m('s.geom')}) > ${TOL} order by 1`)) {
-		out.push({ rule: 'service_centre_outside_area', codes: [r.area, `service_centre:${r.id}`], detail: `service centre ${r.id} lies ${fmt(r.d)} m outside its area ${r.area}` });
+		out.push({
+			rule: 'service_centre_outside_area',
+			codes: [r.area, `service_centre:${r.id}`],
+			detail: `service centre ${r.id} lies ${fmt(r.d)} m outside its area ${r.area}`
+		});
 	}
 	return out;
 }

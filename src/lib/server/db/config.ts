@@ -3,9 +3,7 @@ import { resolve } from 'node:path';
 
 export type BackendKind = 'embedded' | 'server';
 
-export type DbConfig =
-	| { backend: 'embedded'; dataDir: string }
-	| { backend: 'server'; url: string; poolSize: number };
+export type DbConfig = { backend: 'embedded'; dataDir: string } | { backend: 'server'; url: string; poolSize: number };
 
 export class ConfigError extends Error {}
 

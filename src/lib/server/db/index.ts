@@ -21,9 +21,7 @@ async function start(): Promise<Db> {
 	const config = readDbConfig();
 	const started = performance.now();
 	console.log(
-		config.backend === 'embedded'
-			? `[db] opening embedded PostGIS in ${config.dataDir} (first start ≈ 10 s, later ≈ 2 s)`
-			: `[db] connecting to server PostGIS`
+		config.backend === 'embedded' ? `[db] opening embedded PostGIS in ${config.dataDir} (first start ≈ 10 s, later ≈ 2 s)` : `[db] connecting to server PostGIS`
 	);
 	// migrate with the owner's rights, then serve as the app role (row-level security applies)
 	let db = await openDb(config);

@@ -27,7 +27,9 @@ export function readMigrationFiles(dir = SQL_DIR): MigrationFile[] {
 
 export async function appliedMigrations(db: Db): Promise<{ name: string; checksum: string; applied_at: Date }[]> {
 	// the app role may not create tables: only create the ledger when it is missing
-	const { rows: [ledger] } = await sql<{ exists: boolean }>`select to_regclass('public.schema_migration') is not null as exists`.execute(db.kysely);
+	const {
+		rows: [ledger]
+	} = await sql<{ exists: boolean }>`select to_regclass('public.schema_migration') is not null as exists`.execute(db.kysely);
 	if (!ledger.exists) {
 		await sql`create table if not exists schema_migration (
 			name text primary key, checksum text not null, applied_at timestamptz not null default now())`.execute(db.kysely);
@@ -50,9 +52,7 @@ export async function migrate(db: Db, log: (line: string) => void = () => {}, di
 			continue;
 		}
 		const started = performance.now();
-		await db.runScript(
-			`${file.text}\n;insert into schema_migration (name, checksum) values ('${file.name}', '${file.checksum}');`
-		);
+		await db.runScript(`${file.text}\n;insert into schema_migration (name, checksum) values ('${file.name}', '${file.checksum}');`);
 		log(`migrated ${file.name} in ${Math.round(performance.now() - started)} ms`);
 		applied.push(file.name);
 	}

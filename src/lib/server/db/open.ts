@@ -68,7 +68,9 @@ async function openServer(url: string, poolSize: number, options: OpenOptions): 
 			// the role's settings for this database (or the whole cluster), else sql/010's values, so
 			// one request can never hold a connection or a lock for long. One query (the client runs
 			// it before anything a request sends); a failure of the limits leaves the step-down done.
-			client.query(`do $$ begin
+			client
+				.query(
+					`do $$ begin
 				if session_user <> '${APP_ROLE}' and pg_has_role(session_user, '${APP_ROLE}', 'member') then set role ${APP_ROLE}; end if;
 				begin
 					perform set_config(d.name, coalesce((
@@ -82,7 +84,9 @@ async function openServer(url: string, poolSize: number, options: OpenOptions): 
 				exception when others then
 					raise warning 'could not set the time limits of ${APP_ROLE}: %', sqlerrm;
 				end;
-			end $$`).catch((e: Error) => console.error(`[db] could not switch to role ${APP_ROLE}: ${e.message}`));
+			end $$`
+				)
+				.catch((e: Error) => console.error(`[db] could not switch to role ${APP_ROLE}: ${e.message}`));
 		});
 	}
 	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -93,10 +97,13 @@ async function openServer(url: string, poolSize: number, options: OpenOptions): 
 		runScript: (text) =>
 			kysely.connection().execute(async (conn) => {
 				// no parameters: pg sends it with the simple protocol, which runs every statement
-				await sql.raw(`begin;\n${text}\n;commit;`).execute(conn).catch(async (e) => {
-					await sql.raw('rollback').execute(conn);
-					throw e;
-				});
+				await sql
+					.raw(`begin;\n${text}\n;commit;`)
+					.execute(conn)
+					.catch(async (e) => {
+						await sql.raw('rollback').execute(conn);
+						throw e;
+					});
 			}),
 		close: () => kysely.destroy()
 	};

@@ -85,7 +85,10 @@ export function guessCrs([minX, minY, maxX, maxY]: BBox): CrsGuess[] {
 		out.push({ srid: WEB_MERCATOR, why: 'coordinates look like Web Mercator metres over China' });
 	}
 	if (minX >= 100_000 && maxX <= 900_000 && northing) {
-		out.push({ srid: 0, why: 'coordinates look like Gauss-Krüger metres without a zone number: give the central meridian (EPSG:4502–4512 for 6° zones, 4534–4554 for 3°)' });
+		out.push({
+			srid: 0,
+			why: 'coordinates look like Gauss-Krüger metres without a zone number: give the central meridian (EPSG:4502–4512 for 6° zones, 4534–4554 for 3°)'
+		});
 	}
 	return out;
 }

@@ -12,7 +12,10 @@ export function decoderLabel(e: Encoding): string {
 }
 
 export function parseEncoding(s: string): Encoding | null {
-	const k = s.trim().toUpperCase().replace(/[^A-Z0-9]/g, '');
+	const k = s
+		.trim()
+		.toUpperCase()
+		.replace(/[^A-Z0-9]/g, '');
 	if (['UTF8', '65001'].includes(k)) return 'UTF-8';
 	if (['GBK', 'GB2312', 'GB18030', 'CP936', '936', 'ANSI936', 'CP54936', '54936'].includes(k)) return 'GBK';
 	if (['UTF16', 'UTF16LE'].includes(k)) return 'UTF-16LE';

@@ -162,45 +162,98 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 				if (guesses.length === 1 && guesses[0].srid) {
 					srid = guesses[0].srid;
 					crsSource = `guessed: ${guesses[0].why}`;
-					notes.push({ file: source.name, feature: 0, field: 'crs', reason: `no coordinate system declared; read as EPSG:${srid} because the ${guesses[0].why}`, action: 'warning' });
+					notes.push({
+						file: source.name,
+						feature: 0,
+						field: 'crs',
+						reason: `no coordinate system declared; read as EPSG:${srid} because the ${guesses[0].why}`,
+						action: 'warning'
+					});
 				} else {
 					const fit = guesses.map((g) => (g.srid ? `EPSG:${g.srid} (${g.why})` : g.why)).join('; ');
-					notes.push({ file: source.name, feature: 0, field: 'crs', reason: `no coordinate system declared: choose one (--crs)${fit ? `; the coordinates fit ${fit}` : ''}`, action: 'rejected' });
+					notes.push({
+						file: source.name,
+						feature: 0,
+						field: 'crs',
+						reason: `no coordinate system declared: choose one (--crs)${fit ? `; the coordinates fit ${fit}` : ''}`,
+						action: 'rejected'
+					});
 				}
 			}
 			if (srid && !isSupportedSrid(srid)) {
-				notes.push({ file: source.name, feature: 0, field: 'crs', reason: `EPSG:${srid} is not supported (WGS84, CGCS2000, its Gauss-Krüger zones EPSG:4491–4554, Web Mercator)`, action: 'rejected' });
+				notes.push({
+					file: source.name,
+					feature: 0,
+					field: 'crs',
+					reason: `EPSG:${srid} is not supported (WGS84, CGCS2000, its Gauss-Krüger zones EPSG:4491–4554, Web Mercator)`,
+					action: 'rejected'
+				});
 				srid = null;
 			}
 			let gcj: GcjVerdict | null = null;
 			if (srid && isGeographic(srid) && !o.fromGcj02) {
 				gcj = await detectGcj02(trx, sample);
 				if (gcj.suspect) {
-					notes.push({ file: source.name, feature: 0, field: 'crs', action: 'warning',
-						reason: `the coordinates look GCJ-02-shifted: median ${Math.round(gcj.asRead!)} m from the existing buildings and roads, ${Math.round(gcj.converted!)} m after GCJ-02 → WGS84; import with the conversion (--from-gcj02)` });
+					notes.push({
+						file: source.name,
+						feature: 0,
+						field: 'crs',
+						action: 'warning',
+						reason: `the coordinates look GCJ-02-shifted: median ${Math.round(gcj.asRead!)} m from the existing buildings and roads, ${Math.round(gcj.converted!)} m after GCJ-02 → WGS84; import with the conversion (--from-gcj02)`
+					});
 				}
 			}
 			let out: WriteOutcome;
 			if (!srid) {
 				const n = count;
-				out = { features: n, accepted: 0, rejected: n, report: [], written: { inserted: 0, updated: 0, unchanged: 0 }, violations: [], gaps: [], preview: { type: 'FeatureCollection', features: [] } };
+				out = {
+					features: n,
+					accepted: 0,
+					rejected: n,
+					report: [],
+					written: { inserted: 0, updated: 0, unchanged: 0 },
+					violations: [],
+					gaps: [],
+					preview: { type: 'FeatureCollection', features: [] }
+				};
 			} else {
 				tick('checking', true);
 				out = await validateAndWrite(trx, { layer: o.layer, srid, repair: !!o.repair, mergeDuplicates: mapping.mergeDuplicates, dryRun: !!o.dryRun }, baseline);
 			}
 			const report = [...notes, ...out.report];
-			for (const v of out.gaps) report.push({ file: source.name, feature: 0, field: 'hierarchy', reason: `${v.detail} (the next level's import fills it)`, action: 'warning' });
-			for (const v of out.violations) report.push({ file: source.name, feature: 0, field: 'hierarchy', reason: `refused: ${v.rule}: ${v.detail}`, action: 'rejected' });
+			for (const v of out.gaps)
+				report.push({ file: source.name, feature: 0, field: 'hierarchy', reason: `${v.detail} (the next level's import fills it)`, action: 'warning' });
+			for (const v of out.violations)
+				report.push({ file: source.name, feature: 0, field: 'hierarchy', reason: `refused: ${v.rule}: ${v.detail}`, action: 'rejected' });
 			const secs = (performance.now() - started) / 1000;
 			const committed = !o.dryRun && out.violations.length === 0 && out.written.inserted + out.written.updated > 0;
 			const r: ImportResult = {
-				features: out.features, accepted: out.accepted, rejected: out.rejected, crs: srid ? `EPSG:${srid}` : null, encoding: source.encoding, layer: o.layer,
-				file: source.name, format: source.format, mapping: mapping.profile, dry_run: !!o.dryRun, committed, written: committed || o.dryRun ? out.written : { inserted: 0, updated: 0, unchanged: out.written.unchanged },
-				refused: out.violations, gaps: out.gaps.length, gcj02: gcj, crs_source: crsSource, seconds: Math.round(secs * 10) / 10,
-				features_per_second: Math.round(out.features / Math.max(secs, 0.001)), report: report.slice(0, maxReport), report_total: report.length,
+				features: out.features,
+				accepted: out.accepted,
+				rejected: out.rejected,
+				crs: srid ? `EPSG:${srid}` : null,
+				encoding: source.encoding,
+				layer: o.layer,
+				file: source.name,
+				format: source.format,
+				mapping: mapping.profile,
+				dry_run: !!o.dryRun,
+				committed,
+				written: committed || o.dryRun ? out.written : { inserted: 0, updated: 0, unchanged: out.written.unchanged },
+				refused: out.violations,
+				gaps: out.gaps.length,
+				gcj02: gcj,
+				crs_source: crsSource,
+				seconds: Math.round(secs * 10) / 10,
+				features_per_second: Math.round(out.features / Math.max(secs, 0.001)),
+				report: report.slice(0, maxReport),
+				report_total: report.length,
 				preview: out.preview,
 				mapping_used: {
-					name: mapping.profile, layer: o.layer, sourcePrefix: mapping.sourcePrefix || undefined, mergeDuplicates: mapping.mergeDuplicates || undefined,
+					name: mapping.profile,
+					layer: o.layer,
+					sourcePrefix: mapping.sourcePrefix || undefined,
+					mergeDuplicates: mapping.mergeDuplicates || undefined,
 					fields: Object.fromEntries(Object.entries(mapping.fields).filter(([, f]) => f !== null)) as MappingProfile['fields'],
 					values: profile?.values
 				}

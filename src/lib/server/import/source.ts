@@ -43,9 +43,19 @@ export interface OpenOptions {
 }
 
 const EXT: Record<string, Format> = {
-	'.geojson': 'geojson', '.json': 'geojson',
-	'.geojsonl': 'geojsonseq', '.geojsons': 'geojsonseq', '.ndjson': 'geojsonseq', '.jsonl': 'geojsonseq', '.geojsonseq': 'geojsonseq',
-	'.shp': 'shapefile', '.csv': 'csv', '.txt': 'csv', '.xlsx': 'xlsx', '.osm': 'osm', '.pbf': 'osm'
+	'.geojson': 'geojson',
+	'.json': 'geojson',
+	'.geojsonl': 'geojsonseq',
+	'.geojsons': 'geojsonseq',
+	'.ndjson': 'geojsonseq',
+	'.jsonl': 'geojsonseq',
+	'.geojsonseq': 'geojsonseq',
+	'.shp': 'shapefile',
+	'.csv': 'csv',
+	'.txt': 'csv',
+	'.xlsx': 'xlsx',
+	'.osm': 'osm',
+	'.pbf': 'osm'
 };
 
 type Magic = 'zip' | 'json' | 'shp' | 'xml' | 'pbf' | 'xlsx' | 'text' | 'binary';
@@ -62,7 +72,12 @@ function magicOf(b: Uint8Array): Magic {
 }
 
 const FORMAT_MAGIC: Record<Format, Magic[]> = {
-	geojson: ['json'], geojsonseq: ['json'], shapefile: ['shp'], csv: ['text', 'json'], xlsx: ['zip'], osm: ['xml', 'pbf']
+	geojson: ['json'],
+	geojsonseq: ['json'],
+	shapefile: ['shp'],
+	csv: ['text', 'json'],
+	xlsx: ['zip'],
+	osm: ['xml', 'pbf']
 };
 
 export async function openSource(file: string, opts: OpenOptions): Promise<OpenedSource> {
@@ -70,7 +85,8 @@ export async function openSource(file: string, opts: OpenOptions): Promise<Opene
 	if (!st?.isFile()) throw new UnreadableFile(`${file}: no such file`);
 	const display = opts.displayName ?? path.basename(file);
 	if (st.size === 0) throw new UnreadableFile(`${display}: the file is empty (0 bytes)`);
-	if (st.size > opts.limits.maxBytes) throw new UnreadableFile(`${display}: ${Math.round(st.size / 1048576)} MB, beyond the import limit of ${Math.round(opts.limits.maxBytes / 1048576)} MB`);
+	if (st.size > opts.limits.maxBytes)
+		throw new UnreadableFile(`${display}: ${Math.round(st.size / 1048576)} MB, beyond the import limit of ${Math.round(opts.limits.maxBytes / 1048576)} MB`);
 	const ext = path.extname(display).toLowerCase();
 	const bytes = await head(file, 64 << 10);
 	const magic = magicOf(bytes);
@@ -84,7 +100,13 @@ export async function openSource(file: string, opts: OpenOptions): Promise<Opene
 			const main = pickMain(entries);
 			if (!main) throw new UnreadableFile(`${display}: the zip holds no file to import (.shp, .geojson, .csv, .xlsx, .osm, .pbf)`);
 			const inner = await openPlain(path.join(dir, main), `${display}/${main}`, opts);
-			return { ...inner, close: async () => { await inner.close(); await rm(dir, { recursive: true, force: true }); } };
+			return {
+				...inner,
+				close: async () => {
+					await inner.close();
+					await rm(dir, { recursive: true, force: true });
+				}
+			};
 		} catch (e) {
 			await rm(dir, { recursive: true, force: true });
 			throw e;
@@ -111,17 +133,34 @@ async function openPlain(file: string, display: string, opts: OpenOptions): Prom
 	const bytes = await head(file, 1 << 20);
 	const magic = magicOf(bytes);
 	if (!format) {
-		if (['.dbf', '.shx', '.prj', '.cpg'].includes(ext)) throw new UnreadableFile(`${display}: a shapefile's ${ext} alone: give the .shp (its companions beside it) or a zip of all of them`);
+		if (['.dbf', '.shx', '.prj', '.cpg'].includes(ext))
+			throw new UnreadableFile(`${display}: a shapefile's ${ext} alone: give the .shp (its companions beside it) or a zip of all of them`);
 		throw new UnreadableFile(`${display}: unknown file type ${ext || '(no extension)'}: expected .geojson, .geojsonl, .shp, .zip, .csv, .xlsx, .osm or .pbf`);
 	}
 	if (!FORMAT_MAGIC[format].includes(magic)) {
-		const what = { zip: 'a zip archive', json: 'JSON', shp: 'a shapefile', xml: 'XML', pbf: 'OSM PBF', xlsx: 'XLSX', text: 'plain text', binary: 'binary data' }[magic];
+		const what = {
+			zip: 'a zip archive',
+			json: 'JSON',
+			shp: 'a shapefile',
+			xml: 'XML',
+			pbf: 'OSM PBF',
+			xlsx: 'XLSX',
+			text: 'plain text',
+			binary: 'binary data'
+		}[magic];
 		throw new UnreadableFile(`${display}: named ${ext} but holds ${what}: wrong extension?`);
 	}
 	const counters: StreamCounters = { bytes: 0 };
 	const base = {
-		name: display, counters, size: st.size, notes: [] as ReportRow[], declaredSrid: null as number | null, crsSource: 'none',
-		encoding: null as Encoding | null, encodingSource: 'n/a', close: async () => {}
+		name: display,
+		counters,
+		size: st.size,
+		notes: [] as ReportRow[],
+		declaredSrid: null as number | null,
+		crsSource: 'none',
+		encoding: null as Encoding | null,
+		encodingSource: 'n/a',
+		close: async () => {}
 	};
 
 	if (format === 'geojson' || format === 'geojsonseq') {
@@ -138,17 +177,25 @@ async function openPlain(file: string, display: string, opts: OpenOptions): Prom
 		}
 		const enc = sniffEncoding(bytes);
 		return {
-			...base, format: seq ? 'geojsonseq' : 'geojson', encoding: enc.encoding === 'UTF-8' ? 'UTF-8' : enc.encoding, encodingSource: 'detected',
+			...base,
+			format: seq ? 'geojsonseq' : 'geojson',
+			encoding: enc.encoding === 'UTF-8' ? 'UTF-8' : enc.encoding,
+			encodingSource: 'detected',
 			features: () => (seq ? geojsonLines(file, display, counters) : geojsonFile(file, display, counters))
 		};
 	}
 	if (format === 'csv') {
-		const enc = opts.encoding ? { encoding: opts.encoding, source: '--encoding' } : { encoding: sniffEncoding(bytes).encoding, source: sniffEncoding(bytes).bom ? 'BOM' : 'detected' };
+		const enc = opts.encoding
+			? { encoding: opts.encoding, source: '--encoding' }
+			: { encoding: sniffEncoding(bytes).encoding, source: sniffEncoding(bytes).bom ? 'BOM' : 'detected' };
 		return { ...base, format, encoding: enc.encoding, encodingSource: enc.source, features: () => csvRows(file, display, enc.encoding, counters) };
 	}
 	if (format === 'xlsx') {
 		return {
-			...base, format, encoding: 'UTF-8', encodingSource: 'XLSX (always Unicode)',
+			...base,
+			format,
+			encoding: 'UTF-8',
+			encodingSource: 'XLSX (always Unicode)',
 			features: () => ogrFeatures(file, display, counters, { openOptions: ['HEADERS=FORCE', 'FIELD_TYPES=STRING'] })
 		};
 	}
@@ -156,7 +203,12 @@ async function openPlain(file: string, display: string, opts: OpenOptions): Prom
 		const layer = opts.layer === 'roads' ? 'lines' : opts.layer === 'service_centres' ? 'points' : 'multipolygons';
 		const where = opts.layer === 'roads' ? 'highway IS NOT NULL' : opts.layer === 'buildings' ? 'building IS NOT NULL' : undefined;
 		return {
-			...base, format, encoding: 'UTF-8', encodingSource: 'OSM (always UTF-8)', declaredSrid: 4326, crsSource: 'OSM (always WGS84)',
+			...base,
+			format,
+			encoding: 'UTF-8',
+			encodingSource: 'OSM (always UTF-8)',
+			declaredSrid: 4326,
+			crsSource: 'OSM (always WGS84)',
 			features: () => ogrFeatures(file, display, counters, { layer, where })
 		};
 	}
@@ -187,10 +239,17 @@ async function openPlain(file: string, display: string, opts: OpenOptions): Prom
 	const enc = opts.encoding ? { encoding: opts.encoding, source: '--encoding' } : await shapefileEncoding(dbf, cpg);
 	const srid = prj ? await crsFromPrj(prj) : null;
 	const notes: ReportRow[] = [];
-	if (prj && srid === null) notes.push({ file: display, feature: 0, field: '.prj', reason: 'the .prj names no EPSG coordinate system GDAL knows', action: 'warning' });
+	if (prj && srid === null)
+		notes.push({ file: display, feature: 0, field: '.prj', reason: 'the .prj names no EPSG coordinate system GDAL knows', action: 'warning' });
 	const gdalEnc = enc.encoding === 'GBK' ? 'CP936' : enc.encoding === 'UTF-8' ? 'UTF-8' : enc.encoding;
 	return {
-		...base, format, notes, encoding: enc.encoding, encodingSource: enc.source, declaredSrid: srid, crsSource: srid ? '.prj' : prj ? '.prj (unknown)' : 'none (no .prj)',
+		...base,
+		format,
+		notes,
+		encoding: enc.encoding,
+		encodingSource: enc.source,
+		declaredSrid: srid,
+		crsSource: srid ? '.prj' : prj ? '.prj (unknown)' : 'none (no .prj)',
 		features: () => ogrFeatures(file, display, counters, { openOptions: [`ENCODING=${gdalEnc}`] })
 	};
 }

@@ -19,11 +19,18 @@ export function uploadLimit(): number {
 /** A file name as a plain base name: no folders, no control characters, at most 120 characters. */
 export function safeName(name: string): string {
 	const base = name.split(/[\\/]/).pop() ?? '';
-	const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').slice(-120);
+	const clean = base
+		.replace(/[\u0000-\u001f\u007f]/g, '')
+		.replace(/^\.+/, '')
+		.slice(-120);
 	return clean || 'upload';
 }
 
-export async function saveUpload(body: ReadableStream<Uint8Array>, name: string, limit = uploadLimit()): Promise<{ dir: string; file: string; bytes: number; remove: () => Promise<void> }> {
+export async function saveUpload(
+	body: ReadableStream<Uint8Array>,
+	name: string,
+	limit = uploadLimit()
+): Promise<{ dir: string; file: string; bytes: number; remove: () => Promise<void> }> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'jiceng-upload-'));
 	const file = path.join(dir, safeName(name));
 	let bytes = 0;

@@ -124,7 +124,8 @@ export function prepare(layer: ImportLayer, m: ResolvedMapping, f: SourceFeature
 		} else if (m.geometry.lon && m.geometry.lat && f.properties[m.geometry.lon] != null && f.properties[m.geometry.lat] != null) {
 			const x = Number(String(f.properties[m.geometry.lon]).trim());
 			const y = Number(String(f.properties[m.geometry.lat]).trim());
-			if (String(f.properties[m.geometry.lon]).trim() === '' || String(f.properties[m.geometry.lat]).trim() === '') throw new Bad(m.geometry.lon, 'no coordinates');
+			if (String(f.properties[m.geometry.lon]).trim() === '' || String(f.properties[m.geometry.lat]).trim() === '')
+				throw new Bad(m.geometry.lon, 'no coordinates');
 			out.first = checkPosition([x, y], own);
 			type = 'Point';
 			out.gtext = JSON.stringify({ type: 'Point', coordinates: [x, y] });
@@ -132,7 +133,8 @@ export function prepare(layer: ImportLayer, m: ResolvedMapping, f: SourceFeature
 		} else {
 			throw new Bad('geometry', 'no geometry (and no lon/lat or WKT column)');
 		}
-		if (!GEOMETRY_TYPES[layer].includes(type)) throw new Bad('geometry', `wrong geometry type: ${type} for ${layer} (expected ${GEOMETRY_TYPES[layer].join(' or ')})`);
+		if (!GEOMETRY_TYPES[layer].includes(type))
+			throw new Bad('geometry', `wrong geometry type: ${type} for ${layer} (expected ${GEOMETRY_TYPES[layer].join(' or ')})`);
 
 		const get = (field: string) => readField(m, field, f.properties);
 		const mapped = (field: string, required: boolean): string | null => {
@@ -168,7 +170,8 @@ export function prepare(layer: ImportLayer, m: ResolvedMapping, f: SourceFeature
 				const kind = mapped('kind', false) ?? 'mixed';
 				let floors = get('floors') !== null ? num(get('floors')!, 'floors') : null;
 				let height = get('height') !== null ? num(get('height')!, 'height') : null;
-				if (floors !== null && (!Number.isInteger(floors) || floors < 1 || floors > 120)) throw new Bad('floors', `floors ${floors} is not a whole number from 1 to 120`);
+				if (floors !== null && (!Number.isInteger(floors) || floors < 1 || floors > 120))
+					throw new Bad('floors', `floors ${floors} is not a whole number from 1 to 120`);
 				if (height !== null && (height <= 0 || height >= 600)) throw new Bad('height', `height ${height} m is not between 0 and 600`);
 				floors ??= height !== null ? Math.min(120, Math.max(1, Math.round(height / 3))) : 1;
 				height ??= floors * 3;
@@ -187,10 +190,14 @@ export function prepare(layer: ImportLayer, m: ResolvedMapping, f: SourceFeature
 			}
 			case 'service_centres': {
 				const level = mapped('level', false) ?? 'station';
-				if (!['district', 'street', 'community', 'station'].includes(level)) throw new Bad('level', `level "${level}" is not district, street, community or station`);
+				if (!['district', 'street', 'community', 'station'].includes(level))
+					throw new Bad('level', `level "${level}" is not district, street, community or station`);
 				const name = get('name');
 				if (!name) throw new Bad('name', 'name is missing');
-				const services = (get('services') ?? '').split(/[,;，；、|]/).map((s) => s.trim()).filter(Boolean);
+				const services = (get('services') ?? '')
+					.split(/[,;，；、|]/)
+					.map((s) => s.trim())
+					.filter(Boolean);
 				out.attrs = { name, level, area_code: get('area_code'), services: JSON.stringify(services), opening_hours: get('opening_hours') ?? '' };
 				out.key = id !== null ? m.sourcePrefix + id : `${f.file}#${f.n}`;
 				break;

@@ -29,12 +29,17 @@ const exec = async (trx: Scoped, q: RawBuilder<unknown>) => {
 };
 
 export async function createStage(trx: Scoped): Promise<void> {
-	await exec(trx, sql`create temp table import_stage (
+	await exec(
+		trx,
+		sql`create temp table import_stage (
 		n int primary key, file text not null, key text, attrs jsonb not null, gtext text, gkind text,
 		g geometry, reject text, field text, repaired text
-	) on commit drop`);
+	) on commit drop`
+	);
 	// parse and transform one feature; an error is returned as text instead of ending the transaction
-	await exec(trx, sql`create or replace function pg_temp.import_geom(t text, kind text, srid int, out g geometry, out err text) language plpgsql as $$
+	await exec(
+		trx,
+		sql`create or replace function pg_temp.import_geom(t text, kind text, srid int, out g geometry, out err text) language plpgsql as $$
 	begin
 		g := case when kind = 'wkt' then ST_GeomFromText(t) else ST_GeomFromGeoJSON(t) end;
 		g := ST_SetSRID(ST_Force2D(g), srid);
@@ -47,14 +52,20 @@ export async function createStage(trx: Scoped): Promise<void> {
 		end if;
 	exception when others then
 		g := null; err := sqlerrm;
-	end $$`);
+	end $$`
+	);
 }
 
 export async function stage(trx: Scoped, rows: Prepared[]): Promise<void> {
 	if (!rows.length) return;
-	const json = JSON.stringify(rows.map((r) => ({ n: r.n, file: r.file, key: r.key, attrs: r.attrs, gtext: r.gtext, gkind: r.gkind, reject: r.reject, field: r.field })));
-	await exec(trx, sql`insert into import_stage (n, file, key, attrs, gtext, gkind, reject, field)
-		select n, file, key, attrs, gtext, gkind, reject, field from json_populate_recordset(null::import_stage, ${json}::json)`);
+	const json = JSON.stringify(
+		rows.map((r) => ({ n: r.n, file: r.file, key: r.key, attrs: r.attrs, gtext: r.gtext, gkind: r.gkind, reject: r.reject, field: r.field }))
+	);
+	await exec(
+		trx,
+		sql`insert into import_stage (n, file, key, attrs, gtext, gkind, reject, field)
+		select n, file, key, attrs, gtext, gkind, reject, field from json_populate_recordset(null::import_stage, ${json}::json)`
+	);
 }
 
 export interface WriteOptions {
@@ -84,60 +95,97 @@ async function rows<T>(trx: Scoped, q: RawBuilder<T>): Promise<T[]> {
 	return (await q.execute(trx)).rows;
 }
 
-
 /** Validates the staged features, writes the accepted ones and checks the result. */
 export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: Violation[] | null): Promise<WriteOutcome> {
 	const scope = scopePrefix(trx);
 	const polygonal = o.layer === 'areas' || o.layer === 'buildings';
 	// 1. geometry: parse, transform, validity
-	await exec(trx, sql`update import_stage s set g = r.g, reject = case when r.g is null then 'cannot be read or transformed: ' || r.err end,
+	await exec(
+		trx,
+		sql`update import_stage s set g = r.g, reject = case when r.g is null then 'cannot be read or transformed: ' || r.err end,
 		field = case when r.g is null then 'geometry' end
-		from (select n, (pg_temp.import_geom(gtext, gkind, ${o.srid})).* from import_stage where reject is null) r where r.n = s.n`);
+		from (select n, (pg_temp.import_geom(gtext, gkind, ${o.srid})).* from import_stage where reject is null) r where r.n = s.n`
+	);
 	if (polygonal) await exec(trx, sql`update import_stage set g = ST_Multi(g) where reject is null`);
 	if (o.layer === 'service_centres') await exec(trx, sql`update import_stage set g = ST_PointOnSurface(g) where reject is null and GeometryType(g) <> 'POINT'`);
 	const dim = polygonal ? 3 : o.layer === 'roads' ? 2 : 1;
 	if (o.repair) {
-		await exec(trx, sql`update import_stage set repaired = 'invalid geometry repaired with ST_MakeValid: ' || ST_IsValidReason(g),
-			g = ST_CollectionExtract(ST_MakeValid(g), ${dim}) where reject is null and not ST_IsValid(g)`);
+		await exec(
+			trx,
+			sql`update import_stage set repaired = 'invalid geometry repaired with ST_MakeValid: ' || ST_IsValidReason(g),
+			g = ST_CollectionExtract(ST_MakeValid(g), ${dim}) where reject is null and not ST_IsValid(g)`
+		);
 		if (polygonal) await exec(trx, sql`update import_stage set g = ST_Multi(g) where reject is null and repaired is not null`);
-		await exec(trx, sql`update import_stage set reject = 'invalid geometry, nothing left after ST_MakeValid', field = 'geometry'
-			where reject is null and repaired is not null and (g is null or ST_IsEmpty(g) or not ST_IsValid(g))`);
+		await exec(
+			trx,
+			sql`update import_stage set reject = 'invalid geometry, nothing left after ST_MakeValid', field = 'geometry'
+			where reject is null and repaired is not null and (g is null or ST_IsEmpty(g) or not ST_IsValid(g))`
+		);
 	} else {
-		await exec(trx, sql`update import_stage set reject = 'invalid geometry: ' || ST_IsValidReason(g) || ' (import with repair to fix it with ST_MakeValid)', field = 'geometry'
-			where reject is null and not ST_IsValid(g)`);
+		await exec(
+			trx,
+			sql`update import_stage set reject = 'invalid geometry: ' || ST_IsValidReason(g) || ' (import with repair to fix it with ST_MakeValid)', field = 'geometry'
+			where reject is null and not ST_IsValid(g)`
+		);
 	}
 	if (polygonal) {
-		await exec(trx, sql`update import_stage set reject = 'degenerate polygon (area below 1 m²)', field = 'geometry'
-			where reject is null and ST_Area(g::geography) < 1`);
+		await exec(
+			trx,
+			sql`update import_stage set reject = 'degenerate polygon (area below 1 m²)', field = 'geometry'
+			where reject is null and ST_Area(g::geography) < 1`
+		);
 	}
 
 	// 2. rows: pieces sharing an id merged, or duplicates refused
-	await exec(trx, sql`create temp table import_rows (
+	await exec(
+		trx,
+		sql`create temp table import_rows (
 		key text, ns int[] not null, n int not null, file text not null, attrs jsonb not null, g geometry, reject text, field text
-	) on commit drop`);
+	) on commit drop`
+	);
 	const notes: ReportRow[] = [];
 	if (o.layer !== 'areas' && o.mergeDuplicates) {
-		const merge = polygonal ? sql`ST_Multi(ST_CollectionExtract(ST_Union(g), 3))` : o.layer === 'roads' ? sql`ST_LineMerge(ST_Collect(g))` : sql`(array_agg(g order by n))[1]`;
-		await exec(trx, sql`insert into import_rows (key, ns, n, file, attrs, g)
+		const merge = polygonal
+			? sql`ST_Multi(ST_CollectionExtract(ST_Union(g), 3))`
+			: o.layer === 'roads'
+				? sql`ST_LineMerge(ST_Collect(g))`
+				: sql`(array_agg(g order by n))[1]`;
+		await exec(
+			trx,
+			sql`insert into import_rows (key, ns, n, file, attrs, g)
 			select key, array_agg(n order by n), min(n), (array_agg(file order by n))[1], (array_agg(attrs order by n))[1], ${merge}
-			from import_stage where reject is null group by key`);
-		for (const r of await rows(trx, sql<{ file: string; n: number; k: number; key: string }>`
-			select file, n, cardinality(ns) as k, key from import_rows where cardinality(ns) > 1 order by n`)) {
+			from import_stage where reject is null group by key`
+		);
+		for (const r of await rows(
+			trx,
+			sql<{ file: string; n: number; k: number; key: string }>`
+			select file, n, cardinality(ns) as k, key from import_rows where cardinality(ns) > 1 order by n`
+		)) {
 			notes.push({ file: r.file, feature: r.n, field: 'id', reason: `${r.k} pieces sharing id ${r.key} merged into one`, action: 'repaired' });
 		}
-		if (polygonal) await exec(trx, sql`update import_rows set reject = 'invalid geometry after merging its pieces', field = 'geometry' where not ST_IsValid(g) or ST_IsEmpty(g)`);
+		if (polygonal)
+			await exec(
+				trx,
+				sql`update import_rows set reject = 'invalid geometry after merging its pieces', field = 'geometry' where not ST_IsValid(g) or ST_IsEmpty(g)`
+			);
 	} else {
 		await exec(trx, sql`insert into import_rows (key, ns, n, file, attrs, g) select key, array[n], n, file, attrs, g from import_stage where reject is null`);
 		if (o.layer !== 'areas') {
-			await exec(trx, sql`update import_rows r set reject = 'duplicate id ' || r.key || ' (first at feature ' || f.n || ')', field = 'id'
-				from (select key, min(n) as n from import_rows group by key having count(*) > 1) f where f.key = r.key and r.n > f.n`);
+			await exec(
+				trx,
+				sql`update import_rows r set reject = 'duplicate id ' || r.key || ' (first at feature ' || f.n || ')', field = 'id'
+				from (select key, min(n) as n from import_rows group by key having count(*) > 1) f where f.key = r.key and r.n > f.n`
+			);
 		}
 	}
 	if (o.layer === 'roads') {
 		// one row per line: a MultiLineString's parts keyed key#1, key#2…
-		await exec(trx, sql`create temp table import_parts on commit drop as
+		await exec(
+			trx,
+			sql`create temp table import_parts on commit drop as
 			select case when count(*) over (partition by r.key) > 1 then r.key || '#' || d.path[1] else r.key end as key, r.ns, r.n, r.file, r.attrs, d.geom as g, r.reject, r.field
-			from import_rows r cross join lateral ST_Dump(coalesce(r.g, 'LINESTRING EMPTY'::geometry)) d`);
+			from import_rows r cross join lateral ST_Dump(coalesce(r.g, 'LINESTRING EMPTY'::geometry)) d`
+		);
 		await exec(trx, sql`truncate import_rows`);
 		await exec(trx, sql`insert into import_rows select key, ns, n, file, attrs, g, reject, field from import_parts where g is not null and ST_NPoints(g) >= 2`);
 	}
@@ -163,67 +211,134 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 			} else {
 				const P = sql.lit(PARENT[level]);
 				// a named parent must be an area one level up (existing, or accepted in this file)
-				await reject(sql`r.attrs->>'level' = ${L} and r.parent is not null and not exists (select 1 from area a where a.code = r.parent and a.level = ${P})
+				await reject(
+					sql`r.attrs->>'level' = ${L} and r.parent is not null and not exists (select 1 from area a where a.code = r.parent and a.level = ${P})
 						and not exists (select 1 from import_rows p where p.reject is null and p.code = r.parent and p.attrs->>'level' = ${P})`,
-					sql`'missing parent: ' || r.parent || ' is not a ' || ${P}`, 'parent_code');
+					sql`'missing parent: ' || r.parent || ' is not a ' || ${P}`,
+					'parent_code'
+				);
 				// else by containment of a point inside it
-				await exec(trx, sql`update import_rows r set parent = (
+				await exec(
+					trx,
+					sql`update import_rows r set parent = (
 						select c.code from (select code, geom from area where level = ${P} union all select code, g from import_rows where reject is null and attrs->>'level' = ${P} and code is not null) c
 						where ST_Intersects(c.geom, ST_PointOnSurface(r.g)) order by c.code limit 1)
-					where r.reject is null and r.attrs->>'level' = ${L} and r.parent is null`);
+					where r.reject is null and r.attrs->>'level' = ${L} and r.parent is null`
+				);
 				await reject(sql`r.attrs->>'level' = ${L} and r.parent is null`, sql`'missing parent: lies in no ' || ${P}`, 'parent_code');
 				// a missing code: the parent's child of the same name keeps its code, else the next free number
-				await exec(trx, sql`update import_rows r set code = a.code from area a
-					where r.reject is null and r.attrs->>'level' = ${L} and r.code is null and a.parent_code = r.parent and a.level = ${L} and a.name = r.attrs->>'name'`);
-				await exec(trx, sql`update import_rows r set code = r.parent || lpad((coalesce(m.mx, 0) + x.k)::text, 3, '0')
+				await exec(
+					trx,
+					sql`update import_rows r set code = a.code from area a
+					where r.reject is null and r.attrs->>'level' = ${L} and r.code is null and a.parent_code = r.parent and a.level = ${L} and a.name = r.attrs->>'name'`
+				);
+				await exec(
+					trx,
+					sql`update import_rows r set code = r.parent || lpad((coalesce(m.mx, 0) + x.k)::text, 3, '0')
 					from (select n, row_number() over (partition by parent order by n) as k from import_rows where reject is null and attrs->>'level' = ${L} and code is null) x
 					left join lateral (select max(right(c, 3)::int) as mx from (
 						select code as c from area where parent_code = (select parent from import_rows where n = x.n)
 						union all select code from import_rows where parent = (select parent from import_rows where n = x.n) and code is not null) cc) m on true
-					where r.n = x.n and r.reject is null`);
-				await reject(sql`r.attrs->>'level' = ${L} and left(r.code, length(r.parent)) <> r.parent`, sql`'code ' || r.code || ' does not start with its parent''s code ' || r.parent`, 'code');
+					where r.n = x.n and r.reject is null`
+				);
+				await reject(
+					sql`r.attrs->>'level' = ${L} and left(r.code, length(r.parent)) <> r.parent`,
+					sql`'code ' || r.code || ' does not start with its parent''s code ' || r.parent`,
+					'code'
+				);
 			}
-			await reject(sql`r.attrs->>'level' = ${L} and length(r.code) <> ${CODE_LENGTH[level]}`, sql`'code ' || r.code || ' has ' || length(r.code) || ' digits, a ' || ${L} || ' has ' || ${CODE_LENGTH[level]}`, 'code');
-			await reject(sql`r.attrs->>'level' = ${L} and exists (select 1 from area a where a.code = r.code and a.level <> ${L})`, sql`'code ' || r.code || ' belongs to an area of another level'`, 'code');
-			await reject(sql`r.attrs->>'level' = ${L} and exists (select 1 from import_rows d where d.code = r.code and d.n < r.n and d.reject is null)`,
-				sql`'duplicate code ' || r.code || ' (first at feature ' || (select min(d.n) from import_rows d where d.code = r.code) || ')'`, 'code');
+			await reject(
+				sql`r.attrs->>'level' = ${L} and length(r.code) <> ${CODE_LENGTH[level]}`,
+				sql`'code ' || r.code || ' has ' || length(r.code) || ' digits, a ' || ${L} || ' has ' || ${CODE_LENGTH[level]}`,
+				'code'
+			);
+			await reject(
+				sql`r.attrs->>'level' = ${L} and exists (select 1 from area a where a.code = r.code and a.level <> ${L})`,
+				sql`'code ' || r.code || ' belongs to an area of another level'`,
+				'code'
+			);
+			await reject(
+				sql`r.attrs->>'level' = ${L} and exists (select 1 from import_rows d where d.code = r.code and d.n < r.n and d.reject is null)`,
+				sql`'duplicate code ' || r.code || ' (first at feature ' || (select min(d.n) from import_rows d where d.code = r.code) || ')'`,
+				'code'
+			);
 		}
-		if (scope) await reject(sql`not (left(r.code, ${scope.length}) = ${scope} and length(r.code) > ${scope.length})`, sql`'outside your area: ' || r.code || ' is not under ' || ${scope}`, 'code');
+		if (scope)
+			await reject(
+				sql`not (left(r.code, ${scope.length}) = ${scope} and length(r.code) > ${scope.length})`,
+				sql`'outside your area: ' || r.code || ' is not under ' || ${scope}`,
+				'code'
+			);
 		// inside the parent (1 m² tolerance)
-		await exec(trx, sql`create temp table import_parent on commit drop as
+		await exec(
+			trx,
+			sql`create temp table import_parent on commit drop as
 			select r.n, coalesce(a.geom, p.g) as pg from import_rows r left join area a on a.code = r.parent left join import_rows p on p.code = r.parent and p.reject is null
-			where r.reject is null and r.parent is not null`);
-		await reject(sql`exists (select 1 from import_parent x where x.n = r.n and not ST_Covers(x.pg, r.g) and ST_Area(ST_Difference(r.g, x.pg)::geography) > 1)`,
-			sql`'extends ' || round((select ST_Area(ST_Difference(r.g, x.pg)::geography) from import_parent x where x.n = r.n)::numeric) || ' m² outside its parent ' || r.parent`, 'geometry');
+			where r.reject is null and r.parent is not null`
+		);
+		await reject(
+			sql`exists (select 1 from import_parent x where x.n = r.n and not ST_Covers(x.pg, r.g) and ST_Area(ST_Difference(r.g, x.pg)::geography) > 1)`,
+			sql`'extends ' || round((select ST_Area(ST_Difference(r.g, x.pg)::geography) from import_parent x where x.n = r.n)::numeric) || ' m² outside its parent ' || r.parent`,
+			'geometry'
+		);
 		// overlapping siblings: existing areas of the level (other than the one this row replaces) and earlier rows
-		await reject(sql`exists (select 1 from area a where a.level = r.attrs->>'level' and a.code <> r.code and a.geom && r.g
+		await reject(
+			sql`exists (select 1 from area a where a.level = r.attrs->>'level' and a.code <> r.code and a.geom && r.g
 				and ST_Relate(a.geom, r.g, '2********') and ST_Area(ST_Intersection(a.geom, r.g)::geography) > 1)`,
-			sql`'overlaps ' || (r.attrs->>'level') || ' ' || (select a.code from area a where a.level = r.attrs->>'level' and a.code <> r.code and a.geom && r.g and ST_Relate(a.geom, r.g, '2********') and ST_Area(ST_Intersection(a.geom, r.g)::geography) > 1 order by a.code limit 1)`, 'geometry');
-		await reject(sql`exists (select 1 from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g
+			sql`'overlaps ' || (r.attrs->>'level') || ' ' || (select a.code from area a where a.level = r.attrs->>'level' and a.code <> r.code and a.geom && r.g and ST_Relate(a.geom, r.g, '2********') and ST_Area(ST_Intersection(a.geom, r.g)::geography) > 1 order by a.code limit 1)`,
+			'geometry'
+		);
+		await reject(
+			sql`exists (select 1 from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g
 				and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`,
-			sql`'overlaps feature ' || (select min(y.n) from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`, 'geometry');
+			sql`'overlaps feature ' || (select min(y.n) from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`,
+			'geometry'
+		);
 	}
 	if (o.layer === 'buildings') {
 		await exec(trx, sql`alter table import_rows add column grid text`);
 		await exec(trx, sql`update import_rows r set grid = a.code from area a where r.reject is null and a.code = r.attrs->>'grid_code' and a.level = 'grid'`);
-		await reject(sql`r.attrs->>'grid_code' is not null and r.grid is null`, sql`'missing parent: ' || (r.attrs->>'grid_code') || ' is not a grid'`, 'grid_code');
-		await exec(trx, sql`update import_rows r set grid = (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, ST_PointOnSurface(r.g)) order by a.code limit 1)
-			where r.reject is null and r.grid is null`);
-		await reject(sql`r.grid is null`, districts ? sql`'missing parent: the building lies in no grid'` : sql`'missing parent: the building lies in no grid (import the areas first)'`, 'grid_code');
+		await reject(
+			sql`r.attrs->>'grid_code' is not null and r.grid is null`,
+			sql`'missing parent: ' || (r.attrs->>'grid_code') || ' is not a grid'`,
+			'grid_code'
+		);
+		await exec(
+			trx,
+			sql`update import_rows r set grid = (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, ST_PointOnSurface(r.g)) order by a.code limit 1)
+			where r.reject is null and r.grid is null`
+		);
+		await reject(
+			sql`r.grid is null`,
+			districts ? sql`'missing parent: the building lies in no grid'` : sql`'missing parent: the building lies in no grid (import the areas first)'`,
+			'grid_code'
+		);
 		if (scope) await reject(sql`left(r.grid, ${scope.length}) <> ${scope}`, sql`'outside your area: grid ' || r.grid`, 'grid_code');
-		await reject(sql`exists (select 1 from area a where a.code = r.grid and not ST_Covers(a.geom, r.g) and ST_Area(ST_Difference(r.g, a.geom)::geography) > 1)`,
-			sql`'extends outside its grid ' || r.grid`, 'geometry');
-		await reject(sql`exists (select 1 from building b where b.geom && r.g and b.source_id is distinct from r.key and ST_Relate(b.geom, r.g, '2********') and ST_Area(ST_Intersection(b.geom, r.g)::geography) > 1)`,
-			sql`'overlaps building ' || (select min(b.id) from building b where b.geom && r.g and b.source_id is distinct from r.key and ST_Relate(b.geom, r.g, '2********') and ST_Area(ST_Intersection(b.geom, r.g)::geography) > 1)`, 'geometry');
-		await reject(sql`exists (select 1 from road x where x.geom && r.g and ST_Relate(r.g, x.geom, 'T********') and ST_Length(ST_Intersection(r.g, x.geom)::geography) > 1)`,
-			sql`'a road runs through it (road ' || (select min(x.id) from road x where x.geom && r.g and ST_Relate(r.g, x.geom, 'T********') and ST_Length(ST_Intersection(r.g, x.geom)::geography) > 1) || ')'`, 'geometry');
+		await reject(
+			sql`exists (select 1 from area a where a.code = r.grid and not ST_Covers(a.geom, r.g) and ST_Area(ST_Difference(r.g, a.geom)::geography) > 1)`,
+			sql`'extends outside its grid ' || r.grid`,
+			'geometry'
+		);
+		await reject(
+			sql`exists (select 1 from building b where b.geom && r.g and b.source_id is distinct from r.key and ST_Relate(b.geom, r.g, '2********') and ST_Area(ST_Intersection(b.geom, r.g)::geography) > 1)`,
+			sql`'overlaps building ' || (select min(b.id) from building b where b.geom && r.g and b.source_id is distinct from r.key and ST_Relate(b.geom, r.g, '2********') and ST_Area(ST_Intersection(b.geom, r.g)::geography) > 1)`,
+			'geometry'
+		);
+		await reject(
+			sql`exists (select 1 from road x where x.geom && r.g and ST_Relate(r.g, x.geom, 'T********') and ST_Length(ST_Intersection(r.g, x.geom)::geography) > 1)`,
+			sql`'a road runs through it (road ' || (select min(x.id) from road x where x.geom && r.g and ST_Relate(r.g, x.geom, 'T********') and ST_Length(ST_Intersection(r.g, x.geom)::geography) > 1) || ')'`,
+			'geometry'
+		);
 
 		// overlaps among the file's own buildings last, so that one refused for another reason blocks
 		// none; greedily in file order (a building is kept unless it overlaps one kept before it), so
 		// that importing the same file again keeps the same ones
-		const pairs = await rows(trx, sql<{ a: number; b: number }>`select y.n as a, r.n as b from import_rows r join import_rows y
+		const pairs = await rows(
+			trx,
+			sql<{ a: number; b: number }>`select y.n as a, r.n as b from import_rows r join import_rows y
 			on y.n < r.n and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1
-			where r.reject is null and y.reject is null order by r.n, y.n`);
+			where r.reject is null and y.reject is null order by r.n, y.n`
+		);
 		const kept = new Set<number>();
 		const first = new Map<number, number>();
 		const before = new Map<number, number[]>();
@@ -234,50 +349,90 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 			else first.set(n, hit);
 		}
 		if (first.size) {
-			await exec(trx, sql`update import_rows r set reject = 'overlaps feature ' || (v->>1), field = 'geometry'
-				from json_array_elements(${JSON.stringify([...first])}::json) v where r.n = (v->>0)::int and r.reject is null`);
+			await exec(
+				trx,
+				sql`update import_rows r set reject = 'overlaps feature ' || (v->>1), field = 'geometry'
+				from json_array_elements(${JSON.stringify([...first])}::json) v where r.n = (v->>0)::int and r.reject is null`
+			);
 		}
 	}
 	if (o.layer === 'roads') {
-		if (districts) await reject(sql`not exists (select 1 from area a where a.level = 'district' and a.geom && r.g and ST_Intersects(a.geom, r.g))`, sql`'outside the district'`, 'geometry');
-		if (scope) await reject(sql`not exists (select 1 from area a where a.code = ${scope} and ST_Intersects(a.geom, r.g))`, sql`'outside your area'`, 'geometry');
-		await reject(sql`exists (select 1 from building b where b.geom && r.g and ST_Relate(b.geom, r.g, 'T********') and ST_Length(ST_Intersection(b.geom, r.g)::geography) > 1)`,
-			sql`'runs through building ' || (select min(b.id) from building b where b.geom && r.g and ST_Relate(b.geom, r.g, 'T********') and ST_Length(ST_Intersection(b.geom, r.g)::geography) > 1)`, 'geometry');
+		if (districts)
+			await reject(
+				sql`not exists (select 1 from area a where a.level = 'district' and a.geom && r.g and ST_Intersects(a.geom, r.g))`,
+				sql`'outside the district'`,
+				'geometry'
+			);
+		if (scope)
+			await reject(sql`not exists (select 1 from area a where a.code = ${scope} and ST_Intersects(a.geom, r.g))`, sql`'outside your area'`, 'geometry');
+		await reject(
+			sql`exists (select 1 from building b where b.geom && r.g and ST_Relate(b.geom, r.g, 'T********') and ST_Length(ST_Intersection(b.geom, r.g)::geography) > 1)`,
+			sql`'runs through building ' || (select min(b.id) from building b where b.geom && r.g and ST_Relate(b.geom, r.g, 'T********') and ST_Length(ST_Intersection(b.geom, r.g)::geography) > 1)`,
+			'geometry'
+		);
 	}
 	if (o.layer === 'service_centres') {
 		await exec(trx, sql`alter table import_rows add column area text`);
 		const areaLevel = sql`(case r.attrs->>'level' when 'station' then 'community' else r.attrs->>'level' end)`;
-		await exec(trx, sql`update import_rows r set area = a.code from area a where r.reject is null and a.code = r.attrs->>'area_code' and a.level = ${areaLevel}`);
-		await reject(sql`r.attrs->>'area_code' is not null and r.area is null`, sql`'missing parent: ' || (r.attrs->>'area_code') || ' is not a ' || ${areaLevel}`, 'area_code');
-		await exec(trx, sql`update import_rows r set area = (select a.code from area a where a.level = ${areaLevel} and ST_Intersects(a.geom, r.g) order by a.code limit 1)
-			where r.reject is null and r.area is null`);
+		await exec(
+			trx,
+			sql`update import_rows r set area = a.code from area a where r.reject is null and a.code = r.attrs->>'area_code' and a.level = ${areaLevel}`
+		);
+		await reject(
+			sql`r.attrs->>'area_code' is not null and r.area is null`,
+			sql`'missing parent: ' || (r.attrs->>'area_code') || ' is not a ' || ${areaLevel}`,
+			'area_code'
+		);
+		await exec(
+			trx,
+			sql`update import_rows r set area = (select a.code from area a where a.level = ${areaLevel} and ST_Intersects(a.geom, r.g) order by a.code limit 1)
+			where r.reject is null and r.area is null`
+		);
 		await reject(sql`r.area is null`, sql`'missing parent: lies in no ' || ${areaLevel}`, 'area_code');
 		if (scope) await reject(sql`left(r.area, ${scope.length}) <> ${scope}`, sql`'outside your area: ' || r.area`, 'area_code');
 	}
 
 	// 4. the report so far, and the counts
 	const report: ReportRow[] = [];
-	for (const r of await rows(trx, sql<{ file: string; n: number; field: string | null; reason: string }>`
+	for (const r of await rows(
+		trx,
+		sql<{ file: string; n: number; field: string | null; reason: string }>`
 		select file, n, coalesce(field, '') as field, reject as reason from import_stage where reject is not null
 		union all select r.file, x.n, coalesce(r.field, ''), r.reject from import_rows r cross join unnest(r.ns) x(n) where r.reject is not null
-		order by 2`)) {
+		order by 2`
+	)) {
 		report.push({ file: r.file, feature: Number(r.n), field: r.field ?? '', reason: r.reason, action: 'rejected' });
 	}
-	for (const r of await rows(trx, sql<{ file: string; n: number; repaired: string }>`select file, n, repaired from import_stage where repaired is not null and reject is null order by n`)) {
+	for (const r of await rows(
+		trx,
+		sql<{ file: string; n: number; repaired: string }>`select file, n, repaired from import_stage where repaired is not null and reject is null order by n`
+	)) {
 		report.push({ file: r.file, feature: Number(r.n), field: 'geometry', reason: r.repaired, action: 'repaired' });
 	}
 	report.push(...notes);
-	const counts = (await rows(trx, sql<{ features: number; rejected: number }>`
+	const counts = (
+		await rows(
+			trx,
+			sql<{ features: number; rejected: number }>`
 		select (select count(*)::int from import_stage) as features,
-			(select count(*)::int from (select n from import_stage where reject is not null union select x.n from import_rows r cross join unnest(r.ns) x(n) where r.reject is not null) z) as rejected`))[0];
+			(select count(*)::int from (select n from import_stage where reject is not null union select x.n from import_rows r cross join unnest(r.ns) x(n) where r.reject is not null) z) as rejected`
+		)
+	)[0];
 	const features = Number(counts.features);
 	const rejected = Number(counts.rejected);
 
 	const preview = {
 		type: 'FeatureCollection' as const,
-		features: (await rows(trx, sql<{ n: number; attrs: Record<string, unknown>; g: string }>`
-			select n, attrs, ST_AsGeoJSON(g, 7) as g from import_rows where reject is null order by n limit 200`)).map((r) => ({
-			type: 'Feature' as const, properties: { feature: Number(r.n), ...r.attrs }, geometry: JSON.parse(r.g) as unknown
+		features: (
+			await rows(
+				trx,
+				sql<{ n: number; attrs: Record<string, unknown>; g: string }>`
+			select n, attrs, ST_AsGeoJSON(g, 7) as g from import_rows where reject is null order by n limit 200`
+			)
+		).map((r) => ({
+			type: 'Feature' as const,
+			properties: { feature: Number(r.n), ...r.attrs },
+			geometry: JSON.parse(r.g) as unknown
 		}))
 	};
 
@@ -310,9 +465,12 @@ async function upsert(trx: Scoped, layer: ImportLayer): Promise<WriteOutcome['wr
 			where (a.level, a.kind, a.name, a.parent_code) is distinct from (s.level, s.kind, s.name, s.parent_code) or not ST_Equals(a.geom, s.geom) or ST_AsBinary(a.geom) <> ST_AsBinary(s.geom)`);
 		target = { inserted, updated, unchanged: (await count(sql`select count(*)::int as n from (${src}) s`)) - inserted - updated };
 		if (inserted + updated) {
-			await exec(trx, sql`insert into area (code, level, kind, name, parent_code, geom) ${src} order by length(code), code
+			await exec(
+				trx,
+				sql`insert into area (code, level, kind, name, parent_code, geom) ${src} order by length(code), code
 				on conflict (code) do update set level = excluded.level, kind = excluded.kind, name = excluded.name, parent_code = excluded.parent_code, geom = excluded.geom
-				where (area.level, area.kind, area.name, area.parent_code) is distinct from (excluded.level, excluded.kind, excluded.name, excluded.parent_code) or ST_AsBinary(area.geom) <> ST_AsBinary(excluded.geom)`);
+				where (area.level, area.kind, area.name, area.parent_code) is distinct from (excluded.level, excluded.kind, excluded.name, excluded.parent_code) or ST_AsBinary(area.geom) <> ST_AsBinary(excluded.geom)`
+			);
 		}
 		return target;
 	}
@@ -336,9 +494,12 @@ async function upsert(trx: Scoped, layer: ImportLayer): Promise<WriteOutcome['wr
 		where (${list('x.')}) is distinct from (${list('s.')}) or ST_AsBinary(x.geom) <> ST_AsBinary(s.geom)`);
 	const total = await count(sql`select count(*)::int as n from (${src}) s`);
 	if (inserted + updated) {
-		await exec(trx, sql`insert into ${t} (source_id, ${list('')}, geom) ${src}
+		await exec(
+			trx,
+			sql`insert into ${t} (source_id, ${list('')}, geom) ${src}
 			on conflict (source_id) where source_id is not null do update set ${sql.raw(cols.map((c) => `${c} = excluded.${c}`).join(', '))}, geom = excluded.geom
-			where (${list(`${table}.`)}) is distinct from (${list('excluded.')}) or ST_AsBinary(${t}.geom) <> ST_AsBinary(excluded.geom)`);
+			where (${list(`${table}.`)}) is distinct from (${list('excluded.')}) or ST_AsBinary(${t}.geom) <> ST_AsBinary(excluded.geom)`
+		);
 	}
 	return { inserted, updated, unchanged: total - inserted - updated };
 }

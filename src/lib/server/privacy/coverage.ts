@@ -1,6 +1,13 @@
 // Small-cell suppression for the coverage results (store.ts rows) — panels, JSON and exports alike:
 // which of their fields count households, and which are computed from those counts.
-import { AREA_COVERAGE_CELLS, BLIND_SPOT_CELLS, type AreaCoverageRow, type BlindSpotRow, type ShownAreaCoverageRow, type ShownBlindSpotRow } from '../../api/coverage.ts';
+import {
+	AREA_COVERAGE_CELLS,
+	BLIND_SPOT_CELLS,
+	type AreaCoverageRow,
+	type BlindSpotRow,
+	type ShownAreaCoverageRow,
+	type ShownBlindSpotRow
+} from '../../api/coverage.ts';
 import { suppressRows, suppressSmallCells, type CountAudience } from './small-cells.ts';
 
 // which fields are withheld is part of the contract (src/lib/api/coverage.ts): the panel knows them too

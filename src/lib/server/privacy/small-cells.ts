@@ -19,10 +19,8 @@ export interface CountAudience {
 	persons: boolean;
 }
 
-
 /** the fields a rule may withhold: its counts and its derived fields */
 export type RuleKeys<R> = (R extends { counts: readonly (infer C)[] } ? C : never) | (R extends { derived: infer X } ? keyof X : never);
-
 
 /**
  * The row as `audience` may see it: for a viewer without person access every count of

@@ -32,11 +32,16 @@ function split(cells: Cell[], ids: number[], k: number, weight: Float64Array, rn
 	if (k <= 1) return [ids];
 	const k1 = Math.floor(k / 2);
 	const k2 = k - k1;
-	let minx = Infinity, maxx = -Infinity, miny = Infinity, maxy = -Infinity;
+	let minx = Infinity,
+		maxx = -Infinity,
+		miny = Infinity,
+		maxy = -Infinity;
 	for (const id of ids) {
 		const c = cells[id];
-		minx = Math.min(minx, c.cx); maxx = Math.max(maxx, c.cx);
-		miny = Math.min(miny, c.cy); maxy = Math.max(maxy, c.cy);
+		minx = Math.min(minx, c.cx);
+		maxx = Math.max(maxx, c.cx);
+		miny = Math.min(miny, c.cy);
+		maxy = Math.max(maxy, c.cy);
 	}
 	const angle = (maxx - minx >= maxy - miny ? 0 : Math.PI / 2) + rng.range(-0.35, 0.35);
 	const cos = Math.cos(angle);
@@ -81,9 +86,17 @@ function apportion(total: number, weights: number[], caps: number[]): number[] {
 }
 
 const GRID_KIND: Record<LandUse, GridKind> = {
-	cbd: 'business', commercial: 'business', compound: 'residential', walkup: 'residential',
-	urbanVillage: 'residential', school: 'campus', public: 'residential', green: 'green',
-	industrial: 'park', village: 'village', farmland: 'village'
+	cbd: 'business',
+	commercial: 'business',
+	compound: 'residential',
+	walkup: 'residential',
+	urbanVillage: 'residential',
+	school: 'campus',
+	public: 'residential',
+	green: 'green',
+	industrial: 'park',
+	village: 'village',
+	farmland: 'village'
 };
 
 export function partition(spec: ScaleSpec, cells: Cell[], households: Float64Array, rng: Rng): Partition {
@@ -94,30 +107,55 @@ export function partition(spec: ScaleSpec, cells: Cell[], households: Float64Arr
 	const names = new PlaceNames(rng, spec.flavour);
 	const all = cells.map((c) => c.idx);
 	const district: AreaPlan = {
-		code: spec.districtCode, level: 'district', kind: null, name: spec.districtName, parent: null, cells: all, households: sumH(all)
+		code: spec.districtCode,
+		level: 'district',
+		kind: null,
+		name: spec.districtName,
+		parent: null,
+		cells: all,
+		households: sumH(all)
 	};
 	const streetCells = split(cells, all, spec.streets, weight, rng);
 	const streets: AreaPlan[] = streetCells.map((ids, s) => ({
-		code: spec.districtCode + String(s + 1).padStart(3, '0'), level: 'street', kind: null,
-		name: names.next('街道'), parent: spec.districtCode, cells: ids, households: sumH(ids)
+		code: spec.districtCode + String(s + 1).padStart(3, '0'),
+		level: 'street',
+		kind: null,
+		name: names.next('街道'),
+		parent: spec.districtCode,
+		cells: ids,
+		households: sumH(ids)
 	}));
-	const perStreet = apportion(spec.communities, streetCells.map(sumW), streetCells.map((ids) => ids.length));
+	const perStreet = apportion(
+		spec.communities,
+		streetCells.map(sumW),
+		streetCells.map((ids) => ids.length)
+	);
 	const communities: AreaPlan[] = [];
 	streets.forEach((st, s) => {
 		split(cells, st.cells, perStreet[s], weight, rng).forEach((ids, k) => {
-			let rural = 0, area = 0;
+			let rural = 0,
+				area = 0;
 			for (const id of ids) {
 				area += cells[id].areaHa;
 				if (cells[id].use === 'village' || cells[id].use === 'farmland') rural += cells[id].areaHa;
 			}
 			const village = rural > area / 2;
 			communities.push({
-				code: st.code + String(k + 1).padStart(3, '0'), level: 'community', kind: village ? 'village' : 'community',
-				name: names.next(village ? '村' : '社区'), parent: st.code, cells: ids, households: sumH(ids)
+				code: st.code + String(k + 1).padStart(3, '0'),
+				level: 'community',
+				kind: village ? 'village' : 'community',
+				name: names.next(village ? '村' : '社区'),
+				parent: st.code,
+				cells: ids,
+				households: sumH(ids)
 			});
 		});
 	});
-	const perCommunity = apportion(spec.grids, communities.map((c) => sumW(c.cells)), communities.map((c) => c.cells.length));
+	const perCommunity = apportion(
+		spec.grids,
+		communities.map((c) => sumW(c.cells)),
+		communities.map((c) => c.cells.length)
+	);
 	const grids: AreaPlan[] = [];
 	const gridOfCell = new Int32Array(cells.length).fill(-1);
 	communities.forEach((cm, ci) => {
@@ -132,8 +170,14 @@ export function partition(spec: ScaleSpec, cells: Cell[], households: Float64Arr
 			for (const [kind, w] of byKind) if (w > best) [gridKind, best] = [kind, w];
 			for (const id of ids) gridOfCell[id] = grids.length;
 			grids.push({
-				code: cm.code + String(k + 1).padStart(3, '0'), level: 'grid', kind: null,
-				name: `${cm.name}第${k + 1}网格`, parent: cm.code, cells: ids, gridKind, households: sumH(ids)
+				code: cm.code + String(k + 1).padStart(3, '0'),
+				level: 'grid',
+				kind: null,
+				name: `${cm.name}第${k + 1}网格`,
+				parent: cm.code,
+				cells: ids,
+				gridKind,
+				households: sumH(ids)
 			});
 		});
 	});

@@ -5,13 +5,36 @@
 import type { Rng } from './random.ts';
 import type { Cell, Layout, LandUse } from './layout.ts';
 import { bilinear } from './geo.ts';
-import { COMPOUND_SUFFIXES, GREEN_SUFFIXES, MARKET_SUFFIXES, OFFICE_SUFFIXES, OLD_ESTATE_SUFFIXES, PARK_SUFFIXES, PUBLIC_NAMES, SCHOOL_SUFFIXES, PlaceNames } from './names.ts';
+import {
+	COMPOUND_SUFFIXES,
+	GREEN_SUFFIXES,
+	MARKET_SUFFIXES,
+	OFFICE_SUFFIXES,
+	OLD_ESTATE_SUFFIXES,
+	PARK_SUFFIXES,
+	PUBLIC_NAMES,
+	SCHOOL_SUFFIXES,
+	PlaceNames
+} from './names.ts';
 import type { ScaleSpec } from './scales.ts';
 
 export type BuildingKind = 'residential' | 'office' | 'commercial' | 'school' | 'public' | 'industrial' | 'mixed';
 export type BuildingType =
-	| 'tower' | 'walkup' | 'urbanHouse' | 'villageHouse' | 'office' | 'podium' | 'mall' | 'teaching'
-	| 'gym' | 'public' | 'communityOffice' | 'industrial' | 'parkOffice' | 'pavilion' | 'ancillary';
+	| 'tower'
+	| 'walkup'
+	| 'urbanHouse'
+	| 'villageHouse'
+	| 'office'
+	| 'podium'
+	| 'mall'
+	| 'teaching'
+	| 'gym'
+	| 'public'
+	| 'communityOffice'
+	| 'industrial'
+	| 'parkOffice'
+	| 'pavilion'
+	| 'ancillary';
 
 export interface BuildingPlan {
 	id: number;
@@ -79,8 +102,22 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 		const qy = c.v.map((v) => vy[v]);
 		let no = 0;
 		const add = (
-			slot: Slot, L: number, D: number, type: BuildingType, kind: BuildingKind, floors: number,
-			opts: { units?: number; hpf?: number; capacity?: number; storey?: number; group?: string; name?: string | null; lShape?: boolean; numbered?: boolean } = {}
+			slot: Slot,
+			L: number,
+			D: number,
+			type: BuildingType,
+			kind: BuildingKind,
+			floors: number,
+			opts: {
+				units?: number;
+				hpf?: number;
+				capacity?: number;
+				storey?: number;
+				group?: string;
+				name?: string | null;
+				lShape?: boolean;
+				numbered?: boolean;
+			} = {}
 		) => {
 			const [sx0, sy0, sx1, sy1] = slot;
 			const Lc = Math.min(L, sx1 - sx0);
@@ -88,8 +125,10 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 			// centred in the slot, with some play
 			const px = (sx1 - sx0 - Lc) * rng.range(0.2, 0.8);
 			const py = (sy1 - sy0 - Dc) * rng.range(0.2, 0.8);
-			const x0 = (sx0 + px) / c.w, x1 = (sx0 + px + Lc) / c.w;
-			const y0 = (sy0 + py) / c.h, y1 = (sy0 + py + Dc) / c.h;
+			const x0 = (sx0 + px) / c.w,
+				x1 = (sx0 + px + Lc) / c.w;
+			const y0 = (sy0 + py) / c.h,
+				y1 = (sy0 + py + Dc) / c.h;
 			const uv = opts.lShape
 				? (() => {
 						const xm = x0 + (x1 - x0) * rng.range(0.45, 0.65);
@@ -98,7 +137,8 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					})()
 				: [x0, y0, x1, y0, x1, y1, x0, y1];
 			const xy: number[] = [];
-			let sx = 0, sy = 0;
+			let sx = 0,
+				sy = 0;
 			for (let k = 0; k < uv.length; k += 2) {
 				const [x, y] = bilinear(qx, qy, uv[k], uv[k + 1]);
 				xy.push(x, y);
@@ -111,9 +151,23 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 			const storey = opts.storey ?? 3.2;
 			if (opts.numbered !== false) no++;
 			const b: BuildingPlan = {
-				id: buildings.length + 1, cell: c.idx, type, kind, floors, height: Math.round((floors * storey + rng.range(1, 4)) * 10) / 10,
-				units, homesPerFloor: hpf, capacity, xy, cx: sx / (uv.length / 2), cy: sy / (uv.length / 2),
-				group: opts.group ?? '', no: opts.numbered === false ? 0 : no, name: opts.name ?? null, address: '', gridCode: ''
+				id: buildings.length + 1,
+				cell: c.idx,
+				type,
+				kind,
+				floors,
+				height: Math.round((floors * storey + rng.range(1, 4)) * 10) / 10,
+				units,
+				homesPerFloor: hpf,
+				capacity,
+				xy,
+				cx: sx / (uv.length / 2),
+				cy: sy / (uv.length / 2),
+				group: opts.group ?? '',
+				no: opts.numbered === false ? 0 : no,
+				name: opts.name ?? null,
+				address: '',
+				gridCode: ''
 			};
 			buildings.push(b);
 			cellCapacity[c.idx] += capacity;
@@ -132,7 +186,11 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					const ancillary = slots.length > 3 ? rng.int(0, slots.length - 1) : -1;
 					slots.forEach((s, k) => {
 						if (k === ancillary) {
-							add(s, rng.range(18, 30), rng.range(10, 16), 'ancillary', rng.chance(0.5) ? 'commercial' : 'public', rng.int(1, 3), { group, name: `${group}${rng.pick(['会所', '幼儿园', '物业楼', '商业楼'])}`, numbered: false });
+							add(s, rng.range(18, 30), rng.range(10, 16), 'ancillary', rng.chance(0.5) ? 'commercial' : 'public', rng.int(1, 3), {
+								group,
+								name: `${group}${rng.pick(['会所', '幼儿园', '物业楼', '商业楼'])}`,
+								numbered: false
+							});
 						} else if (rng.chance(0.93)) {
 							// 小高层 (11–17 floors) beside high-rise towers (18–33)
 							const floors = midRise ? rng.int(11, 17) : rng.int(18, 33);
@@ -149,7 +207,8 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					const slots = pack(c.w, c.h, L, 11.5, 7, 8, rng.range(11, 15));
 					for (const s of slots) {
 						// now and then a bike shed, boiler room or corner shop where a slab could stand
-						if (rng.chance(0.1)) add(s, rng.range(8, 14), rng.range(5, 8), 'ancillary', rng.chance(0.5) ? 'commercial' : 'public', 1, { group, numbered: false });
+						if (rng.chance(0.1))
+							add(s, rng.range(8, 14), rng.range(5, 8), 'ancillary', rng.chance(0.5) ? 'commercial' : 'public', 1, { group, numbered: false });
 						else add(s, L, 11.5, 'walkup', 'residential', rng.int(5, 7), { units, hpf: 2, storey: 2.9, group, name: `${group}${no + 1}栋` });
 					}
 					break;
@@ -160,7 +219,12 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 						if (rng.chance(0.12)) continue;
 						const floors = rng.int(3, 6);
 						const hpf = rng.chance(0.35) ? 2 : 1;
-						add(s, rng.range(8.5, 11), rng.range(8.5, 11), 'urbanHouse', rng.chance(0.15) ? 'mixed' : 'residential', floors, { hpf, capacity: Math.max(1, (floors - 1) * hpf), group, numbered: false });
+						add(s, rng.range(8.5, 11), rng.range(8.5, 11), 'urbanHouse', rng.chance(0.15) ? 'mixed' : 'residential', floors, {
+							hpf,
+							capacity: Math.max(1, (floors - 1) * hpf),
+							group,
+							numbered: false
+						});
 					}
 					break;
 				}
@@ -181,7 +245,11 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 							const name = names.next(rng.pick(OFFICE_SUFFIXES));
 							add(s, rng.range(34, 50), rng.range(26, 36), 'office', 'office', rng.int(20, 50), { storey: 4.1, group, name });
 						} else if (rng.chance(0.7)) {
-							add(s, rng.range(40, 60), rng.range(26, 40), 'podium', 'commercial', rng.int(3, 6), { storey: 5, name: names.next('广场'), lShape: rng.chance(0.3) });
+							add(s, rng.range(40, 60), rng.range(26, 40), 'podium', 'commercial', rng.int(3, 6), {
+								storey: 5,
+								name: names.next('广场'),
+								lShape: rng.chance(0.3)
+							});
 						}
 					}
 					break;
@@ -194,15 +262,27 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 							if (rng.chance(0.1)) continue;
 							const floors = rng.int(2, 4);
 							const mixed = rng.chance(0.3);
-							add(s, rng.range(10, 16), rng.range(9, 12), 'mall', mixed ? 'mixed' : 'commercial', floors, { capacity: mixed ? floors - 1 : 0, hpf: mixed ? 1 : 0, storey: 3.5, group, numbered: false });
+							add(s, rng.range(10, 16), rng.range(9, 12), 'mall', mixed ? 'mixed' : 'commercial', floors, {
+								capacity: mixed ? floors - 1 : 0,
+								hpf: mixed ? 1 : 0,
+								storey: 3.5,
+								group,
+								numbered: false
+							});
 						}
 						break;
 					}
 					const slots = pack(c.w, c.h, 50, 34, 9, 14, 14);
 					slots.forEach((s, k) => {
 						if (k > 0 && rng.chance(0.4)) return;
-						if (rng.chance(0.35)) add(s, rng.range(30, 44), rng.range(24, 30), 'office', 'office', rng.int(20, 36), { storey: 4, name: names.next(rng.pick(OFFICE_SUFFIXES)) });
-						else add(s, rng.range(36, 60), rng.range(24, 40), 'mall', rng.chance(0.2) ? 'mixed' : 'commercial', rng.int(2, 6), { storey: 5, name: names.next(rng.pick(MARKET_SUFFIXES)), lShape: rng.chance(0.25) });
+						if (rng.chance(0.35))
+							add(s, rng.range(30, 44), rng.range(24, 30), 'office', 'office', rng.int(20, 36), { storey: 4, name: names.next(rng.pick(OFFICE_SUFFIXES)) });
+						else
+							add(s, rng.range(36, 60), rng.range(24, 40), 'mall', rng.chance(0.2) ? 'mixed' : 'commercial', rng.int(2, 6), {
+								storey: 5,
+								name: names.next(rng.pick(MARKET_SUFFIXES)),
+								lShape: rng.chance(0.25)
+							});
 					});
 					break;
 				}
@@ -211,7 +291,13 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					const slots = pack(c.w, c.h, 52, 15, 10, 12, 18);
 					slots.forEach((s, k) => {
 						if (k === slots.length - 1 && slots.length > 2) add(s, 34, 22, 'gym', 'school', 2, { storey: 5, group, name: `${group}体育馆`, numbered: false });
-						else if (rng.chance(0.85)) add(s, rng.range(40, 56), 15, 'teaching', 'school', rng.int(4, 6), { storey: 3.6, group, name: `${group}${no + 1}号楼`, lShape: rng.chance(0.2) });
+						else if (rng.chance(0.85))
+							add(s, rng.range(40, 56), 15, 'teaching', 'school', rng.int(4, 6), {
+								storey: 3.6,
+								group,
+								name: `${group}${no + 1}号楼`,
+								lShape: rng.chance(0.2)
+							});
 					});
 					break;
 				}
@@ -226,7 +312,13 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 				}
 				case 'green': {
 					const group = groupName(c, () => names.next(rng.pick(GREEN_SUFFIXES)));
-					for (const s of pack(c.w, c.h, 16, 12, 15, 40, 40).slice(0, rng.int(0, 2))) add(s, rng.range(8, 16), rng.range(6, 12), 'pavilion', 'public', rng.int(1, 2), { storey: 4, group, name: `${group}${rng.pick(['管理处', '茶室', '展馆'])}`, numbered: false });
+					for (const s of pack(c.w, c.h, 16, 12, 15, 40, 40).slice(0, rng.int(0, 2)))
+						add(s, rng.range(8, 16), rng.range(6, 12), 'pavilion', 'public', rng.int(1, 2), {
+							storey: 4,
+							group,
+							name: `${group}${rng.pick(['管理处', '茶室', '展馆'])}`,
+							numbered: false
+						});
 					break;
 				}
 				case 'industrial': {
@@ -235,7 +327,8 @@ export function generateBuildings(spec: ScaleSpec, layout: Layout, rng: Rng): Bu
 					const slots = pack(c.w, c.h, 60, 30, 9, 12, 12);
 					slots.forEach((s, k) => {
 						if (k === 0 && patchFirst.has(c.idx)) add(s, 40, 24, 'parkOffice', 'office', rng.int(6, 12), { storey: 4, group, name: `${group}综合服务楼` });
-						else if (rng.chance(0.85)) add(s, rng.range(36, 60), rng.range(20, 30), 'industrial', 'industrial', rng.int(1, 5), { storey: 5, group, name: `${group}${no + 1}号厂房` });
+						else if (rng.chance(0.85))
+							add(s, rng.range(36, 60), rng.range(20, 30), 'industrial', 'industrial', rng.int(1, 5), { storey: 5, group, name: `${group}${no + 1}号厂房` });
 					});
 					break;
 				}

@@ -25,8 +25,17 @@ export interface SeedOptions {
 }
 
 export const DATA_TABLES = [
-	'area', 'road', 'building', 'household', 'party_org', 'party_member', 'central_household',
-	'central_household_link', 'building_leader', 'service_centre', 'dataset'
+	'area',
+	'road',
+	'building',
+	'household',
+	'party_org',
+	'party_member',
+	'central_household',
+	'central_household_link',
+	'building_leader',
+	'service_centre',
+	'dataset'
 ];
 
 export class SeedArgsError extends Error {}
@@ -139,52 +148,160 @@ export async function seedDemo(db: Db, opts: SeedOptions): Promise<{ seconds: nu
 				join (select left(grid_code, ${len}) as code, ST_Multi(ST_Union(geom)) as geom from seed_cell group by 1) u on u.code = m.code
 				order by m.code`.execute(trx);
 			// the embedded PostGIS answers a failed union with no rows rather than an error
-			if (Number(r.numAffectedRows ?? 0) !== list.length) throw new Error(`seed: ${list.length} ${list[0].level} areas planned but ${r.numAffectedRows} written`);
+			if (Number(r.numAffectedRows ?? 0) !== list.length)
+				throw new Error(`seed: ${list.length} ${list[0].level} areas planned but ${r.numAffectedRows} written`);
 		}
 		log(`[seed] areas: ${part.streets.length} streets, ${part.communities.length} communities, ${part.grids.length} grids (${stamp()})`);
-		await insertRows(trx, 'road', layout.roads.length, (i) => {
-			const r = layout.roads[i];
-			return { id: i + 1, class: r.cls, name: r.name, geom: lineWkt(p, r.vertices.map((v) => vx[v]), r.vertices.map((v) => vy[v])) };
-		}, { identity: true, log });
-		await insertRows(trx, 'building', buildings.length, (i) => {
-			const b = buildings[i];
-			return {
-				id: b.id, grid_code: b.gridCode, kind: b.kind, name: b.name, address: b.address, floors: b.floors,
-				height: b.height, units: b.units, geom: multiPolygonWkt(p, b.xy)
-			};
-		}, { identity: true, log, chunk: 10_000 });
+		await insertRows(
+			trx,
+			'road',
+			layout.roads.length,
+			(i) => {
+				const r = layout.roads[i];
+				return {
+					id: i + 1,
+					class: r.cls,
+					name: r.name,
+					geom: lineWkt(
+						p,
+						r.vertices.map((v) => vx[v]),
+						r.vertices.map((v) => vy[v])
+					)
+				};
+			},
+			{ identity: true, log }
+		);
+		await insertRows(
+			trx,
+			'building',
+			buildings.length,
+			(i) => {
+				const b = buildings[i];
+				return {
+					id: b.id,
+					grid_code: b.gridCode,
+					kind: b.kind,
+					name: b.name,
+					address: b.address,
+					floors: b.floors,
+					height: b.height,
+					units: b.units,
+					geom: multiPolygonWkt(p, b.xy)
+				};
+			},
+			{ identity: true, log, chunk: 10_000 }
+		);
 		// every protected row carries its scope key (sql/009): given here, so no trigger has to look it up
 		const gridOfBuilding: string[] = [];
 		for (const b of buildings) gridOfBuilding[b.id] = b.gridCode;
 		const h = households;
 		const gridOfHousehold = (id: number) => gridOfBuilding[h.building[id - 1]];
-		await insertRows(trx, 'household', h.count, (i) => ({ id: i + 1, building_id: h.building[i], grid_code: gridOfBuilding[h.building[i]], unit: h.unit[i], floor: h.floor[i], room: h.room[i], residents: h.residents[i] }), { identity: true, log, chunk: 25_000 });
-		await insertRows(trx, 'party_org', orgs.length, (i) => {
-			const o = orgs[i];
-			return { id: o.id, kind: o.kind, name: o.name, parent_id: o.parent, area_code: o.area, building_id: o.building, secretary_id: o.secretary };
-		}, { identity: true, log });
+		await insertRows(
+			trx,
+			'household',
+			h.count,
+			(i) => ({
+				id: i + 1,
+				building_id: h.building[i],
+				grid_code: gridOfBuilding[h.building[i]],
+				unit: h.unit[i],
+				floor: h.floor[i],
+				room: h.room[i],
+				residents: h.residents[i]
+			}),
+			{ identity: true, log, chunk: 25_000 }
+		);
+		await insertRows(
+			trx,
+			'party_org',
+			orgs.length,
+			(i) => {
+				const o = orgs[i];
+				return { id: o.id, kind: o.kind, name: o.name, parent_id: o.parent, area_code: o.area, building_id: o.building, secretary_id: o.secretary };
+			},
+			{ identity: true, log }
+		);
 		const m = members;
 		// a member with no household belongs where their organisation is: its area, or its building's grid
 		const scopeOfOrg = new Map(orgs.map((o) => [o.id, o.area ?? gridOfBuilding[o.building!]]));
-		await insertRows(trx, 'party_member', m.count, (i) => ({
-			id: i + 1, name: m.name[i], gender: m.gender[i], birth_year: m.birthYear[i], phone: m.phone[i], status: m.status[i],
-			joined_on: m.joinedOn[i], org_id: m.org[i], household_id: m.household[i] || null, workplace_building_id: m.workplace[i] || null,
-			reported_to_community: m.reported[i], mobile: m.mobile[i],
-			scope_code: m.household[i] ? gridOfHousehold(m.household[i]) : scopeOfOrg.get(m.org[i])
-		}), { identity: true, log, chunk: 25_000 });
-		await insertRows(trx, 'central_household', care.central.length, (i) => ({ household_id: care.central[i].household, member_id: care.central[i].member, grid_code: gridOfHousehold(care.central[i].household) }), { log, chunk: 25_000 });
-		await insertRows(trx, 'central_household_link', care.links.length, (i) => ({ central_household_id: care.links[i].central, household_id: care.links[i].household, grid_code: gridOfHousehold(care.links[i].household) }), { log, chunk: 50_000 });
-		await insertRows(trx, 'building_leader', care.leaders.length, (i) => {
-			const l = care.leaders[i];
-			return { id: i + 1, role: l.role, building_id: l.building, grid_code: gridOfBuilding[l.building], unit: l.unit, name: l.name, phone: l.phone, member_id: l.member };
-		}, { identity: true, log, chunk: 25_000 });
-		await insertRows(trx, 'service_centre', services.length, (i) => {
-			const s = services[i];
-			return { id: i + 1, level: s.level, name: s.name, area_code: s.area, building_id: s.building, services: s.services, opening_hours: s.hours, geom: pointWkt(p, s.x, s.y) };
-		}, { identity: true, log });
+		await insertRows(
+			trx,
+			'party_member',
+			m.count,
+			(i) => ({
+				id: i + 1,
+				name: m.name[i],
+				gender: m.gender[i],
+				birth_year: m.birthYear[i],
+				phone: m.phone[i],
+				status: m.status[i],
+				joined_on: m.joinedOn[i],
+				org_id: m.org[i],
+				household_id: m.household[i] || null,
+				workplace_building_id: m.workplace[i] || null,
+				reported_to_community: m.reported[i],
+				mobile: m.mobile[i],
+				scope_code: m.household[i] ? gridOfHousehold(m.household[i]) : scopeOfOrg.get(m.org[i])
+			}),
+			{ identity: true, log, chunk: 25_000 }
+		);
+		await insertRows(
+			trx,
+			'central_household',
+			care.central.length,
+			(i) => ({ household_id: care.central[i].household, member_id: care.central[i].member, grid_code: gridOfHousehold(care.central[i].household) }),
+			{ log, chunk: 25_000 }
+		);
+		await insertRows(
+			trx,
+			'central_household_link',
+			care.links.length,
+			(i) => ({ central_household_id: care.links[i].central, household_id: care.links[i].household, grid_code: gridOfHousehold(care.links[i].household) }),
+			{ log, chunk: 50_000 }
+		);
+		await insertRows(
+			trx,
+			'building_leader',
+			care.leaders.length,
+			(i) => {
+				const l = care.leaders[i];
+				return {
+					id: i + 1,
+					role: l.role,
+					building_id: l.building,
+					grid_code: gridOfBuilding[l.building],
+					unit: l.unit,
+					name: l.name,
+					phone: l.phone,
+					member_id: l.member
+				};
+			},
+			{ identity: true, log, chunk: 25_000 }
+		);
+		await insertRows(
+			trx,
+			'service_centre',
+			services.length,
+			(i) => {
+				const s = services[i];
+				return {
+					id: i + 1,
+					level: s.level,
+					name: s.name,
+					area_code: s.area,
+					building_id: s.building,
+					services: s.services,
+					opening_hours: s.hours,
+					geom: pointWkt(p, s.x, s.y)
+				};
+			},
+			{ identity: true, log }
+		);
 		for (const t of ['road', 'building', 'household', 'party_org', 'party_member', 'building_leader', 'service_centre']) await resetIdentity(trx, t);
 		const seconds = Math.round((performance.now() - started) / 100) / 10;
-		await sql`insert into dataset (id, scale, seed, seconds, counts) values (1, ${spec.name}, ${seed}, ${seconds}, ${JSON.stringify(counts)}::jsonb)`.execute(trx);
+		await sql`insert into dataset (id, scale, seed, seconds, counts) values (1, ${spec.name}, ${seed}, ${seconds}, ${JSON.stringify(counts)}::jsonb)`.execute(
+			trx
+		);
 	});
 	// fresh planner statistics and area figures, so the first map request is not the slow one
 	await sql`analyze`.execute(db.kysely);

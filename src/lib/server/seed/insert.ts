@@ -5,7 +5,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
 export async function insertRows(
-	db: Kysely<Database>, table: string, count: number, rowAt: (i: number) => Record<string, unknown>,
+	db: Kysely<Database>,
+	table: string,
+	count: number,
+	rowAt: (i: number) => Record<string, unknown>,
 	opts: { identity?: boolean; chunk?: number; log?: (line: string) => void } = {}
 ): Promise<void> {
 	if (count === 0) return;

@@ -134,7 +134,10 @@ export function buildLayout(spec: ScaleSpec, rng: Rng): Layout {
 			const y = ys[j];
 			const local = Math.min(spx[Math.min(i, cols - 1)], spx[Math.max(i - 1, 0)], spy[Math.min(j, rows - 1)], spy[Math.max(j - 1, 0)]);
 			const jit = 0.1 * local;
-			const w0 = waves[0], w1 = waves[1], w2 = waves[2], w3 = waves[3];
+			const w0 = waves[0],
+				w1 = waves[1],
+				w2 = waves[2],
+				w3 = waves[3];
 			const dx = w0.A * Math.sin((TAU * (y + w0.q * x)) / w0.L + w0.p) + w1.A * Math.sin((TAU * (y - w1.q * x)) / w1.L + w1.p);
 			const dy = w2.A * Math.sin((TAU * (x + w2.q * y)) / w2.L + w2.p) + w3.A * Math.sin((TAU * (x - w3.q * y)) / w3.L + w3.p);
 			const k = j * (cols + 1) + i;
@@ -178,7 +181,12 @@ export function buildLayout(spec: ScaleSpec, rng: Rng): Layout {
 			size++;
 			const ci = c % cols;
 			const cj = (c - ci) / cols;
-			for (const [di, dj] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+			for (const [di, dj] of [
+				[1, 0],
+				[-1, 0],
+				[0, 1],
+				[0, -1]
+			]) {
 				const ni = ci + di;
 				const nj = cj + dj;
 				if (ni < 0 || nj < 0 || ni >= cols || nj >= rows) continue;
@@ -213,11 +221,20 @@ export function buildLayout(spec: ScaleSpec, rng: Rng): Layout {
 			}
 			cellAt[j * cols + i] = cells.length;
 			cells.push({
-				idx: cells.length, i, j, v, cx, cy, r: radius(cx, cy), use: 'compound', patch: -1,
+				idx: cells.length,
+				i,
+				j,
+				v,
+				cx,
+				cy,
+				r: radius(cx, cy),
+				use: 'compound',
+				patch: -1,
 				w: (dist(v[0], v[1]) + dist(v[3], v[2])) / 2,
 				h: (dist(v[0], v[3]) + dist(v[1], v[2])) / 2,
 				areaHa: Math.abs(a2) / 2 / 10_000,
-				road: -1, roadAdjacent: false
+				road: -1,
+				roadAdjacent: false
 			});
 		}
 	}
@@ -248,10 +265,7 @@ function lineClasses(n: number, rng: Rng): RoadClass[] {
 	return out;
 }
 
-function assignLandUse(
-	cells: Cell[], cellAt: Int32Array, cols: number, rows: number,
-	lineX: RoadClass[], lineY: RoadClass[], rng: Rng
-): Patch[] {
+function assignLandUse(cells: Cell[], cellAt: Int32Array, cols: number, rows: number, lineX: RoadClass[], lineY: RoadClass[], rng: Rng): Patch[] {
 	const n = cells.length;
 	const patches: Patch[] = [];
 	const taken = new Uint8Array(n);
@@ -265,7 +279,9 @@ function assignLandUse(
 		const seen = new Set<number>([centre.idx]);
 		const frontier = [centre.idx];
 		while (frontier.length && patch.cells.length < size) {
-			frontier.sort((a, b) => Math.hypot(cells[a].cx - centre.cx, cells[a].cy - centre.cy) - Math.hypot(cells[b].cx - centre.cx, cells[b].cy - centre.cy) || a - b);
+			frontier.sort(
+				(a, b) => Math.hypot(cells[a].cx - centre.cx, cells[a].cy - centre.cy) - Math.hypot(cells[b].cx - centre.cx, cells[b].cy - centre.cy) || a - b
+			);
 			const c = frontier.shift()!;
 			const cell = cells[c];
 			if (taken[c] || !allow(cell)) continue;
@@ -273,7 +289,12 @@ function assignLandUse(
 			cell.use = use;
 			cell.patch = patch.id;
 			patch.cells.push(c);
-			for (const [di, dj] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+			for (const [di, dj] of [
+				[1, 0],
+				[-1, 0],
+				[0, 1],
+				[0, -1]
+			]) {
 				const ni = cell.i + di;
 				const nj = cell.j + dj;
 				if (ni < 0 || nj < 0 || ni >= cols || nj >= rows) continue;
@@ -356,8 +377,14 @@ function assignLandUse(
 }
 
 function buildRoads(
-	spec: ScaleSpec, cells: Cell[], cellAt: Int32Array, cols: number, rows: number,
-	lineX: RoadClass[], lineY: RoadClass[], rng: Rng
+	spec: ScaleSpec,
+	cells: Cell[],
+	cellAt: Int32Array,
+	cols: number,
+	rows: number,
+	lineX: RoadClass[],
+	lineY: RoadClass[],
+	rng: Rng
 ): RoadLine[] {
 	const names = new PlaceNames(rng, spec.flavour);
 	const at = (i: number, j: number) => (i < 0 || j < 0 || i >= cols || j >= rows ? null : cellAt[j * cols + i] >= 0 ? cells[cellAt[j * cols + i]] : null);
@@ -399,11 +426,23 @@ function buildRoads(
 	};
 	for (let i = 0; i <= cols; i++) {
 		const cls = lineX[i];
-		runLine(rows, cls, (j) => keep(cls, at(i - 1, j), at(i, j)), (j) => vid(i, j), (j, r) => (segX[j * (cols + 1) + i] = r));
+		runLine(
+			rows,
+			cls,
+			(j) => keep(cls, at(i - 1, j), at(i, j)),
+			(j) => vid(i, j),
+			(j, r) => (segX[j * (cols + 1) + i] = r)
+		);
 	}
 	for (let j = 0; j <= rows; j++) {
 		const cls = lineY[j];
-		runLine(cols, cls, (i) => keep(cls, at(i, j - 1), at(i, j)), (i) => vid(i, j), (i, r) => (segY[j * cols + i] = r));
+		runLine(
+			cols,
+			cls,
+			(i) => keep(cls, at(i, j - 1), at(i, j)),
+			(i) => vid(i, j),
+			(i, r) => (segY[j * cols + i] = r)
+		);
 	}
 
 	const rank = (r: number) => (r < 0 ? -1 : roads[r].cls === 'arterial' ? 3 : roads[r].cls === 'secondary' ? 2 : 1);

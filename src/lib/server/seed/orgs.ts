@@ -12,8 +12,15 @@ import type { Households, Members } from './people.ts';
 import { addMember } from './people.ts';
 
 export type OrgKind =
-	| 'district_committee' | 'street_committee' | 'community_committee' | 'village_committee'
-	| 'grid_branch' | 'building_group' | 'office_branch' | 'liaison_station' | 'park_branch';
+	| 'district_committee'
+	| 'street_committee'
+	| 'community_committee'
+	| 'village_committee'
+	| 'grid_branch'
+	| 'building_group'
+	| 'office_branch'
+	| 'liaison_station'
+	| 'park_branch';
 
 export interface OrgPlan {
 	id: number;
@@ -29,8 +36,13 @@ export interface OrgPlan {
 const BRANCH_CHANCE = { residential: 0.93, village: 0.9, business: 0.7, park: 0.75, campus: 0.85, green: 0.6 };
 
 export function generateOrgs(
-	spec: ScaleSpec, part: Partition, buildings: BuildingPlan[], h: Households, m: Members,
-	parks: { name: string; office: BuildingPlan | null; gridCode: string }[], rng: Rng
+	spec: ScaleSpec,
+	part: Partition,
+	buildings: BuildingPlan[],
+	h: Households,
+	m: Members,
+	parks: { name: string; office: BuildingPlan | null; gridCode: string }[],
+	rng: Rng
 ): OrgPlan[] {
 	const orgs: OrgPlan[] = [];
 	const byArea = new Map<string, number>();
@@ -40,13 +52,21 @@ export function generateOrgs(
 		if (o.area && o.kind !== 'park_branch') byArea.set(o.area, org.id);
 		return org;
 	};
-	const root = add({ kind: 'district_committee', name: `中共${spec.cityName}${spec.districtName}委员会`, parent: null, area: spec.districtCode, building: null });
+	const root = add({
+		kind: 'district_committee',
+		name: `中共${spec.cityName}${spec.districtName}委员会`,
+		parent: null,
+		area: spec.districtCode,
+		building: null
+	});
 	for (const s of part.streets) add({ kind: 'street_committee', name: `中共${s.name}大工委`, parent: root.id, area: s.code, building: null });
 	for (const c of part.communities)
 		add({
 			kind: c.kind === 'village' ? 'village_committee' : 'community_committee',
 			name: c.kind === 'village' ? `中共${c.name}总支部委员会` : `中共${c.name}委员会`,
-			parent: byArea.get(c.parent!)!, area: c.code, building: null
+			parent: byArea.get(c.parent!)!,
+			area: c.code,
+			building: null
 		});
 
 	// grid branches: most grids, not all (and never all: at least one grid goes without)
@@ -79,7 +99,13 @@ export function generateOrgs(
 	if (parks.length && parkFate.every(Boolean)) parkFate[rng.int(0, parks.length - 1)] = false;
 	parks.forEach((p, k) => {
 		if (!parkFate[k]) return;
-		const org = add({ kind: 'park_branch', name: `${p.name}党支部`, parent: byArea.get(p.gridCode.slice(0, 9))!, area: p.gridCode, building: p.office?.id ?? null });
+		const org = add({
+			kind: 'park_branch',
+			name: `${p.name}党支部`,
+			parent: byArea.get(p.gridCode.slice(0, 9))!,
+			area: p.gridCode,
+			building: p.office?.id ?? null
+		});
 		if (p.office) officeOrg.set(p.office.id, org.id);
 	});
 
@@ -143,14 +169,23 @@ export function generateOrgs(
 		}
 	}
 	const vacancy: Record<OrgKind, number> = {
-		district_committee: 0, street_committee: 0.02, community_committee: 0.04, village_committee: 0.08,
-		grid_branch: 0.1, building_group: 0.12, office_branch: 0.1, liaison_station: 0.35, park_branch: 0.1
+		district_committee: 0,
+		street_committee: 0.02,
+		community_committee: 0.04,
+		village_committee: 0.08,
+		grid_branch: 0.1,
+		building_group: 0.12,
+		office_branch: 0.1,
+		liaison_station: 0.35,
+		park_branch: 0.1
 	};
 	const used = new Set<number>();
 	for (const o of orgs) {
 		if (rng.chance(vacancy[o.kind])) continue;
 		const own = (membersOf.get(o.id) ?? []).filter((id) => m.status[id - 1] === 'formal' && !used.has(id));
-		const pool = own.length ? own : (o.area && o.area.length <= 12 ? inArea.get(o.area) ?? [] : []).filter((id) => m.status[id - 1] === 'formal' && !used.has(id));
+		const pool = own.length
+			? own
+			: (o.area && o.area.length <= 12 ? (inArea.get(o.area) ?? []) : []).filter((id) => m.status[id - 1] === 'formal' && !used.has(id));
 		if (!pool.length) continue;
 		const id = rng.pick(pool);
 		used.add(id);

@@ -76,8 +76,19 @@ export interface Members {
 
 export function emptyMembers(): Members {
 	return {
-		count: 0, name: [], gender: [], birthYear: [], phone: [], status: [], joinedOn: [], org: [], household: [],
-		workplace: [], reported: [], mobile: [], building: []
+		count: 0,
+		name: [],
+		gender: [],
+		birthYear: [],
+		phone: [],
+		status: [],
+		joinedOn: [],
+		org: [],
+		household: [],
+		workplace: [],
+		reported: [],
+		mobile: [],
+		building: []
 	};
 }
 
@@ -116,9 +127,7 @@ const MEMBER_FACTOR: Partial<Record<BuildingType, number>> = { walkup: 1.6, towe
  * urban villages, and varying building to building. A few per cent are mobile members
  * (流动党员); some work in the district's office towers and report to their community.
  */
-export function generateResidentMembers(
-	buildings: BuildingPlan[], h: Households, target: number, offices: number[], rng: Rng
-): Members {
+export function generateResidentMembers(buildings: BuildingPlan[], h: Households, target: number, offices: number[], rng: Rng): Members {
 	const m = emptyMembers();
 	const factor = buildings.map((b) => (MEMBER_FACTOR[b.type] ?? 0.7) * Math.exp(rng.normal() * 0.45));
 	let weighted = 0;

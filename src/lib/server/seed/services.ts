@@ -24,16 +24,21 @@ const HOURS = ['周一至周五 8:30-17:30', '周一至周日 9:00-17:00', '周�
 export function generateServices(spec: ScaleSpec, part: Partition, cells: Cell[], buildings: BuildingPlan[], rng: Rng): ServicePlan[] {
 	const out: ServicePlan[] = [];
 	const byArea = new Map<string, BuildingPlan[]>();
-	for (const b of buildings) for (const len of [6, 9, 12]) {
-		const key = b.gridCode.slice(0, len);
-		let l = byArea.get(key);
-		if (!l) byArea.set(key, (l = []));
-		l.push(b);
-	}
+	for (const b of buildings)
+		for (const len of [6, 9, 12]) {
+			const key = b.gridCode.slice(0, len);
+			let l = byArea.get(key);
+			if (!l) byArea.set(key, (l = []));
+			l.push(b);
+		}
 	const pickServices = (n: number) => rng.shuffle([...SERVICES]).slice(0, n);
 	const centroid = (a: AreaPlan) => {
-		let x = 0, y = 0;
-		for (const id of a.cells) { x += cells[id].cx; y += cells[id].cy; }
+		let x = 0,
+			y = 0;
+		for (const id of a.cells) {
+			x += cells[id].cx;
+			y += cells[id].cy;
+		}
 		return [x / a.cells.length, y / a.cells.length];
 	};
 	const site = (a: AreaPlan, prefer: (b: BuildingPlan) => boolean) => {
@@ -52,27 +57,55 @@ export function generateServices(spec: ScaleSpec, part: Partition, cells: Cell[]
 		return { building: null, x: cell.cx, y: cell.cy };
 	};
 	const civic = (b: BuildingPlan) => b.kind === 'public' || b.kind === 'office';
-	out.push({ level: 'district', name: `${spec.districtName}党群服务中心`, area: spec.districtCode, ...site(part.district, civic), services: pickServices(9), hours: HOURS[0] });
-	for (const s of part.streets) out.push({ level: 'street', name: `${s.name}党群服务中心`, area: s.code, ...site(s, civic), services: pickServices(rng.int(6, 9)), hours: rng.pick(HOURS) });
+	out.push({
+		level: 'district',
+		name: `${spec.districtName}党群服务中心`,
+		area: spec.districtCode,
+		...site(part.district, civic),
+		services: pickServices(9),
+		hours: HOURS[0]
+	});
+	for (const s of part.streets)
+		out.push({
+			level: 'street',
+			name: `${s.name}党群服务中心`,
+			area: s.code,
+			...site(s, civic),
+			services: pickServices(rng.int(6, 9)),
+			hours: rng.pick(HOURS)
+		});
 	for (const c of part.communities) {
 		if (c.kind === 'village' && rng.chance(0.35)) continue; // fringe villages without a centre of their own
 		out.push({
-			level: 'community', name: `${c.name}党群服务中心`, area: c.code,
+			level: 'community',
+			name: `${c.name}党群服务中心`,
+			area: c.code,
 			...site(c, (b) => b.kind === 'public' || b.type === 'ancillary' || b.type === 'walkup' || b.type === 'villageHouse'),
-			services: pickServices(rng.int(4, 8)), hours: rng.pick(HOURS)
+			services: pickServices(rng.int(4, 8)),
+			hours: rng.pick(HOURS)
 		});
 	}
 	// convenience stations in large compounds (blocks with four or more towers)
 	const towers = new Map<number, BuildingPlan[]>();
-	for (const b of buildings) if (b.type === 'tower') {
-		let l = towers.get(b.cell);
-		if (!l) towers.set(b.cell, (l = []));
-		l.push(b);
-	}
+	for (const b of buildings)
+		if (b.type === 'tower') {
+			let l = towers.get(b.cell);
+			if (!l) towers.set(b.cell, (l = []));
+			l.push(b);
+		}
 	for (const [, list] of [...towers.entries()].sort((a, b) => a[0] - b[0])) {
 		if (list.length < 4 || !rng.chance(0.5)) continue;
 		const b = list[0];
-		out.push({ level: 'station', name: `${b.group}便民服务站`, area: b.gridCode.slice(0, 12), building: b.id, x: b.cx, y: b.cy, services: pickServices(rng.int(2, 4)), hours: rng.pick(HOURS) });
+		out.push({
+			level: 'station',
+			name: `${b.group}便民服务站`,
+			area: b.gridCode.slice(0, 12),
+			building: b.id,
+			x: b.cx,
+			y: b.cy,
+			services: pickServices(rng.int(2, 4)),
+			hours: rng.pick(HOURS)
+		});
 	}
 	return out;
 }

@@ -35,12 +35,7 @@ export function tileCacheControl(layer: LayerName): string {
 }
 
 /** @param path what follows `/tiles/`, e.g. `buildings/16/53342/27305.mvt` */
-export async function serveTiles(
-	service: TileService,
-	path: string,
-	headers: Headers,
-	options: TileRequestOptions = {}
-): Promise<TileResponse> {
+export async function serveTiles(service: TileService, path: string, headers: Headers, options: TileRequestOptions = {}): Promise<TileResponse> {
 	const scope = options.scope ?? '';
 	if (!/^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})?$/.test(scope)) throw new Error(`bad tile scope "${scope}"`);
 	const req = parseTilePath(path);

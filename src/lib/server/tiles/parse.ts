@@ -4,9 +4,7 @@ import { MAX_ZOOM } from './bounds.ts';
 import { isLayerName, LAYER_NAMES, type LayerName } from './sources.ts';
 
 export type TilePath =
-	| { kind: 'tile'; layer: LayerName; z: number; x: number; y: number }
-	| { kind: 'tilejson'; layer: LayerName }
-	| { kind: 'bad'; reason: string };
+	{ kind: 'tile'; layer: LayerName; z: number; x: number; y: number } | { kind: 'tilejson'; layer: LayerName } | { kind: 'bad'; reason: string };
 
 // digits only (no sign, no exponent, no spaces); 7 digits reach 2^22 − 1 = 4194303
 const TILE = /^([A-Za-z0-9_-]{1,40})\/([0-9]{1,3})\/([0-9]{1,8})\/([0-9]{1,8})\.mvt$/;

@@ -14,16 +14,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from '../coverage/tiles.ts';
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../coverage-rules.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
-import {
-	envelope,
-	householdPoint3857,
-	lineGeom,
-	pointGeom,
-	polygonGeom,
-	tileSpace,
-	toTileSpace,
-	type TileContext
-} from './tile-sql.ts';
+import { envelope, householdPoint3857, lineGeom, pointGeom, polygonGeom, tileSpace, toTileSpace, type TileContext } from './tile-sql.ts';
 
 export const LAYER_NAMES = [
 	'streets',

@@ -39,11 +39,11 @@ export async function tileJson(db: Db, layer: LayerName, origin: string, scope =
 		...(bounds
 			? {
 					bounds: bounds as [number, number, number, number],
-					center: [
-						Math.round(((bounds[0] + bounds[2]) / 2) * 1e6) / 1e6,
-						Math.round(((bounds[1] + bounds[3]) / 2) * 1e6) / 1e6,
-						Math.max(s.minzoom, 12)
-					] as [number, number, number]
+					center: [Math.round(((bounds[0] + bounds[2]) / 2) * 1e6) / 1e6, Math.round(((bounds[1] + bounds[3]) / 2) * 1e6) / 1e6, Math.max(s.minzoom, 12)] as [
+						number,
+						number,
+						number
+					]
 				}
 			: {}),
 		vector_layers: [{ id: s.name, description: s.description, minzoom: s.minzoom, maxzoom: s.maxzoom, fields: s.fields }]

@@ -43,16 +43,33 @@ export const POST = endpoint({ guard: accountRole('district_admin'), query: impo
 			const send = (line: ImportLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
 			try {
 				const r = await runImport(db, upload.file, {
-					layer: q.layer, mapping: q.mapping || undefined, srid: srid ?? undefined, encoding: q.encoding || undefined,
-					set: q.level ? { level: q.level } : {}, repair: q.repair === '1', fromGcj02: q.from_gcj02 === '1', dryRun: q.dry_run === '1',
-					scope: caller.areaCode, displayName: name,
+					layer: q.layer,
+					mapping: q.mapping || undefined,
+					srid: srid ?? undefined,
+					encoding: q.encoding || undefined,
+					set: q.level ? { level: q.level } : {},
+					repair: q.repair === '1',
+					fromGcj02: q.from_gcj02 === '1',
+					dryRun: q.dry_run === '1',
+					scope: caller.areaCode,
+					displayName: name,
 					onProgress: (p) => send({ type: 'progress', ...p })
 				});
 				if (q.save_mapping) await withScope(db, caller.areaCode, (trx) => saveProfile(trx, { ...r.mapping_used, name: q.save_mapping }, caller.username));
-				await audit(db.kysely, { ...who, action: 'import', result: 'ok',
-					object: `${q.layer} ${name}: ${r.features} features, ${r.accepted} accepted, ${r.dry_run ? 'dry run' : r.committed ? `committed (${r.written.inserted} new, ${r.written.updated} updated)` : r.refused.length ? 'refused by the hierarchy checks' : 'nothing changed'}` });
+				await audit(db.kysely, {
+					...who,
+					action: 'import',
+					result: 'ok',
+					object: `${q.layer} ${name}: ${r.features} features, ${r.accepted} accepted, ${r.dry_run ? 'dry run' : r.committed ? `committed (${r.written.inserted} new, ${r.written.updated} updated)` : r.refused.length ? 'refused by the hierarchy checks' : 'nothing changed'}`
+				});
 				const { mapping_used: _m, ...rest } = r;
-				send({ type: 'result', ...rest, refused: r.refused.map((v) => `${v.rule}: ${v.detail}`), report: r.report.slice(0, 1000), report_csv: reportCsv(r.report) });
+				send({
+					type: 'result',
+					...rest,
+					refused: r.refused.map((v) => `${v.rule}: ${v.detail}`),
+					report: r.report.slice(0, 1000),
+					report_csv: reportCsv(r.report)
+				});
 			} catch (e) {
 				const message = e instanceof UnreadableFile ? e.message : `the import failed, nothing was changed: ${(e as Error).message.split('\n')[0]}`;
 				await audit(db.kysely, { ...who, action: 'import', result: 'error', object: `${q.layer} ${name}: ${message.slice(0, 200)}` }).catch(() => {});

@@ -23,6 +23,8 @@ export const GET = endpoint(
 	{ guard: mapViewer, params: v.object({ path: v.pipe(v.string(), v.maxLength(200, 'at most 200 characters')) }), tx: 'none' },
 	async ({ caller, input, db, event, url }) => {
 		if (!caller.persons && asksForHouseholds(input.params.path)) error(403, 'this role sees counts, not households');
-		return toResponse(await serveTiles(tileService(db), input.params.path, event.request.headers, { origin: url.origin, scope: caller.scope, persons: caller.persons }));
+		return toResponse(
+			await serveTiles(tileService(db), input.params.path, event.request.headers, { origin: url.origin, scope: caller.scope, persons: caller.persons })
+		);
 	}
 );

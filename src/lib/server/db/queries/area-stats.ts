@@ -21,7 +21,9 @@ interface StatsState {
 }
 
 async function stateOf(db: Kysely<Database>): Promise<StatsState> {
-	const { rows: [r] } = await sql<{ current: number; computed: number | null; inputs: number | null }>`
+	const {
+		rows: [r]
+	} = await sql<{ current: number; computed: number | null; inputs: number | null }>`
 		select (select version from data_version where id = 1) as current,
 		       (select data_version from area_stats_state where id = 1) as computed,
 		       (select max(version) from coverage_input) as inputs`.execute(db);
@@ -47,7 +49,9 @@ export async function ensureAreaStats(db: Db | Kysely<Database>): Promise<number
 			await sql`update area_stats_state set data_version = ${again.current} where id = 1`.execute(trx);
 			return again.current;
 		}
-		const { rows } = await sql<{ v: number }>`select refresh_area_stats(${MEMBER_BUILDING_THRESHOLD}::int, string_to_array(${COVERING_KINDS.join(',')}::text, ',')) as v`.execute(trx);
+		const { rows } = await sql<{
+			v: number;
+		}>`select refresh_area_stats(${MEMBER_BUILDING_THRESHOLD}::int, string_to_array(${COVERING_KINDS.join(',')}::text, ',')) as v`.execute(trx);
 		return Number(rows[0].v);
 	});
 }

@@ -29,15 +29,12 @@ export async function areaOutlinesGeoJson(trx: Scoped, level: AreaLevel): Promis
 	return rows[0].fc;
 }
 
-
-
 // the contract's AreaFigures is area_stats (sql/005) as it is, without its key: checked here
 // against the generated table type, both ways, so a new column cannot be left out of either
 type StoredFigures = Omit<AreaStats, 'code' | 'level'>;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const figuresMatchTable: Same<AreaFigures, StoredFigures> = true;
 void figuresMatchTable;
-
 
 /**
  * The figures of one area and its children, all read from area_stats (sql/005; the caller keeps
@@ -48,9 +45,16 @@ export async function areaSummary(trx: Scoped, code: string): Promise<AreaSummar
 	const area = await trx
 		.selectFrom('area as a')
 		.innerJoin('area_stats as s', 's.code', 'a.code')
-		.select(['a.code', 'a.name', 'a.level', 'a.kind',
-			sql<number>`ST_XMin(a.geom)`.as('xmin'), sql<number>`ST_YMin(a.geom)`.as('ymin'),
-			sql<number>`ST_XMax(a.geom)`.as('xmax'), sql<number>`ST_YMax(a.geom)`.as('ymax')])
+		.select([
+			'a.code',
+			'a.name',
+			'a.level',
+			'a.kind',
+			sql<number>`ST_XMin(a.geom)`.as('xmin'),
+			sql<number>`ST_YMin(a.geom)`.as('ymin'),
+			sql<number>`ST_XMax(a.geom)`.as('xmax'),
+			sql<number>`ST_YMax(a.geom)`.as('ymax')
+		])
 		.select(FIGURE_COLUMNS.map((c) => `s.${c}` as const))
 		.where('a.code', '=', code)
 		.executeTakeFirst();
@@ -92,8 +96,20 @@ export async function breadcrumbOf(trx: Scoped, code: string): Promise<Breadcrum
 }
 
 const FIGURE_COLUMNS = [
-	'area_km2', 'streets', 'communities', 'villages', 'grids', 'grids_with_branch', 'buildings', 'households',
-	'residents', 'members', 'members_working', 'member_buildings', 'member_buildings_covered', 'organisations',
+	'area_km2',
+	'streets',
+	'communities',
+	'villages',
+	'grids',
+	'grids_with_branch',
+	'buildings',
+	'households',
+	'residents',
+	'members',
+	'members_working',
+	'member_buildings',
+	'member_buildings_covered',
+	'organisations',
 	'service_centres'
 ] as const satisfies readonly (keyof AreaFigures)[];
 

@@ -6,13 +6,21 @@ import type { BuildingSummary } from '../../../api/selection.ts';
 
 export type { BuildingSummary };
 
-
 /** Undefined when the building does not exist or lies outside the caller's scope. */
 export async function buildingSummary(trx: Scoped, id: number): Promise<BuildingSummary | undefined> {
-	const { rows } = await sql<Omit<BuildingSummary, 'breadcrumb' | 'bbox' | 'figures'> & {
-		xmin: number; ymin: number; xmax: number; ymax: number;
-		households: number; residents: number; members: number; members_working: number; central_households: number;
-	}>`
+	const { rows } = await sql<
+		Omit<BuildingSummary, 'breadcrumb' | 'bbox' | 'figures'> & {
+			xmin: number;
+			ymin: number;
+			xmax: number;
+			ymax: number;
+			households: number;
+			residents: number;
+			members: number;
+			members_working: number;
+			central_households: number;
+		}
+	>`
 		select b.id, b.name, b.address, b.kind, b.floors, b.height, b.units, b.grid_code,
 		       ST_XMin(b.geom) as xmin, ST_YMin(b.geom) as ymin, ST_XMax(b.geom) as xmax, ST_YMax(b.geom) as ymax,
 		       (select count(*) from household h where h.building_id = b.id)::int as households,
@@ -25,12 +33,22 @@ export async function buildingSummary(trx: Scoped, id: number): Promise<Building
 	if (!b) return undefined;
 	const breadcrumb = await breadcrumbOf(trx, b.grid_code);
 	return {
-		id: b.id, name: b.name, address: b.address, kind: b.kind, floors: b.floors, height: b.height, units: b.units,
-		grid_code: b.grid_code, breadcrumb,
+		id: b.id,
+		name: b.name,
+		address: b.address,
+		kind: b.kind,
+		floors: b.floors,
+		height: b.height,
+		units: b.units,
+		grid_code: b.grid_code,
+		breadcrumb,
 		bbox: [Number(b.xmin), Number(b.ymin), Number(b.xmax), Number(b.ymax)],
 		figures: {
-			households: b.households, residents: b.residents, members: b.members,
-			members_working: b.members_working, central_households: b.central_households
+			households: b.households,
+			residents: b.residents,
+			members: b.members,
+			members_working: b.members_working,
+			central_households: b.central_households
 		}
 	};
 }

@@ -32,7 +32,6 @@ export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
 	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
 }
 
-
 /**
  * The rows of area_coverage with the shares, rounded once, here: tiles, panels and exports all
  * select from this, so the share on the map is the share in the CSV.
@@ -54,7 +53,10 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 
 /** One area's coverage, or null when it is outside the scope (or unknown). */
 export async function areaCoverage(trx: Scoped, code: string, scope: string): Promise<AreaCoverageRow | null> {
-	const { rows } = await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.code = ${code}`.execute(trx);
+	const { rows } =
+		await sql<AreaCoverageRow>`select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.code = ${code}`.execute(
+			trx
+		);
 	return rows[0] ?? null;
 }
 
@@ -63,7 +65,9 @@ export type RankLevel = 'street' | 'community' | 'grid';
 /** Areas of a level in the scope, by rank (best first); the rank is district-wide. */
 export async function rankings(trx: Scoped, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
 	const { rows } = await sql<AreaCoverageRow>`
-		select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.level = ${level} order by q.rank nulls last, q.code`.execute(trx);
+		select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.level = ${level} order by q.rank nulls last, q.code`.execute(
+		trx
+	);
 	return rows;
 }
 
@@ -95,7 +99,6 @@ export async function orgRankings(trx: Scoped, scope: string, kind?: string): Pr
 		order by c.kind, c.rank nulls last, c.org_id`.execute(trx);
 	return rows.map((r) => ({ ...r, org_id: Number(r.org_id) }));
 }
-
 
 export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<BlindSpotRow> {
 	const geom = withGeometry ? sql`, ST_AsGeoJSON(s.geom, 7) as geojson` : sql``;
@@ -134,8 +137,12 @@ export async function gapList(trx: Scoped, rule: GapRule | null, scope: string, 
 
 /** One page of the objects at fault under `rule` in the scope (gapList's order), and how many there are in all. */
 export async function gapPage(trx: Scoped, rule: GapRule, scope: string, page: { limit: number; offset: number }): Promise<{ rows: GapRow[]; total: number }> {
-	const { rows: [n] } = await sql<{ total: number }>`
-		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text`.execute(trx);
+	const {
+		rows: [n]
+	} = await sql<{ total: number }>`
+		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text`.execute(
+		trx
+	);
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
 		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text
@@ -165,7 +172,9 @@ export interface BuildingCoverageRow {
 export async function buildingCoverage(trx: Scoped, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
 	const { rows } = await sql<Record<string, unknown>>`
 		select c.*, (r.params->>'walkingSpeed')::float8 as speed from building_coverage c cross join coverage_run r
-		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text) and starts_with(c.grid_code, ${scopePrefix(trx)}::text)`.execute(trx);
+		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text) and starts_with(c.grid_code, ${scopePrefix(trx)}::text)`.execute(
+		trx
+	);
 	const r = rows[0];
 	if (!r) return null;
 	const speed = Number(r.speed);
@@ -182,6 +191,8 @@ export async function buildingCoverage(trx: Scoped, buildingId: number, scope: s
 export async function reachAreas(trx: Scoped, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
 	const { rows } = await sql<{ circle: number; threshold_m: number; geojson: string }>`
 		select circle, threshold_m, ST_AsGeoJSON(geom, 7) as geojson from reach_area
-		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) order by circle`.execute(trx);
+		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) order by circle`.execute(
+		trx
+	);
 	return rows;
 }

@@ -24,12 +24,11 @@ export async function databaseUp(db: Db, timeoutMs = 5_000): Promise<boolean> {
 }
 
 export async function healthReport(db: Db) {
-	const { rows: [{ postgis }] } = await sql<{ postgis: string }>`select postgis_lib_version() as postgis`.execute(db.kysely);
+	const {
+		rows: [{ postgis }]
+	} = await sql<{ postgis: string }>`select postgis_lib_version() as postgis`.execute(db.kysely);
 	const migrations = await appliedMigrations(db);
-	const dataset = await db.kysely
-		.selectFrom('dataset')
-		.select(['scale', 'seed', 'loaded_at', 'seconds', 'counts'])
-		.executeTakeFirst();
+	const dataset = await db.kysely.selectFrom('dataset').select(['scale', 'seed', 'loaded_at', 'seconds', 'counts']).executeTakeFirst();
 	const version = await db.kysely.selectFrom('data_version').select('version').executeTakeFirst();
 	return {
 		status: 'ok' as const,

@@ -8,7 +8,6 @@ import type { LeadingOrganisation } from '../../../api/selection.ts';
 
 export type { LeadingOrganisation };
 
-
 // which kind of organisation leads each level (六级组织体系)
 const AREA_ORG_KINDS: Record<string, string[]> = {
 	district: ['district_committee'],

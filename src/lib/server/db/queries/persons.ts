@@ -9,14 +9,17 @@ import type { HouseholdLine, MemberLine, MemberRecord } from '../../../api/perso
 
 export type { HouseholdLine, MemberLine, MemberRecord };
 
-
-
 export async function householdsOfBuilding(trx: Scoped, buildingId: number, viewer: Viewer): Promise<HouseholdLine[] | undefined> {
-	const building = await trx.selectFrom('building').select('id')
-		.where('id', '=', buildingId).where('grid_code', 'like', scopeLike(trx)).executeTakeFirst();
+	const building = await trx.selectFrom('building').select('id').where('id', '=', buildingId).where('grid_code', 'like', scopeLike(trx)).executeTakeFirst();
 	if (!building) return undefined;
 	const { rows } = await sql<{
-		id: number; unit: number; floor: number; room: string; residents: number; central: boolean; looked_after: boolean;
+		id: number;
+		unit: number;
+		floor: number;
+		room: string;
+		residents: number;
+		central: boolean;
+		looked_after: boolean;
 		members: { id: number; name: string; gender: 'male' | 'female'; mobile: boolean }[] | null;
 	}>`
 		select h.id, h.unit, h.floor, h.room, h.residents,
@@ -35,7 +38,6 @@ export async function householdsOfBuilding(trx: Scoped, buildingId: number, view
 		looked_after: r.looked_after || r.central
 	}));
 }
-
 
 /** The full record of one member in the viewer's scope (the caller audits the reveal). */
 export async function memberRecord(trx: Scoped, memberId: number): Promise<MemberRecord | undefined> {

@@ -17,7 +17,10 @@ export const SEARCH_LIMIT = 20;
 export async function search(trx: Scoped, query: string, limit = SEARCH_LIMIT): Promise<SearchHit[]> {
 	const inScope = scopeLike(trx);
 	// PostgreSQL text cannot hold NUL: a query with one would be a 500, not a miss
-	const q = query.replace(/\u0000/g, '').trim().slice(0, 50);
+	const q = query
+		.replace(/\u0000/g, '')
+		.trim()
+		.slice(0, 50);
 	if (!q) return [];
 	// escape LIKE's own wildcards: the user's % and _ are literal
 	const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

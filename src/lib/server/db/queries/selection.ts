@@ -8,8 +8,15 @@ import { areaSummary, scopeRoot } from './areas.ts';
 import { buildingSummary } from './buildings.ts';
 import { areaOrganisation, buildingOrganisations } from './organisations.ts';
 import {
-	AREA_CELLS, AREA_CHILD_CELLS, BUILDING_CELLS,
-	type AreaSelection, type AreaSelectionChild, type AreaSelectionFigures, type BuildingSelection, type BuildingSelectionFigures, type Selection
+	AREA_CELLS,
+	AREA_CHILD_CELLS,
+	BUILDING_CELLS,
+	type AreaSelection,
+	type AreaSelectionChild,
+	type AreaSelectionFigures,
+	type BuildingSelection,
+	type BuildingSelectionFigures,
+	type Selection
 } from '../../../api/selection.ts';
 
 // the withheld cells and the shapes of a selection are part of the contract (src/lib/api/selection.ts)
@@ -28,17 +35,23 @@ export async function selectionSummary(trx: Scoped, sel: string | null, viewer: 
 	if (sel.startsWith('b:')) {
 		const id = Number(sel.slice(2));
 		const building = await buildingSummary(trx, id);
-		return building && {
-			type: 'building', ...building,
-			figures: suppressSmallCells(building.figures, BUILDING_CELLS, viewer),
-			organisations: await buildingOrganisations(trx, id, viewer)
-		};
+		return (
+			building && {
+				type: 'building',
+				...building,
+				figures: suppressSmallCells(building.figures, BUILDING_CELLS, viewer),
+				organisations: await buildingOrganisations(trx, id, viewer)
+			}
+		);
 	}
 	const area = await areaSummary(trx, sel);
-	return area && {
-		type: 'area', ...area,
-		figures: suppressSmallCells(area.figures, AREA_CELLS, viewer),
-		children: suppressRows(area.children, AREA_CHILD_CELLS, viewer),
-		organisation: await areaOrganisation(trx, area.code, area.level, viewer)
-	};
+	return (
+		area && {
+			type: 'area',
+			...area,
+			figures: suppressSmallCells(area.figures, AREA_CELLS, viewer),
+			children: suppressRows(area.children, AREA_CHILD_CELLS, viewer),
+			organisation: await areaOrganisation(trx, area.code, area.level, viewer)
+		}
+	);
 }

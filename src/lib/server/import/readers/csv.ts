@@ -14,7 +14,16 @@ export async function* csvRows(path: string, file: string, encoding: Encoding, c
 	bytes.on('data', (c) => (counters.bytes += c.length));
 	const decoder = new TextDecoderStream(decoderLabel(encoding));
 	const text = Readable.fromWeb(Readable.toWeb(bytes).pipeThrough(decoder as never) as never);
-	const parser = text.pipe(parse({ columns: (h: string[]) => h.map((c) => c.replace(/^\ufeff/, '').trim()), bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, max_record_size: 1 << 20 }));
+	const parser = text.pipe(
+		parse({
+			columns: (h: string[]) => h.map((c) => c.replace(/^\ufeff/, '').trim()),
+			bom: true,
+			skip_empty_lines: true,
+			relax_column_count: true,
+			trim: true,
+			max_record_size: 1 << 20
+		})
+	);
 	let n = 0;
 	try {
 		for await (const row of parser) yield { n: ++n, file, properties: row as Record<string, unknown>, geometry: null };

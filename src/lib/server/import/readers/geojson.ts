@@ -41,7 +41,9 @@ export async function* featureCollection(input: Readable, file: string, counters
 		// the parser ends by itself after the root value; a stream that stops before it is truncated
 		if (!parser.isEnded) parser.end();
 	} catch (e) {
-		throw new UnreadableFile(`${file}: not valid JSON${n ? ` after feature ${n}` : ''} (truncated or broken at about byte ${counters.bytes}): ${(e as Error).message.slice(0, 200)}`);
+		throw new UnreadableFile(
+			`${file}: not valid JSON${n ? ` after feature ${n}` : ''} (truncated or broken at about byte ${counters.bytes}): ${(e as Error).message.slice(0, 200)}`
+		);
 	}
 	while (queue.length) yield queue.shift()!;
 	if (rootType !== undefined && rootType !== 'FeatureCollection') throw new UnreadableFile(`${file}: a GeoJSON ${String(rootType)}, not a FeatureCollection`);

@@ -17,9 +17,12 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
 	// households withheld when small for viewers who see no persons, in JSON and exports alike
-	const { value, meta } = await readCoverage(scoped, status, (trx) => blindSpots(trx, area, { limit: format === 'json' ? limit : 100_000, geometry: format === 'geojson' }));
+	const { value, meta } = await readCoverage(scoped, status, (trx) =>
+		blindSpots(trx, area, { limit: format === 'json' ? limit : 100_000, geometry: format === 'geojson' })
+	);
 	const rows = blindSpotsFor(value, caller);
 	if (format === 'csv') return download(db, caller, clientAddress, 'blind-spots', 'csv', blindSpotsCsv(rows), coverageHeaders(meta));
-	if (format === 'geojson') return download(db, caller, clientAddress, 'blind-spots', 'geojson', JSON.stringify(blindSpotsGeoJson(rows)), coverageHeaders(meta));
+	if (format === 'geojson')
+		return download(db, caller, clientAddress, 'blind-spots', 'geojson', JSON.stringify(blindSpotsGeoJson(rows)), coverageHeaders(meta));
 	return json({ within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

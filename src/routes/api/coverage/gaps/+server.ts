@@ -49,8 +49,17 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	}
 	const { value: page, meta } = await readCoverage(scoped, status, (trx) => gapPage(trx, rule, area, { limit, offset }));
 	// for viewers who see persons it holds households' and members' ids: never stored
-	return json({
-		rule, within: area, label: { 'zh-CN': GAP_RULE_SPECS[rule].zh, en: GAP_RULE_SPECS[rule].en },
-		rows: gapRowsFor(page.rows, caller), total: page.total, limit, offset, ...meta
-	}, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
+	return json(
+		{
+			rule,
+			within: area,
+			label: { 'zh-CN': GAP_RULE_SPECS[rule].zh, en: GAP_RULE_SPECS[rule].en },
+			rows: gapRowsFor(page.rows, caller),
+			total: page.total,
+			limit,
+			offset,
+			...meta
+		},
+		{ headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } }
+	);
 });

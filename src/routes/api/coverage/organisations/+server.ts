@@ -19,6 +19,7 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
 	const { value: rows, meta } = await readCoverage(scoped, status, (trx) => orgRankings(trx, area, input.query.kind));
-	if (input.query.format === 'csv') return download(db, caller, clientAddress, 'coverage-ranking-organisations', 'csv', orgRankingsCsv(rows), coverageHeaders(meta));
+	if (input.query.format === 'csv')
+		return download(db, caller, clientAddress, 'coverage-ranking-organisations', 'csv', orgRankingsCsv(rows), coverageHeaders(meta));
 	return json({ within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

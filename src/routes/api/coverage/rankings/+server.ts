@@ -10,14 +10,21 @@ import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/expor
 import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
 
-const query = v.object({ level: oneOf(['street', 'community', 'grid'] as const, 'community'), within, format: exportFormat(['json', 'csv', 'geojson'] as const) });
+const query = v.object({
+	level: oneOf(['street', 'community', 'grid'] as const, 'community'),
+	within,
+	format: exportFormat(['json', 'csv', 'geojson'] as const)
+});
 
 export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ caller, input, db, scoped, clientAddress }) => {
 	const { level, format } = input.query;
 	const area = areaWithin(caller, input.query.within);
 	const { status } = await servedCoverage(db);
 	if (status.computed_version === null) return computing(status);
-	const { value: { rows, points }, meta } = await readCoverage(scoped, status, async (trx) => {
+	const {
+		value: { rows, points },
+		meta
+	} = await readCoverage(scoped, status, async (trx) => {
 		// household counts withheld when small for viewers who see no persons, in JSON and exports alike
 		const rows = areaCoverageRowsFor(await rankings(trx, level, area), caller);
 		const points = new Map<string, [number, number]>();
@@ -30,6 +37,15 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 		return { rows, points };
 	});
 	if (format === 'csv') return download(db, caller, clientAddress, `coverage-ranking-${level}`, 'csv', areaRankingsCsv(rows), coverageHeaders(meta));
-	if (format === 'geojson') return download(db, caller, clientAddress, `coverage-ranking-${level}`, 'geojson', JSON.stringify(areaRankingsGeoJson(rows, points)), coverageHeaders(meta));
+	if (format === 'geojson')
+		return download(
+			db,
+			caller,
+			clientAddress,
+			`coverage-ranking-${level}`,
+			'geojson',
+			JSON.stringify(areaRankingsGeoJson(rows, points)),
+			coverageHeaders(meta)
+		);
 	return json({ level, within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

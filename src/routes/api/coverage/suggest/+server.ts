@@ -21,7 +21,10 @@ const query = v.object({
 	format: exportFormat(['json', 'csv', 'geojson'] as const),
 	k: wholeNumber(1, 20, 3),
 	// the 5-, 10- or 15-minute circle
-	circle: v.pipe(wholeNumber(1, 3, 3), v.transform((c) => c as 1 | 2 | 3)),
+	circle: v.pipe(
+		wholeNumber(1, 3, 3),
+		v.transform((c) => c as 1 | 2 | 3)
+	),
 	pin: pinList,
 	pinned: siteKeys,
 	excluded: siteKeys
@@ -31,7 +34,11 @@ const query = v.object({
 export const GET = endpoint({ guard: analyst, query, tx: 'none' }, async ({ caller, input, db, scoped, clientAddress }) => {
 	const { format, k, circle, pin } = input.query;
 	const area = areaWithin(caller, input.query.within);
-	await requireInArea(db.kysely, caller.scope, pin.map((p, i) => ({ field: `pin ${i + 1}`, ...p })));
+	await requireInArea(
+		db.kysely,
+		caller.scope,
+		pin.map((p, i) => ({ field: `pin ${i + 1}`, ...p }))
+	);
 	// the last complete model, never a recompute (one runs in the background after a write); its
 	// first load is shared work, not this request's budget
 	const { engine, status } = await servedCoverage(db);
@@ -41,11 +48,17 @@ export const GET = endpoint({ guard: analyst, query, tx: 'none' }, async ({ call
 	const result = await withAnalysisSlot(budget, async () => {
 		const candidates = await scoped((trx) => candidateSites(trx, model, area));
 		budget.check();
-		return suggestFromCandidates(model, candidates, { scope: area, k, circle, pinned: [...input.query.pinned, ...pin], excluded: input.query.excluded }, budget);
+		return suggestFromCandidates(
+			model,
+			candidates,
+			{ scope: area, k, circle, pinned: [...input.query.pinned, ...pin], excluded: input.query.excluded },
+			budget
+		);
 	}).catch(analysisError);
 	// a site's gain counts households: small cells withheld from viewers without person access
 	const suggestions = suppressSuggestions(result.suggestions, caller);
 	if (format === 'csv') return download(db, caller, clientAddress, 'site-suggestions', 'csv', suggestionsCsv(suggestions), coverageHeaders(meta));
-	if (format === 'geojson') return download(db, caller, clientAddress, 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)), coverageHeaders(meta));
+	if (format === 'geojson')
+		return download(db, caller, clientAddress, 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)), coverageHeaders(meta));
 	return json({ within: area, k, circle, ...result, suggestions, ...meta }, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
 });

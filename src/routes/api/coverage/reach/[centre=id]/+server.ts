@@ -13,9 +13,16 @@ export const GET = endpoint({ guard: mapViewer, params: v.object({ centre: rowId
 	if (status.computed_version === null) return computing(status);
 	const { value: reach, meta } = await readCoverage(scoped, status, (trx) => reachAreas(trx, centre, caller.scope));
 	if (!reach.length) error(404, `no service centre ${centre} in your area`);
-	return json({
-		type: 'FeatureCollection',
-		features: reach.map((r) => ({ type: 'Feature', properties: { centre_id: centre, circle: r.circle, threshold_m: r.threshold_m }, geometry: JSON.parse(r.geojson) })),
-		...meta
-	}, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+	return json(
+		{
+			type: 'FeatureCollection',
+			features: reach.map((r) => ({
+				type: 'Feature',
+				properties: { centre_id: centre, circle: r.circle, threshold_m: r.threshold_m },
+				geometry: JSON.parse(r.geojson)
+			})),
+			...meta
+		},
+		{ headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } }
+	);
 });
