@@ -103,6 +103,8 @@ const TABLE: Record<string, Row> = {
 	'GET /api/coverage/rankings':               row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// a grid holds no service centre: the grid leader's `in` asks for its community's, which is above it
 	'GET /api/coverage/reach/[centre]':         row(io(S, 404), io(S, 404), io(S, 404), io(404, 404), io(C, 404),                                    DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
+	// layer exports (issue 13 part 2): an area outside the caller's subtree reads as nonexistent
+	'GET /api/export/[layer]':                  row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// analyses for the roles that run them; a pin outside the caller's area (and its 2 km margin) is a 400
 	'GET /api/coverage/suggest':                row(io(S, 400, { 'out:within': 404 }), io(S, 400, { 'out:within': 404 }), io(S, 400, { 'out:within': 404 }), DENIED, io(C, 400, { 'out:within': 404 }), DENIED, DENIED, DENIED, DENIED, 401),
 	// a station outside the area and its margin is a 400; one just across the boundary counts the caller's area only
@@ -1205,6 +1207,27 @@ const PROBES: Record<string, Probe> = {
 		call: (who, c) => get(who, `/api/coverage/gaps?rule=${c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared'}&within=${withinOf(who, c)}`),
 		async check(a) {
 			const { who, c, out, env } = a;
+	'GET /api/export/[layer]': {
+		cases: ['in', 'out', 'out:above', 'in:csv'],
+		call: (who, c) => get(who, `/api/export/buildings?area=${withinOf(who, c)}${c === 'in:csv' ? '&format=csv' : ''}`),
+		async check(a) {
+			const { who, c, out, env } = a;
+			const theirs = await adminJson<{ features: { properties: { source_id: string; grid_code: string } }[] }>(env.world, `/api/export/buildings?area=${who.scope}`);
+			const problems = [...privateCache(out.response)];
+			if (c === 'in:csv') {
+				const text = await out.response.text();
+				problems.push(...csvProblems(a, text));
+				const rows = parseCsv(text).filter((r) => r.some((x) => x !== ''));
+				if (rows.length - 1 !== theirs.features.length) problems.push(`CSV has ${rows.length - 1} buildings, the caller's area ${theirs.features.length}`);
+				return problems;
+			}
+			const fc = (await out.response.json()) as { features: { properties: { source_id: string; grid_code: string } }[] };
+			problems.push(...personsShown(a.counts, fc));
+			for (const { properties: p } of fc.features) if (!inScope(who, p.grid_code)) problems.push(`building ${p.source_id} in grid ${p.grid_code}`);
+			problems.push(...sameIds('buildings', fc.features.map((f) => f.properties.source_id), theirs.features.map((f) => f.properties.source_id)));
+			return problems;
+		}
+	},
 			const rule = c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared';
 			const body = (await out.response.json()) as { rows: { object_id: string; area_code: string }[] };
 			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];

@@ -49,7 +49,7 @@ export const FIELDS: Record<ImportLayer, Record<string, string[]>> = {
 		level: ['level', '级别'],
 		area_code: ['area_code', '所属区划', '区划代码'],
 		services: ['services', '服务', '服务项目'],
-		opening_hours: ['opening_hours', '开放时间']
+		opening_hours: ['opening_hours', 'open_hours', '开放时间']
 	}
 };
 

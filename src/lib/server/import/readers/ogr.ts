@@ -16,11 +16,14 @@ export interface OgrOptions {
 }
 
 export async function* ogrFeatures(path: string, file: string, counters: StreamCounters, opts: OgrOptions = {}): AsyncGenerator<SourceFeature> {
-	const args = ['-f', 'GeoJSON', '/vsistdout/', path, '-a_srs', 'EPSG:4326', '-lco', 'RFC7946=NO', '-lco', 'WRITE_BBOX=NO', '-skipfailures'];
+	const args = ['-f', 'GeoJSON', '/vsistdout/', path, '-a_srs', 'EPSG:4326', '-lco', 'RFC7946=NO', '-lco', 'WRITE_BBOX=NO', '-lco', 'SIGNIFICANT_FIGURES=17', '-skipfailures'];
 	for (const o of opts.openOptions ?? []) args.push('-oo', o);
 	if (opts.where) args.push('-where', opts.where);
 	if (opts.layer) args.push(opts.layer);
-	const child = spawn('ogr2ogr', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OGR_INTERLEAVED_READING: 'YES', SHAPE_RESTORE_SHX: 'NO' } });
+	// XLSX: the first row is the header and every cell text (GDAL 3.6's XLSX driver ignores the
+	// HEADERS/FIELD_TYPES open options — a sheet of text columns lost its header row — but honours these)
+	const env = { ...process.env, OGR_INTERLEAVED_READING: 'YES', SHAPE_RESTORE_SHX: 'NO', OGR_XLSX_HEADERS: 'FORCE', OGR_XLSX_FIELD_TYPES: 'STRING' };
+	const child = spawn('ogr2ogr', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
 	let stderr = '';
 	child.stderr.on('data', (c: Buffer) => {
 		if (stderr.length < 4000) stderr += c.toString();
