@@ -6,10 +6,12 @@ import { SESSION_COOKIE, validateSession } from '$lib/server/auth/sessions';
 import { KIOSK_COOKIE, validateKiosk } from '$lib/server/auth/kiosk';
 import { viewerFor } from '$lib/server/auth/viewer';
 import { withSecurityHeaders } from '$lib/server/security-headers';
+import { startSnapshotTimer } from '$lib/server/screen/snapshot-timer';
 
 // open (and migrate) the database once, before the first request
 export const init: ServerInit = async () => {
-	await getDb();
+	// and take the day's snapshot for the big screen's trends (issue 12) from this process
+	startSnapshotTimer(await getDb());
 };
 
 const PUBLIC_PATHS = [/^\/login$/, /^\/api\/health$/, /^\/kiosk\/[^/]+$/, /^\/glyphs\//, /^\/_app\//, /^\/favicon\.svg$/];
@@ -56,6 +58,7 @@ async function gate(event: RequestEvent, resolve: Parameters<Handle>[0]['resolve
 	const { url, cookies, request } = event;
 	event.locals.user = null;
 	event.locals.viewer = null;
+	event.locals.screen = null;
 
 	// PostgreSQL text cannot hold NUL: a URL carrying one is malformed, whatever route it is for
 	if (/%00|\u0000/.test(url.pathname + url.search)) {
@@ -88,7 +91,10 @@ async function gate(event: RequestEvent, resolve: Parameters<Handle>[0]['resolve
 		if (!event.locals.viewer) {
 			const kioskToken = cookies.get(KIOSK_COOKIE);
 			const screen = kioskToken ? await validateKiosk(db.kysely, kioskToken) : null;
-			if (screen) event.locals.viewer = viewerFor('display', screen.areaCode, null, `screen:${screen.id}:${screen.name}`);
+			if (screen) {
+				event.locals.viewer = viewerFor('display', screen.areaCode, null, `screen:${screen.id}:${screen.name}`);
+				event.locals.screen = screen;
+			}
 		}
 	} catch (e) {
 		// the health check answers "down" when the database does not, whoever asks

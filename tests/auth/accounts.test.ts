@@ -174,7 +174,7 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			const stored = await db.kysely.selectFrom('display_screen').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 			expect(JSON.stringify(stored)).not.toContain(token);
 
-			expect(await validateKiosk(db.kysely, token)).toEqual({ id, name: '指挥中心大屏', areaCode: b.street });
+			expect(await validateKiosk(db.kysely, token)).toEqual({ id, name: '指挥中心大屏', areaCode: b.street, tourIntervalS: 20 });
 			const seen = await db.kysely.selectFrom('display_screen').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow();
 			expect(seen.last_seen_at).not.toBeNull();
 			expect(await validateKiosk(db.kysely, token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeNull();

@@ -212,7 +212,7 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 	});
 
 	describe('/kiosk/[token]', () => {
-		it('a valid token sets the HttpOnly cookie, is audited and goes on to the map', async () => {
+		it('a valid token sets the HttpOnly cookie, is audited and goes on to the big screen (/screen)', async () => {
 			const { token, id } = await createScreen(db.kysely, '大屏一', b.district, actorOf(users.security));
 			const { event: e, cookies } = event(null, { url: `https://atlas.example/kiosk/${token}`, params: { token } });
 			let caught: unknown;
@@ -221,7 +221,7 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 			} catch (err) {
 				caught = err;
 			}
-			expect(isRedirect(caught) && caught.status === 303 && caught.location === '/').toBe(true);
+			expect(isRedirect(caught) && caught.status === 303 && caught.location === '/screen').toBe(true);
 			expect(cookies).toHaveLength(1);
 			expect(cookies[0]).toMatchObject({ name: KIOSK_COOKIE, value: token, options: { path: '/', httpOnly: true, sameSite: 'lax', secure: true } });
 			expect(cookies[0].options.maxAge).toBeGreaterThanOrEqual(365 * 86_400);

@@ -39,11 +39,11 @@ type Principal = (typeof COLUMNS)[number];
  *   name, every count of persons between 0 and 3 withheld
  * - NONE: out of scope: 404, 403, 400 or an empty tile, or 200 holding only the caller's own area —
  *   never another area's data
- * - LOGIN / HOME / TO_ADMIN / TO_AUDIT: 303 to /login (…), /, /admin, /audit
+ * - LOGIN / HOME / TO_ADMIN / TO_AUDIT / TO_SCREEN: 303 to /login (…), /, /admin, /audit, /screen
  * - STATUS_ONLY / DETAILS: the health check without / with the installation's details
  * - DONE: the administrator's action took effect (and what it promises holds)
  */
-type Token = 200 | 400 | 401 | 403 | 404 | 'SCOPED' | 'COUNTS' | 'NONE' | 'LOGIN' | 'HOME' | 'TO_ADMIN' | 'TO_AUDIT' | 'STATUS_ONLY' | 'DETAILS' | 'DONE';
+type Token = 200 | 400 | 401 | 403 | 404 | 'SCOPED' | 'COUNTS' | 'NONE' | 'LOGIN' | 'HOME' | 'TO_ADMIN' | 'TO_AUDIT' | 'TO_SCREEN' | 'STATUS_ONLY' | 'DETAILS' | 'DONE';
 /** one token for every case, or one per case: `in`/`out` stand for every `in:…`/`out:…` case not named */
 type Cell = Token | Readonly<Record<string, Token>>;
 interface Row {
@@ -83,8 +83,15 @@ const TABLE: Record<string, Row> = {
 	'GET /import':                              row(200, DENIED, DENIED, DENIED, DENIED,                                                              DENIED,     DENIED,     DENIED,     DENIED,                                  L),
 	// a dry run: a building inside the district is read and checked, one outside is rejected
 	'POST /api/import':                         row(io(200, 200), DENIED, DENIED, DENIED, DENIED,                                                     DENIED,     DENIED,     DENIED,     DENIED,                                  401),
-	// a valid link signs the screen in, whoever opens it; an unknown token is refused
-	'GET /kiosk/[token]':                       row(...COLUMNS.map(() => ({ valid: 'HOME', unknown: 403 }) as Cell)),
+	// a valid link signs the screen in, whoever opens it, and sends it to its page; an unknown token is refused
+	'GET /kiosk/[token]':                       row(...COLUMNS.map(() => ({ valid: 'TO_SCREEN', unknown: 403 }) as Cell)),
+	// ── the big screen (issue 12): its page and figures for the display only (a kiosk token);
+	//    aggregates of its own area whatever the URL says
+	'GET /screen':                              row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     DENIED,     200,                                     L),
+	'GET /api/screen':                          row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     DENIED,     io(C, N),                                401),
+	// daily snapshots: taken on demand by the district administrator; read (the time slider) by viewers of the map
+	'POST /api/snapshots':                      row(200, DENIED, DENIED, DENIED, DENIED,                                                              DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/snapshots':                       row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// ── the map's API
 	// the installation's details for administrators only (区级管理员, 系统管理员, 安全管理员)
 	'GET /api/health':                          row('DETAILS', 'STATUS_ONLY', 'STATUS_ONLY', 'STATUS_ONLY', 'STATUS_ONLY',                            'STATUS_ONLY', 'DETAILS', 'DETAILS', 'STATUS_ONLY',                          'STATUS_ONLY'),
@@ -96,6 +103,8 @@ const TABLE: Record<string, Row> = {
 	'GET /api/search':                          row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	// ── coverage (an area outside the caller's subtree reads as nonexistent: 404)
 	'GET /api/coverage/area/[code]':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
+	// layer exports (issue 13 part 2): an area outside the caller's subtree reads as nonexistent
+	'GET /api/export/[layer]':                  row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	'GET /api/coverage/blind-spots':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// the rules about central households (persons' homes) only for those who see persons
 	'GET /api/coverage/gaps':                   row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404, { 'in:persons-rule': DENIED }),       DENIED,     DENIED,     DENIED,     io(C, 404, { 'in:persons-rule': DENIED }), 401),
@@ -103,8 +112,6 @@ const TABLE: Record<string, Row> = {
 	'GET /api/coverage/rankings':               row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// a grid holds no service centre: the grid leader's `in` asks for its community's, which is above it
 	'GET /api/coverage/reach/[centre]':         row(io(S, 404), io(S, 404), io(S, 404), io(404, 404), io(C, 404),                                    DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
-	// layer exports (issue 13 part 2): an area outside the caller's subtree reads as nonexistent
-	'GET /api/export/[layer]':                  row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	// analyses for the roles that run them; a pin outside the caller's area (and its 2 km margin) is a 400
 	'GET /api/coverage/suggest':                row(io(S, 400, { 'out:within': 404 }), io(S, 400, { 'out:within': 404 }), io(S, 400, { 'out:within': 404 }), DENIED, io(C, 400, { 'out:within': 404 }), DENIED, DENIED, DENIED, DENIED, 401),
 	// a station outside the area and its margin is a 400; one just across the boundary counts the caller's area only
@@ -160,7 +167,7 @@ const SCOPE_LEVEL: Record<Principal, Level> = {
 };
 
 /** routes that carry ids or areas but answer for nobody's area */
-const NOT_AREA_BOUND = new Set(['GET /api/health']);
+const NOT_AREA_BOUND = new Set(['GET /api/health', 'POST /api/snapshots']);
 /** area-bound: must be probed inside and outside the caller's area */
 function areaBound(e: InventoryEntry): boolean {
 	if (NOT_AREA_BOUND.has(e.key) || e.kind === 'tilejson') return false;
@@ -481,6 +488,7 @@ async function judge(token: Token, probe: Probe, a: Omit<CheckArgs, 'token' | 'c
 		case 'HOME': return [...notes, ...redirect('/', true)];
 		case 'TO_ADMIN': return [...notes, ...redirect('/admin', true)];
 		case 'TO_AUDIT': return [...notes, ...redirect('/audit', true)];
+		case 'TO_SCREEN': return [...notes, ...redirect('/screen', true)];
 		case 'NONE':
 			if ([400, 403, 404].includes(s) || (probe.tile && s === 204)) return notes;
 			if (s !== 200) return [...notes, `status ${s}, expected nothing of another area (404, 403, 400, an empty tile, or the caller's own area)`];
@@ -1011,6 +1019,37 @@ const PROBES: Record<string, Probe> = {
 	'GET /audit': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/audit') : dataRequest(who, '/audit')) },
 	'GET /admin': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/admin') : dataRequest(who, '/admin')) },
 	'GET /import': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/import') : dataRequest(who, '/import')) },
+	'GET /screen': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/screen') : dataRequest(who, '/screen')) },
+	// the screen's area comes from its token: `within` naming another area changes nothing
+	'GET /api/screen': {
+		cases: ['in', 'out'],
+		call: (who, c) => get(who, c === 'in' ? '/api/screen' : `/api/screen?within=${who.outside.area}`),
+		async check(a) {
+			const { who, out } = a;
+			const body = (await out.response.json()) as { area: { code: string }; ranked: { rows: { code: string }[] }[]; blind_spots: { grid_code: string }[] };
+			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];
+			if (body.area.code !== who.scope) problems.push(`the screen shows area ${body.area.code}, not its own ${who.scope}`);
+			for (const l of body.ranked) for (const r of l.rows) if (!inScope(who, r.code)) problems.push(`ranked ${r.code}`);
+			for (const b of body.blind_spots) if (!inScope(who, b.grid_code)) problems.push(`blind spot in ${b.grid_code}`);
+			if (/building_ids|household_id|member_id/.test(JSON.stringify(body))) problems.push('ids of buildings, households or members on the screen');
+			return problems;
+		}
+	},
+	'POST /api/snapshots': { cases: ['now'], call: (who, _c, env) => post(who.ctx, env, '/api/snapshots', {}) },
+	'GET /api/snapshots': {
+		cases: ['in', 'out', 'out:above'],
+		call: (who, c) => get(who, `/api/snapshots?level=grid&within=${withinOf(who, c)}`),
+		async check(a) {
+			const { who, out } = a;
+			const body = (await out.response.json()) as { day: string | null; areas: { code: string }[]; blind_spots: { grid_code: string }[] };
+			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];
+			if (!body.day) problems.push('no snapshot day (POST /api/snapshots runs first)');
+			if (!body.areas.length) problems.push('no areas in the snapshot');
+			for (const r of body.areas) if (!inScope(who, r.code)) problems.push(`snapshot of ${r.code}`);
+			for (const b of body.blind_spots) if (!inScope(who, b.grid_code)) problems.push(`snapshot blind spot in ${b.grid_code}`);
+			return problems;
+		}
+	},
 	// a dry run (writes nothing) of one small building at a point inside or far outside the caller's area
 	'POST /api/import': {
 		cases: ['in', 'out'],
@@ -1168,6 +1207,27 @@ const PROBES: Record<string, Probe> = {
 			return problems;
 		}
 	},
+	'GET /api/export/[layer]': {
+		cases: ['in', 'out', 'out:above', 'in:csv'],
+		call: (who, c) => get(who, `/api/export/buildings?area=${withinOf(who, c)}${c === 'in:csv' ? '&format=csv' : ''}`),
+		async check(a) {
+			const { who, c, out, env } = a;
+			const theirs = await adminJson<{ features: { properties: { source_id: string; grid_code: string } }[] }>(env.world, `/api/export/buildings?area=${who.scope}`);
+			const problems = [...privateCache(out.response)];
+			if (c === 'in:csv') {
+				const text = await out.response.text();
+				problems.push(...csvProblems(a, text));
+				const rows = parseCsv(text).filter((r) => r.some((x) => x !== ''));
+				if (rows.length - 1 !== theirs.features.length) problems.push(`CSV has ${rows.length - 1} buildings, the caller's area ${theirs.features.length}`);
+				return problems;
+			}
+			const fc = (await out.response.json()) as { features: { properties: { source_id: string; grid_code: string } }[] };
+			problems.push(...personsShown(a.counts, fc));
+			for (const { properties: p } of fc.features) if (!inScope(who, p.grid_code)) problems.push(`building ${p.source_id} in grid ${p.grid_code}`);
+			problems.push(...sameIds('buildings', fc.features.map((f) => f.properties.source_id), theirs.features.map((f) => f.properties.source_id)));
+			return problems;
+		}
+	},
 	'GET /api/coverage/blind-spots': {
 		cases: ['in', 'out', 'out:above', 'in:csv', 'in:geojson'],
 		call: (who, c) => get(who, `/api/coverage/blind-spots?limit=5000&within=${withinOf(who, c)}${c.startsWith('in:') ? `&format=${c.slice(3)}` : ''}`),
@@ -1207,27 +1267,6 @@ const PROBES: Record<string, Probe> = {
 		call: (who, c) => get(who, `/api/coverage/gaps?rule=${c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared'}&within=${withinOf(who, c)}`),
 		async check(a) {
 			const { who, c, out, env } = a;
-	'GET /api/export/[layer]': {
-		cases: ['in', 'out', 'out:above', 'in:csv'],
-		call: (who, c) => get(who, `/api/export/buildings?area=${withinOf(who, c)}${c === 'in:csv' ? '&format=csv' : ''}`),
-		async check(a) {
-			const { who, c, out, env } = a;
-			const theirs = await adminJson<{ features: { properties: { source_id: string; grid_code: string } }[] }>(env.world, `/api/export/buildings?area=${who.scope}`);
-			const problems = [...privateCache(out.response)];
-			if (c === 'in:csv') {
-				const text = await out.response.text();
-				problems.push(...csvProblems(a, text));
-				const rows = parseCsv(text).filter((r) => r.some((x) => x !== ''));
-				if (rows.length - 1 !== theirs.features.length) problems.push(`CSV has ${rows.length - 1} buildings, the caller's area ${theirs.features.length}`);
-				return problems;
-			}
-			const fc = (await out.response.json()) as { features: { properties: { source_id: string; grid_code: string } }[] };
-			problems.push(...personsShown(a.counts, fc));
-			for (const { properties: p } of fc.features) if (!inScope(who, p.grid_code)) problems.push(`building ${p.source_id} in grid ${p.grid_code}`);
-			problems.push(...sameIds('buildings', fc.features.map((f) => f.properties.source_id), theirs.features.map((f) => f.properties.source_id)));
-			return problems;
-		}
-	},
 			const rule = c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared';
 			const body = (await out.response.json()) as { rows: { object_id: string; area_code: string }[] };
 			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];

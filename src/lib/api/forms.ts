@@ -40,7 +40,9 @@ export const adminForm = v.object({
 	displayName: formText(200),
 	role: formText(200),
 	areaCode: formText(200),
-	name: formText(200)
+	name: formText(200),
+	/** a big screen's auto-tour interval, seconds (empty: the default) */
+	tourInterval: formText(10)
 });
 
 export const auditQuery = v.object({

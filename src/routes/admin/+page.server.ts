@@ -11,7 +11,7 @@ import { adminForm } from '$lib/api/forms';
 import {
 	AccountError, approveAccount, changeRole, rejectAccount, requestAccount, setAccountLock, setPersonAccess, unlockAccount
 } from '$lib/server/auth/accounts';
-import { createScreen, revokeScreen } from '$lib/server/auth/kiosk';
+import { createScreen, revokeScreen, TOUR_INTERVAL_S } from '$lib/server/auth/kiosk';
 import { ROLES, ROLE_RULES } from '$lib/server/auth/roles';
 import { actorOf } from '$lib/server/admin/guard';
 import { areaOptions, listAccounts, listScreens, roleLabel } from '$lib/server/admin/queries';
@@ -129,9 +129,10 @@ export const actions = {
 		})
 	),
 	createScreen: duty('security_admin', async ({ actor, form, db, origin }) => {
-		const values = { name: form.name, areaCode: form.areaCode.trim() };
+		const values = { name: form.name, areaCode: form.areaCode.trim(), tourInterval: form.tourInterval.trim() };
 		const result = await attempt('createScreen', async () => {
-			const { id, token } = await createScreen(db, values.name, values.areaCode, actor);
+			const interval = values.tourInterval === '' ? TOUR_INTERVAL_S.default : Number(values.tourInterval);
+			const { id, token } = await createScreen(db, values.name, values.areaCode, actor, interval);
 			// shown once: only the token's hash is stored
 			return { screen: { id, name: values.name.trim(), link: `${origin}/kiosk/${token}` } };
 		});

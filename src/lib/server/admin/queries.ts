@@ -92,6 +92,8 @@ export interface ScreenRow {
 	createdBy: string | null;
 	lastSeenAt: string | null;
 	revokedAt: string | null;
+	/** seconds the screen's auto-tour dwells on each stop */
+	tourIntervalS: number;
 }
 
 export async function listScreens(db: Kysely<Database>): Promise<ScreenRow[]> {
@@ -99,7 +101,7 @@ export async function listScreens(db: Kysely<Database>): Promise<ScreenRow[]> {
 		.leftJoin('area as r', 'r.code', 's.area_code')
 		.leftJoin('account as a', 'a.id', 's.created_by')
 		.select(['s.id', 's.name', 's.area_code', 'r.name as area_name', 's.created_at', 'a.username as created_by',
-			's.last_seen_at', 's.revoked_at'])
+			's.last_seen_at', 's.revoked_at', 's.tour_interval_s'])
 		.orderBy('s.revoked_at', (ob) => ob.desc().nullsFirst())
 		.orderBy('s.id', 'desc')
 		.execute();
@@ -111,7 +113,8 @@ export async function listScreens(db: Kysely<Database>): Promise<ScreenRow[]> {
 		createdAt: iso(r.created_at)!,
 		createdBy: r.created_by,
 		lastSeenAt: iso(r.last_seen_at),
-		revokedAt: iso(r.revoked_at)
+		revokedAt: iso(r.revoked_at),
+		tourIntervalS: r.tour_interval_s
 	}));
 }
 

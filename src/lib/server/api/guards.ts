@@ -34,6 +34,14 @@ export const personViewer = guard('persons', (locals): Viewer => {
 	return viewer;
 });
 
+/** The big screen only (a kiosk token, not a session): its own page and figures (issue 12). */
+export const screenDisplay = guard('display', (locals): { viewer: Viewer; screen: NonNullable<App.Locals['screen']> } => {
+	const viewer = locals.viewer;
+	if (!viewer) error(401, 'sign in first');
+	if (viewer.principal !== 'display' || !locals.screen) error(403, 'the big screen only: open it with its kiosk link');
+	return { viewer, screen: locals.screen };
+});
+
 /** Roles that run planner analyses (what-if stations, site suggestions). */
 export const analyst = guard('analyses', (locals): Viewer => {
 	const viewer = mapViewer.check(locals);

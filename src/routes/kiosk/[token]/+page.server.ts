@@ -1,5 +1,5 @@
 // The big screen's link: /kiosk/<token> checks the token, keeps it in an HttpOnly cookie (the
-// hooks read it on every request) and sends the screen on to the map, so the token leaves the
+// hooks read it on every request) and sends the screen on to its own page (/screen, issue 12), so the token leaves the
 // address bar. A revoked or unknown token gets a 403.
 import { error, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
@@ -31,6 +31,6 @@ export const load = pageLoad(
 			username: `screen:${screen.id}:${screen.name}`.slice(0, 80), role: 'display', action: 'kiosk_access',
 			object: `screen ${screen.id} on ${screen.areaCode}`, result: 'ok', clientAddr
 		});
-		redirect(303, '/');
+		redirect(303, '/screen');
 	}
 );

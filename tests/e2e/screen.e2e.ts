@@ -1,0 +1,310 @@
+// The command centre's big screen (issue 12), in Chromium, opened by a kiosk link as a wall would:
+// - layout at 1920×1080, 3840×2160 and 5760×1080: screenshots, no scrollbars, every panel inside
+//   the viewport, no two panels overlapping, nothing cut inside a panel, no text below the
+//   README's minimum (18 px per 1080 px of height), the map's canvas at the screen's resolution;
+// - the screen's numbers are the panel's for the same area (GET /api/areas/…/summary, /api/coverage/area/…);
+// - a revoked kiosk token ends the display at its next refresh;
+// - on a server of its own (server PostGIS, another port): a write shows up on the counter without
+//   a reload; the server stopped → "data as of HH:MM"; started again → the marker clears by itself;
+// - soak: an accelerated tour run many rounds leaves JS heap and DOM nodes flat within 10%.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createKioskToken, postAction, signInApi } from './access-helpers.ts';
+import { DEMO_PASSWORD, watchProblems } from './helpers.ts';
+
+mkdirSync('tests/artifacts', { recursive: true });
+
+const SIZES = [
+	{ width: 1920, height: 1080, min: 18 },
+	{ width: 3840, height: 2160, min: 36 },
+	{ width: 5760, height: 1080, min: 18 }
+];
+
+type Api = Awaited<ReturnType<typeof signInApi>>;
+
+async function districtCode(admin: Api): Promise<string> {
+	// the district is the first six digits of any street's code
+	const r = await admin.get('/api/areas/street.geojson');
+	const body = (await r.json()) as { features: { properties: { code: string } }[] };
+	return body.features[0].properties.code.slice(0, 6);
+}
+
+async function openScreen(browser: Browser, base: string, token: string, size: { width: number; height: number }, query = ''): Promise<{ ctx: BrowserContext; page: Page; problems: string[] }> {
+	const ctx = await browser.newContext({ baseURL: base, viewport: size, deviceScaleFactor: 1 });
+	const page = await ctx.newPage();
+	const problems = watchProblems(page);
+	await page.goto(`/kiosk/${token}`);
+	expect(new URL(page.url()).pathname).toBe('/screen');
+	if (query) await page.goto(`/screen?${query}`);
+	await page.locator('[data-testid="screen"]').waitFor();
+	return { ctx, page, problems };
+}
+
+/**
+ * Waits for the map's canvas, then (at most `timeout`) for MapLibre idle and deck.gl's tiles: in
+ * software WebGL a 3840×2160 or 5760×1080 frame takes seconds, so the screenshot is taken when
+ * drawn or when the time is up — the layout checks do not depend on the tiles.
+ */
+async function mapDrawn(page: Page, timeout = 60_000): Promise<boolean> {
+	await page.waitForFunction(() => document.querySelector('[data-panel="map"] canvas') !== null, null, { timeout });
+	try {
+		await page.waitForFunction(() => (window as unknown as { __jicengMapIdle?: boolean }).__jicengMapIdle === true, null, { timeout });
+		await page.waitForFunction(() => (window as unknown as { __jicengDeckLoaded?: boolean }).__jicengDeckLoaded === true, null, { timeout, polling: 1000 });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** What is wrong with the layout, measured in the page. */
+function layoutProblems(min: number): { problems: string[]; panels: number; texts: number; canvas: [number, number, number, number] } {
+	const W = innerWidth;
+	const H = innerHeight;
+	const problems: string[] = [];
+	const root = document.documentElement;
+	if (root.scrollWidth > W || root.scrollHeight > H) problems.push(`scrollable: ${root.scrollWidth}×${root.scrollHeight} in ${W}×${H}`);
+	const panels = [...document.querySelectorAll<HTMLElement>('[data-panel]')];
+	const rects = panels.map((p) => p.getBoundingClientRect());
+	panels.forEach((p, i) => {
+		const r = rects[i];
+		const name = p.dataset.panel;
+		if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5) problems.push(`panel ${name} outside the viewport: ${[r.left, r.top, r.right, r.bottom].map(Math.round)}`);
+		if (r.width < 10 || r.height < 10) problems.push(`panel ${name} collapsed: ${r.width}×${r.height}`);
+		if (p.scrollHeight > p.clientHeight + 1 || p.scrollWidth > p.clientWidth + 1) problems.push(`panel ${name} cut: content ${p.scrollWidth}×${p.scrollHeight} in ${p.clientWidth}×${p.clientHeight}`);
+		for (let j = i + 1; j < panels.length; j++) {
+			const q = rects[j];
+			const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+			const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+			if (w > 0.5 && h > 0.5) problems.push(`panels ${name} and ${panels[j].dataset.panel} overlap by ${Math.round(w)}×${Math.round(h)}`);
+		}
+	});
+	// every piece of text: big enough, inside the viewport, not cut off by its box
+	let texts = 0;
+	const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+		const el = n.parentElement;
+		if (!el || !n.textContent?.trim() || el.closest('.maplibregl-map') || el.closest('script, style, title')) continue;
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 && r.height === 0) continue;
+		texts++;
+		const size = parseFloat(getComputedStyle(el).fontSize);
+		const what = `"${n.textContent.trim().slice(0, 20)}"`;
+		if (size < min - 0.01) problems.push(`${what} at ${size}px < ${min}px`);
+		if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5) problems.push(`${what} outside the viewport`);
+		if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible') problems.push(`${what} cut: ${el.scrollWidth} > ${el.clientWidth}`);
+	}
+	const canvas = document.querySelector<HTMLCanvasElement>('[data-panel="map"] canvas')!;
+	const cr = canvas.getBoundingClientRect();
+	return { problems, panels: panels.length, texts, canvas: [canvas.width, canvas.height, Math.round(cr.width * devicePixelRatio), Math.round(cr.height * devicePixelRatio)] };
+}
+
+test.describe('the big screen on the shared server', () => {
+	let token = '';
+	let code = '';
+	let admin: Api;
+	let security: Api;
+
+	test.beforeAll(async ({ playwright, baseURL }) => {
+		admin = await signInApi(playwright, baseURL!, 'district_admin');
+		security = await signInApi(playwright, baseURL!, 'security_admin');
+		code = await districtCode(admin);
+		token = await createKioskToken(security, baseURL!, `大屏测试 ${randomBytes(3).toString('hex')}`, code);
+	});
+	test.afterAll(async () => {
+		await admin?.dispose();
+		await security?.dispose();
+	});
+
+	for (const size of SIZES) {
+		test(`lays out at ${size.width}×${size.height}: inside, apart, legible, map at native resolution`, async ({ browser, baseURL }) => {
+			test.setTimeout(240_000);
+			// the tour held still: the screenshot shows the overview
+			const { ctx, page, problems } = await openScreen(browser, baseURL!, token, size, 'tour=3600000');
+			const drawn = await mapDrawn(page, size.width === 1920 ? 90_000 : 45_000);
+			if (size.width === 1920) expect(drawn, 'the map drawn at 1920×1080').toBe(true);
+			await page.waitForTimeout(1200); // the number roll settles
+			await page.screenshot({ path: `tests/artifacts/screen-${size.width}x${size.height}.png`, timeout: 60_000 });
+			const out = await page.evaluate(layoutProblems, size.min);
+			console.log(`screen ${size.width}×${size.height}: map ${drawn ? 'drawn' : 'still drawing (software WebGL)'}, ${out.panels} panels, ${out.texts} texts checked, map canvas ${out.canvas[0]}×${out.canvas[1]}`);
+			expect(out.panels).toBe(5);
+			expect(out.texts).toBeGreaterThan(40);
+			expect(out.problems).toEqual([]);
+			expect([out.canvas[0], out.canvas[1]]).toEqual([out.canvas[2], out.canvas[3]]);
+			expect(out.canvas[0]).toBeGreaterThan(size.width / 3);
+			expect(problems).toEqual([]);
+			await ctx.close();
+		});
+	}
+
+	test("shows the panel's numbers for the same area, and the counters as the figures say", async ({ browser, baseURL }) => {
+		const { ctx, page } = await openScreen(browser, baseURL!, token, { width: 1920, height: 1080 }, 'tour=3600000');
+		const screen = (await (await page.request.get('/api/screen')).json()) as {
+			area: { code: string }; counters: Record<string, number | null>;
+		};
+		const summary = (await (await page.request.get(`/api/areas/${code}/summary`)).json()) as { figures: Record<string, number | null> };
+		const coverage = (await (await page.request.get(`/api/coverage/area/${code}`)).json()) as { area: Record<string, number | null> };
+		expect(screen.area.code).toBe(code);
+		for (const k of ['members', 'organisations', 'service_centres'] as const) expect(screen.counters[k], k).toBe(summary.figures[k]);
+		for (const k of ['share_5min', 'share_10min', 'share_15min', 'coverage_index', 'blind_spots'] as const) expect(screen.counters[k], k).toBe(coverage.area[k]);
+		await page.waitForTimeout(1200);
+		for (const k of ['members', 'organisations', 'service_centres', 'share_15min', 'coverage_index'] as const) {
+			expect(await page.locator(`[data-counter="${k}"] [data-value]`).getAttribute('data-value'), k).toBe(String(screen.counters[k] ?? ''));
+		}
+		// the display is refused what is personal, on the server
+		expect((await page.request.get('/api/buildings/1/households')).status()).toBe(403);
+		expect((await page.request.get('/tiles/members/16/53000/27000.mvt')).status()).toBe(403);
+		expect((await page.request.get('/tiles/central_links/14/13000/6700.mvt')).status()).toBe(403);
+		await ctx.close();
+	});
+
+	test('a revoked kiosk token ends the display at its next refresh', async ({ browser, baseURL }) => {
+		const name = `吊销测试 ${randomBytes(3).toString('hex')}`;
+		const t2 = await createKioskToken(security, baseURL!, name, code);
+		const { ctx, page } = await openScreen(browser, baseURL!, t2, { width: 1920, height: 1080 }, 'poll=1000&tour=3600000');
+		const html = await (await security.get('/admin')).text();
+		const id = new RegExp(`data-screen="(\\d+)"[^]{0,300}?${name}`).exec(html)?.[1];
+		expect(id, 'the screen listed on /admin').toBeTruthy();
+		const revoked = await postAction(security, baseURL!, '/admin?/revokeScreen', { id: id! });
+		expect(revoked.status).toBe(200);
+		await expect(page.locator('[data-testid="screen-ended"]')).toBeVisible({ timeout: 5_000 });
+		// the map and its WebGL context are gone with it
+		expect(await page.locator('canvas').count()).toBe(0);
+		expect((await page.request.get('/api/screen')).status()).toBe(401);
+		await ctx.close();
+	});
+
+	test('soak: an accelerated tour, many rounds, leaves heap and DOM flat within 10%', async ({ browser, baseURL }) => {
+		test.setTimeout(420_000);
+		const { ctx, page, problems } = await openScreen(browser, baseURL!, token, { width: 1920, height: 1080 }, 'tour=400&flight=300&poll=1500');
+		const cdp = await ctx.newCDPSession(page);
+		await cdp.send('HeapProfiler.enable');
+		const measure = async () => {
+			await cdp.send('HeapProfiler.collectGarbage');
+			await page.waitForTimeout(200);
+			await cdp.send('HeapProfiler.collectGarbage');
+			const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+			const dom = (await cdp.send('Memory.getDOMCounters')) as { nodes: number; jsEventListeners: number };
+			const rounds = await page.evaluate(() => (window as unknown as { __jicengScreen: { tour: { rounds: number } } }).__jicengScreen.tour.rounds);
+			return { heap: heap.usedSize, nodes: dom.nodes, listeners: dom.jsEventListeners, rounds };
+		};
+		const roundsReached = (n: number) => page.waitForFunction((n) => (window as unknown as { __jicengScreen: { tour: { rounds: number } } }).__jicengScreen.tour.rounds >= n, n, { timeout: 200_000, polling: 500 });
+		await roundsReached(3); // warmed up: tiles of every stop cached, deck.gl's layers made once
+		const before = await measure();
+		await roundsReached(before.rounds + 15);
+		const after = await measure();
+		const growth = { heap: (after.heap / before.heap - 1) * 100, nodes: (after.nodes / before.nodes - 1) * 100 };
+		console.log(`soak: ${after.rounds - before.rounds} rounds; heap ${(before.heap / 2 ** 20).toFixed(1)} → ${(after.heap / 2 ** 20).toFixed(1)} MB (${growth.heap.toFixed(1)}%), DOM ${before.nodes} → ${after.nodes} (${growth.nodes.toFixed(1)}%), listeners ${before.listeners} → ${after.listeners}`);
+		expect(growth.heap).toBeLessThanOrEqual(10);
+		expect(growth.nodes).toBeLessThanOrEqual(10);
+		expect(after.listeners).toBeLessThanOrEqual(before.listeners * 1.1);
+		expect(problems).toEqual([]);
+		await ctx.close();
+	});
+});
+
+// ─── a server of its own: writes and outages ───────────────────────────────────────────────
+
+const OWN_PORT = Number(process.env.SCREEN_E2E_PORT ?? 4319);
+const OWN = `http://127.0.0.1:${OWN_PORT}`;
+
+function startServer(url: string): ChildProcess {
+	const child = spawn('node', ['scripts/start.ts'], {
+		env: {
+			...process.env, PORT: String(OWN_PORT), DATABASE_URL: url, JICENG_DEMO: 'small', JICENG_DEMO_PASSWORD: DEMO_PASSWORD,
+			JICENG_LOGIN_THROTTLE: '1000/300', ORIGIN: OWN, JICENG_SNAPSHOTS: 'off', PGLITE_DIR: ''
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	child.stdout?.on('data', () => {});
+	child.stderr?.on('data', (d) => process.env.SCREEN_E2E_LOG && process.stderr.write(d));
+	return child;
+}
+
+async function healthy(timeout: number): Promise<void> {
+	const until = Date.now() + timeout;
+	while (Date.now() < until) {
+		const ok = await fetch(`${OWN}/api/health`).then((r) => r.ok, () => false);
+		if (ok) return;
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error(`no server on ${OWN} after ${timeout / 1000} s`);
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null) return;
+	const gone = new Promise((r) => child.once('exit', r));
+	child.kill('SIGTERM');
+	await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+	if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+test.describe('the big screen on a server of its own', () => {
+	const adminUrl = process.env.TEST_DATABASE_URL;
+	test.skip(!adminUrl, 'needs TEST_DATABASE_URL (a server PostGIS to write to beside the app)');
+	const dbName = `screen_e2e_${randomBytes(4).toString('hex')}`;
+	let url = '';
+	let server: ChildProcess | null = null;
+
+	test.beforeAll(async () => {
+		test.setTimeout(400_000);
+		const admin = new pg.Client({ connectionString: adminUrl });
+		await admin.connect();
+		await admin.query(`create database ${dbName}`);
+		await admin.end();
+		const u = new URL(adminUrl!);
+		u.pathname = `/${dbName}`;
+		url = u.toString();
+		server = startServer(url);
+		await healthy(360_000);
+	});
+	test.afterAll(async () => {
+		if (server) await stopServer(server);
+		const admin = new pg.Client({ connectionString: adminUrl });
+		await admin.connect();
+		await admin.query(`drop database if exists ${dbName} with (force)`);
+		await admin.end();
+	});
+
+	test('a write shows on the counter without a reload; a lost server shows "data as of", and the screen recovers by itself', async ({ browser, playwright }) => {
+		test.setTimeout(400_000);
+		const admin = await signInApi(playwright, OWN, 'district_admin');
+		const security = await signInApi(playwright, OWN, 'security_admin');
+		const code = await districtCode(admin);
+		const token = await createKioskToken(security, OWN, '刷新测试', code);
+		const { ctx, page } = await openScreen(browser, OWN, token, { width: 1920, height: 1080 }, 'poll=1000&tour=3600000');
+		await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+		const counter = page.locator('[data-counter="service_centres"] [data-value]');
+		const before = Number(await counter.getAttribute('data-value'));
+		expect(before).toBeGreaterThan(0);
+
+		// a new convenience station, written straight into the database
+		const db = new pg.Client({ connectionString: url });
+		await db.connect();
+		await db.query(`insert into service_centre (level, name, area_code, geom)
+			select 'station', '测试便民服务站', area_code, geom from service_centre where starts_with(area_code, $1) order by id limit 1`, [code]);
+		await db.end();
+		await expect(counter).toHaveAttribute('data-value', String(before + 1), { timeout: 30_000 });
+		// the same page: no reload happened
+		expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+		await expect(page.locator('[data-testid="stale"]')).toHaveCount(0);
+
+		// the server goes away: the last picture stays, with the marker
+		await stopServer(server!);
+		await expect(page.locator('[data-testid="stale"]')).toBeVisible({ timeout: 15_000 });
+		await expect(page.locator('[data-testid="stale"]')).toHaveText(/\d\d:\d\d/);
+		await expect(counter).toHaveAttribute('data-value', String(before + 1));
+		await expect(page.locator('[data-panel="map"] canvas')).toHaveCount(1);
+
+		// and comes back: the screen finds it by itself
+		server = startServer(url);
+		await healthy(120_000);
+		await expect(page.locator('[data-testid="stale"]')).toHaveCount(0, { timeout: 90_000 });
+		expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+		await ctx.close();
+		await admin.dispose();
+		await security.dispose();
+	});
+});
