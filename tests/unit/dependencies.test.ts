@@ -62,6 +62,14 @@ describe('package.json dependencies', () => {
 		expect(Object.keys(pkg.dependencies).filter((p) => !used.has(p) && !peers.has(p))).toEqual([]);
 	});
 
+	it('package-lock.json records the same dependencies (else npm ci refuses it on a first start)', () => {
+		const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+			packages: Record<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+		};
+		expect(lock.packages[''].dependencies).toEqual(pkg.dependencies);
+		expect(lock.packages[''].devDependencies).toEqual(pkg.devDependencies);
+	});
+
 	it('no package is both a dependency and a devDependency', () => {
 		expect(Object.keys(pkg.dependencies).filter((p) => p in pkg.devDependencies)).toEqual([]);
 	});
