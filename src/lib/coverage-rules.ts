@@ -14,3 +14,12 @@ export const KEY_COMMERCIAL_MIN_FLOORS = 3;
 /** organisations that cover a building by sitting in it */
 export const COVERING_KINDS = ['building_group', 'office_branch', 'liaison_station', 'park_branch'] as const;
 export type CoveringKind = (typeof COVERING_KINDS)[number];
+
+/** the minutes each living circle is named after (GB 50180-2018: 5-, 10- and 15-minute living circles) */
+export const CIRCLE_MINUTES = [5, 10, 15] as const;
+
+/** default walking distance of the 5-, 10- and 15-minute living circles, metres (GB 50180-2018: about 300, 500 and 800–1000 m) */
+export const LIVING_CIRCLE_METRES = [300, 500, 1000] as const;
+
+/** default walking speed, metres per minute (80 m/min ≈ 4.8 km/h) */
+export const WALKING_SPEED_M_PER_MIN = 80;

@@ -12,14 +12,14 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { Snapper, loadGraph, type RoadGraph, toX, toY } from './graph.ts';
 import { Dijkstra, distanceAt, sourcesByEdge, type Source } from './dijkstra.ts';
+import { CIRCLE_MINUTES, LIVING_CIRCLE_METRES, WALKING_SPEED_M_PER_MIN } from '../../coverage-rules.ts';
 
 export const CENTRE_LEVELS = ['district', 'street', 'community', 'station'] as const;
 export type CentreLevel = (typeof CENTRE_LEVELS)[number];
 export const SERVICE_LEVELS = ['any', ...CENTRE_LEVELS] as const;
 export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
 
-/** the minutes each circle is named after (GB 50180-2018: 5-, 10-, 15-minute living circles) */
-export const CIRCLE_MINUTES = [5, 10, 15] as const;
+export { CIRCLE_MINUTES };
 
 export interface CoverageParams {
 	/** walking speed, metres per minute (80 m/min ≈ 4.8 km/h) */
@@ -30,7 +30,7 @@ export interface CoverageParams {
 	reachBuffer: number;
 }
 
-export const DEFAULT_PARAMS: CoverageParams = { walkingSpeed: 80, circles: [300, 500, 1000], reachBuffer: 30 };
+export const DEFAULT_PARAMS: CoverageParams = { walkingSpeed: WALKING_SPEED_M_PER_MIN, circles: LIVING_CIRCLE_METRES, reachBuffer: 30 };
 
 export function checkParams(p: CoverageParams): CoverageParams {
 	const [a, b, c] = p.circles;
