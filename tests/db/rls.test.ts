@@ -25,6 +25,10 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 	beforeAll(async () => {
 		owner = await freshDb(backend);
 		await seedDemo(owner, { scale: 'small', seed: 3 });
+		// residents' requests (sql/016): one per grid, at its first household
+		await sql`insert into request (client_id, grid_code, household_id, geom, category, urgency, description)
+			select 'rls-' || h.grid_code, h.grid_code, h.id, ST_PointOnSurface(b.geom), 'other', 'normal', 'test'
+			from (select distinct on (grid_code) * from household order by grid_code, id) h join building b on b.id = h.building_id`.execute(owner.kysely);
 		grids = (await rows<{ code: string }>(owner.kysely, `select code from area where level = 'grid' order by code`)).map((r) => r.code);
 		memberGrid = new Map(
 			(

@@ -8,7 +8,7 @@ export interface DerivedKeyRow {
 	derived: string | null;
 }
 
-export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader'] as const;
+export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader', 'request'] as const;
 
 /** how each table's rows are named in DERIVED_KEYS' `id` */
 export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
@@ -16,7 +16,8 @@ export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
 	party_member: 'id::text',
 	central_household: 'household_id::text',
 	central_household_link: `central_household_id || '>' || household_id`,
-	building_leader: 'id::text'
+	building_leader: 'id::text',
+	request: 'id::text'
 };
 
 export const DERIVED_KEYS = `
@@ -35,4 +36,8 @@ select 'central_household_link', l.central_household_id || '>' || l.household_id
   from central_household_link l join household h on h.id = l.household_id join building b on b.id = h.building_id
 union all
 select 'building_leader', l.id::text, l.grid_code, b.grid_code
-  from building_leader l join building b on b.id = l.building_id`;
+  from building_leader l join building b on b.id = l.building_id
+union all
+select 'request', r.id::text, r.grid_code,
+       coalesce(hb.grid_code, (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, r.geom) order by a.code limit 1))
+  from request r left join household h on h.id = r.household_id left join building hb on hb.id = h.building_id`;

@@ -392,6 +392,59 @@ export type ReachAreaGen = Selectable<ReachAreaGenTable>;
 export type NewReachAreaGen = Insertable<ReachAreaGenTable>;
 export type ReachAreaGenUpdate = Updateable<ReachAreaGenTable>;
 
+export interface RequestTable {
+	id: Generated<number>;
+	client_id: string;
+	grid_code: string;
+	household_id: number | null;
+	geom: string;
+	category: 'environment' | 'facilities' | 'safety' | 'neighbours' | 'welfare' | 'other';
+	urgency: 'normal' | 'urgent' | 'critical';
+	description: string;
+	state: Generated<'submitted' | 'accepted' | 'in_progress' | 'resolved' | 'confirmed' | 'reopened'>;
+	level: Generated<'grid' | 'community' | 'street'>;
+	instruction: string | null;
+	photo: Uint8Array | null;
+	photo_type: 'image/jpeg' | 'image/png' | 'image/webp' | null;
+	created_by: number | null;
+	created_at: Generated<Date>;
+	accepted_at: Date | null;
+	resolved_at: Date | null;
+	confirmed_at: Date | null;
+}
+export type Request = Selectable<RequestTable>;
+export type NewRequest = Insertable<RequestTable>;
+export type RequestUpdate = Updateable<RequestTable>;
+
+export interface RequestEventTable {
+	id: Generated<number>;
+	request_id: number;
+	grid_code: string;
+	at: Generated<Date>;
+	account_id: number | null;
+	username: string | null;
+	role: string | null;
+	action: 'submit' | 'accept' | 'start' | 'resolve' | 'confirm' | 'reopen' | 'escalate' | 'return';
+	from_state: string | null;
+	to_state: string;
+	from_level: string | null;
+	to_level: string;
+	reason: string | null;
+}
+export type RequestEvent = Selectable<RequestEventTable>;
+export type NewRequestEvent = Insertable<RequestEventTable>;
+export type RequestEventUpdate = Updateable<RequestEventTable>;
+
+export interface RequestTimeLimitTable {
+	category: string;
+	urgency: 'normal' | 'urgent' | 'critical';
+	respond_hours: number;
+	resolve_hours: number;
+}
+export type RequestTimeLimit = Selectable<RequestTimeLimitTable>;
+export type NewRequestTimeLimit = Insertable<RequestTimeLimitTable>;
+export type RequestTimeLimitUpdate = Updateable<RequestTimeLimitTable>;
+
 export interface RoadTable {
 	id: Generated<number>;
 	class: 'arterial' | 'secondary' | 'local' | 'footway';
@@ -464,6 +517,9 @@ export interface Database {
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
 	reach_area_gen: ReachAreaGenTable;
+	request: RequestTable;
+	request_event: RequestEventTable;
+	request_time_limit: RequestTimeLimitTable;
 	road: RoadTable;
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;

@@ -1,0 +1,250 @@
+// Residents' requests (群众诉求, issue 11 part 3): every read and write takes the scoped
+// transaction first, so row-level security (sql/016) bounds it to the caller's subtree; the state
+// machine (src/lib/server/requests/machine.ts) decides who may do what.
+import { sql } from 'kysely';
+import { scopeLike, type Scoped } from '../scoped.ts';
+import type { Role } from '../../auth/roles.ts';
+import { audit } from '../../auth/audit.ts';
+import { CREATORS, READERS, transition, type Overdue, type Refusal, type RequestAction, type RequestLevel, type RequestState } from '../../requests/machine.ts';
+
+export interface RequestActor {
+	accountId: number | null;
+	username: string;
+	role: Role;
+}
+
+export interface NewRequest {
+	clientId: string;
+	category: string;
+	urgency: 'normal' | 'urgent' | 'critical';
+	description: string;
+	householdId?: number | null;
+	/** [lon, lat], when made from a point on the map */
+	point?: [number, number] | null;
+	photo?: { bytes: Uint8Array; type: string } | null;
+}
+
+export interface RequestRow {
+	id: number;
+	client_id: string;
+	grid_code: string;
+	household_id: number | null;
+	lon: number;
+	lat: number;
+	category: string;
+	urgency: string;
+	description: string;
+	state: RequestState;
+	level: RequestLevel;
+	instruction: string | null;
+	has_photo: boolean;
+	created_at: Date;
+	overdue: Overdue;
+}
+
+export class RequestError extends Error {
+	constructor(
+		readonly code: Refusal | 'not_found' | 'no_place' | 'invalid_input',
+		readonly status: 400 | 403 | 404 | 409
+	) {
+		super(code);
+	}
+}
+
+// overdue: past the time limit amber, past twice the limit red; the clock is jiceng_now() (sql/016)
+const OVERDUE = sql<Overdue>`case
+	when r.state in ('resolved', 'confirmed') then 'none'
+	when jiceng_now() - r.created_at >= make_interval(hours => 2 * (case when r.state in ('submitted', 'reopened') then l.respond_hours else l.resolve_hours end)) then 'red'
+	when jiceng_now() - r.created_at >= make_interval(hours => (case when r.state in ('submitted', 'reopened') then l.respond_hours else l.resolve_hours end)) then 'amber'
+	else 'none' end`;
+
+const COLUMNS = sql`r.id::int as id, r.client_id, r.grid_code, r.household_id::int as household_id,
+	ST_X(r.geom) as lon, ST_Y(r.geom) as lat, r.category, r.urgency, r.description, r.state, r.level, r.instruction,
+	r.photo is not null as has_photo, r.created_at, ${OVERDUE} as overdue`;
+
+/** Creates a request; a retry with the same client id returns the row the first attempt made. */
+export async function createRequest(trx: Scoped, actor: RequestActor, input: NewRequest): Promise<{ id: number; created: boolean }> {
+	if (!CREATORS.includes(actor.role)) throw new RequestError('forbidden', 403);
+	const existing = await sql<{ id: number }>`select id::int as id from request where client_id = ${input.clientId} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
+	// the place: the household's building (visible only in scope), or the grid holding the point
+	let place: { grid_code: string; lon: number; lat: number } | undefined;
+	if (input.householdId != null) {
+		place = (
+			await sql<{ grid_code: string; lon: number; lat: number }>`
+			select h.grid_code, ST_X(ST_PointOnSurface(b.geom)) as lon, ST_Y(ST_PointOnSurface(b.geom)) as lat
+			from household h join building b on b.id = h.building_id where h.id = ${input.householdId} and h.grid_code like ${scopeLikeOf(trx)}`.execute(trx)
+		).rows[0];
+	} else if (input.point) {
+		const [lon, lat] = input.point;
+		place = (
+			await sql<{ grid_code: string; lon: number; lat: number }>`
+			select a.code as grid_code, ${lon}::float8 as lon, ${lat}::float8 as lat from area a
+			where a.level = 'grid' and a.code like ${scopeLikeOf(trx)} and ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326))
+			order by a.code limit 1`.execute(trx)
+		).rows[0];
+	}
+	if (!place) throw new RequestError('no_place', 404);
+	const { rows } = await sql<{ id: number }>`
+		insert into request (client_id, grid_code, household_id, geom, category, urgency, description, photo, photo_type, created_by)
+		values (${input.clientId}, ${place.grid_code}, ${input.householdId ?? null}, ST_SetSRID(ST_MakePoint(${place.lon}, ${place.lat}), 4326),
+		        ${input.category}, ${input.urgency}, ${input.description}, ${input.photo?.bytes ?? null}, ${input.photo?.type ?? null}, ${actor.accountId})
+		on conflict (client_id) do nothing
+		returning id::int as id`.execute(trx);
+	if (!rows[0]) {
+		// a concurrent retry won the race
+		const again = await sql<{ id: number }>`select id::int as id from request where client_id = ${input.clientId}`.execute(trx);
+		if (!again.rows[0]) throw new RequestError('not_found', 404);
+		return { id: again.rows[0].id, created: false };
+	}
+	const id = rows[0].id;
+	await sql`insert into request_event (request_id, grid_code, account_id, username, role, action, to_state, to_level)
+		values (${id}, ${place.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, 'submit', 'submitted', 'grid')`.execute(trx);
+	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request:${id}:submit`, result: 'ok' });
+	return { id, created: true };
+}
+
+// the application layer scopes every query too (the embedded backend's owner bypasses RLS)
+function scopeLikeOf(trx: Scoped): string {
+	return scopeLike(trx);
+}
+
+export async function getRequest(trx: Scoped, actor: RequestActor, id: number): Promise<RequestRow | null> {
+	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
+	const { rows } = await sql<RequestRow>`select ${COLUMNS} from request r join request_time_limit l using (category, urgency) where r.id = ${id} and r.grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	return rows[0] ?? null;
+}
+
+export interface RequestFilter {
+	state?: RequestState | 'open';
+	overdue?: boolean;
+	limit?: number;
+}
+
+export async function listRequests(trx: Scoped, actor: RequestActor, filter: RequestFilter = {}): Promise<RequestRow[]> {
+	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
+	const { rows } = await sql<RequestRow>`
+		select * from (select ${COLUMNS} from request r join request_time_limit l using (category, urgency)
+		  where r.grid_code like ${scopeLikeOf(trx)} and (${filter.state ?? null}::text is null or (${filter.state ?? null} = 'open' and r.state <> 'confirmed') or r.state = ${filter.state ?? null})) x
+		where (not ${!!filter.overdue} or x.overdue <> 'none')
+		order by case x.overdue when 'red' then 0 when 'amber' then 1 else 2 end, x.id desc
+		limit ${Math.min(filter.limit ?? 200, 1000)}`.execute(trx);
+	return rows;
+}
+
+export interface RequestEvent {
+	at: Date;
+	username: string | null;
+	role: string | null;
+	action: string;
+	from_state: string | null;
+	to_state: string;
+	from_level: string | null;
+	to_level: string;
+	reason: string | null;
+}
+
+export async function requestEvents(trx: Scoped, id: number): Promise<RequestEvent[]> {
+	const { rows } = await sql<RequestEvent>`
+		select at, username, role, action, from_state, to_state, from_level, to_level, reason
+		from request_event where request_id = ${id} and grid_code like ${scopeLikeOf(trx)} order by id`.execute(trx);
+	return rows;
+}
+
+/** Moves a request (state or level); records who, when and why, in the request's trail and the audit log. */
+export async function actOnRequest(trx: Scoped, actor: RequestActor, id: number, action: RequestAction, reason: string | null): Promise<Transition> {
+	const { rows } = await sql<{ state: RequestState; level: RequestLevel; grid_code: string }>`
+		select state, level, grid_code from request where id = ${id} and grid_code like ${scopeLikeOf(trx)} for update`.execute(trx);
+	const at = rows[0];
+	if (!at) throw new RequestError('not_found', 404);
+	const next = transition(actor.role, action, at, reason);
+	// a refusal rolls the transaction back; the route records the denial (its audit runs outside it)
+	if ('refused' in next) {
+		throw new RequestError(next.refused, next.refused === 'forbidden' ? 403 : next.refused === 'invalid_state' ? 409 : 400);
+	}
+	const instruction = action === 'return' ? reason : action === 'escalate' ? null : undefined;
+	await sql`update request set state = ${next.state}, level = ${next.level},
+		instruction = ${instruction === undefined ? sql`instruction` : instruction},
+		accepted_at = case when ${next.state} = 'accepted' and accepted_at is null then jiceng_now() else accepted_at end,
+		resolved_at = case when ${next.state} = 'resolved' then jiceng_now() when ${next.state} = 'reopened' then null else resolved_at end,
+		confirmed_at = case when ${next.state} = 'confirmed' then jiceng_now() else confirmed_at end
+		where id = ${id}`.execute(trx);
+	await sql`insert into request_event (request_id, grid_code, account_id, username, role, action, from_state, to_state, from_level, to_level, reason)
+		values (${id}, ${at.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, ${action}, ${at.state}, ${next.state}, ${at.level}, ${next.level}, ${reason})`.execute(trx);
+	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request:${id}:${action}`, result: 'ok' });
+	return next;
+}
+type Transition = { state: RequestState; level: RequestLevel };
+
+export interface HouseholdRequests {
+	open: number;
+	overdue: number;
+	worst: Overdue;
+}
+
+/** Open (not confirmed) requests per household, for the grid page; households without any are absent. */
+export async function openRequestsByHousehold(trx: Scoped, householdIds: readonly number[]): Promise<Map<number, HouseholdRequests>> {
+	const out = new Map<number, HouseholdRequests>();
+	if (!householdIds.length) return out;
+	const { rows } = await sql<{ household_id: number; open: number; amber: number; red: number }>`
+		select household_id::int as household_id, count(*)::int as open,
+		       count(*) filter (where o = 'amber')::int as amber, count(*) filter (where o = 'red')::int as red
+		from (select r.household_id, ${OVERDUE} as o from request r join request_time_limit l using (category, urgency)
+		      where r.household_id = any(${sql.val(householdIds.map(Number))}::bigint[]) and r.grid_code like ${scopeLikeOf(trx)} and r.state <> 'confirmed') x
+		group by household_id`.execute(trx);
+	for (const r of rows) out.set(r.household_id, { open: r.open, overdue: r.amber + r.red, worst: r.red ? 'red' : r.amber ? 'amber' : 'none' });
+	return out;
+}
+
+export interface AreaRequestTimes {
+	code: string;
+	requests: number;
+	open: number;
+	overdue: number;
+	/** mean hours from submission to acceptance, over accepted requests */
+	response_hours: number | null;
+	/** mean hours from submission to resolution, over resolved requests */
+	resolution_hours: number | null;
+}
+
+/** Response and resolution times per area of a level (grid, community, street) in scope; areas are matched by code prefix. */
+export async function requestTimesByArea(trx: Scoped, level: 'grid' | 'community' | 'street'): Promise<AreaRequestTimes[]> {
+	const { rows } = await sql<AreaRequestTimes>`
+		select a.code, count(r.id)::int as requests,
+		       count(r.id) filter (where r.state <> 'confirmed')::int as open,
+		       count(r.id) filter (where ${OVERDUE} <> 'none')::int as overdue,
+		       round((avg(extract(epoch from r.accepted_at - r.created_at)) / 3600)::numeric, 2)::float8 as response_hours,
+		       round((avg(extract(epoch from r.resolved_at - r.created_at)) / 3600)::numeric, 2)::float8 as resolution_hours
+		from area a
+		left join request r on r.grid_code like a.code || '%' and r.grid_code like ${scopeLikeOf(trx)}
+		left join request_time_limit l on l.category = r.category and l.urgency = r.urgency
+		where a.level = ${level} and a.code like ${scopeLikeOf(trx)}
+		group by a.code order by a.code`.execute(trx);
+	return rows;
+}
+
+export interface TimeLimit {
+	category: string;
+	urgency: string;
+	respond_hours: number;
+	resolve_hours: number;
+}
+
+export async function timeLimits(trx: Scoped): Promise<TimeLimit[]> {
+	const { rows } = await sql<TimeLimit>`select category, urgency, respond_hours, resolve_hours from request_time_limit order by category, urgency`.execute(trx);
+	return rows;
+}
+
+export async function setTimeLimit(trx: Scoped, actor: RequestActor, limit: TimeLimit): Promise<void> {
+	if (actor.role !== 'district_admin') throw new RequestError('forbidden', 403);
+	await sql`update request_time_limit set respond_hours = ${limit.respond_hours}, resolve_hours = ${limit.resolve_hours}
+		where category = ${limit.category} and urgency = ${limit.urgency}`.execute(trx);
+	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request_time_limit:${limit.category}:${limit.urgency}`, result: 'ok' });
+}
+
+/** The stored photo bytes (already stripped of metadata), for the detail page. */
+export async function requestPhoto(trx: Scoped, id: number): Promise<{ bytes: Uint8Array; type: string } | null> {
+	const { rows } = await sql<{ photo: Uint8Array | null; photo_type: string | null }>`select photo, photo_type from request where id = ${id} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	const r = rows[0];
+	return r?.photo && r.photo_type ? { bytes: r.photo, type: r.photo_type } : null;
+}
