@@ -7,7 +7,7 @@
 // once); an unchanged screen costs one small query and a 304; nothing is held open per screen on
 // a 2-core server or through proxies that cut idle streams; and reconnecting is the same code
 // path as refreshing.
-import type { ScreenFigures } from '$lib/server/screen/figures';
+import type { ScreenFigures } from '$lib/api/screen';
 
 export interface LiveOptions {
 	/** ms between polls while the server answers */

@@ -2,7 +2,7 @@
 // spots → overdue requests, one stop every `interval` ms, with a caption per stop. Any touch,
 // click, key or wheel pauses it; it resumes after `quiet` ms without one. The camera moves are the
 // map component's; this holds only the order, the timer and the pause.
-import type { ScreenFigures } from '$lib/server/screen/figures';
+import type { ScreenFigures } from '$lib/api/screen';
 import type { Translate } from '$lib/i18n';
 
 export type TourStop =
@@ -16,9 +16,15 @@ export function tourStops(f: ScreenFigures, t: Translate, n: (v: number) => stri
 	const stops: TourStop[] = [{ kind: 'overview', caption: t('screen.tour.overview', { area: f.area.name }), bbox: f.area.bbox }];
 	for (const c of f.tour.children) stops.push({ kind: 'child', caption: t('screen.tour.child', { name: c.name }), bbox: c.bbox });
 	for (const s of f.blind_spots.slice(0, TOUR_BLIND_SPOTS)) {
-		stops.push({ kind: 'blind_spot', caption: t('screen.tour.blind_spot', { grid: s.grid_name, households: s.households === null ? '<3' : n(s.households) }), center: [s.lon, s.lat], zoom: 15.2 });
+		stops.push({
+			kind: 'blind_spot',
+			caption: t('screen.tour.blind_spot', { grid: s.grid_name, households: s.households === null ? '<3' : n(s.households) }),
+			center: [s.lon, s.lat],
+			zoom: 15.2
+		});
 	}
-	for (const o of f.tour.overdue) stops.push({ kind: 'overdue', caption: t('screen.tour.overdue', { grid: o.grid_name, n: n(o.n) }), center: [o.lon, o.lat], zoom: 14.8 });
+	for (const o of f.tour.overdue)
+		stops.push({ kind: 'overdue', caption: t('screen.tour.overdue', { grid: o.grid_name, n: n(o.n) }), center: [o.lon, o.lat], zoom: 14.8 });
 	return stops;
 }
 

@@ -195,10 +195,12 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'login.password': 'Password',
 	'login.submit': 'Sign in',
 	'login.error.missing': 'Enter your user name and password',
-	'login.error.invalid': 'Wrong user name or password, or the account is locked, disabled or not yet approved. 5 failures lock an account for 15 minutes; ask your administrator for help.',
+	'login.error.invalid':
+		'Wrong user name or password, or the account is locked, disabled or not yet approved. 5 failures lock an account for 15 minutes; ask your administrator for help.',
 	'login.error.throttled': 'Too many sign-in attempts from this address; try again later',
 	'login.retry': 'in about {minutes} min',
-	'login.first_sign_in': 'New account, first sign-in: the password is the system administrator\'s half followed by the security administrator\'s half, typed together; change it at once.',
+	'login.first_sign_in':
+		"New account, first sign-in: the password is the system administrator's half followed by the security administrator's half, typed together; change it at once.",
 	'login.audited': 'This system holds personal information; every access is audited.',
 
 	// Changing one's password (both languages at once)
@@ -262,11 +264,13 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	// Account administration (both languages at once)
 	'admin.accounts': 'Accounts',
 	'admin.security': 'Roles, grants, locks and screens',
-	'admin.duty.security': 'The security administrator approves the accounts the system administrator requests (and may change their role and area), changes roles and areas, grants person access, unlocks accounts and manages screens; accounts are requested and disabled by the system administrator.',
-	'admin.duty.system': 'The system administrator requests, disables and asks to re-enable accounts; an account works only once the security administrator approves it. Roles and grants belong to the security administrator, the audit log to the auditor.',
-	'admin.done.create': 'Account requested; pending the security administrator\'s approval',
+	'admin.duty.security':
+		'The security administrator approves the accounts the system administrator requests (and may change their role and area), changes roles and areas, grants person access, unlocks accounts and manages screens; accounts are requested and disabled by the system administrator.',
+	'admin.duty.system':
+		'The system administrator requests, disables and asks to re-enable accounts; an account works only once the security administrator approves it. Roles and grants belong to the security administrator, the audit log to the auditor.',
+	'admin.done.create': "Account requested; pending the security administrator's approval",
 	'admin.done.disable': 'Account disabled, its sessions ended',
-	'admin.done.enable': 'Enabling requested; pending the security administrator\'s approval',
+	'admin.done.enable': "Enabling requested; pending the security administrator's approval",
 	'admin.done.approve': 'Account approved',
 	'admin.done.reject': 'Request rejected',
 	'admin.done.change_role': 'Role changed; the account signs in again',
@@ -277,17 +281,20 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'admin.done.revoke_screen': 'Screen revoked',
 	'admin.half_a.title': 'Half A of the first password — shown once',
 	'admin.half_a.label': 'Half A',
-	'admin.half_a.hint': 'Hand it to the owner in person or by a secure channel. Once the security administrator approves the account, the owner receives half B from them; the password is half A followed by half B, to be changed at first sign-in.',
+	'admin.half_a.hint':
+		'Hand it to the owner in person or by a secure channel. Once the security administrator approves the account, the owner receives half B from them; the password is half A followed by half B, to be changed at first sign-in.',
 	'admin.half_b.title': 'Half B of the first password — shown once',
 	'admin.half_b.label': 'Half B',
-	'admin.half_b.hint': 'Hand it to the owner in person or by a secure channel, never to the system administrator. The password is the system administrator\'s half A followed by this half B, to be changed at first sign-in.',
+	'admin.half_b.hint':
+		"Hand it to the owner in person or by a secure channel, never to the system administrator. The password is the system administrator's half A followed by this half B, to be changed at first sign-in.",
 	'admin.approved.title': 'Account approved',
 	'admin.approved.own_password': 'The owner signs in with their own password.',
 	'admin.kiosk.title': 'Kiosk link — shown once',
-	'admin.kiosk.hint': 'Open it once in the screen\'s browser; revoke it at once if it leaks.',
+	'admin.kiosk.hint': "Open it once in the screen's browser; revoke it at once if it leaks.",
 	'admin.request.title': 'Request an account',
 	'admin.request.submit': 'Request',
-	'admin.request.hint': 'The account can sign in only once the security administrator approves it (who may change the role or area). You see half A of the first password; the security administrator gets half B at approval. The area\'s level must fit the role.',
+	'admin.request.hint':
+		"The account can sign in only once the security administrator approves it (who may change the role or area). You see half A of the first password; the security administrator gets half B at approval. The area's level must fit the role.",
 	'admin.username': 'User name',
 	'admin.display_name': 'Display name',
 	'admin.role': 'Role',
@@ -327,7 +334,7 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'admin.persons_granted': 'granted',
 	'admin.persons_counts_only': 'counts only',
 	'admin.yes': 'yes',
-	'admin.enable_needs_approval': 'needs the security administrator\'s approval',
+	'admin.enable_needs_approval': "needs the security administrator's approval",
 	'admin.request_enabling': 'Request enabling',
 	'admin.disable': 'Disable',
 	'admin.disable_confirm': 'Disable {username}?',
@@ -393,19 +400,15 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'screen.tour.blind_spot': 'Blind spot · {grid} · {households} hh',
 	'screen.tour.overdue': 'Overdue requests · {grid} · {n}',
 	'screen.tour.paused': 'Tour paused; resumes after a quiet minute',
-	'screen.ended': 'This screen\'s link is invalid or revoked: ask the security administrator.',
+	'screen.ended': "This screen's link is invalid or revoked: ask the security administrator.",
 	'screen.none': '—',
 
-	'history.title': 'Replay',
-	'history.live': 'Now',
-	'history.play': 'Play',
-	'history.pause': 'Pause',
-	'history.none': 'No daily snapshots yet',
 	'admin.audited': 'Every change on this page is audited.',
 
 	// Data import (issue 13): the district administrator's import page
 	'import.title': 'Data import',
-	'import.intro': 'Import your district’s areas, buildings, roads and service centres: first a dry run (checks only, writes nothing), look at the report and the preview on the map, then import. Each import is one transaction — all or nothing — and is audited.',
+	'import.intro':
+		'Import your district’s areas, buildings, roads and service centres: first a dry run (checks only, writes nothing), look at the report and the preview on the map, then import. Each import is one transaction — all or nothing — and is audited.',
 	'import.file': 'File',
 	'import.file_hint': 'GeoJSON (also line-delimited), Shapefile (.shp or a .zip), CSV, XLSX, OSM; at most {mb} MB',
 	'import.layer': 'Layer',

@@ -261,8 +261,10 @@ export const messages = {
 	// Account administration (both languages at once)
 	'admin.accounts': '账号管理',
 	'admin.security': '安全管理',
-	'admin.duty.security': '安全管理员审批系统管理员申请的账号（可调整角色与区域），负责角色与区域、人员信息授权、解锁账号和大屏链接；账号的申请与停用由系统管理员负责。',
-	'admin.duty.system': '系统管理员负责申请新建、停用和申请重新启用账号；账号须经安全管理员审批后方可使用，角色调整与授权由安全管理员负责，审计日志由审计员查阅。',
+	'admin.duty.security':
+		'安全管理员审批系统管理员申请的账号（可调整角色与区域），负责角色与区域、人员信息授权、解锁账号和大屏链接；账号的申请与停用由系统管理员负责。',
+	'admin.duty.system':
+		'系统管理员负责申请新建、停用和申请重新启用账号；账号须经安全管理员审批后方可使用，角色调整与授权由安全管理员负责，审计日志由审计员查阅。',
 	'admin.done.create': '账号申请已提交，待安全管理员审批',
 	'admin.done.disable': '账号已停用，其会话已结束',
 	'admin.done.enable': '已申请重新启用，待安全管理员审批',
@@ -286,7 +288,8 @@ export const messages = {
 	'admin.kiosk.hint': '在大屏的浏览器中打开一次即可；链接泄露时请立即吊销。',
 	'admin.request.title': '申请新建账号',
 	'admin.request.submit': '提交申请',
-	'admin.request.hint': '账号须经安全管理员审批（可调整角色与区域）后方可登录；您将看到初始密码的前半段，后半段由安全管理员在审批时获得。角色须绑定相应层级的区域（街道书记→街道，社区书记→社区，网格长→网格；规划分析员任意层级）。',
+	'admin.request.hint':
+		'账号须经安全管理员审批（可调整角色与区域）后方可登录；您将看到初始密码的前半段，后半段由安全管理员在审批时获得。角色须绑定相应层级的区域（街道书记→街道，社区书记→社区，网格长→网格；规划分析员任意层级）。',
 	'admin.username': '用户名',
 	'admin.display_name': '显示名称',
 	'admin.role': '角色',
@@ -397,16 +400,12 @@ export const messages = {
 	'screen.none': '—',
 
 	// The planner map's time slider over daily snapshots
-	'history.title': '历史回放',
-	'history.live': '当前',
-	'history.play': '播放',
-	'history.pause': '暂停',
-	'history.none': '尚无每日快照',
 	'admin.audited': '本页的所有变更均记入审计日志。',
 
 	// Data import (issue 13): the district administrator's import page
 	'import.title': '数据导入',
-	'import.intro': '导入本区的区划、楼栋、道路和服务阵地：先试导入（只检查、不写入），查看报告和地图预览，确认后再正式导入。每次导入在一个事务中完成，全部成功才写入，并记入审计日志。',
+	'import.intro':
+		'导入本区的区划、楼栋、道路和服务阵地：先试导入（只检查、不写入），查看报告和地图预览，确认后再正式导入。每次导入在一个事务中完成，全部成功才写入，并记入审计日志。',
 	'import.file': '文件',
 	'import.file_hint': 'GeoJSON（含逐行）、Shapefile（.shp 或打包 .zip）、CSV、XLSX、OSM；不超过 {mb} MB',
 	'import.layer': '图层',

@@ -7,18 +7,11 @@
 // land, read them here (and only here): the screen, the snapshot and the tour all go through
 // screenActivity().
 import type { Scoped } from '../db/scoped.ts';
+import type { TickerItem } from '../../api/screen.ts';
+
+export type { TickerItem };
 
 /** one line of the ticker: what happened, where (no finer than the grid), when — never who */
-export interface TickerItem {
-	kind: 'visit' | 'request';
-	/** e.g. 'done', 'open', 'overdue', 'closed' */
-	status: string;
-	grid_code: string;
-	grid_name: string;
-	/** a category word from a fixed list (never free text a person typed) */
-	category: string | null;
-	at: string;
-}
 
 export interface ScreenActivity {
 	/** false until the visits and requests capabilities are there to read */

@@ -7,65 +7,22 @@ import type { Db } from '../db/open.ts';
 import type { OpenScoped } from '../api/endpoint.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { areaStats } from '../db/queries/area-stats.ts';
-import { selectionSummary, type AreaSelectionFigures } from '../db/queries/selection.ts';
+import { selectionSummary } from '../db/queries/selection.ts';
 import { areaCoverage, blindSpots, rankings } from '../coverage/store.ts';
 import { areaCoverageFor, areaCoverageRowsFor, blindSpotsFor } from '../privacy/coverage.ts';
 import { smallCount } from '../privacy/small-cells.ts';
 import { coverageEngine } from '../coverage/engine.ts';
-import { centralHouseholdCount, childBoxes, organisationsByLevel, type OrgLevel } from '../db/queries/screen.ts';
+import { centralHouseholdCount, childBoxes, organisationsByLevel } from '../db/queries/screen.ts';
 import { snapshotTrend } from '../db/queries/snapshots.ts';
-import { screenActivity, type TickerItem } from './activity.ts';
+import { screenActivity } from './activity.ts';
+import type { RankedArea, ScreenFigures } from '../../api/screen.ts';
+
+export type { RankedArea, ScreenFigures };
 
 /** how many of the worst-ranked areas are highlighted */
 export const BOTTOM = 5;
 /** blind spots listed (and toured) */
 export const TOP_BLIND_SPOTS = 8;
-
-export interface RankedArea {
-	code: string;
-	name: string;
-	coverage_index: number | null;
-	rank: number | null;
-	rank_of: number | null;
-	rectify: boolean;
-	/** among the bottom five of this list */
-	bottom: boolean;
-}
-
-export interface ScreenFigures {
-	area: { code: string; name: string; level: string; bbox: [number, number, number, number] };
-	/** what the figures reflect: tiles are keyed by it too */
-	version: { data: number; stats: number | null; coverage: number | null; updating: boolean };
-	as_of: string;
-	counters: {
-		organisations: number;
-		organisations_by_level: Record<OrgLevel, number>;
-		members: number | null;
-		central_households: number | null;
-		service_centres: number;
-		share_5min: number | null;
-		share_10min: number | null;
-		share_15min: number | null;
-		coverage_index: number | null;
-		blind_spots: number | null;
-		visits_week: number | null;
-		requests_open: number | null;
-		requests_overdue: number | null;
-	};
-	/** false until the visits and requests capabilities land (activity.ts) */
-	activity_available: boolean;
-	/** the panel's figures as it reads them (the comparison test reads these) */
-	panel: AreaSelectionFigures;
-	ranked: { level: 'street' | 'community' | 'grid'; rows: RankedArea[] }[];
-	blind_spots: { grid_code: string; grid_name: string; households: number | null; buildings: number; lon: number; lat: number }[];
-	ticker: TickerItem[];
-	trend: { day: string; share_15min: number | null; coverage_index: number | null; members: number | null; blind_spots: number | null }[];
-	tour: {
-		interval_s: number;
-		children: { code: string; name: string; bbox: [number, number, number, number] }[];
-		overdue: { grid_code: string; grid_name: string; lon: number; lat: number; n: number }[];
-	};
-}
 
 /** The levels ranked below an area of `level`: the two the screen shows. */
 function rankedLevels(level: string): ('street' | 'community' | 'grid')[] {
@@ -77,7 +34,13 @@ function ranked(rows: ReturnType<typeof areaCoverageRowsFor>): RankedArea[] {
 	// the bottom five; in a short list (a street's few communities) no more than its lower half
 	const bottom = new Set(withIndex.slice(withIndex.length - Math.min(BOTTOM, Math.floor(withIndex.length / 2))).map((r) => r.code));
 	return rows.map((r) => ({
-		code: r.code, name: r.name, coverage_index: r.coverage_index, rank: r.rank, rank_of: r.rank_of, rectify: r.rectify, bottom: bottom.has(r.code)
+		code: r.code,
+		name: r.name,
+		coverage_index: r.coverage_index,
+		rank: r.rank,
+		rank_of: r.rank_of,
+		rectify: r.rectify,
+		bottom: bottom.has(r.code)
 	}));
 }
 
@@ -89,52 +52,72 @@ export async function screenFigures(db: Db, scoped: OpenScoped, viewer: Viewer, 
 	const stats = await areaStats(db).status(1000);
 	const coverage = await coverageEngine(db).status();
 	const code = viewer.scope;
-	return scoped(async (trx) => {
-		const panel = await selectionSummary(trx, code, viewer);
-		if (!panel || panel.type !== 'area') return null;
-		const cov = coverage.computed_version === null ? null : await areaCoverage(trx, code, viewer.scope);
-		const shownCov = cov && areaCoverageFor(cov, viewer);
-		const levels = rankedLevels(panel.level);
-		const rankedLists = coverage.computed_version === null ? [] : await Promise.all(levels.map(async (level) => ({ level, rows: ranked(areaCoverageRowsFor(await rankings(trx, level, code), viewer)) })));
-		const spots = coverage.computed_version === null ? [] : blindSpotsFor(await blindSpots(trx, code, { limit: TOP_BLIND_SPOTS }), viewer);
-		const activity = await screenActivity(trx, code);
-		const trend = await snapshotTrend(trx, code, 30);
-		const { rows: [v] } = await sql<{ v: number | null }>`select (select data_version from coverage_run where id = 1) as v`.execute(trx);
-		return {
-			area: { code: panel.code, name: panel.name, level: panel.level, bbox: panel.bbox },
-			version: { data: stats.data_version, stats: stats.computed_version, coverage: v === null ? null : Number(v), updating: stats.updating || coverage.updating },
-			as_of: new Date().toISOString(),
-			counters: {
-				organisations: panel.figures.organisations,
-				organisations_by_level: await organisationsByLevel(trx, code),
-				members: panel.figures.members,
-				central_households: smallCount(await centralHouseholdCount(trx, code), viewer),
-				service_centres: panel.figures.service_centres,
-				share_5min: shownCov?.share_5min ?? null,
-				share_10min: shownCov?.share_10min ?? null,
-				share_15min: shownCov?.share_15min ?? null,
-				coverage_index: shownCov?.coverage_index ?? null,
-				blind_spots: shownCov?.blind_spots ?? null,
-				visits_week: activity.visits_week,
-				requests_open: activity.requests_open,
-				requests_overdue: activity.requests_overdue
-			},
-			activity_available: activity.available,
-			panel: panel.figures,
-			ranked: rankedLists,
-			// no building ids on the wall: a spot is its grid, its size and a point inside it
-			blind_spots: spots.map((s) => ({ grid_code: s.grid_code, grid_name: s.grid_name, households: s.households, buildings: s.buildings, lon: s.lon, lat: s.lat })),
-			ticker: activity.ticker,
-			trend: trend.map(({ day, figures: f }) => ({
-				day,
-				share_15min: f.share_15min,
-				coverage_index: f.coverage_index,
-				members: f.members === null ? null : smallCount(f.members, viewer),
-				blind_spots: f.blind_spots
-			})),
-			tour: { interval_s: intervalS, children: await childBoxes(trx, code), overdue: activity.overdue_places }
-		};
-	}, { snapshot: true });
+	return scoped(
+		async (trx) => {
+			const panel = await selectionSummary(trx, code, viewer);
+			if (!panel || panel.type !== 'area') return null;
+			const cov = coverage.computed_version === null ? null : await areaCoverage(trx, code, viewer.scope);
+			const shownCov = cov && areaCoverageFor(cov, viewer);
+			const levels = rankedLevels(panel.level);
+			const rankedLists =
+				coverage.computed_version === null
+					? []
+					: await Promise.all(levels.map(async (level) => ({ level, rows: ranked(areaCoverageRowsFor(await rankings(trx, level, code), viewer)) })));
+			const spots = coverage.computed_version === null ? [] : blindSpotsFor(await blindSpots(trx, code, { limit: TOP_BLIND_SPOTS }), viewer);
+			const activity = await screenActivity(trx, code);
+			const trend = await snapshotTrend(trx, code, 30);
+			const {
+				rows: [v]
+			} = await sql<{ v: number | null }>`select (select data_version from coverage_run where id = 1) as v`.execute(trx);
+			return {
+				area: { code: panel.code, name: panel.name, level: panel.level, bbox: panel.bbox },
+				version: {
+					data: stats.data_version,
+					stats: stats.computed_version,
+					coverage: v === null ? null : Number(v),
+					updating: stats.updating || coverage.updating
+				},
+				as_of: new Date().toISOString(),
+				counters: {
+					organisations: panel.figures.organisations,
+					organisations_by_level: await organisationsByLevel(trx, code),
+					members: panel.figures.members,
+					central_households: smallCount(await centralHouseholdCount(trx, code), viewer),
+					service_centres: panel.figures.service_centres,
+					share_5min: shownCov?.share_5min ?? null,
+					share_10min: shownCov?.share_10min ?? null,
+					share_15min: shownCov?.share_15min ?? null,
+					coverage_index: shownCov?.coverage_index ?? null,
+					blind_spots: shownCov?.blind_spots ?? null,
+					visits_week: activity.visits_week,
+					requests_open: activity.requests_open,
+					requests_overdue: activity.requests_overdue
+				},
+				activity_available: activity.available,
+				panel: panel.figures,
+				ranked: rankedLists,
+				// no building ids on the wall: a spot is its grid, its size and a point inside it
+				blind_spots: spots.map((s) => ({
+					grid_code: s.grid_code,
+					grid_name: s.grid_name,
+					households: s.households,
+					buildings: s.buildings,
+					lon: s.lon,
+					lat: s.lat
+				})),
+				ticker: activity.ticker,
+				trend: trend.map(({ day, figures: f }) => ({
+					day,
+					share_15min: f.share_15min,
+					coverage_index: f.coverage_index,
+					members: f.members === null ? null : smallCount(f.members, viewer),
+					blind_spots: f.blind_spots
+				})),
+				tour: { interval_s: intervalS, children: await childBoxes(trx, code), overdue: activity.overdue_places }
+			};
+		},
+		{ snapshot: true }
+	);
 }
 
 /** The figures' version tag (the ETag), from what they are made of, read without computing them. */
@@ -142,8 +125,13 @@ export async function screenTag(db: Db, screenId: number, intervalS: number): Pr
 	const stats = await areaStats(db).status(1000);
 	const coverage = await coverageEngine(db).status();
 	// the data version read now (status() may answer from a memory up to a second old)
-	const { rows: [s] } = await sql<{ t: string | null; v: number }>`
+	const {
+		rows: [s]
+	} = await sql<{ t: string | null; v: number }>`
 		select (select max(taken_at)::text from area_snapshot where day = current_date) as t, (select version from data_version where id = 1) as v`.execute(db.kysely);
 	const day = new Date().toISOString().slice(0, 10);
-	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}-${day}-${s.t ?? ''}-i${intervalS}"`.replace(/\s/g, '_');
+	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}-${day}-${s.t ?? ''}-i${intervalS}"`.replace(
+		/\s/g,
+		'_'
+	);
 }

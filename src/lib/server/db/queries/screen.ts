@@ -5,16 +5,9 @@ import { sql } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
 import { checkScope } from '../../coverage/store.ts';
 
-/** the levels of the organisation system the screen counts, in the order it shows them */
-export const ORG_LEVELS = {
-	district: ['district_committee'],
-	street: ['street_committee'],
-	community: ['community_committee', 'village_committee'],
-	grid: ['grid_branch'],
-	building: ['building_group'],
-	new_fields: ['office_branch', 'liaison_station', 'park_branch']
-} as const;
-export type OrgLevel = keyof typeof ORG_LEVELS;
+import { ORG_LEVELS, type OrgLevel } from '../../../api/screen.ts';
+
+export { ORG_LEVELS, type OrgLevel };
 
 /** Organisations of `code`'s subtree (which must lie in the caller's scope) per level. */
 export async function organisationsByLevel(trx: Scoped, code: string): Promise<Record<OrgLevel, number>> {
@@ -32,7 +25,9 @@ export async function organisationsByLevel(trx: Scoped, code: string): Promise<R
 
 /** Central households (党员中心户) in `code`'s subtree: a count of households (small-cell rules apply to it). */
 export async function centralHouseholdCount(trx: Scoped, code: string): Promise<number> {
-	const { rows: [r] } = await sql<{ n: number }>`
+	const {
+		rows: [r]
+	} = await sql<{ n: number }>`
 		select count(*)::int as n from central_household where starts_with(grid_code, ${checkScope(code)}::text)`.execute(trx);
 	return Number(r.n);
 }
