@@ -496,10 +496,12 @@ export interface Database {
 	account: AccountTable;
 	area: AreaTable;
 	area_coverage_gen: AreaCoverageGenTable;
+	area_snapshot: AreaSnapshotTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
 	audit_log: AuditLogTable;
 	blind_spot_gen: BlindSpotGenTable;
+	blind_spot_snapshot: BlindSpotSnapshotTable;
 	building: BuildingTable;
 	building_coverage_gen: BuildingCoverageGenTable;
 	building_leader: BuildingLeaderTable;
@@ -525,5 +527,3 @@ export interface Database {
 	service_centre: ServiceCentreTable;
 	session: SessionTable;
 }
-	area_snapshot: AreaSnapshotTable;
-	blind_spot_snapshot: BlindSpotSnapshotTable;
