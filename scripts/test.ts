@@ -35,6 +35,7 @@ step('svelte-kit sync', 'npx', ['svelte-kit', 'sync']);
 if (!only || only === 'unit' || only === 'static') {
 	step('svelte-check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
 	step('eslint', 'npx', ['eslint', '.']);
+	step('prettier', 'npx', ['prettier', '--check', '.']);
 }
 if (!only || only === 'unit') {
 	step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=tests/artifacts/results/vitest.json']);

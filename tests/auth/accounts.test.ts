@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import {
-	AccountError, approveAccount, changeRole, createAccount, generatePassword, setAccountLock, setPersonAccess, unlockAccount
+	AccountError,
+	approveAccount,
+	changeRole,
+	createAccount,
+	generatePassword,
+	setAccountLock,
+	setPersonAccess,
+	unlockAccount
 } from '../../src/lib/server/auth/accounts.ts';
 import { createScreen, revokeScreen, validateKiosk } from '../../src/lib/server/auth/kiosk.ts';
 import { createSession, validateSession } from '../../src/lib/server/auth/sessions.ts';
@@ -75,8 +82,12 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			expect(await validateSession(db.kysely, token)).toBeNull();
 			const entry = await lastAudit(db.kysely);
 			expect(entry).toMatchObject({
-				action: 'permission_change', result: 'ok', username: 'sec.one', role: 'security_admin',
-				account_id: security.accountId, client_addr: '10.0.0.9',
+				action: 'permission_change',
+				result: 'ok',
+				username: 'sec.one',
+				role: 'security_admin',
+				account_id: security.accountId,
+				client_addr: '10.0.0.9',
 				object: `change role of wang.grid from grid_leader on ${b.grid} to community_secretary on ${b.community}`
 			});
 			expect(await verifyAuditChain(db.kysely)).toBeNull();
@@ -85,7 +96,10 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 		it('refuses a role or area that does not fit, naming the field, and changes nothing', async () => {
 			const security = await account(db.kysely, 'sec.two', 'security_admin', b.district);
 			const target = await account(db.kysely, 'zhao.street', 'street_secretary', b.street);
-			const before = await db.kysely.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+			const before = await db.kysely
+				.selectFrom('audit_log')
+				.select((eb) => eb.fn.countAll<number>().as('n'))
+				.executeTakeFirstOrThrow();
 			const cases: [string, string, RegExp][] = [
 				['wizard', b.street, /^role: unknown role/],
 				['grid_leader', b.street, /^area: a grid_leader is bound to a grid, and \d+ is a street/],
@@ -100,7 +114,10 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			await expect(changeRole(db.kysely, security.accountId, 'planner', b.street, actorOf(security))).rejects.toThrow(/own role/);
 			const row = await db.kysely.selectFrom('account').select(['role', 'area_code']).where('id', '=', target.accountId).executeTakeFirstOrThrow();
 			expect(row).toEqual({ role: 'street_secretary', area_code: b.street });
-			const after = await db.kysely.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+			const after = await db.kysely
+				.selectFrom('audit_log')
+				.select((eb) => eb.fn.countAll<number>().as('n'))
+				.executeTakeFirstOrThrow();
 			expect(Number(after.n)).toBe(Number(before.n));
 		});
 
@@ -142,7 +159,7 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			expect((await login(db.kysely, 'locked.one', PASSWORD, null)).ok).toBe(true);
 		});
 
-		it('disabling ends the sessions; enabling again waits for the security administrator\'s approval', async () => {
+		it("disabling ends the sessions; enabling again waits for the security administrator's approval", async () => {
 			const system = await account(db.kysely, 'sys.one', 'system_admin', b.district);
 			const security = await account(db.kysely, 'sec.seven', 'security_admin', b.district);
 			const target = await account(db.kysely, 'dis.one', 'grid_leader', b.grid);
@@ -153,7 +170,11 @@ describe.each(backends)('accounts and screens (%s)', (backend) => {
 			// the system administrator alone cannot put a person-seeing role back into effect
 			await setAccountLock(db.kysely, target.accountId, false, actorOf(system));
 			expect((await lastAudit(db.kysely)).object).toBe(`request enabling account dis.one as grid_leader on ${b.grid} (pending approval)`);
-			const row = await db.kysely.selectFrom('account').select(['role', 'area_code', 'pending', 'disabled_at']).where('id', '=', target.accountId).executeTakeFirstOrThrow();
+			const row = await db.kysely
+				.selectFrom('account')
+				.select(['role', 'area_code', 'pending', 'disabled_at'])
+				.where('id', '=', target.accountId)
+				.executeTakeFirstOrThrow();
 			expect(row).toEqual({ role: null, area_code: null, pending: true, disabled_at: null });
 			expect(await login(db.kysely, 'dis.one', PASSWORD, null)).toEqual({ ok: false, reason: 'invalid' });
 			// approved again: the owner's own password works, and there is no new half

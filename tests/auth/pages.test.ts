@@ -14,7 +14,11 @@ import { account, actorOf, branch, lastAudit, type Branch } from './helpers.ts';
 
 const DB_KEY = Symbol.for('jiceng.db');
 
-interface Cookie { name: string; value: string; options: Record<string, unknown> }
+interface Cookie {
+	name: string;
+	value: string;
+	options: Record<string, unknown>;
+}
 
 function event(user: SessionUser | null, opts: { form?: Record<string, string>; url?: string; params?: Record<string, string> } = {}) {
 	const cookies: Cookie[] = [];
@@ -82,7 +86,15 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 			expect(await status(() => adminPage.load(event(null).event))).toBe(401);
 			// a big screen is signed in through its kiosk cookie, but is no account
 			const screen = event(null);
-			(screen.event as { locals: App.Locals }).locals.viewer = { principal: 'display', scope: b.district, accountId: null, username: 'screen:1:x', map: true, persons: false, unmasked: false };
+			(screen.event as { locals: App.Locals }).locals.viewer = {
+				principal: 'display',
+				scope: b.district,
+				accountId: null,
+				username: 'screen:1:x',
+				map: true,
+				persons: false,
+				unmasked: false
+			};
 			expect(await status(() => adminPage.load(screen.event))).toBe(403);
 			expect(await status(() => auditPage.load(screen.event))).toBe(403);
 			for (const who of ['auditor', 'district', 'grid', 'planner'] as const) {
@@ -124,23 +136,43 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 
 		it('the system administrator requests an account: pending, and half A of its first password returned once', async () => {
 			const form = { username: 'New.User', displayName: '新用户', role: 'community_secretary', areaCode: b.community };
-			const result = await adminPage.actions.create(event(users.system, { form }).event) as unknown as { requested: { username: string; halfA: string } };
+			const result = (await adminPage.actions.create(event(users.system, { form }).event)) as unknown as { requested: { username: string; halfA: string } };
 			expect(result.requested.username).toBe('new.user');
 			expect(result).not.toHaveProperty('created');
 			const row = await db.kysely.selectFrom('account').selectAll().where('username', '=', 'new.user').executeTakeFirstOrThrow();
-			expect(row).toMatchObject({ pending: true, role: null, area_code: null, requested_role: 'community_secretary', requested_area: b.community, password_hash: null, must_change_password: true });
+			expect(row).toMatchObject({
+				pending: true,
+				role: null,
+				area_code: null,
+				requested_role: 'community_secretary',
+				requested_area: b.community,
+				password_hash: null,
+				must_change_password: true
+			});
 			expect(await verifyPassword(row.activation_hash_a!, result.requested.halfA)).toBe(true);
-			expect(await lastAudit(db.kysely)).toMatchObject({ username: 'sys.admin', client_addr: '10.1.2.3', object: `request account new.user as community_secretary on ${b.community} (pending approval)` });
+			expect(await lastAudit(db.kysely)).toMatchObject({
+				username: 'sys.admin',
+				client_addr: '10.1.2.3',
+				object: `request account new.user as community_secretary on ${b.community} (pending approval)`
+			});
 			// the page's data afterwards never carries it, nor any hash
 			const data = await adminPage.load(event(users.system).event);
 			expect(JSON.stringify(data)).not.toContain(result.requested.halfA);
 			expect(JSON.stringify(data)).not.toMatch(/\$argon2/);
-			expect(data.accounts.find((a) => a.username === 'new.user')).toMatchObject({ status: 'pending', role: null, requestedRole: 'community_secretary', requestedBy: 'sys.admin' });
+			expect(data.accounts.find((a) => a.username === 'new.user')).toMatchObject({
+				status: 'pending',
+				role: null,
+				requestedRole: 'community_secretary',
+				requestedBy: 'sys.admin'
+			});
 		});
 
 		it('a refused creation comes back as a 400 naming the field, with the values kept', async () => {
 			const form = { username: 'bad.level', displayName: '层级错', role: 'grid_leader', areaCode: b.street };
-			const result = await adminPage.actions.create(event(users.system, { form }).event) as unknown as { status: number; data: { message: string; values: { username: string } } };
+			const result = (await adminPage.actions.create(event(users.system, { form }).event)) as unknown as {
+				status: number;
+				data: { message: string; values: { username: string } };
+			};
 			expect(result.status).toBe(400);
 			expect(result.data.message).toMatch(/^area: a grid_leader is bound to a grid/);
 			expect(result.data.values.username).toBe('bad.level');
@@ -156,17 +188,24 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 			expect((await lastAudit(db.kysely)).object).toBe(`request enabling account to.disable as grid_leader on ${b.grid} (pending approval)`);
 			const after = await adminPage.load(event(users.system).event);
 			expect(after.accounts.find((a) => a.username === 'to.disable')).toMatchObject({ status: 'pending', role: null, requestedRole: 'grid_leader' });
-			const self = await adminPage.actions.disable(event(users.system, { form: { id: String(users.system.accountId) } }).event) as unknown as { status: number; data: { message: string } };
+			const self = (await adminPage.actions.disable(event(users.system, { form: { id: String(users.system.accountId) } }).event)) as unknown as {
+				status: number;
+				data: { message: string };
+			};
 			expect(self.status).toBe(400);
 			expect(self.data.message).toMatch(/own account/);
 		});
 
 		it('the security administrator changes a role and grants a planner person access', async () => {
 			const target = await account(db.kysely, 'move.me', 'grid_leader', b.grid);
-			const ok = await adminPage.actions.changeRole(event(users.security, { form: { id: String(target.accountId), role: 'street_secretary', areaCode: b.street } }).event);
+			const ok = await adminPage.actions.changeRole(
+				event(users.security, { form: { id: String(target.accountId), role: 'street_secretary', areaCode: b.street } }).event
+			);
 			expect(ok).toMatchObject({ ok: true, action: 'changeRole' });
 			expect((await lastAudit(db.kysely)).object).toBe(`change role of move.me from grid_leader on ${b.grid} to street_secretary on ${b.street}`);
-			const bad = await adminPage.actions.changeRole(event(users.security, { form: { id: String(target.accountId), role: 'grid_leader', areaCode: b.street } }).event) as unknown as { status: number; data: { message: string } };
+			const bad = (await adminPage.actions.changeRole(
+				event(users.security, { form: { id: String(target.accountId), role: 'grid_leader', areaCode: b.street } }).event
+			)) as unknown as { status: number; data: { message: string } };
 			expect(bad.status).toBe(400);
 			expect(bad.data.message).toMatch(/^area: /);
 
@@ -178,7 +217,9 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 		});
 
 		it('the security administrator creates a screen (link shown once) and revokes it', async () => {
-			const result = await adminPage.actions.createScreen(event(users.security, { form: { name: '街道大屏', areaCode: b.street } }).event) as { screen: { id: number; link: string } };
+			const result = (await adminPage.actions.createScreen(event(users.security, { form: { name: '街道大屏', areaCode: b.street } }).event)) as {
+				screen: { id: number; link: string };
+			};
 			expect(result.screen.link).toMatch(/^http:\/\/localhost\/kiosk\/[A-Za-z0-9_-]{43}$/);
 			const data = await adminPage.load(event(users.security).event);
 			const screen = data.screens.find((s) => s.id === result.screen.id)!;
@@ -199,7 +240,9 @@ describe.each(backends)('admin, audit and kiosk pages (%s)', (backend) => {
 		});
 
 		it('searches the trail and reports the chain intact', async () => {
-			const data = await auditPage.load(event(users.auditor, { url: 'http://localhost/audit?user=sec.admin&action=permission_change&q=person%20access' }).event);
+			const data = await auditPage.load(
+				event(users.auditor, { url: 'http://localhost/audit?user=sec.admin&action=permission_change&q=person%20access' }).event
+			);
 			expect(data.chain).toEqual({ intact: true, firstBroken: null });
 			expect(data.total).toBe(2);
 			expect(data.rows.map((r) => r.object)).toEqual(['revoke person access for plan.one', 'grant person access for plan.one']);

@@ -12,9 +12,28 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect, test, type APIRequestContext, type APIResponse, type PlaywrightWorkerArgs } from '@playwright/test';
 import {
-	anonymousApi, cloneApi, createKioskToken, decodeTile, densify, json, kioskApi, parseCsv, postAction, signedMetres, signInApi,
-	signInAs, tileOf, tilePath, tilesCovering, tileToLonLat, type AccountRole, type ActionResult, type AreaGeometry,
-	type DecodedFeature, type Position, type Tile
+	anonymousApi,
+	cloneApi,
+	createKioskToken,
+	decodeTile,
+	densify,
+	json,
+	kioskApi,
+	parseCsv,
+	postAction,
+	signedMetres,
+	signInApi,
+	signInAs,
+	tileOf,
+	tilePath,
+	tilesCovering,
+	tileToLonLat,
+	type AccountRole,
+	type ActionResult,
+	type AreaGeometry,
+	type DecodedFeature,
+	type Position,
+	type Tile
 } from './access-helpers.ts';
 import { inventory, ROLES, tileJsonKey, tileKey, tileLayers, type InventoryEntry } from './route-inventory.ts';
 
@@ -25,8 +44,16 @@ type Level = 'district' | 'street' | 'community' | 'grid';
 
 /** the table's columns: every role of ROLES, the big screen (kiosk token) and nobody */
 const COLUMNS = [
-	'district_admin', 'street_secretary', 'community_secretary', 'grid_leader',
-	'planner', 'auditor', 'system_admin', 'security_admin', 'display', 'anonymous'
+	'district_admin',
+	'street_secretary',
+	'community_secretary',
+	'grid_leader',
+	'planner',
+	'auditor',
+	'system_admin',
+	'security_admin',
+	'display',
+	'anonymous'
 ] as const;
 type Principal = (typeof COLUMNS)[number];
 
@@ -43,7 +70,8 @@ type Principal = (typeof COLUMNS)[number];
  * - STATUS_ONLY / DETAILS: the health check without / with the installation's details
  * - DONE: the administrator's action took effect (and what it promises holds)
  */
-type Token = 200 | 400 | 401 | 403 | 404 | 'SCOPED' | 'COUNTS' | 'NONE' | 'LOGIN' | 'HOME' | 'TO_ADMIN' | 'TO_AUDIT' | 'TO_SCREEN' | 'STATUS_ONLY' | 'DETAILS' | 'DONE';
+type Token =
+	200 | 400 | 401 | 403 | 404 | 'SCOPED' | 'COUNTS' | 'NONE' | 'LOGIN' | 'HOME' | 'TO_ADMIN' | 'TO_AUDIT' | 'TO_SCREEN' | 'STATUS_ONLY' | 'DETAILS' | 'DONE';
 /** one token for every case, or one per case: `in`/`out` stand for every `in:…`/`out:…` case not named */
 type Cell = Token | Readonly<Record<string, Token>>;
 interface Row {
@@ -63,10 +91,15 @@ function row(...cells: Cell[]): Row {
 /** in scope ⇒ a, out of scope ⇒ b, and named cases as given */
 const io = (a: Token, b: Token, more: Record<string, Token> = {}): Cell => ({ in: a, out: b, ...more });
 
-const S = 'SCOPED', C = 'COUNTS', N = 'NONE', L = 'LOGIN', D = 'DONE';
+const S = 'SCOPED',
+	C = 'COUNTS',
+	N = 'NONE',
+	L = 'LOGIN',
+	D = 'DONE';
 const DENIED = 403;
 
 // (columns aligned by hand: one line per route, one cell per principal)
+// prettier-ignore
 const TABLE: Record<string, Row> = {
 	//                                          district_admin  street_secr.  community_s.  grid_leader   planner                                  auditor     system_adm. security_a. display                                  anonymous
 	// ── pages
@@ -161,9 +194,16 @@ const TABLE: Record<string, Row> = {
 
 /** The demo accounts' areas (the first start prints them), and the big screen made for this test. */
 const SCOPE_LEVEL: Record<Principal, Level> = {
-	district_admin: 'district', street_secretary: 'street', community_secretary: 'community', grid_leader: 'grid',
-	planner: 'district', auditor: 'district', system_admin: 'district', security_admin: 'district',
-	display: 'street', anonymous: 'district'
+	district_admin: 'district',
+	street_secretary: 'street',
+	community_secretary: 'community',
+	grid_leader: 'grid',
+	planner: 'district',
+	auditor: 'district',
+	system_admin: 'district',
+	security_admin: 'district',
+	display: 'street',
+	anonymous: 'district'
 };
 
 /** routes that carry ids or areas but answer for nobody's area */
@@ -266,7 +306,10 @@ async function discover(admin: APIRequestContext): Promise<World> {
 		})
 	});
 	const nextSibling = (code: string) => {
-		const siblings = [...parent].filter(([, p]) => p === parent.get(code)).map(([c]) => c).sort();
+		const siblings = [...parent]
+			.filter(([, p]) => p === parent.get(code))
+			.map(([c]) => c)
+			.sort();
 		return siblings.find((c) => c !== code) ?? NOWHERE.area;
 	};
 	const sibling = { district: NOWHERE.area, street: nextSibling(street), community: nextSibling(community), grid: nextSibling(grid) };
@@ -308,15 +351,20 @@ async function discover(admin: APIRequestContext): Promise<World> {
 		for (const f of await tileFeatures('members', t)) {
 			const p = f.geometry[0][0];
 			households.set(Number(f.properties.household_id), {
-				household: Number(f.properties.household_id), building: Number(f.properties.building_id),
-				central: f.properties.central === 1, at: tileToLonLat(t, p.x, p.y, f.extent)
+				household: Number(f.properties.household_id),
+				building: Number(f.properties.building_id),
+				central: f.properties.central === 1,
+				at: tileToLonLat(t, p.x, p.y, f.extent)
 			});
 		}
 	}
 	expect(buildingGrid.size, 'buildings found in the district').toBeGreaterThan(100);
 	expect(households.size, 'member households found in the district').toBeGreaterThan(100);
 	expect(centres.size, 'service centres found in the district').toBeGreaterThan(3);
-	expect([...centres.values()].filter((c) => c.area === '?'), 'service centres placed in an area').toEqual([]);
+	expect(
+		[...centres.values()].filter((c) => c.area === '?'),
+		'service centres placed in an area'
+	).toEqual([]);
 	expect(roads.size, 'roads found in the district').toBeGreaterThan(10);
 
 	const sample: World['sample'] = new Map();
@@ -363,19 +411,28 @@ function whoFor(principal: Principal, ctx: APIRequestContext, world: World): Who
 	const outsideArea = world.sibling[level];
 	// the nearest outside building: in the sibling of the caller's area (none for the district)
 	const outside = level === 'district' ? null : world.sample.get(outsideArea)!;
-	const parentArea = level === 'district' ? null : world.parent.get(scope) ?? null;
+	const parentArea = level === 'district' ? null : (world.parent.get(scope) ?? null);
 	const centres = [...world.centres.values()].sort((a, b) => b.area.length - a.area.length || a.id - b.id);
 	const ownCentre = centres.find((c) => c.area === scope) ?? centres.find((c) => c.area.startsWith(scope));
 	const aboveCentre = parentArea ? centres.find((c) => c.area === parentArea) : undefined;
-	const otherCentre = level === 'district' ? undefined
-		: centres.find((c) => c.area.startsWith(outsideArea)) ?? centres.find((c) => !c.area.startsWith(scope) && !scope.startsWith(c.area));
+	const otherCentre =
+		level === 'district'
+			? undefined
+			: (centres.find((c) => c.area.startsWith(outsideArea)) ?? centres.find((c) => !c.area.startsWith(scope) && !scope.startsWith(c.area)));
 	const [, s, e, n] = world.bbox.get(scope)!;
 	return {
-		principal, ctx, level, scope,
+		principal,
+		ctx,
+		level,
+		scope,
 		inside: {
-			area: scope, building: inside.building, member: inside.member, household: inside.household,
+			area: scope,
+			building: inside.building,
+			member: inside.member,
+			household: inside.household,
 			// a grid has no centre of its own: the one above it (which it must not get either)
-			centre: (ownCentre ?? aboveCentre)?.id ?? NOWHERE.centre, point: inside.household.at
+			centre: (ownCentre ?? aboveCentre)?.id ?? NOWHERE.centre,
+			point: inside.household.at
 		},
 		outside: {
 			area: outsideArea,
@@ -441,7 +498,12 @@ const get = async (who: Who, path: string): Promise<Outcome> => {
 	const response = await who.ctx.get(path, { maxRedirects: 0 });
 	return { path, method: 'GET', status: response.status(), location: response.headers()['location'], response };
 };
-const post = async (ctx: APIRequestContext, env: Env, path: string, init: { data?: unknown; form?: Record<string, string>; accept?: string }): Promise<Outcome> => {
+const post = async (
+	ctx: APIRequestContext,
+	env: Env,
+	path: string,
+	init: { data?: unknown; form?: Record<string, string>; accept?: string }
+): Promise<Outcome> => {
 	const response = await ctx.post(path, {
 		...(init.data !== undefined ? { data: init.data } : {}),
 		...(init.form ? { form: init.form } : {}),
@@ -477,18 +539,24 @@ async function judge(token: Token, probe: Probe, a: Omit<CheckArgs, 'token' | 'c
 	const s = out.status;
 	const redirect = (to: string, exact: boolean) =>
 		s === 303 && (exact ? out.location === to || out.location?.startsWith(`${to}?`) : (out.location ?? '').startsWith(to))
-			? [] : [`status ${s}${out.location ? ` → ${out.location}` : ''}, expected 303 → ${to}`];
+			? []
+			: [`status ${s}${out.location ? ` → ${out.location}` : ''}, expected 303 → ${to}`];
 	const withCheck = async (counts: boolean) => {
 		if (!probe.check) return [`no content check for ${token}`];
 		return probe.check({ ...a, token, counts });
 	};
 	const notes = out.notes ?? [];
 	switch (token) {
-		case 'LOGIN': return [...notes, ...redirect('/login', false)];
-		case 'HOME': return [...notes, ...redirect('/', true)];
-		case 'TO_ADMIN': return [...notes, ...redirect('/admin', true)];
-		case 'TO_AUDIT': return [...notes, ...redirect('/audit', true)];
-		case 'TO_SCREEN': return [...notes, ...redirect('/screen', true)];
+		case 'LOGIN':
+			return [...notes, ...redirect('/login', false)];
+		case 'HOME':
+			return [...notes, ...redirect('/', true)];
+		case 'TO_ADMIN':
+			return [...notes, ...redirect('/admin', true)];
+		case 'TO_AUDIT':
+			return [...notes, ...redirect('/audit', true)];
+		case 'TO_SCREEN':
+			return [...notes, ...redirect('/screen', true)];
 		case 'NONE':
 			if ([400, 403, 404].includes(s) || (probe.tile && s === 204)) return notes;
 			if (s !== 200) return [...notes, `status ${s}, expected nothing of another area (404, 403, 400, an empty tile, or the caller's own area)`];
@@ -503,7 +571,12 @@ async function judge(token: Token, probe: Probe, a: Omit<CheckArgs, 'token' | 'c
 			if (s !== 200) return [...notes, `status ${s}, expected 200${out.action?.message ? ` (${out.action.message})` : ''}`];
 			return [...notes, ...(await withCheck(false))];
 		default:
-			return [...notes, ...(s === token ? [] : [`status ${s}${out.location ? ` → ${out.location}` : ''}, expected ${token}${out.action?.message ? ` (${out.action.message})` : ''}`])];
+			return [
+				...notes,
+				...(s === token
+					? []
+					: [`status ${s}${out.location ? ` → ${out.location}` : ''}, expected ${token}${out.action?.message ? ` (${out.action.message})` : ''}`])
+			];
 	}
 }
 
@@ -532,7 +605,8 @@ function personsShown(counts: boolean, body: unknown): string[] {
 		else if (v && typeof v === 'object') {
 			for (const [k, x] of Object.entries(v)) {
 				if (k === 'secretary' && typeof x === 'string') found.push(`secretary "${x}" shown to a viewer who sees no persons (${path})`);
-				if (/^(household_ids?|member_ids?|phone|mobile)$/.test(k) && x !== null && x !== undefined) found.push(`${path}.${k} shown to a viewer who sees no persons`);
+				if (/^(household_ids?|member_ids?|phone|mobile)$/.test(k) && x !== null && x !== undefined)
+					found.push(`${path}.${k} shown to a viewer who sees no persons`);
 				walk(x, `${path}.${k}`);
 			}
 		}
@@ -542,7 +616,8 @@ function personsShown(counts: boolean, body: unknown): string[] {
 }
 
 /** fields that count persons or households (and lists of such counts) */
-const COUNT_KEYS = /^(households|members|residents|members_working|living|working|hh_5min|hh_10min|hh_15min|hh_cared|hh_in_blind_spots|gain|cumulative|central_households|newly|before)$/;
+const COUNT_KEYS =
+	/^(households|members|residents|members_working|living|working|hh_5min|hh_10min|hh_15min|hh_cared|hh_in_blind_spots|gain|cumulative|central_households|newly|before)$/;
 
 /** small counts (1, 2) in a JSON body: none for viewers who see no persons */
 function smallCells(a: CheckArgs, body: unknown): string[] {
@@ -576,7 +651,8 @@ function csvProblems(a: CheckArgs, text: string): string[] {
 	const rows = parseCsv(text);
 	// headers read "中文 (key)"
 	const header = (rows[0] ?? []).map((h) => /\(([A-Za-z0-9_]+)\)\s*$/.exec(h)?.[1] ?? h);
-	if (!header.some((h) => COUNT_KEYS.test(h)) && !header.some((h) => /code/.test(h))) problems.push(`CSV header ${JSON.stringify(rows[0])}: neither counts nor codes to check`);
+	if (!header.some((h) => COUNT_KEYS.test(h)) && !header.some((h) => /code/.test(h)))
+		problems.push(`CSV header ${JSON.stringify(rows[0])}: neither counts nor codes to check`);
 	for (const r of rows.slice(1)) {
 		r.forEach((cell, i) => {
 			if (/^\d{6}(\d{3}){0,3}$/.test(cell) && a.env.world.names.has(cell) && !inOrAbove(a.who, cell)) problems.push(`CSV mentions area ${cell} (${header[i]})`);
@@ -601,12 +677,15 @@ async function adminJson<T>(world: World, path: string): Promise<T> {
 
 /** the caller's ids against the district administrator's for the same area: nothing more, nothing less */
 function sameIds(what: string, mine: unknown[], theirs: unknown[]): string[] {
-	const m = new Set(mine.map(String)), t = new Set(theirs.map(String));
+	const m = new Set(mine.map(String)),
+		t = new Set(theirs.map(String));
 	const extra = [...m].filter((x) => !t.has(x));
 	const missing = [...t].filter((x) => !m.has(x));
 	return [
 		...(extra.length ? [`${what} not in the caller's area: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ` (+${extra.length - 5})` : ''}`] : []),
-		...(missing.length ? [`${what} of the caller's area missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`] : [])
+		...(missing.length
+			? [`${what} of the caller's area missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`]
+			: [])
 	];
 }
 
@@ -615,8 +694,18 @@ function sameIds(what: string, mine: unknown[], theirs: unknown[]): string[] {
 const LAYERS = new Map(tileLayers().map((l) => [l.name, l]));
 /** the zoom each layer is probed at (its own range), around the inside / outside household */
 const TILE_ZOOM: Record<string, number> = {
-	streets: 13, communities: 14, grids: 15, buildings: 16, roads: 15, service_centres: 14, members: 15, central_links: 17,
-	gaps: 15, coverage_street: 13, coverage_community: 14, coverage_grid: 15
+	streets: 13,
+	communities: 14,
+	grids: 15,
+	buildings: 16,
+	roads: 15,
+	service_centres: 14,
+	members: 15,
+	central_links: 17,
+	gaps: 15,
+	coverage_street: 13,
+	coverage_community: 14,
+	coverage_grid: 15
 };
 /** attributes a viewer who sees no persons may miss (withheld when small, or computed from such) */
 const WITHHELD_ATTRS = new Set(['households', 'members', 'member_density', 'share_5min', 'share_10min', 'share_15min']);
@@ -633,9 +722,15 @@ function featureInScope(layer: string, f: DecodedFeature, who: Who, world: World
 	const p = f.properties;
 	const code = (x: unknown) => typeof x === 'string' && x.startsWith(who.scope);
 	switch (layer) {
-		case 'streets': case 'communities': case 'grids': case 'coverage_street': case 'coverage_community': case 'coverage_grid':
+		case 'streets':
+		case 'communities':
+		case 'grids':
+		case 'coverage_street':
+		case 'coverage_community':
+		case 'coverage_grid':
 			return code(p.code);
-		case 'buildings': case 'gaps':
+		case 'buildings':
+		case 'gaps':
 			return code(p.grid_code);
 		case 'service_centres':
 			return code(world.centres.get(Number(p.id))?.area);
@@ -673,9 +768,10 @@ const roadCache = new Map<string, boolean | 'either'>();
 
 /** the tile of a probe: around the inside / outside household (service centres: around the centre) */
 function tileOfCase(who: Who, c: string, z: number, layer: string, world: World): Tile {
-	const at = layer === 'service_centres'
-		? world.centres.get(c.startsWith('in') ? who.inside.centre : who.outside.centre)?.at
-		: (c.startsWith('in') ? who.inside.household : who.outside.household)?.at;
+	const at =
+		layer === 'service_centres'
+			? world.centres.get(c.startsWith('in') ? who.inside.centre : who.outside.centre)?.at
+			: (c.startsWith('in') ? who.inside.household : who.outside.household)?.at;
 	// the district has no outside: a tile far away, which must be empty
 	return at ? tileOf(at[0], at[1], z) : tileOf(0.5, 0.5, z);
 }
@@ -708,8 +804,10 @@ async function tileCheck(a: CheckArgs, layer: string, z: number): Promise<string
 			problems.push(`${layer} ${k} is not in the district administrator's tile`);
 			continue;
 		}
-		if (featureInScope(layer, ref, who, world, roadCache) === false) problems.push(`${layer} ${k} lies outside the caller's area (${JSON.stringify(ref.properties).slice(0, 120)})`);
-		const p = f.properties, q = ref.properties;
+		if (featureInScope(layer, ref, who, world, roadCache) === false)
+			problems.push(`${layer} ${k} lies outside the caller's area (${JSON.stringify(ref.properties).slice(0, 120)})`);
+		const p = f.properties,
+			q = ref.properties;
 		if (!counts) {
 			for (const key of new Set([...Object.keys(p), ...Object.keys(q)])) {
 				if (p[key] !== q[key]) problems.push(`${layer} ${k}.${key} = ${p[key]}, the district administrator sees ${q[key]}`);
@@ -726,15 +824,20 @@ async function tileCheck(a: CheckArgs, layer: string, z: number): Promise<string
 				if (!(key === 'household_id' && !(key in p))) problems.push(`${layer} ${k}.${key} = ${p[key]}, the district administrator sees ${v}`);
 			}
 		}
-		for (const key of Object.keys(p)) if (!(key in q) && key !== 'member_building') problems.push(`${layer} ${k}.${key}: an attribute the district administrator's tile lacks`);
+		for (const key of Object.keys(p))
+			if (!(key in q) && key !== 'member_building') problems.push(`${layer} ${k}.${key}: an attribute the district administrator's tile lacks`);
 		if ('household_id' in p) problems.push(`${layer} ${k} names household ${p.household_id} to a viewer who sees no persons`);
 	}
 	// the households of the probe: in the tile inside, not in the tile outside
 	const building = c.startsWith('in') ? who.inside.building : who.outside.building;
 	const mentions = (f: DecodedFeature) =>
-		layer === 'buildings' ? Number(f.properties.id) === building
-			: layer === 'members' ? Number(f.properties.building_id) === building
-				: layer === 'central_links' ? world.households.get(Number(f.properties.central_household_id))?.building === building : false;
+		layer === 'buildings'
+			? Number(f.properties.id) === building
+			: layer === 'members'
+				? Number(f.properties.building_id) === building
+				: layer === 'central_links'
+					? world.households.get(Number(f.properties.central_household_id))?.building === building
+					: false;
 	if (['buildings', 'members', 'central_links'].includes(layer)) {
 		if (c.startsWith('in') && !mine.some(mentions)) problems.push(`the inside building ${building} is missing from the tile`);
 		if (c.startsWith('out') && mine.some(mentions)) problems.push(`the outside building ${building} is in the tile`);
@@ -752,7 +855,14 @@ function tileProbe(layer: string): Probe {
 			cases: ['in', 'out', 'in:households', 'out:households', 'in:households:016', 'in:households://'],
 			call: (who, c, env) => {
 				const t = tileOfCase(who, c, zoomOf(c), 'members', env.world);
-				return get(who, c.endsWith(':016') ? `/tiles/members/0${t.z}/${t.x}/${t.y}.mvt` : c.endsWith('://') ? `/tiles//members/${t.z}/${t.x}/${t.y}.mvt` : tilePath('members', t));
+				return get(
+					who,
+					c.endsWith(':016')
+						? `/tiles/members/0${t.z}/${t.x}/${t.y}.mvt`
+						: c.endsWith('://')
+							? `/tiles//members/${t.z}/${t.x}/${t.y}.mvt`
+							: tilePath('members', t)
+				);
 			},
 			check: (a) => tileCheck(a, 'members', zoomOf(a.c))
 		};
@@ -815,7 +925,10 @@ async function adminPage(env: Env): Promise<string> {
 }
 
 function accountRow(html: string, username: string): { id: number; pending: boolean } | null {
-	for (const [attr, pending] of [['data-pending', true], ['data-username', false]] as const) {
+	for (const [attr, pending] of [
+		['data-pending', true],
+		['data-username', false]
+	] as const) {
 		const at = html.indexOf(`${attr}="${username}"`);
 		if (at < 0) continue;
 		const m = /name="id" value="(\d+)"/.exec(html.slice(at, html.indexOf('</tr>', at)));
@@ -835,12 +948,16 @@ function adminProbe(name: string, duty: 'system_admin' | 'security_admin'): Prob
 			const w = env.world;
 			if (who.principal !== duty) {
 				// refused callers try the real thing, on the same targets (or an escalation)
-				const target = String(name === 'grantPersons' || name === 'revokePersons' ? f.b.id ?? 0 : f.a.id ?? 0);
+				const target = String(name === 'grantPersons' || name === 'revokePersons' ? (f.b.id ?? 0) : (f.a.id ?? 0));
 				const form: Record<string, string> =
-					name === 'create' ? { username: `am-refused-${who.principal.replace(/_/g, '-')}`, displayName: '越权', role: 'district_admin', areaCode: w.chain.district }
-						: name === 'createScreen' ? { name: `越权大屏 ${who.principal}`, areaCode: w.chain.district }
-							: name === 'revokeScreen' ? { id: String(f.screen.id ?? 0) }
-								: name === 'approve' || name === 'changeRole' ? { id: target, role: 'district_admin', areaCode: w.chain.district }
+					name === 'create'
+						? { username: `am-refused-${who.principal.replace(/_/g, '-')}`, displayName: '越权', role: 'district_admin', areaCode: w.chain.district }
+						: name === 'createScreen'
+							? { name: `越权大屏 ${who.principal}`, areaCode: w.chain.district }
+							: name === 'revokeScreen'
+								? { id: String(f.screen.id ?? 0) }
+								: name === 'approve' || name === 'changeRole'
+									? { id: target, role: 'district_admin', areaCode: w.chain.district }
 									: { id: target };
 				if (name === 'create') f.refusedUsers.push(form.username);
 				if (name === 'createScreen') f.refusedScreens.push(form.name);
@@ -938,7 +1055,8 @@ function adminProbe(name: string, duty: 'system_admin' | 'security_admin'): Prob
 					if (s.status !== 303) problems.push(`half A + half B: ${s.status}`);
 					else {
 						const page = await s.ctx.get('/', { maxRedirects: 0 });
-						if (page.status() !== 303 || page.headers()['location'] !== '/account/password') problems.push(`a first sign-in reaches / (${page.status()} ${page.headers()['location'] ?? ''})`);
+						if (page.status() !== 303 || page.headers()['location'] !== '/account/password')
+							problems.push(`a first sign-in reaches / (${page.status()} ${page.headers()['location'] ?? ''})`);
 						const api = await s.ctx.get(`/api/areas/${env.world.chain.grid}/summary`);
 						if (api.status() !== 403) problems.push(`a first sign-in reaches the API: ${api.status()}`);
 					}
@@ -993,17 +1111,24 @@ interface BreadcrumbStep {
 	in_scope: boolean;
 }
 
-const areaOf = (who: Who, c: string) => (c === 'in' ? who.inside.area : c === 'out' ? who.outside.area : who.outside.parent ?? NOWHERE.area);
+const areaOf = (who: Who, c: string) => (c === 'in' ? who.inside.area : c === 'out' ? who.outside.area : (who.outside.parent ?? NOWHERE.area));
 /** `within=`: the caller's area (in), a sibling's (out), the one above it (out:above) */
-const withinOf = (who: Who, c: string) => (c === 'out' ? who.outside.area : c === 'out:above' ? who.outside.parent ?? NOWHERE.area : who.scope);
+const withinOf = (who: Who, c: string) => (c === 'out' ? who.outside.area : c === 'out:above' ? (who.outside.parent ?? NOWHERE.area) : who.scope);
 
 const PROBES: Record<string, Probe> = {
 	'GET /': {
 		cases: ['in', 'out', 'in:building', 'out:building', 'in:plain', 'in:data', 'out:data'],
-		call: (who, c) => c.endsWith(':data') ? dataRequest(who, '/', `?sel=${c === 'in:data' ? who.inside.area : who.outside.area}`)
-			: get(who, c === 'in:plain' ? '/'
-				: c.endsWith(':building') ? `/?sel=b:${c.startsWith('in') ? who.inside.building : who.outside.building}`
-					: `/?sel=${c === 'in' ? who.inside.area : who.outside.area}`)
+		call: (who, c) =>
+			c.endsWith(':data')
+				? dataRequest(who, '/', `?sel=${c === 'in:data' ? who.inside.area : who.outside.area}`)
+				: get(
+						who,
+						c === 'in:plain'
+							? '/'
+							: c.endsWith(':building')
+								? `/?sel=b:${c.startsWith('in') ? who.inside.building : who.outside.building}`
+								: `/?sel=${c === 'in' ? who.inside.area : who.outside.area}`
+					)
 	},
 	'GET /login': { cases: ['page'], call: (who) => get(who, '/login') },
 	'POST /login': {
@@ -1056,17 +1181,30 @@ const PROBES: Record<string, Probe> = {
 		call: (who, c, env) => {
 			const [lon, lat] = c === 'in' ? who.inside.point : who.outside.far;
 			const d = 0.0001;
-			const ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]];
-			const data = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'matrix-probe' }, geometry: { type: 'Polygon', coordinates: [ring] } }] };
+			const ring = [
+				[lon, lat],
+				[lon + d, lat],
+				[lon + d, lat + d],
+				[lon, lat + d],
+				[lon, lat]
+			];
+			const data = {
+				type: 'FeatureCollection',
+				features: [{ type: 'Feature', properties: { code: 'matrix-probe' }, geometry: { type: 'Polygon', coordinates: [ring] } }]
+			};
 			return post(who.ctx, env, '/api/import?layer=buildings&name=probe.geojson&dry_run=1', { data });
 		},
 		async check({ c, out }) {
-			const lines = (await out.response.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; accepted?: number; rejected?: number; committed?: boolean });
+			const lines = (await out.response.text())
+				.split('\n')
+				.filter(Boolean)
+				.map((l) => JSON.parse(l) as { type: string; accepted?: number; rejected?: number; committed?: boolean });
 			const result = lines.find((l) => l.type === 'result');
 			if (!result) return ['no result line'];
 			const problems: string[] = [];
 			if (result.committed) problems.push('a dry run committed');
-			if (c === 'out' && (result.accepted !== 0 || result.rejected !== 1)) problems.push(`a building outside the district: accepted ${result.accepted}, rejected ${result.rejected}`);
+			if (c === 'out' && (result.accepted !== 0 || result.rejected !== 1))
+				problems.push(`a building outside the district: accepted ${result.accepted}, rejected ${result.rejected}`);
 			return problems;
 		}
 	},
@@ -1083,9 +1221,10 @@ const PROBES: Record<string, Probe> = {
 	'POST /logout': {
 		cases: ['fresh'],
 		async call(who, _c, env) {
-			const ctx = who.principal === 'anonymous' || who.principal === 'display'
-				? env.keep(await cloneApi(env.playwright, env.base, who.ctx))
-				: env.keep(await signInApi(env.playwright, env.base, who.principal as AccountRole));
+			const ctx =
+				who.principal === 'anonymous' || who.principal === 'display'
+					? env.keep(await cloneApi(env.playwright, env.base, who.ctx))
+					: env.keep(await signInApi(env.playwright, env.base, who.principal as AccountRole));
 			const out = await post(ctx, env, '/logout', {});
 			if (who.principal !== 'anonymous' && who.principal !== 'display') {
 				const after = await ctx.get('/account/password', { maxRedirects: 0 });
@@ -1177,7 +1316,7 @@ const PROBES: Record<string, Probe> = {
 	'GET /api/search': {
 		cases: ['in', 'out', 'in:broad'],
 		call: (who, c, { world }) => {
-			const q = c === 'in:broad' ? '网格' : c === 'in' ? world.names.get(who.inside.area)! : world.names.get(who.outside.area) ?? '不存在的地方';
+			const q = c === 'in:broad' ? '网格' : c === 'in' ? world.names.get(who.inside.area)! : (world.names.get(who.outside.area) ?? '不存在的地方');
 			return get(who, `/api/search?q=${encodeURIComponent(q)}`);
 		},
 		async check(a) {
@@ -1202,7 +1341,8 @@ const PROBES: Record<string, Probe> = {
 			const theirs = await adminJson<{ area: Record<string, unknown> }>(env.world, `/api/coverage/area/${who.inside.area}`);
 			for (const [k, v] of Object.entries(body.area ?? {})) {
 				if (k === 'suppressed') continue;
-				if (v !== theirs.area[k] && !(a.counts && v === null && (body.area.suppressed ?? []).includes(k))) problems.push(`area.${k} = ${v}, the district administrator sees ${theirs.area[k]}`);
+				if (v !== theirs.area[k] && !(a.counts && v === null && (body.area.suppressed ?? []).includes(k)))
+					problems.push(`area.${k} = ${v}, the district administrator sees ${theirs.area[k]}`);
 			}
 			return problems;
 		}
@@ -1212,7 +1352,10 @@ const PROBES: Record<string, Probe> = {
 		call: (who, c) => get(who, `/api/export/buildings?area=${withinOf(who, c)}${c === 'in:csv' ? '&format=csv' : ''}`),
 		async check(a) {
 			const { who, c, out, env } = a;
-			const theirs = await adminJson<{ features: { properties: { source_id: string; grid_code: string } }[] }>(env.world, `/api/export/buildings?area=${who.scope}`);
+			const theirs = await adminJson<{ features: { properties: { source_id: string; grid_code: string } }[] }>(
+				env.world,
+				`/api/export/buildings?area=${who.scope}`
+			);
 			const problems = [...privateCache(out.response)];
 			if (c === 'in:csv') {
 				const text = await out.response.text();
@@ -1224,7 +1367,13 @@ const PROBES: Record<string, Probe> = {
 			const fc = (await out.response.json()) as { features: { properties: { source_id: string; grid_code: string } }[] };
 			problems.push(...personsShown(a.counts, fc));
 			for (const { properties: p } of fc.features) if (!inScope(who, p.grid_code)) problems.push(`building ${p.source_id} in grid ${p.grid_code}`);
-			problems.push(...sameIds('buildings', fc.features.map((f) => f.properties.source_id), theirs.features.map((f) => f.properties.source_id)));
+			problems.push(
+				...sameIds(
+					'buildings',
+					fc.features.map((f) => f.properties.source_id),
+					theirs.features.map((f) => f.properties.source_id)
+				)
+			);
 			return problems;
 		}
 	},
@@ -1239,9 +1388,16 @@ const PROBES: Record<string, Probe> = {
 				const problems = [...privateCache(out.response), ...personsShown(a.counts, fc), ...smallCells(a, fc)];
 				for (const { properties: p } of fc.features) {
 					if (!inScope(who, p.grid_code)) problems.push(`blind spot ${p.id} in grid ${p.grid_code}`);
-					for (const b of p.building_ids ?? []) if (!inScope(who, env.world.buildingGrid.get(Number(b)) ?? '?')) problems.push(`blind spot ${p.id} names building ${b} outside the scope`);
+					for (const b of p.building_ids ?? [])
+						if (!inScope(who, env.world.buildingGrid.get(Number(b)) ?? '?')) problems.push(`blind spot ${p.id} names building ${b} outside the scope`);
 				}
-				problems.push(...sameIds('blind spots', fc.features.map((f) => f.properties.id), theirs.rows.map((r) => r.id)));
+				problems.push(
+					...sameIds(
+						'blind spots',
+						fc.features.map((f) => f.properties.id),
+						theirs.rows.map((r) => r.id)
+					)
+				);
 				return problems;
 			}
 			if (c === 'in:csv') {
@@ -1256,15 +1412,23 @@ const PROBES: Record<string, Probe> = {
 			if (body.within !== who.scope) problems.push(`within ${body.within}`);
 			for (const r of body.rows) {
 				if (!inScope(who, r.grid_code)) problems.push(`blind spot ${r.id} in grid ${r.grid_code}`);
-				for (const b of r.building_ids ?? []) if (!inScope(who, env.world.buildingGrid.get(b) ?? '?')) problems.push(`blind spot ${r.id} names building ${b} outside the scope`);
+				for (const b of r.building_ids ?? [])
+					if (!inScope(who, env.world.buildingGrid.get(b) ?? '?')) problems.push(`blind spot ${r.id} names building ${b} outside the scope`);
 			}
-			problems.push(...sameIds('blind spots', body.rows.map((r) => r.id), theirs.rows.map((r) => r.id)));
+			problems.push(
+				...sameIds(
+					'blind spots',
+					body.rows.map((r) => r.id),
+					theirs.rows.map((r) => r.id)
+				)
+			);
 			return problems;
 		}
 	},
 	'GET /api/coverage/gaps': {
 		cases: ['in', 'out', 'out:above', 'in:persons-rule'],
-		call: (who, c) => get(who, `/api/coverage/gaps?rule=${c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared'}&within=${withinOf(who, c)}`),
+		call: (who, c) =>
+			get(who, `/api/coverage/gaps?rule=${c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared'}&within=${withinOf(who, c)}`),
 		async check(a) {
 			const { who, c, out, env } = a;
 			const rule = c === 'in:persons-rule' ? 'central_household_overloaded' : 'household_uncared';
@@ -1272,7 +1436,13 @@ const PROBES: Record<string, Probe> = {
 			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];
 			for (const r of body.rows) if (!inScope(who, r.area_code)) problems.push(`gap ${r.object_id} in ${r.area_code}`);
 			const theirs = await adminJson<{ rows: { object_id: string }[] }>(env.world, `/api/coverage/gaps?rule=${rule}&within=${who.scope}`);
-			problems.push(...sameIds(`${rule} gaps`, body.rows.map((r) => r.object_id), theirs.rows.map((r) => r.object_id)));
+			problems.push(
+				...sameIds(
+					`${rule} gaps`,
+					body.rows.map((r) => r.object_id),
+					theirs.rows.map((r) => r.object_id)
+				)
+			);
 			if (c === 'in' && theirs.rows.length === 0) problems.push(`no ${rule} gaps in ${who.scope}: the probe proves nothing`);
 			return problems;
 		}
@@ -1287,7 +1457,13 @@ const PROBES: Record<string, Probe> = {
 			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];
 			for (const r of body.rows) if (!inScope(who, r.area_code)) problems.push(`organisation ${r.org_id} in ${r.area_code}`);
 			const theirs = await adminJson<{ rows: { org_id: number }[] }>(env.world, `/api/coverage/organisations?within=${who.scope}`);
-			problems.push(...sameIds('organisations', body.rows.map((r) => r.org_id), theirs.rows.map((r) => r.org_id)));
+			problems.push(
+				...sameIds(
+					'organisations',
+					body.rows.map((r) => r.org_id),
+					theirs.rows.map((r) => r.org_id)
+				)
+			);
 			if (theirs.rows.length === 0) problems.push(`no organisations in ${who.scope}: the probe proves nothing`);
 			return problems;
 		}
@@ -1300,10 +1476,16 @@ const PROBES: Record<string, Probe> = {
 			if (c === 'in:csv') return [...privateCache(out.response), ...csvProblems(a, await out.response.text())];
 			const theirs = await adminJson<{ rows: { code: string }[] }>(env.world, `/api/coverage/rankings?level=grid&within=${who.scope}`);
 			const body = (await out.response.json()) as { rows?: { code: string }[]; features?: { properties: { code: string } }[] };
-			const rows = c === 'in:geojson' ? (body.features ?? []).map((f) => f.properties) : body.rows ?? [];
+			const rows = c === 'in:geojson' ? (body.features ?? []).map((f) => f.properties) : (body.rows ?? []);
 			const problems = [...privateCache(out.response), ...personsShown(a.counts, body), ...smallCells(a, body)];
 			for (const r of rows) if (!inScope(who, r.code)) problems.push(`ranked ${r.code}`);
-			problems.push(...sameIds('ranked grids', rows.map((r) => r.code), theirs.rows.map((r) => r.code)));
+			problems.push(
+				...sameIds(
+					'ranked grids',
+					rows.map((r) => r.code),
+					theirs.rows.map((r) => r.code)
+				)
+			);
 			return problems;
 		}
 	},
@@ -1320,10 +1502,17 @@ const PROBES: Record<string, Probe> = {
 	},
 	'GET /api/coverage/suggest': {
 		cases: ['in', 'out', 'out:within', 'in:csv'],
-		call: (who, c) => get(who, c === 'in' ? `/api/coverage/suggest?k=1&circle=1&within=${who.scope}`
-			: c === 'in:csv' ? `/api/coverage/suggest?k=3&circle=1&within=${who.scope}&format=csv`
-			: c === 'out' ? `/api/coverage/suggest?k=1&circle=1&pin=${who.outside.far.join(',')}`
-				: `/api/coverage/suggest?k=1&circle=1&within=${who.outside.area}`),
+		call: (who, c) =>
+			get(
+				who,
+				c === 'in'
+					? `/api/coverage/suggest?k=1&circle=1&within=${who.scope}`
+					: c === 'in:csv'
+						? `/api/coverage/suggest?k=3&circle=1&within=${who.scope}&format=csv`
+						: c === 'out'
+							? `/api/coverage/suggest?k=1&circle=1&pin=${who.outside.far.join(',')}`
+							: `/api/coverage/suggest?k=1&circle=1&within=${who.outside.area}`
+			),
 		async check(a) {
 			const { who, c, out, env } = a;
 			if (c === 'in:csv') return [...privateCache(out.response), ...csvProblems(a, await out.response.text())];
@@ -1354,12 +1543,18 @@ const PROBES: Record<string, Probe> = {
 			return problems;
 		}
 	},
-	...Object.fromEntries(tileLayers().flatMap((l) => [[tileKey(l.name), tileProbe(l.name)], [tileJsonKey(l.name), tileJsonProbe(l.name)]])),
 	...Object.fromEntries(
-		(['create', 'disable', 'enable'] as const).map((n) => [`POST /admin?/${n}`, adminProbe(n, 'system_admin')])
+		tileLayers().flatMap((l) => [
+			[tileKey(l.name), tileProbe(l.name)],
+			[tileJsonKey(l.name), tileJsonProbe(l.name)]
+		])
 	),
+	...Object.fromEntries((['create', 'disable', 'enable'] as const).map((n) => [`POST /admin?/${n}`, adminProbe(n, 'system_admin')])),
 	...Object.fromEntries(
-		(['approve', 'reject', 'changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'revokeScreen'] as const).map((n) => [`POST /admin?/${n}`, adminProbe(n, 'security_admin')])
+		(['approve', 'reject', 'changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'revokeScreen'] as const).map((n) => [
+			`POST /admin?/${n}`,
+			adminProbe(n, 'security_admin')
+		])
 	)
 };
 
@@ -1409,7 +1604,9 @@ function inventoryProblems(): { problems: string[]; entries: InventoryEntry[] } 
 
 test('access matrix: the table has an entry for every route and tile layer × every principal, in and out of scope', () => {
 	const { problems, entries } = inventoryProblems();
-	console.log(`inventory: ${entries.length} keys (${entries.filter((e) => e.kind === 'tile' || e.kind === 'tilejson').length} of tile layers), ${[...ROLES].length + 2} principals`);
+	console.log(
+		`inventory: ${entries.length} keys (${entries.filter((e) => e.kind === 'tile' || e.kind === 'tilejson').length} of tile layers), ${[...ROLES].length + 2} principals`
+	);
 	expect(problems).toEqual([]);
 });
 
@@ -1438,12 +1635,33 @@ test('access matrix: every route and layer × every principal × inside/outside 
 	}
 	const stamp = Date.now().toString(36);
 	const env: Env = {
-		base, world, playwright, keep, kioskToken,
-		fixture: { a: { username: `am-a-${stamp}` }, b: { username: `am-b-${stamp}` }, c: { username: `am-c-${stamp}` }, screen: { name: `矩阵测试大屏 ${stamp}` }, refusedUsers: [], refusedScreens: [] },
+		base,
+		world,
+		playwright,
+		keep,
+		kioskToken,
+		fixture: {
+			a: { username: `am-a-${stamp}` },
+			b: { username: `am-b-${stamp}` },
+			c: { username: `am-c-${stamp}` },
+			screen: { name: `矩阵测试大屏 ${stamp}` },
+			refusedUsers: [],
+			refusedScreens: []
+		},
 		stats: { tileInScope: new Map(), smallShownToPersons: 0, smallWithheld: 0 }
 	};
 
-	const cells: { route: string; principal: Principal; case: string; method: string; path: string; expected: Token; status: number; location?: string; problems: string[] }[] = [];
+	const cells: {
+		route: string;
+		principal: Principal;
+		case: string;
+		method: string;
+		path: string;
+		expected: Token;
+		status: number;
+		location?: string;
+		problems: string[];
+	}[] = [];
 	for (const key of runnable) {
 		const probe = PROBES[key];
 		for (const w of who) {
@@ -1459,7 +1677,17 @@ test('access matrix: every route and layer × every principal × inside/outside 
 					out = { path: '?', method: '?', status: 0 } as Outcome;
 					problems = [`probe failed: ${(e as Error).message}`];
 				}
-				cells.push({ route: key, principal: w.principal, case: c, method: out.method, path: out.path, expected, status: out.status, location: out.location, problems });
+				cells.push({
+					route: key,
+					principal: w.principal,
+					case: c,
+					method: out.method,
+					path: out.path,
+					expected,
+					status: out.status,
+					location: out.location,
+					problems
+				});
 			}
 		}
 	}
@@ -1469,16 +1697,23 @@ test('access matrix: every route and layer × every principal × inside/outside 
 	const html = await adminPage(env);
 	for (const u of env.fixture.refusedUsers) if (accountRow(html, u)) extra.push(`refused request made account ${u}`);
 	for (const s of env.fixture.refusedScreens) if (html.includes(s)) extra.push(`refused screen ${s} exists`);
-	for (const l of tileLayers()) if (!env.stats.tileInScope.get(l.name)) extra.push(`layer ${l.name}: no in-scope feature in any principal's inside tile — the probe proves nothing`);
+	for (const l of tileLayers())
+		if (!env.stats.tileInScope.get(l.name)) extra.push(`layer ${l.name}: no in-scope feature in any principal's inside tile — the probe proves nothing`);
 	if (env.stats.smallShownToPersons + env.stats.smallWithheld === 0) extra.push('no small count seen anywhere: the small-cell checks prove nothing');
 
 	const failures = cells.filter((c) => c.problems.length > 0);
 	const routes = new Set(cells.map((c) => c.route)).size;
 	const summary = {
 		size: `${routes} routes and layers × ${who.length} principals × their cases = ${cells.length} checks`,
-		failures: failures.length, seconds: (Date.now() - started) / 1000,
+		failures: failures.length,
+		seconds: (Date.now() - started) / 1000,
 		scopes: Object.fromEntries(who.map((w) => [w.principal, w.scope])),
-		ids: Object.fromEntries(who.map((w) => [w.principal, { inside: { ...w.inside, household: w.inside.household.household }, outside: { ...w.outside, household: w.outside.household?.household ?? null } }])),
+		ids: Object.fromEntries(
+			who.map((w) => [
+				w.principal,
+				{ inside: { ...w.inside, household: w.inside.household.household }, outside: { ...w.outside, household: w.outside.household?.household ?? null } }
+			])
+		),
 		stats: { ...env.stats, tileInScope: Object.fromEntries(env.stats.tileInScope) },
 		extra
 	};
@@ -1487,5 +1722,8 @@ test('access matrix: every route and layer × every principal × inside/outside 
 	writeFileSync('tests/artifacts/access-matrix.json', JSON.stringify({ summary, cells }, null, 1));
 
 	for (const c of contexts) await c.dispose();
-	expect([...failures.map((f) => `${f.principal} ${f.method} ${f.path} [${f.route} / ${f.case}, expected ${f.expected}]: ${f.problems.join('; ')}`), ...extra]).toEqual([]);
+	expect([
+		...failures.map((f) => `${f.principal} ${f.method} ${f.path} [${f.route} / ${f.case}, expected ${f.expected}]: ${f.problems.join('; ')}`),
+		...extra
+	]).toEqual([]);
 });

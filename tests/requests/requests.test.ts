@@ -104,7 +104,14 @@ describe('photo checks', () => {
 			return b;
 		};
 		const png = Uint8Array.from([
-			0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+			0x89,
+			0x50,
+			0x4e,
+			0x47,
+			0x0d,
+			0x0a,
+			0x1a,
+			0x0a,
 			...chunk('IHDR', new Uint8Array(13)),
 			...chunk('eXIf', ascii('MM\0*GPSLatitude=30.55')),
 			...chunk('tEXt', ascii('Location\0Hanyang')),
@@ -192,7 +199,11 @@ describe.each(backends)('requests on %s PostGIS', (backend) => {
 		await act(street, 'street_secretary', 'accept');
 		await act(street, 'street_secretary', 'return', 'funds approved: community to repair');
 		await act(community, 'community_secretary', 'return', 'grid to supervise the repair');
-		expect(await as(grid, (t) => getRequest(t, actor('grid_leader'), id))).toMatchObject({ level: 'grid', state: 'accepted', instruction: 'grid to supervise the repair' });
+		expect(await as(grid, (t) => getRequest(t, actor('grid_leader'), id))).toMatchObject({
+			level: 'grid',
+			state: 'accepted',
+			instruction: 'grid to supervise the repair'
+		});
 		await act(grid, 'grid_leader', 'start');
 		await act(grid, 'grid_leader', 'resolve');
 		await act(grid, 'grid_leader', 'reopen', 'resident says it flickers again');
@@ -241,9 +252,13 @@ describe.each(backends)('requests on %s PostGIS', (backend) => {
 		expect(mine.get(household)?.worst).toBe('red');
 		expect(mine.has(otherHousehold)).toBe(false);
 		// a limit changed by the district admin changes the colour
-		await as(street.slice(0, 6), (t) => setTimeLimit(t, actor('district_admin'), { category: 'facilities', urgency: 'urgent', respond_hours: 12, resolve_hours: 200 }));
+		await as(street.slice(0, 6), (t) =>
+			setTimeLimit(t, actor('district_admin'), { category: 'facilities', urgency: 'urgent', respond_hours: 12, resolve_hours: 200 })
+		);
 		expect(await colour('2026-05-07T08:00:00Z')).toBe('none');
-		await expect(as(grid, (t) => setTimeLimit(t, actor('grid_leader'), { category: 'facilities', urgency: 'urgent', respond_hours: 1, resolve_hours: 1 }))).rejects.toMatchObject({ status: 403 });
+		await expect(
+			as(grid, (t) => setTimeLimit(t, actor('grid_leader'), { category: 'facilities', urgency: 'urgent', respond_hours: 1, resolve_hours: 1 }))
+		).rejects.toMatchObject({ status: 403 });
 		const times = await as(street, (t) => requestTimesByArea(t, 'grid'), '2026-05-07T08:00:00Z');
 		const row = times.find((r) => r.code === grid);
 		expect(row?.requests).toBeGreaterThan(0);

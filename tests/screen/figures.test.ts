@@ -16,7 +16,10 @@ import { snapshotAreas, snapshotBlindSpots, snapshotDays, snapshotTrend, takeSna
 import { areaCoverageFor } from '../../src/lib/server/privacy/coverage.ts';
 import { D, S1, insertFixture } from '../coverage/fixture.ts';
 
-const scopedFor = (db: TestDb, viewer: Viewer) => <R>(fn: (trx: Scoped) => Promise<R>, o?: { snapshot?: boolean }) => withScope(db, viewer.scope, fn, o);
+const scopedFor =
+	(db: TestDb, viewer: Viewer) =>
+	<R>(fn: (trx: Scoped) => Promise<R>, o?: { snapshot?: boolean }) =>
+		withScope(db, viewer.scope, fn, o);
 
 describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 	let db: TestDb;
@@ -28,7 +31,10 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 	});
 	afterAll(() => db?.drop());
 
-	for (const [who, code] of [['district', D], ['street', S1]] as const) {
+	for (const [who, code] of [
+		['district', D],
+		['street', S1]
+	] as const) {
 		it(`shows the ${who} screen the panel's figures for the same area`, async () => {
 			const display = viewerFor('display', code, null, 'screen:1:test');
 			const f = (await screenFigures(db, scopedFor(db, display), display, 20))!;
@@ -67,7 +73,8 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 		const admin = viewerFor('district_admin', S1, 1, 'admin');
 		const g = (await screenFigures(db, scopedFor(db, admin), admin, 20))!;
 		expect(g.blind_spots.map((s) => s.grid_code)).toEqual(f.blind_spots.map((s) => s.grid_code));
-		if (g.blind_spots.some((s) => s.households !== null && s.households > 0 && s.households < 3)) expect(f.blind_spots.some((s) => s.households === null)).toBe(true);
+		if (g.blind_spots.some((s) => s.households !== null && s.households > 0 && s.households < 3))
+			expect(f.blind_spots.some((s) => s.households === null)).toBe(true);
 	});
 
 	it('keeps a daily snapshot of every area and draws the trend from it', async () => {

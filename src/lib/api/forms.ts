@@ -29,7 +29,13 @@ export const pageNumber = v.pipe(
 	v.transform((n) => (Number.isFinite(n) ? n : 1))
 );
 
-export const loginForm = v.object({ username: formText(64), password: v.pipe(v.optional(v.string(), ''), v.transform((s) => s.slice(0, 256))) });
+export const loginForm = v.object({
+	username: formText(64),
+	password: v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => s.slice(0, 256))
+	)
+});
 
 export const passwordForm = v.object({ current: formSecret, next: formSecret, confirm: formSecret });
 

@@ -9,7 +9,14 @@ import { action, pageLoad } from '$lib/server/api/page';
 import { accountRole } from '$lib/server/api/guards';
 import { adminForm } from '$lib/api/forms';
 import {
-	AccountError, approveAccount, changeRole, rejectAccount, requestAccount, setAccountLock, setPersonAccess, unlockAccount
+	AccountError,
+	approveAccount,
+	changeRole,
+	rejectAccount,
+	requestAccount,
+	setAccountLock,
+	setPersonAccess,
+	unlockAccount
 } from '$lib/server/auth/accounts';
 import { createScreen, revokeScreen, TOUR_INTERVAL_S } from '$lib/server/auth/kiosk';
 import { ROLES, ROLE_RULES } from '$lib/server/auth/roles';

@@ -42,15 +42,35 @@ export function roleLabel(role: string | null): string {
 }
 
 export async function listAccounts(db: Kysely<Database>, now = new Date()): Promise<AccountRow[]> {
-	const rows = await db.selectFrom('account as a')
+	const rows = await db
+		.selectFrom('account as a')
 		.leftJoin('area as r', 'r.code', 'a.area_code')
 		.leftJoin('area as q', 'q.code', 'a.requested_area')
 		.leftJoin('account as rb', 'rb.id', 'a.requested_by')
 		.leftJoin('account as ab', 'ab.id', 'a.approved_by')
-		.select(['a.id', 'a.username', 'a.display_name', 'a.role', 'a.area_code', 'r.name as area_name', 'r.level as area_level',
-			'a.locked_until', 'a.disabled_at', 'a.can_view_persons', 'a.demo', 'a.must_change_password',
-			'a.password_changed_at', 'a.created_at', 'a.pending', 'a.requested_role', 'a.requested_area', 'q.name as requested_area_name',
-			'rb.username as requested_by', 'ab.username as approved_by', 'a.approved_at'])
+		.select([
+			'a.id',
+			'a.username',
+			'a.display_name',
+			'a.role',
+			'a.area_code',
+			'r.name as area_name',
+			'r.level as area_level',
+			'a.locked_until',
+			'a.disabled_at',
+			'a.can_view_persons',
+			'a.demo',
+			'a.must_change_password',
+			'a.password_changed_at',
+			'a.created_at',
+			'a.pending',
+			'a.requested_role',
+			'a.requested_area',
+			'q.name as requested_area_name',
+			'rb.username as requested_by',
+			'ab.username as approved_by',
+			'a.approved_at'
+		])
 		// never the hashes themselves: only whether the first sign-in is still to come
 		.select((eb) => eb('a.password_hash', 'is', null).as('awaiting_first_sign_in'))
 		.orderBy('a.username')
@@ -97,11 +117,21 @@ export interface ScreenRow {
 }
 
 export async function listScreens(db: Kysely<Database>): Promise<ScreenRow[]> {
-	const rows = await db.selectFrom('display_screen as s')
+	const rows = await db
+		.selectFrom('display_screen as s')
 		.leftJoin('area as r', 'r.code', 's.area_code')
 		.leftJoin('account as a', 'a.id', 's.created_by')
-		.select(['s.id', 's.name', 's.area_code', 'r.name as area_name', 's.created_at', 'a.username as created_by',
-			's.last_seen_at', 's.revoked_at', 's.tour_interval_s'])
+		.select([
+			's.id',
+			's.name',
+			's.area_code',
+			'r.name as area_name',
+			's.created_at',
+			'a.username as created_by',
+			's.last_seen_at',
+			's.revoked_at',
+			's.tour_interval_s'
+		])
 		.orderBy('s.revoked_at', (ob) => ob.desc().nullsFirst())
 		.orderBy('s.id', 'desc')
 		.execute();
@@ -126,16 +156,29 @@ export interface AreaOption {
 
 /** Areas to pick from in the forms: the district, its streets and communities (grids are typed). */
 export async function areaOptions(db: Kysely<Database>, limit = 2000): Promise<AreaOption[]> {
-	return db.selectFrom('area').select(['code', 'name', 'level'])
+	return db
+		.selectFrom('area')
+		.select(['code', 'name', 'level'])
 		.where('level', 'in', ['district', 'street', 'community'])
-		.orderBy('code').limit(limit).execute();
+		.orderBy('code')
+		.limit(limit)
+		.execute();
 }
 
 // ─── the audit trail ────────────────────────────────────────────────────────────────────────
 
 export const AUDIT_ACTIONS = [
-	'login', 'failed_login', 'logout', 'account_locked', 'password_change', 'view_person',
-	'export', 'import', 'edit', 'permission_change', 'kiosk_access'
+	'login',
+	'failed_login',
+	'logout',
+	'account_locked',
+	'password_change',
+	'view_person',
+	'export',
+	'import',
+	'edit',
+	'permission_change',
+	'kiosk_access'
 ] as const;
 export const AUDIT_RESULTS = ['ok', 'denied', 'error'] as const;
 export const AUDIT_PAGE_SIZE = 50;
@@ -188,13 +231,23 @@ export async function searchAudit(db: Kysely<Database>, q: AuditQuery): Promise<
 	const rows = await query
 		.select(['seq', 'at', 'account_id', 'username', 'role', 'action', 'object', 'result', 'client_addr'])
 		.orderBy('seq', 'desc')
-		.limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)
+		.limit(AUDIT_PAGE_SIZE)
+		.offset((page - 1) * AUDIT_PAGE_SIZE)
 		.execute();
 	return {
 		rows: rows.map((r) => ({
-			seq: Number(r.seq), at: iso(r.at)!, accountId: r.account_id === null ? null : Number(r.account_id),
-			username: r.username, role: r.role, action: r.action, object: r.object, result: r.result, clientAddr: r.client_addr
+			seq: Number(r.seq),
+			at: iso(r.at)!,
+			accountId: r.account_id === null ? null : Number(r.account_id),
+			username: r.username,
+			role: r.role,
+			action: r.action,
+			object: r.object,
+			result: r.result,
+			clientAddr: r.client_addr
 		})),
-		total: count, page, pages
+		total: count,
+		page,
+		pages
 	};
 }

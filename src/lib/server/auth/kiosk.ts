@@ -26,18 +26,39 @@ export const TOUR_INTERVAL_S = { min: 5, max: 600, default: 20 } as const;
 // (session-cache.ts), and a revocation made here evicts it at once
 const screenCache = (db: Kysely<Database>) => tokenCache<Screen & { lastSeen: number }>(db, 'screen');
 
-export async function createScreen(db: Kysely<Database>, name: string, areaCode: string, actor: Actor, tourIntervalS: number = TOUR_INTERVAL_S.default): Promise<{ id: number; token: string }> {
+export async function createScreen(
+	db: Kysely<Database>,
+	name: string,
+	areaCode: string,
+	actor: Actor,
+	tourIntervalS: number = TOUR_INTERVAL_S.default
+): Promise<{ id: number; token: string }> {
 	const trimmed = name.trim();
 	if (!trimmed || trimmed.length > 60) throw new AccountError('screen name: 1–60 characters');
 	const area = await db.selectFrom('area').select('code').where('code', '=', areaCode).executeTakeFirst();
 	if (!area) throw new AccountError(`area: no area with code "${areaCode}"`);
 	checkInterval(tourIntervalS);
 	const token = newToken();
-	const { id } = await db.insertInto('display_screen').values({
-		name: trimmed, area_code: areaCode, token_hash: tokenHash(token), created_by: actor.accountId, tour_interval_s: tourIntervalS
-	}).returning('id').executeTakeFirstOrThrow();
-	await audit(db, { accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `create screen ${id} (${trimmed}) on ${areaCode}${tourIntervalS === TOUR_INTERVAL_S.default ? '' : `, tour ${tourIntervalS} s`}`, result: 'ok' });
+	const { id } = await db
+		.insertInto('display_screen')
+		.values({
+			name: trimmed,
+			area_code: areaCode,
+			token_hash: tokenHash(token),
+			created_by: actor.accountId,
+			tour_interval_s: tourIntervalS
+		})
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	await audit(db, {
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `create screen ${id} (${trimmed}) on ${areaCode}${tourIntervalS === TOUR_INTERVAL_S.default ? '' : `, tour ${tourIntervalS} s`}`,
+		result: 'ok'
+	});
 	return { id, token };
 }
 
@@ -50,21 +71,45 @@ function checkInterval(s: number): void {
 /** Sets how long a screen's auto-tour dwells on each stop; the screen picks it up at its next refresh. */
 export async function setScreenInterval(db: Kysely<Database>, id: number, tourIntervalS: number, actor: Actor): Promise<void> {
 	checkInterval(tourIntervalS);
-	const row = await db.updateTable('display_screen').set({ tour_interval_s: tourIntervalS })
-		.where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+	const row = await db
+		.updateTable('display_screen')
+		.set({ tour_interval_s: tourIntervalS })
+		.where('id', '=', id)
+		.where('revoked_at', 'is', null)
+		.returning('id')
+		.executeTakeFirst();
 	if (!row) throw new AccountError(`screen ${id} does not exist or is revoked`);
 	screenCache(db).forgetOwner(id);
-	await audit(db, { accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `screen ${id}: tour ${tourIntervalS} s`, result: 'ok' });
+	await audit(db, {
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `screen ${id}: tour ${tourIntervalS} s`,
+		result: 'ok'
+	});
 }
 
 export async function revokeScreen(db: Kysely<Database>, id: number, actor: Actor): Promise<void> {
-	const row = await db.updateTable('display_screen').set({ revoked_at: sql<Date>`now()` })
-		.where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+	const row = await db
+		.updateTable('display_screen')
+		.set({ revoked_at: sql<Date>`now()` })
+		.where('id', '=', id)
+		.where('revoked_at', 'is', null)
+		.returning('id')
+		.executeTakeFirst();
 	if (!row) throw new AccountError(`screen ${id} does not exist or is already revoked`);
 	screenCache(db).forgetOwner(id);
-	await audit(db, { accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr,
-		action: 'permission_change', object: `revoke screen ${id}`, result: 'ok' });
+	await audit(db, {
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		clientAddr: actor.clientAddr,
+		action: 'permission_change',
+		object: `revoke screen ${id}`,
+		result: 'ok'
+	});
 }
 
 export async function validateKiosk(db: Kysely<Database>, token: string, now = new Date()): Promise<Screen | null> {
@@ -73,13 +118,19 @@ export async function validateKiosk(db: Kysely<Database>, token: string, now = n
 	const cache = screenCache(db);
 	const t = now.getTime();
 	const cached = cache.get(hash, t);
-	const screen = cached ?? (await cache.load(hash, t, async () => {
-		const row = await db.selectFrom('display_screen').select(['id', 'name', 'area_code', 'last_seen_at', 'tour_interval_s'])
-			.where('token_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
-		if (!row) return undefined;
-		const lastSeen = row.last_seen_at ? new Date(row.last_seen_at).getTime() : -Infinity;
-		return { owner: row.id, value: { id: row.id, name: row.name, areaCode: row.area_code, tourIntervalS: row.tour_interval_s, lastSeen } };
-	}));
+	const screen =
+		cached ??
+		(await cache.load(hash, t, async () => {
+			const row = await db
+				.selectFrom('display_screen')
+				.select(['id', 'name', 'area_code', 'last_seen_at', 'tour_interval_s'])
+				.where('token_hash', '=', hash)
+				.where('revoked_at', 'is', null)
+				.executeTakeFirst();
+			if (!row) return undefined;
+			const lastSeen = row.last_seen_at ? new Date(row.last_seen_at).getTime() : -Infinity;
+			return { owner: row.id, value: { id: row.id, name: row.name, areaCode: row.area_code, tourIntervalS: row.tour_interval_s, lastSeen } };
+		}));
 	if (!screen) return null;
 	if (t - screen.lastSeen > 60_000) {
 		// at most once a minute; from the cache in the background, the request not waiting for it

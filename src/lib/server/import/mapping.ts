@@ -61,33 +61,99 @@ export const GEOMETRY_COLUMNS = {
 };
 
 const BUILDING_KIND: Record<string, string | null> = {
-	residential: 'residential', apartments: 'residential', house: 'residential', detached: 'residential', dormitory: 'residential', terrace: 'residential', 住宅: 'residential',
-	office: 'office', 办公: 'office', 写字楼: 'office',
-	commercial: 'commercial', retail: 'commercial', mall: 'commercial', shop: 'commercial', hotel: 'commercial', supermarket: 'commercial', 商业: 'commercial',
-	school: 'school', university: 'school', kindergarten: 'school', college: 'school', 学校: 'school',
-	public: 'public', hospital: 'public', civic: 'public', government: 'public', train_station: 'public', church: 'public', temple: 'public', museum: 'public', 公共: 'public',
-	industrial: 'industrial', warehouse: 'industrial', factory: 'industrial', 工业: 'industrial',
-	mixed: 'mixed', '*': 'mixed'
+	residential: 'residential',
+	apartments: 'residential',
+	house: 'residential',
+	detached: 'residential',
+	dormitory: 'residential',
+	terrace: 'residential',
+	住宅: 'residential',
+	office: 'office',
+	办公: 'office',
+	写字楼: 'office',
+	commercial: 'commercial',
+	retail: 'commercial',
+	mall: 'commercial',
+	shop: 'commercial',
+	hotel: 'commercial',
+	supermarket: 'commercial',
+	商业: 'commercial',
+	school: 'school',
+	university: 'school',
+	kindergarten: 'school',
+	college: 'school',
+	学校: 'school',
+	public: 'public',
+	hospital: 'public',
+	civic: 'public',
+	government: 'public',
+	train_station: 'public',
+	church: 'public',
+	temple: 'public',
+	museum: 'public',
+	公共: 'public',
+	industrial: 'industrial',
+	warehouse: 'industrial',
+	factory: 'industrial',
+	工业: 'industrial',
+	mixed: 'mixed',
+	'*': 'mixed'
 };
 
 const ROAD_CLASS: Record<string, string | null> = {
-	motorway: null, motorway_link: null, trunk: 'arterial', trunk_link: 'arterial', primary: 'arterial', primary_link: 'arterial',
-	secondary: 'secondary', secondary_link: 'secondary', tertiary: 'secondary', tertiary_link: 'secondary',
-	residential: 'local', unclassified: 'local', service: 'local', living_street: 'local', road: 'local',
-	footway: 'footway', pedestrian: 'footway', path: 'footway', steps: 'footway', cycleway: 'footway', track: 'footway',
-	arterial: 'arterial', local: 'local', 主干路: 'arterial', 快速路: 'arterial', 次干路: 'secondary', 支路: 'local', 步行道: 'footway',
+	motorway: null,
+	motorway_link: null,
+	trunk: 'arterial',
+	trunk_link: 'arterial',
+	primary: 'arterial',
+	primary_link: 'arterial',
+	secondary: 'secondary',
+	secondary_link: 'secondary',
+	tertiary: 'secondary',
+	tertiary_link: 'secondary',
+	residential: 'local',
+	unclassified: 'local',
+	service: 'local',
+	living_street: 'local',
+	road: 'local',
+	footway: 'footway',
+	pedestrian: 'footway',
+	path: 'footway',
+	steps: 'footway',
+	cycleway: 'footway',
+	track: 'footway',
+	arterial: 'arterial',
+	local: 'local',
+	主干路: 'arterial',
+	快速路: 'arterial',
+	次干路: 'secondary',
+	支路: 'local',
+	步行道: 'footway',
 	'*': null
 };
 
 /** Built-in profiles: OSM as the shared real data has it (vector-tile exports) and as ogr2ogr reads .osm/.pbf. */
 export const BUILT_IN: MappingProfile[] = [
 	{
-		name: 'osm-buildings', layer: 'buildings', sourcePrefix: 'osm:', mergeDuplicates: true,
-		fields: { source_id: ['id', 'osm_id', 'osm_way_id'], name: 'name', address: ['addr_street', 'addr_housenumber'], kind: ['kind_detail', 'building'], floors: 'building:levels', height: 'height' },
+		name: 'osm-buildings',
+		layer: 'buildings',
+		sourcePrefix: 'osm:',
+		mergeDuplicates: true,
+		fields: {
+			source_id: ['id', 'osm_id', 'osm_way_id'],
+			name: 'name',
+			address: ['addr_street', 'addr_housenumber'],
+			kind: ['kind_detail', 'building'],
+			floors: 'building:levels',
+			height: 'height'
+		},
 		values: { kind: { ...BUILDING_KIND, yes: 'mixed' } }
 	},
 	{
-		name: 'osm-roads', layer: 'roads', sourcePrefix: 'osm:', mergeDuplicates: true,
+		name: 'osm-roads',
+		layer: 'roads',
+		sourcePrefix: 'osm:',
+		mergeDuplicates: true,
 		fields: { source_id: ['id', 'osm_id'], class: ['kind_detail', 'highway'], name: 'name' },
 		values: { class: ROAD_CLASS }
 	}
@@ -97,11 +163,35 @@ export const DEFAULT_VALUES: Partial<Record<ImportLayer, Record<string, Record<s
 	buildings: { kind: BUILDING_KIND },
 	roads: { class: ROAD_CLASS },
 	areas: {
-		level: { district: 'district', street: 'street', community: 'community', village: 'community', grid: 'grid', 区: 'district', 县: 'district', 街道: 'street', 镇: 'street', 乡: 'street', 社区: 'community', 村: 'community', 网格: 'grid' },
+		level: {
+			district: 'district',
+			street: 'street',
+			community: 'community',
+			village: 'community',
+			grid: 'grid',
+			区: 'district',
+			县: 'district',
+			街道: 'street',
+			镇: 'street',
+			乡: 'street',
+			社区: 'community',
+			村: 'community',
+			网格: 'grid'
+		},
 		kind: { community: 'community', village: 'village', 社区: 'community', 村: 'village', 居委会: 'community', 村委会: 'village' }
 	},
 	service_centres: {
-		level: { district: 'district', street: 'street', community: 'community', station: 'station', 区: 'district', 街道: 'street', 社区: 'community', 服务站: 'station', 便民服务站: 'station' }
+		level: {
+			district: 'district',
+			street: 'street',
+			community: 'community',
+			station: 'station',
+			区: 'district',
+			街道: 'street',
+			社区: 'community',
+			服务站: 'station',
+			便民服务站: 'station'
+		}
 	}
 };
 
@@ -128,7 +218,11 @@ export function resolveMapping(layer: ImportLayer, columns: string[], profile: M
 	const values: Record<string, Record<string, string | null>> = { ...(DEFAULT_VALUES[layer] ?? {}) };
 	for (const [k, v] of Object.entries(profile?.values ?? {})) if (v) values[k] = v;
 	return {
-		profile: profile?.name ?? 'auto', fields, values, sourcePrefix: profile?.sourcePrefix ?? '', mergeDuplicates: profile?.mergeDuplicates ?? false,
+		profile: profile?.name ?? 'auto',
+		fields,
+		values,
+		sourcePrefix: profile?.sourcePrefix ?? '',
+		mergeDuplicates: profile?.mergeDuplicates ?? false,
 		geometry: { lon: find(GEOMETRY_COLUMNS.lon), lat: find(GEOMETRY_COLUMNS.lat), wkt: find(GEOMETRY_COLUMNS.wkt) }
 	};
 }
@@ -144,7 +238,10 @@ export function readField(m: ResolvedMapping, field: string, props: Record<strin
 	if (typeof src === 'object' && !Array.isArray(src)) return String(src.const);
 	if (Array.isArray(src)) {
 		if (field === 'address') {
-			const parts = src.map((s) => props[s]).filter(present).map((v) => String(v).trim());
+			const parts = src
+				.map((s) => props[s])
+				.filter(present)
+				.map((v) => String(v).trim());
 			return parts.length ? parts.join('') : null;
 		}
 		const hit = src.map((s) => props[s]).find(present);
@@ -174,5 +271,12 @@ export function parseProfile(value: unknown, fallbackName: string): MappingProfi
 	const p = value as Partial<MappingProfile>;
 	if (!p || typeof p !== 'object' || typeof p.fields !== 'object' || p.fields === null) throw new Error('a mapping profile needs "layer" and "fields"');
 	if (!['areas', 'buildings', 'roads', 'service_centres'].includes(String(p.layer))) throw new Error(`mapping profile: unknown layer ${String(p.layer)}`);
-	return { name: typeof p.name === 'string' ? p.name : fallbackName, layer: p.layer as ImportLayer, fields: p.fields, values: p.values, sourcePrefix: p.sourcePrefix, mergeDuplicates: p.mergeDuplicates };
+	return {
+		name: typeof p.name === 'string' ? p.name : fallbackName,
+		layer: p.layer as ImportLayer,
+		fields: p.fields,
+		values: p.values,
+		sourcePrefix: p.sourcePrefix,
+		mergeDuplicates: p.mergeDuplicates
+	};
 }

@@ -3,7 +3,9 @@
 // (EXIF with its GPS position, XMP, ICC, comments) so what is stored holds pixels only.
 export const PHOTO_MAX_BYTES = 1024 * 1024;
 
-export type PhotoResult = { ok: true; bytes: Uint8Array; type: 'image/jpeg' | 'image/png' } | { ok: false; status: 400 | 413; error: 'photo_not_image' | 'photo_too_large' | 'photo_corrupt' };
+export type PhotoResult =
+	| { ok: true; bytes: Uint8Array; type: 'image/jpeg' | 'image/png' }
+	| { ok: false; status: 400 | 413; error: 'photo_not_image' | 'photo_too_large' | 'photo_corrupt' };
 
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -28,16 +28,32 @@ export const GET = endpoint({ guard: mapViewer, query }, async ({ caller, input,
 		const hh = smallCount(a.figures.households, caller);
 		const withheld = hh === null;
 		return {
-			code: a.code, name: a.name,
-			households: hh, members: smallCount(a.figures.members, caller),
-			share_5min: withheld ? null : a.figures.share_5min, share_10min: withheld ? null : a.figures.share_10min,
-			share_15min: withheld ? null : a.figures.share_15min, coverage_index: a.figures.coverage_index,
-			blind_spots: a.figures.blind_spots, rectify: a.figures.rectify
+			code: a.code,
+			name: a.name,
+			households: hh,
+			members: smallCount(a.figures.members, caller),
+			share_5min: withheld ? null : a.figures.share_5min,
+			share_10min: withheld ? null : a.figures.share_10min,
+			share_15min: withheld ? null : a.figures.share_15min,
+			coverage_index: a.figures.coverage_index,
+			blind_spots: a.figures.blind_spots,
+			rectify: a.figures.rectify
 		};
 	});
 	return json(
-		{ days, day: d, level: input.query.level, within: area, areas: shown,
-			blind_spots: spots.map((s) => ({ grid_code: s.grid_code, households: smallCount(s.households, caller), buildings: s.buildings, geometry: JSON.parse(s.geojson) })) },
+		{
+			days,
+			day: d,
+			level: input.query.level,
+			within: area,
+			areas: shown,
+			blind_spots: spots.map((s) => ({
+				grid_code: s.grid_code,
+				households: smallCount(s.households, caller),
+				buildings: s.buildings,
+				geometry: JSON.parse(s.geojson)
+			}))
+		},
 		{ headers: { 'cache-control': 'private, no-cache' } }
 	);
 });
@@ -45,6 +61,14 @@ export const GET = endpoint({ guard: mapViewer, query }, async ({ caller, input,
 export const POST = endpoint({ guard: accountRole('district_admin'), tx: 'none' }, async ({ caller, db, clientAddress }) => {
 	const taken = await takeDailySnapshot(db, true);
 	if (!taken) error(503, 'no coverage results yet: try again in a few seconds');
-	await audit(db.kysely, { accountId: caller.accountId, username: caller.username, role: caller.role, clientAddr: clientAddress, action: 'edit', object: `snapshot ${taken.day}`, result: 'ok' });
+	await audit(db.kysely, {
+		accountId: caller.accountId,
+		username: caller.username,
+		role: caller.role,
+		clientAddr: clientAddress,
+		action: 'edit',
+		object: `snapshot ${taken.day}`,
+		result: 'ok'
+	});
 	return json(taken, { headers: { 'cache-control': 'no-store' } });
 });

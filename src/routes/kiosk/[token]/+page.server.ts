@@ -28,8 +28,12 @@ export const load = pageLoad(
 			maxAge: KIOSK_COOKIE_MAX_AGE
 		});
 		await audit(db, {
-			username: `screen:${screen.id}:${screen.name}`.slice(0, 80), role: 'display', action: 'kiosk_access',
-			object: `screen ${screen.id} on ${screen.areaCode}`, result: 'ok', clientAddr
+			username: `screen:${screen.id}:${screen.name}`.slice(0, 80),
+			role: 'display',
+			action: 'kiosk_access',
+			object: `screen ${screen.id} on ${screen.areaCode}`,
+			result: 'ok',
+			clientAddr
 		});
 		redirect(303, '/screen');
 	}

@@ -65,7 +65,9 @@ const COLUMNS = sql`r.id::int as id, r.client_id, r.grid_code, r.household_id::i
 /** Creates a request; a retry with the same client id returns the row the first attempt made. */
 export async function createRequest(trx: Scoped, actor: RequestActor, input: NewRequest): Promise<{ id: number; created: boolean }> {
 	if (!CREATORS.includes(actor.role)) throw new RequestError('forbidden', 403);
-	const existing = await sql<{ id: number }>`select id::int as id from request where client_id = ${input.clientId} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	const existing = await sql<{
+		id: number;
+	}>`select id::int as id from request where client_id = ${input.clientId} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
 	if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
 	// the place: the household's building (visible only in scope), or the grid holding the point
 	let place: { grid_code: string; lon: number; lat: number } | undefined;
@@ -111,7 +113,10 @@ function scopeLikeOf(trx: Scoped): string {
 
 export async function getRequest(trx: Scoped, actor: RequestActor, id: number): Promise<RequestRow | null> {
 	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
-	const { rows } = await sql<RequestRow>`select ${COLUMNS} from request r join request_time_limit l using (category, urgency) where r.id = ${id} and r.grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	const { rows } =
+		await sql<RequestRow>`select ${COLUMNS} from request r join request_time_limit l using (category, urgency) where r.id = ${id} and r.grid_code like ${scopeLikeOf(trx)}`.execute(
+			trx
+		);
 	return rows[0] ?? null;
 }
 
@@ -170,7 +175,9 @@ export async function actOnRequest(trx: Scoped, actor: RequestActor, id: number,
 		confirmed_at = case when ${next.state} = 'confirmed' then jiceng_now() else confirmed_at end
 		where id = ${id}`.execute(trx);
 	await sql`insert into request_event (request_id, grid_code, account_id, username, role, action, from_state, to_state, from_level, to_level, reason)
-		values (${id}, ${at.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, ${action}, ${at.state}, ${next.state}, ${at.level}, ${next.level}, ${reason})`.execute(trx);
+		values (${id}, ${at.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, ${action}, ${at.state}, ${next.state}, ${at.level}, ${next.level}, ${reason})`.execute(
+		trx
+	);
 	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request:${id}:${action}`, result: 'ok' });
 	return next;
 }
@@ -239,12 +246,22 @@ export async function setTimeLimit(trx: Scoped, actor: RequestActor, limit: Time
 	if (actor.role !== 'district_admin') throw new RequestError('forbidden', 403);
 	await sql`update request_time_limit set respond_hours = ${limit.respond_hours}, resolve_hours = ${limit.resolve_hours}
 		where category = ${limit.category} and urgency = ${limit.urgency}`.execute(trx);
-	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request_time_limit:${limit.category}:${limit.urgency}`, result: 'ok' });
+	await audit(trx, {
+		accountId: actor.accountId,
+		username: actor.username,
+		role: actor.role,
+		action: 'edit',
+		object: `request_time_limit:${limit.category}:${limit.urgency}`,
+		result: 'ok'
+	});
 }
 
 /** The stored photo bytes (already stripped of metadata), for the detail page. */
 export async function requestPhoto(trx: Scoped, id: number): Promise<{ bytes: Uint8Array; type: string } | null> {
-	const { rows } = await sql<{ photo: Uint8Array | null; photo_type: string | null }>`select photo, photo_type from request where id = ${id} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	const { rows } = await sql<{
+		photo: Uint8Array | null;
+		photo_type: string | null;
+	}>`select photo, photo_type from request where id = ${id} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
 	const r = rows[0];
 	return r?.photo && r.photo_type ? { bytes: r.photo, type: r.photo_type } : null;
 }

@@ -27,11 +27,13 @@ export interface SnapshotFigures {
  * Returns the number of areas and blind spots kept.
  */
 export async function takeSnapshot(trx: Scoped, day?: string): Promise<{ day: string; areas: number; blind_spots: number }> {
-	if (scopePrefix(trx) !== '') throw new Error('a snapshot is the system\'s work: open it with SYSTEM scope');
+	if (scopePrefix(trx) !== '') throw new Error("a snapshot is the system's work: open it with SYSTEM scope");
 	const d = day ?? (await sql<{ d: string }>`select current_date::text as d`.execute(trx)).rows[0].d;
 	await sql`delete from area_snapshot where day = ${d}::date`.execute(trx);
 	await sql`delete from blind_spot_snapshot where day = ${d}::date`.execute(trx);
-	const { rows: [a] } = await sql<{ n: number }>`
+	const {
+		rows: [a]
+	} = await sql<{ n: number }>`
 		with ins as (
 			insert into area_snapshot (day, code, level, figures, data_version)
 			select ${d}::date, s.code, s.level,
@@ -44,7 +46,9 @@ export async function takeSnapshot(trx: Scoped, day?: string): Promise<{ day: st
 			from area_stats s left join (${areaCoverageSql('')}) c on c.code = s.code
 			returning 1)
 		select count(*)::int as n from ins`.execute(trx);
-	const { rows: [b] } = await sql<{ n: number }>`
+	const {
+		rows: [b]
+	} = await sql<{ n: number }>`
 		with ins as (
 			insert into blind_spot_snapshot (day, grid_code, seq, households, buildings, geom)
 			select ${d}::date, grid_code, (row_number() over (partition by grid_code order by households desc, id))::int, households, buildings, geom
@@ -79,7 +83,11 @@ export async function snapshotTrend(trx: Scoped, code: string, days = 30): Promi
 }
 
 /** The areas of one level in the caller's scope as they stood on `day` (the time slider's choropleth). */
-export async function snapshotAreas(trx: Scoped, day: string, level: 'street' | 'community' | 'grid'): Promise<{ code: string; name: string; figures: SnapshotFigures }[]> {
+export async function snapshotAreas(
+	trx: Scoped,
+	day: string,
+	level: 'street' | 'community' | 'grid'
+): Promise<{ code: string; name: string; figures: SnapshotFigures }[]> {
 	const { rows } = await sql<{ code: string; name: string; figures: SnapshotFigures }>`
 		select s.code, a.name, s.figures from area_snapshot s join area a on a.code = s.code
 		where s.day = ${day}::date and s.level = ${level} and starts_with(s.code, ${checkScope(scopePrefix(trx))}::text)
@@ -88,7 +96,11 @@ export async function snapshotAreas(trx: Scoped, day: string, level: 'street' | 
 }
 
 /** The blind spots in the caller's scope as they stood on `day`, as GeoJSON text per hull (the time slider's replay). */
-export async function snapshotBlindSpots(trx: Scoped, day: string, limit = 2000): Promise<{ grid_code: string; households: number; buildings: number; geojson: string }[]> {
+export async function snapshotBlindSpots(
+	trx: Scoped,
+	day: string,
+	limit = 2000
+): Promise<{ grid_code: string; households: number; buildings: number; geojson: string }[]> {
 	const { rows } = await sql<{ grid_code: string; households: number; buildings: number; geojson: string }>`
 		select grid_code, households, buildings, ST_AsGeoJSON(geom, 6) as geojson from blind_spot_snapshot
 		where day = ${day}::date and starts_with(grid_code, ${checkScope(scopePrefix(trx))}::text)

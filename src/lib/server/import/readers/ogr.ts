@@ -16,7 +16,21 @@ export interface OgrOptions {
 }
 
 export async function* ogrFeatures(path: string, file: string, counters: StreamCounters, opts: OgrOptions = {}): AsyncGenerator<SourceFeature> {
-	const args = ['-f', 'GeoJSON', '/vsistdout/', path, '-a_srs', 'EPSG:4326', '-lco', 'RFC7946=NO', '-lco', 'WRITE_BBOX=NO', '-lco', 'SIGNIFICANT_FIGURES=17', '-skipfailures'];
+	const args = [
+		'-f',
+		'GeoJSON',
+		'/vsistdout/',
+		path,
+		'-a_srs',
+		'EPSG:4326',
+		'-lco',
+		'RFC7946=NO',
+		'-lco',
+		'WRITE_BBOX=NO',
+		'-lco',
+		'SIGNIFICANT_FIGURES=17',
+		'-skipfailures'
+	];
 	for (const o of opts.openOptions ?? []) args.push('-oo', o);
 	if (opts.where) args.push('-where', opts.where);
 	if (opts.layer) args.push(opts.layer);
@@ -52,5 +66,8 @@ export async function* ogrFeatures(path: string, file: string, counters: StreamC
 
 function firstError(stderr: string): string {
 	const line = stderr.split('\n').find((l) => /ERROR|FAILURE/.test(l)) ?? stderr.split('\n')[0] ?? '';
-	return line.replace(/^ERROR \d+: /, '').trim().slice(0, 300);
+	return line
+		.replace(/^ERROR \d+: /, '')
+		.trim()
+		.slice(0, 300);
 }
