@@ -67,7 +67,12 @@ select setval(pg_get_serial_sequence('building_leader', 'id'), 100);
 `;
 
 async function keys(db: TestDb): Promise<KeyRow[]> {
-	return withScope(db, '*', async (trx) => (await sql.raw<KeyRow>(DERIVED_KEYS).execute(trx)).rows);
+	return withScope(db, '*', async (trx) => {
+		// tables of later migrations (requests, sql/016) are not there while only 001–009 are applied
+		const { rows } = await sql<{ t: string | null }>`select to_regclass('request')::text as t`.execute(trx);
+		const text = rows[0].t ? DERIVED_KEYS : DERIVED_KEYS.slice(0, DERIVED_KEYS.lastIndexOf("union all\nselect 'request'"));
+		return (await sql.raw<KeyRow>(text).execute(trx)).rows;
+	});
 }
 
 /** the stored key of every row, as 'table id' → key, after checking each equals the derived one */
