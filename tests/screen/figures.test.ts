@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { areaCoverage, rankings } from '../../src/lib/server/coverage/store.ts';
+import { areaCoverage, rankings } from '../../src/lib/server/db/queries/coverage.ts';
 import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { selectionSummary } from '../../src/lib/server/db/queries/selection.ts';
 import { SYSTEM, withScope, type Scoped } from '../../src/lib/server/db/scoped.ts';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { audit } from './audit.ts';
+import { audit, auditBy } from './audit.ts';
 import { generateHalf, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { endAllSessions, forgetAccountSessions, rotateSession } from './sessions.ts';
 import { ROLE_RULES, isRole, type Role } from './roles.ts';
@@ -96,15 +96,7 @@ export async function createAccount(db: Kysely<Database>, input: NewAccountInput
 		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `create account ${username} as ${role} on ${area}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `create account ${username} as ${role} on ${area}`);
 	return id;
 }
 
@@ -141,15 +133,7 @@ export async function requestAccount(db: Kysely<Database>, input: AccountRequest
 		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `request account ${username} as ${role} on ${area} (pending approval)`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `request account ${username} as ${role} on ${area} (pending approval)`);
 	return { id, username, halfA };
 }
 
@@ -217,15 +201,7 @@ export async function approveAccount(
 	// another approver (or a disable) came first
 	if (!updated) throw new AccountError(`account: ${target.username} is no longer awaiting approval`);
 	forgetAccountSessions(db, accountId);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `approve account ${target.username} as ${role} on ${area}, ${requestOf(target)}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `approve account ${target.username} as ${role} on ${area}, ${requestOf(target)}`);
 	return { username: target.username, halfB };
 }
 
@@ -247,15 +223,7 @@ export async function rejectAccount(db: Kysely<Database>, accountId: number, act
 		await db.deleteFrom('account').where('id', '=', accountId).where('pending', '=', true).execute();
 	}
 	forgetAccountSessions(db, accountId);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `reject account ${target.username}, ${requestOf(target)}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `reject account ${target.username}, ${requestOf(target)}`);
 }
 
 /**
@@ -318,15 +286,7 @@ export async function setAccountLock(db: Kysely<Database>, accountId: number, di
 			.executeTakeFirst();
 		if (!target) throw new AccountError(`account ${accountId} does not exist`);
 		await endAllSessions(db, accountId);
-		await audit(db, {
-			accountId: actor.accountId,
-			username: actor.username,
-			role: actor.role,
-			clientAddr: actor.clientAddr,
-			action: 'permission_change',
-			object: `disable account ${target.username}`,
-			result: 'ok'
-		});
+		await auditBy(db, actor, 'permission_change', `disable account ${target.username}`);
 		return;
 	}
 	const target = await db
@@ -357,15 +317,7 @@ export async function setAccountLock(db: Kysely<Database>, accountId: number, di
 		.where('id', '=', accountId)
 		.execute();
 	forgetAccountSessions(db, accountId);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `request enabling account ${target.username} as ${role} on ${area} (pending approval)`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `request enabling account ${target.username} as ${role} on ${area} (pending approval)`);
 }
 
 async function findTarget(db: Kysely<Database>, accountId: number) {
@@ -399,15 +351,7 @@ export async function changeRole(db: Kysely<Database>, accountId: number, roleNa
 		.where('id', '=', accountId)
 		.execute();
 	await endAllSessions(db, accountId);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `change role of ${target.username} from ${target.role} on ${target.area_code} to ${role} on ${area.code}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `change role of ${target.username} from ${target.role} on ${target.area_code} to ${role} on ${area.code}`);
 }
 
 /** Grants or withdraws a planner's access to persons (planners see counts only unless granted). */
@@ -420,15 +364,7 @@ export async function setPersonAccess(db: Kysely<Database>, accountId: number, g
 	// withdrawing ends the sessions too, so no page loaded under the grant stays open
 	if (!granted) await endAllSessions(db, accountId);
 	else forgetAccountSessions(db, accountId); // the grant applies at the next request
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `${granted ? 'grant' : 'revoke'} person access for ${target.username}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `${granted ? 'grant' : 'revoke'} person access for ${target.username}`);
 }
 
 /** Lifts the lock that failed logins put on an account, before it runs out. */
@@ -438,13 +374,5 @@ export async function unlockAccount(db: Kysely<Database>, accountId: number, act
 	if (!target.locked_until || new Date(target.locked_until) <= now) throw new AccountError(`account: ${target.username} is not locked`);
 	await db.updateTable('account').set({ locked_until: null, failed_logins: 0 }).where('id', '=', accountId).execute();
 	forgetAccountSessions(db, accountId);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `unlock account ${target.username}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `unlock account ${target.username}`);
 }

@@ -50,6 +50,19 @@ export async function audit(db: Kysely<Database>, e: AuditEntry): Promise<void> 
 		.execute();
 }
 
+/** Who acted, as every audited write names them (an account, or the system with a null id). */
+export interface AuditActor {
+	accountId: number | null;
+	username: string;
+	role: string;
+	clientAddr?: string | null;
+}
+
+/** One audit row for an action `actor` took on `object`. */
+export function auditBy(db: Kysely<Database>, actor: AuditActor, action: AuditAction, object: string, result: AuditEntry['result'] = 'ok'): Promise<void> {
+	return audit(db, { accountId: actor.accountId, username: actor.username, role: actor.role, clientAddr: actor.clientAddr ?? null, action, object, result });
+}
+
 /** Recomputes the chain; returns the seq of the first broken row, or null when intact. */
 export async function verifyAuditChain(db: Kysely<Database>): Promise<number | null> {
 	const { rows } = await sql<{ seq: number; ok: boolean; linked: boolean }>`

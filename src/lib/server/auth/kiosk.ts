@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { audit } from './audit.ts';
+import { auditBy } from './audit.ts';
 import { newToken, tokenHash } from './sessions.ts';
 import { tokenCache } from './session-cache.ts';
 import type { Actor } from './accounts.ts';
@@ -50,15 +50,8 @@ export async function createScreen(
 		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `create screen ${id} (${trimmed}) on ${areaCode}${tourIntervalS === TOUR_INTERVAL_S.default ? '' : `, tour ${tourIntervalS} s`}`,
-		result: 'ok'
-	});
+	const tour = tourIntervalS === TOUR_INTERVAL_S.default ? '' : `, tour ${tourIntervalS} s`;
+	await auditBy(db, actor, 'permission_change', `create screen ${id} (${trimmed}) on ${areaCode}${tour}`);
 	return { id, token };
 }
 
@@ -80,15 +73,7 @@ export async function setScreenInterval(db: Kysely<Database>, id: number, tourIn
 		.executeTakeFirst();
 	if (!row) throw new AccountError(`screen ${id} does not exist or is revoked`);
 	screenCache(db).forgetOwner(id);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `screen ${id}: tour ${tourIntervalS} s`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `screen ${id}: tour ${tourIntervalS} s`);
 }
 
 export async function revokeScreen(db: Kysely<Database>, id: number, actor: Actor): Promise<void> {
@@ -101,15 +86,7 @@ export async function revokeScreen(db: Kysely<Database>, id: number, actor: Acto
 		.executeTakeFirst();
 	if (!row) throw new AccountError(`screen ${id} does not exist or is already revoked`);
 	screenCache(db).forgetOwner(id);
-	await audit(db, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		clientAddr: actor.clientAddr,
-		action: 'permission_change',
-		object: `revoke screen ${id}`,
-		result: 'ok'
-	});
+	await auditBy(db, actor, 'permission_change', `revoke screen ${id}`);
 }
 
 export async function validateKiosk(db: Kysely<Database>, token: string, now = new Date()): Promise<Screen | null> {

@@ -620,8 +620,4 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 	return written + kept.ids.length;
 }
 
-// the read path (the one query path per figure) lives in db/queries/coverage.ts; re-exported here
-// for the modules that still import it from the engine
-export * from '../db/queries/coverage.ts';
-
 export { CENTRE_LEVELS };

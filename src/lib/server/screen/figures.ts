@@ -8,7 +8,7 @@ import type { OpenScoped } from '../api/endpoint.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { areaStats } from '../db/queries/area-stats.ts';
 import { selectionSummary } from '../db/queries/selection.ts';
-import { areaCoverage, blindSpots, rankings } from '../coverage/store.ts';
+import { areaCoverage, blindSpots, rankings } from '../db/queries/coverage.ts';
 import { areaCoverageFor, areaCoverageRowsFor, blindSpotsFor } from '../privacy/coverage.ts';
 import { smallCount } from '../privacy/small-cells.ts';
 import { coverageEngine } from '../coverage/engine.ts';

@@ -2,9 +2,10 @@
 // transaction first, so row-level security (sql/016) bounds it to the caller's subtree; the state
 // machine (src/lib/server/requests/machine.ts) decides who may do what.
 import { sql } from 'kysely';
+// every query filters by the transaction's scope itself: the embedded backend's owner bypasses RLS
 import { scopeLike, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
-import { audit } from '../../auth/audit.ts';
+import { auditBy } from '../../auth/audit.ts';
 import { CREATORS, READERS, transition, type Overdue, type Refusal, type RequestAction, type RequestLevel, type RequestState } from '../../requests/machine.ts';
 
 export interface RequestActor {
@@ -67,7 +68,7 @@ export async function createRequest(trx: Scoped, actor: RequestActor, input: New
 	if (!CREATORS.includes(actor.role)) throw new RequestError('forbidden', 403);
 	const existing = await sql<{
 		id: number;
-	}>`select id::int as id from request where client_id = ${input.clientId} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	}>`select id::int as id from request where client_id = ${input.clientId} and grid_code like ${scopeLike(trx)}`.execute(trx);
 	if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
 	// the place: the household's building (visible only in scope), or the grid holding the point
 	let place: { grid_code: string; lon: number; lat: number } | undefined;
@@ -75,14 +76,14 @@ export async function createRequest(trx: Scoped, actor: RequestActor, input: New
 		place = (
 			await sql<{ grid_code: string; lon: number; lat: number }>`
 			select h.grid_code, ST_X(ST_PointOnSurface(b.geom)) as lon, ST_Y(ST_PointOnSurface(b.geom)) as lat
-			from household h join building b on b.id = h.building_id where h.id = ${input.householdId} and h.grid_code like ${scopeLikeOf(trx)}`.execute(trx)
+			from household h join building b on b.id = h.building_id where h.id = ${input.householdId} and h.grid_code like ${scopeLike(trx)}`.execute(trx)
 		).rows[0];
 	} else if (input.point) {
 		const [lon, lat] = input.point;
 		place = (
 			await sql<{ grid_code: string; lon: number; lat: number }>`
 			select a.code as grid_code, ${lon}::float8 as lon, ${lat}::float8 as lat from area a
-			where a.level = 'grid' and a.code like ${scopeLikeOf(trx)} and ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326))
+			where a.level = 'grid' and a.code like ${scopeLike(trx)} and ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326))
 			order by a.code limit 1`.execute(trx)
 		).rows[0];
 	}
@@ -102,19 +103,14 @@ export async function createRequest(trx: Scoped, actor: RequestActor, input: New
 	const id = rows[0].id;
 	await sql`insert into request_event (request_id, grid_code, account_id, username, role, action, to_state, to_level)
 		values (${id}, ${place.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, 'submit', 'submitted', 'grid')`.execute(trx);
-	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request:${id}:submit`, result: 'ok' });
+	await auditBy(trx, actor, 'edit', `request:${id}:submit`);
 	return { id, created: true };
-}
-
-// the application layer scopes every query too (the embedded backend's owner bypasses RLS)
-function scopeLikeOf(trx: Scoped): string {
-	return scopeLike(trx);
 }
 
 export async function getRequest(trx: Scoped, actor: RequestActor, id: number): Promise<RequestRow | null> {
 	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
 	const { rows } =
-		await sql<RequestRow>`select ${COLUMNS} from request r join request_time_limit l using (category, urgency) where r.id = ${id} and r.grid_code like ${scopeLikeOf(trx)}`.execute(
+		await sql<RequestRow>`select ${COLUMNS} from request r join request_time_limit l using (category, urgency) where r.id = ${id} and r.grid_code like ${scopeLike(trx)}`.execute(
 			trx
 		);
 	return rows[0] ?? null;
@@ -130,7 +126,7 @@ export async function listRequests(trx: Scoped, actor: RequestActor, filter: Req
 	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
 	const { rows } = await sql<RequestRow>`
 		select * from (select ${COLUMNS} from request r join request_time_limit l using (category, urgency)
-		  where r.grid_code like ${scopeLikeOf(trx)} and (${filter.state ?? null}::text is null or (${filter.state ?? null} = 'open' and r.state <> 'confirmed') or r.state = ${filter.state ?? null})) x
+		  where r.grid_code like ${scopeLike(trx)} and (${filter.state ?? null}::text is null or (${filter.state ?? null} = 'open' and r.state <> 'confirmed') or r.state = ${filter.state ?? null})) x
 		where (not ${!!filter.overdue} or x.overdue <> 'none')
 		order by case x.overdue when 'red' then 0 when 'amber' then 1 else 2 end, x.id desc
 		limit ${Math.min(filter.limit ?? 200, 1000)}`.execute(trx);
@@ -152,14 +148,14 @@ export interface RequestEvent {
 export async function requestEvents(trx: Scoped, id: number): Promise<RequestEvent[]> {
 	const { rows } = await sql<RequestEvent>`
 		select at, username, role, action, from_state, to_state, from_level, to_level, reason
-		from request_event where request_id = ${id} and grid_code like ${scopeLikeOf(trx)} order by id`.execute(trx);
+		from request_event where request_id = ${id} and grid_code like ${scopeLike(trx)} order by id`.execute(trx);
 	return rows;
 }
 
 /** Moves a request (state or level); records who, when and why, in the request's trail and the audit log. */
 export async function actOnRequest(trx: Scoped, actor: RequestActor, id: number, action: RequestAction, reason: string | null): Promise<Transition> {
 	const { rows } = await sql<{ state: RequestState; level: RequestLevel; grid_code: string }>`
-		select state, level, grid_code from request where id = ${id} and grid_code like ${scopeLikeOf(trx)} for update`.execute(trx);
+		select state, level, grid_code from request where id = ${id} and grid_code like ${scopeLike(trx)} for update`.execute(trx);
 	const at = rows[0];
 	if (!at) throw new RequestError('not_found', 404);
 	const next = transition(actor.role, action, at, reason);
@@ -178,7 +174,7 @@ export async function actOnRequest(trx: Scoped, actor: RequestActor, id: number,
 		values (${id}, ${at.grid_code}, ${actor.accountId}, ${actor.username}, ${actor.role}, ${action}, ${at.state}, ${next.state}, ${at.level}, ${next.level}, ${reason})`.execute(
 		trx
 	);
-	await audit(trx, { accountId: actor.accountId, username: actor.username, role: actor.role, action: 'edit', object: `request:${id}:${action}`, result: 'ok' });
+	await auditBy(trx, actor, 'edit', `request:${id}:${action}`);
 	return next;
 }
 type Transition = { state: RequestState; level: RequestLevel };
@@ -197,7 +193,7 @@ export async function openRequestsByHousehold(trx: Scoped, householdIds: readonl
 		select household_id::int as household_id, count(*)::int as open,
 		       count(*) filter (where o = 'amber')::int as amber, count(*) filter (where o = 'red')::int as red
 		from (select r.household_id, ${OVERDUE} as o from request r join request_time_limit l using (category, urgency)
-		      where r.household_id = any(${sql.val(householdIds.map(Number))}::bigint[]) and r.grid_code like ${scopeLikeOf(trx)} and r.state <> 'confirmed') x
+		      where r.household_id = any(${sql.val(householdIds.map(Number))}::bigint[]) and r.grid_code like ${scopeLike(trx)} and r.state <> 'confirmed') x
 		group by household_id`.execute(trx);
 	for (const r of rows) out.set(r.household_id, { open: r.open, overdue: r.amber + r.red, worst: r.red ? 'red' : r.amber ? 'amber' : 'none' });
 	return out;
@@ -223,9 +219,9 @@ export async function requestTimesByArea(trx: Scoped, level: 'grid' | 'community
 		       round((avg(extract(epoch from r.accepted_at - r.created_at)) / 3600)::numeric, 2)::float8 as response_hours,
 		       round((avg(extract(epoch from r.resolved_at - r.created_at)) / 3600)::numeric, 2)::float8 as resolution_hours
 		from area a
-		left join request r on r.grid_code like a.code || '%' and r.grid_code like ${scopeLikeOf(trx)}
+		left join request r on r.grid_code like a.code || '%' and r.grid_code like ${scopeLike(trx)}
 		left join request_time_limit l on l.category = r.category and l.urgency = r.urgency
-		where a.level = ${level} and a.code like ${scopeLikeOf(trx)}
+		where a.level = ${level} and a.code like ${scopeLike(trx)}
 		group by a.code order by a.code`.execute(trx);
 	return rows;
 }
@@ -246,14 +242,7 @@ export async function setTimeLimit(trx: Scoped, actor: RequestActor, limit: Time
 	if (actor.role !== 'district_admin') throw new RequestError('forbidden', 403);
 	await sql`update request_time_limit set respond_hours = ${limit.respond_hours}, resolve_hours = ${limit.resolve_hours}
 		where category = ${limit.category} and urgency = ${limit.urgency}`.execute(trx);
-	await audit(trx, {
-		accountId: actor.accountId,
-		username: actor.username,
-		role: actor.role,
-		action: 'edit',
-		object: `request_time_limit:${limit.category}:${limit.urgency}`,
-		result: 'ok'
-	});
+	await auditBy(trx, actor, 'edit', `request_time_limit:${limit.category}:${limit.urgency}`);
 }
 
 /** The stored photo bytes (already stripped of metadata), for the detail page. */
@@ -261,7 +250,7 @@ export async function requestPhoto(trx: Scoped, id: number): Promise<{ bytes: Ui
 	const { rows } = await sql<{
 		photo: Uint8Array | null;
 		photo_type: string | null;
-	}>`select photo, photo_type from request where id = ${id} and grid_code like ${scopeLikeOf(trx)}`.execute(trx);
+	}>`select photo, photo_type from request where id = ${id} and grid_code like ${scopeLike(trx)}`.execute(trx);
 	const r = rows[0];
 	return r?.photo && r.photo_type ? { bytes: r.photo, type: r.photo_type } : null;
 }

@@ -3,7 +3,7 @@
 // six-level system, and central households (党员中心户), within the caller's scope.
 import { sql } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import { checkScope } from '../../coverage/store.ts';
+import { checkScope } from './coverage.ts';
 
 import { ORG_LEVELS, type OrgLevel } from '../../../api/screen.ts';
 

@@ -3,7 +3,7 @@
 // (area_stats and areaCoverageSql, the same rows the panel and the tiles read), never recomputed.
 import { sql } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import { areaCoverageSql, checkScope } from '../../coverage/store.ts';
+import { areaCoverageSql, checkScope } from './coverage.ts';
 
 /** the figures a snapshot keeps of each area (counts of persons are small-cell checked when read) */
 export interface SnapshotFigures {
