@@ -144,6 +144,25 @@ test('search finds areas, addresses and organisations and selects them', async (
 	expect(problems).toEqual([]);
 });
 
+test('a query typed before the page came alive is still searched', async ({ page }) => {
+	const problems = watchProblems(page);
+	await signIn(page);
+	// hold the page's scripts back until the query is in the box: a slow phone types first
+	let release!: () => void;
+	const held = new Promise<void>((resolve) => (release = resolve));
+	await page.route('**/_app/immutable/**', async (route) => {
+		await held;
+		await route.continue();
+	});
+	await page.goto('/', { waitUntil: 'commit' });
+	const streetName = await page.getByTestId('children').locator('button .name').first().innerText();
+	await page.getByTestId('search').fill(streetName.slice(0, 2));
+	release();
+	await page.getByRole('option').filter({ hasText: streetName }).first().click();
+	await expect(page.getByTestId('area-name')).toContainText(streetName);
+	expect(problems).toEqual([]);
+});
+
 test('the map at 1920×1080 for the big screen', async ({ page }) => {
 	const problems = watchProblems(page);
 	await signIn(page);
