@@ -7,6 +7,7 @@ import { KIOSK_COOKIE, validateKiosk } from '$lib/server/auth/kiosk';
 import { viewerFor } from '$lib/server/auth/viewer';
 import { withSecurityHeaders } from '$lib/server/security-headers';
 import { startSnapshotTimer } from '$lib/server/screen/snapshot-timer';
+import { DB_RETRY_AFTER_S, isDbUnavailable, unavailableResponse } from '$lib/server/db/unavailable';
 
 // open (and migrate) the database once, before the first request
 export const init: ServerInit = async () => {
@@ -31,6 +32,8 @@ export const handle: Handle = async ({ event, resolve }) => {
 	try {
 		response = await gate(event, (e, opts) => ((resolved = true), resolve(e, opts)), early);
 	} catch (e) {
+		// the database away while the gate reads the session: 503 with Retry-After, not a 500
+		if (isDbUnavailable(e)) return withSecurityHeaders(unavailableResponse(e), event.url.protocol === 'https:');
 		// a redirect thrown by the gate: answered here as SvelteKit would answer it (a data request
 		// and an enhanced form action get it as JSON), so that it carries the headers too
 		if (!isRedirect(e)) throw e;
@@ -43,7 +46,10 @@ export const handle: Handle = async ({ event, resolve }) => {
 	// SvelteKit adds the cookies set on the way to what resolve() answers; an answer made here
 	// gets them from us (an expired session's cookie is deleted on the way to /login)
 	if (!resolved) for (const [name, value, options] of early) response.headers.append('set-cookie', event.cookies.serialize(name, value, options));
-	return withSecurityHeaders(response, event.url.protocol === 'https:');
+	response = withSecurityHeaders(response, event.url.protocol === 'https:');
+	// every 503 (the database away, an analysis with no place free) says when to come back
+	if (response.status === 503 && !response.headers.has('retry-after')) response.headers.set('retry-after', String(DB_RETRY_AFTER_S));
+	return response;
 };
 
 type EarlyCookies = [name: string, value: string, options: Parameters<RequestEvent['cookies']['serialize']>[2]][];

@@ -9,6 +9,7 @@ import * as v from 'valibot';
 import { getDb } from '../db/index.ts';
 import type { Db } from '../db/open.ts';
 import { withScope, type Scoped } from '../db/scoped.ts';
+import { rethrowUnavailable } from '../db/unavailable.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Guard } from './guards.ts';
 
@@ -167,7 +168,8 @@ export function endpoint<
 		const ctx = { caller: p.caller, input: { params: p.params, query: p.query, body }, event, url: p.url, clientAddress: p.clientAddress, scoped: p.scoped };
 		return p.within(spec.tx ?? 'request', (access) => handler({ ...ctx, ...access } as never));
 	};
-	return markLayer(run, spec.guard.name);
+	// the database away or out of connections: a quick 503 with Retry-After (db/unavailable.ts)
+	return markLayer((event: RequestEvent) => run(event).catch(rethrowUnavailable), spec.guard.name);
 }
 
 /** Marks a function as made by the layer (endpoint, pageLoad, action). */

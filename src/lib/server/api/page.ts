@@ -8,6 +8,7 @@ import { error, fail, type ActionFailure, type RequestEvent } from '@sveltejs/ki
 import * as v from 'valibot';
 import type { Db } from '../db/open.ts';
 import type { Scoped } from '../db/scoped.ts';
+import { rethrowUnavailable } from '../db/unavailable.ts';
 import type { Guard } from './guards.ts';
 import { markLayer, prepare, type OpenScoped, type Out, type Schema, type TxMode } from './endpoint.ts';
 
@@ -34,7 +35,8 @@ export function pageLoad<C, R, P extends Schema | undefined = undefined, Q exten
 		const ctx = { caller: p.caller, input: { params: p.params, query: p.query }, event, url: p.url, clientAddress: p.clientAddress, scoped: p.scoped };
 		return p.within(spec.tx ?? 'request', (access) => handler({ ...ctx, ...access } as never));
 	};
-	return markLayer(load, spec.guard.name);
+	// the database away or out of connections: a 503 page with Retry-After (db/unavailable.ts)
+	return markLayer((event: RequestEvent) => load(event).catch(rethrowUnavailable), spec.guard.name);
 }
 
 export interface ActionContext<C, F> {
@@ -77,5 +79,5 @@ export function action<C, R, F extends Schema, T extends TxMode = 'none'>(
 		// forms write accounts, sessions and the audit log by default: no area scope to carry
 		return p.within(spec.tx ?? 'none', (access) => handler({ ...ctx, ...access } as never));
 	};
-	return markLayer(run, spec.guard.name);
+	return markLayer((event: RequestEvent) => run(event).catch(rethrowUnavailable), spec.guard.name);
 }

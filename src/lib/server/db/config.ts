@@ -3,11 +3,14 @@ import { resolve } from 'node:path';
 
 export type BackendKind = 'embedded' | 'server';
 
-export type DbConfig = { backend: 'embedded'; dataDir: string } | { backend: 'server'; url: string; poolSize: number };
+export type DbConfig =
+	| { backend: 'embedded'; dataDir: string }
+	/** acquireTimeoutMs: how long a query waits for a free connection (or a new one) before it fails */
+	| { backend: 'server'; url: string; poolSize: number; acquireTimeoutMs?: number };
 
 export class ConfigError extends Error {}
 
-/** Reads `DATABASE_URL` (server PostGIS) or `PGLITE_DIR` (embedded; default `data/pglite`). */
+/** Reads `DATABASE_URL` (server PostGIS; `DB_POOL_SIZE`, `DB_ACQUIRE_TIMEOUT_MS`) or `PGLITE_DIR` (embedded; default `data/pglite`). */
 export function readDbConfig(env: NodeJS.ProcessEnv = process.env): DbConfig {
 	const url = env.DATABASE_URL?.trim();
 	if (url) {
@@ -28,7 +31,12 @@ export function readDbConfig(env: NodeJS.ProcessEnv = process.env): DbConfig {
 		if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 200) {
 			throw new ConfigError(`DB_POOL_SIZE must be an integer from 1 to 200, not ${env.DB_POOL_SIZE}`);
 		}
-		return { backend: 'server', url, poolSize };
+		const acquire = env.DB_ACQUIRE_TIMEOUT_MS?.trim();
+		const acquireTimeoutMs = acquire ? Number(acquire) : undefined;
+		if (acquireTimeoutMs !== undefined && (!Number.isInteger(acquireTimeoutMs) || acquireTimeoutMs < 100 || acquireTimeoutMs > 120_000)) {
+			throw new ConfigError(`DB_ACQUIRE_TIMEOUT_MS must be an integer from 100 to 120000 (milliseconds), not ${acquire}`);
+		}
+		return { backend: 'server', url, poolSize, ...(acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }) };
 	}
 	const dir = env.PGLITE_DIR?.trim() || 'data/pglite';
 	return { backend: 'embedded', dataDir: dir.startsWith('memory://') ? dir : resolve(dir) };

@@ -4,6 +4,7 @@ import { openDb, type Db } from './open.ts';
 import { migrate } from './migrate.ts';
 import { ensureAreaStats } from './queries/area-stats.ts';
 import { coverageEngine } from '../coverage/engine.ts';
+import { interruptedRecompute } from '../coverage/interrupted.ts';
 
 export type { Db } from './open.ts';
 
@@ -13,7 +14,12 @@ type Holder = { [KEY]?: Promise<Db> };
 
 export function getDb(): Promise<Db> {
 	const holder = globalThis as Holder;
-	holder[KEY] ??= start();
+	// a start that failed (the database away at the first request) is tried again by the next
+	// caller, not remembered for the life of the process
+	holder[KEY] ??= start().catch((e) => {
+		delete holder[KEY];
+		throw e;
+	});
 	return holder[KEY];
 }
 
@@ -26,6 +32,13 @@ async function start(): Promise<Db> {
 	// migrate with the owner's rights, then serve as the app role (row-level security applies)
 	let db = await openDb(config);
 	await migrate(db, (line) => console.log(`[db] ${line}`));
+	const cut = await interruptedRecompute(db);
+	if (cut) {
+		console.log(
+			`[coverage] the last recompute (generation ${cut.drawn}) did not finish — stopped or failed; nothing of it was kept, ` +
+				`${cut.served === null ? 'no results are served yet' : `generation ${cut.served} is served, whole`}; bringing the results up to date now`
+		);
+	}
 	if (config.backend === 'server') {
 		await db.close();
 		db = await openDb(config, { appRole: true });

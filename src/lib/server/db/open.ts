@@ -31,8 +31,11 @@ export interface OpenOptions {
 
 export const APP_ROLE = 'jiceng_app';
 
+/** how long a request waits for a connection of the server pool before its 503, ms (DB_ACQUIRE_TIMEOUT_MS) */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
+
 export async function openDb(config: DbConfig = readDbConfig(), options: OpenOptions = {}): Promise<Db> {
-	return config.backend === 'server' ? openServer(config.url, config.poolSize, options) : openEmbedded(config.dataDir);
+	return config.backend === 'server' ? openServer(config.url, config.poolSize, options, config.acquireTimeoutMs) : openEmbedded(config.dataDir);
 }
 
 async function openEmbedded(dataDir: string): Promise<Db> {
@@ -54,12 +57,20 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 	};
 }
 
-async function openServer(url: string, poolSize: number, options: OpenOptions): Promise<Db> {
-	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+async function openServer(url: string, poolSize: number, options: OpenOptions, acquireTimeoutMs = DEFAULT_ACQUIRE_TIMEOUT_MS): Promise<Db> {
+	// connectionTimeoutMillis bounds both the wait for a free connection of the pool and the making
+	// of a new one: when every connection is held (slow queries) or the server does not answer, a
+	// request fails within it — a 503 with Retry-After (unavailable.ts) — instead of queueing on
+	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: acquireTimeoutMs });
 	// An idle connection the server ends (a restart, a failover, an administrator) emits 'error' on
 	// the pool; unheard, that would end the process. The pool drops the connection and opens a new
 	// one for the next query: log it and go on.
 	pool.on('error', (e) => console.error(`[db] an idle connection ended: ${e.message}`));
+	// The pool stops listening to a connection while it is lent out, and one ended then (held by a
+	// transaction between two queries, or by the recompute computing in memory) would emit 'error'
+	// with no listener: the process would end. Heard here; its next query fails (a 503) and the pool
+	// drops it when it is given back.
+	pool.on('connect', (client) => client.on('error', (e) => console.error(`[db] a connection in use ended: ${e.message}`)));
 	if (options.appRole) {
 		// a login that is a member of the app role (an owner or admin login) steps down into it;
 		// a login that *is* the app role needs nothing
