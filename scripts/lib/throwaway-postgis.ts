@@ -9,6 +9,12 @@ import { join } from 'node:path';
 
 export interface ThrowawayPostgis {
 	url: string;
+	/** the cluster's folder (data/ inside, server.log beside it) */
+	dir: string;
+	/** Stops the server and keeps the cluster (pg_ctl stop; 'fast' ends sessions, 'immediate' is a crash). */
+	halt(mode?: 'fast' | 'immediate'): void;
+	/** Starts it again on the same port after halt(), waiting until it accepts connections. */
+	resume(): void;
 	stop(): void;
 }
 
@@ -53,11 +59,19 @@ export async function startThrowawayPostgis(log: (line: string) => void = () => 
 	let stopped = false;
 	return {
 		url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+		dir,
+		halt(mode = 'fast') {
+			run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+		},
+		resume() {
+			run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+		},
 		stop() {
 			if (stopped) return;
 			stopped = true;
 			try {
-				run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+				// halted already: nothing to stop
+				if (existsSync(join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
 			} finally {
 				rmSync(dir, { recursive: true, force: true });
 			}

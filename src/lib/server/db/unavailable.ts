@@ -17,10 +17,11 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  * SQLSTATEs of a database that is away or full: class 08 (connection exception), 57P01
  * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down,
  * recovering), 53300 too_many_connections, 57014 query_canceled (statement_timeout: the database
- * is too busy to answer in time).
+ * is too busy to answer in time), 53100 disk_full (a write that found no room: its transaction is
+ * rolled back whole, reads go on).
  */
 function isUnavailableState(code: string): boolean {
-	return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '57014';
+	return code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '57014', '53100'].includes(code);
 }
 
 /** what node-postgres says when a connection ends under a query, or none is free in time */
