@@ -69,18 +69,23 @@ describe.skipIf(!faultsWanted)('faults on the server backend, built app', () => 
 		await c?.close();
 	});
 
-	it(
-		'the database restarts under load: the same process answers quick 503s with Retry-After, and serves again by itself',
-		async () => {
+	it.each([
+		['db-restart', 'restarts', 'fast'],
+		['db-crash', 'crashes and recovers', 'immediate']
+	] as const)(
+		'%s: the database %s under load: the same process answers quick 503s with Retry-After, and serves again by itself',
+		async (name, _what, mode) => {
 			const a = await restartApp();
 			const pid = a.child.pid;
-			// every path answers before the fault
-			for (const p of [...json(), ...tiles]) expect((await hit(a.base, p, admin, 0)).status, p).toBeLessThan(300);
+			// the map page, summaries and tiles: every one answers before the fault
+			const paths = ['/', ...json(), ...tiles];
+			for (const p of paths) expect((await hit(a.base, p, admin, 0)).status, p).toBeLessThan(300);
 
-			const l = load(a.base, [...json(), ...tiles], admin, 12);
+			const l = load(a.base, paths, admin, 12);
 			await sleep(2000);
 			const down = l.now();
-			c.pg.halt('fast');
+			// 'fast' ends every session and shuts down cleanly; 'immediate' is a crash (WAL recovery at start)
+			c.pg.halt(mode);
 			await sleep(4000);
 			c.pg.resume();
 			const up = l.now();
@@ -102,7 +107,7 @@ describe.skipIf(!faultsWanted)('faults on the server backend, built app', () => 
 			const refused = hits.filter((h) => h.status === 503);
 			const outage = hits.filter((h) => h.at >= down && h.at < up);
 			report(
-				`db-restart recovered in ${recovered === null ? 'never' : seconds(recovered)} s after the database accepted connections again ` +
+				`${name} recovered in ${recovered === null ? 'never' : seconds(recovered)} s after the database accepted connections again ` +
 					`(database down ${seconds(up - down)} s; ${hits.length} requests, ${refused.length} answered 503, slowest 503 ${Math.round(Math.max(0, ...refused.map((h) => h.ms)))} ms)`
 			);
 			// the fault was felt, and only as 503s with Retry-After, quickly: no 500, no hang, no dropped connection
