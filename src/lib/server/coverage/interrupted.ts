@@ -1,9 +1,11 @@
-// "The next start says so": a recompute writes its generation in one transaction (store.ts), so a
-// process killed in the middle of one leaves nothing of it — PostgreSQL rolls the transaction
-// back and the previous generation stays served, whole. What does remain is the generation
-// number it drew (coverage_gen_seq is not transactional): a number above the one served, with no
-// recompute holding the lock now, means the last one did not finish. Start-up logs it and then
-// brings the results up to date as usual.
+// "The next start says so": on a server a recompute writes its generation in one transaction
+// (store.ts), so a process killed in the middle of one leaves nothing of it — PostgreSQL rolls the
+// transaction back. On the embedded database it writes in short transactions, and the rows of the
+// unfinished generation stay behind, never served (the views show the generation coverage_run
+// points to) and dropped by the next recompute. Either way the previous generation stays served,
+// whole. What remains is the generation number it drew (coverage_gen_seq is not transactional): a
+// number above the one served, with no recompute holding the lock now, means the last one did not
+// finish. Start-up logs it and then brings the results up to date as usual.
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
 

@@ -32,11 +32,15 @@ async function start(): Promise<Db> {
 	// migrate with the owner's rights, then serve as the app role (row-level security applies)
 	let db = await openDb(config);
 	await migrate(db, (line) => console.log(`[db] ${line}`));
-	const cut = await interruptedRecompute(db);
+	// a look, not a condition of starting: a failure of it is logged and the start goes on
+	const cut = await interruptedRecompute(db).catch((e: Error) => {
+		console.error(`[coverage] could not tell whether the last recompute finished: ${e.message}`);
+		return null;
+	});
 	if (cut) {
 		console.log(
-			`[coverage] the last recompute (generation ${cut.drawn}) did not finish — stopped or failed; nothing of it was kept, ` +
-				`${cut.served === null ? 'no results are served yet' : `generation ${cut.served} is served, whole`}; bringing the results up to date now`
+			`[coverage] the last recompute (generation ${cut.drawn}) did not finish — stopped or failed; nothing of it is served, ` +
+				`${cut.served === null ? 'no results are served yet' : `generation ${cut.served} is still served, whole`}; bringing the results up to date now`
 		);
 	}
 	if (config.backend === 'server') {
