@@ -23,3 +23,10 @@ export const LIVING_CIRCLE_METRES = [300, 500, 1000] as const;
 
 /** default walking speed, metres per minute (80 m/min ≈ 4.8 km/h) */
 export const WALKING_SPEED_M_PER_MIN = 80;
+
+/**
+ * the windows of visit coverage (走访覆盖), days: a household counts as visited when a visit falls
+ * on one of the last N calendar days, today included (issue 11 part 2)
+ */
+export const VISIT_WINDOWS_DAYS = [30, 90] as const;
+export type VisitWindow = (typeof VISIT_WINDOWS_DAYS)[number];

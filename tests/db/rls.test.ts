@@ -29,6 +29,10 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		await sql`insert into request (client_id, grid_code, household_id, geom, category, urgency, description)
 			select 'rls-' || h.grid_code, h.grid_code, h.id, ST_PointOnSurface(b.geom), 'other', 'normal', 'test'
 			from (select distinct on (grid_code) * from household order by grid_code, id) h join building b on b.id = h.building_id`.execute(owner.kysely);
+		// visits (sql/015): one per grid, at its last household
+		await sql`insert into visit (client_id, household_id, grid_code, kind)
+			select 'rls-visit-' || h.grid_code, h.id, h.grid_code, 'routine'
+			from (select distinct on (grid_code) * from household order by grid_code, id desc) h`.execute(owner.kysely);
 		grids = (await rows<{ code: string }>(owner.kysely, `select code from area where level = 'grid' order by code`)).map((r) => r.code);
 		memberGrid = new Map(
 			(

@@ -8,7 +8,7 @@ export interface DerivedKeyRow {
 	derived: string | null;
 }
 
-export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader', 'request'] as const;
+export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader', 'request', 'visit'] as const;
 
 /** how each table's rows are named in DERIVED_KEYS' `id` */
 export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
@@ -17,7 +17,8 @@ export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
 	central_household: 'household_id::text',
 	central_household_link: `central_household_id || '>' || household_id`,
 	building_leader: 'id::text',
-	request: 'id::text'
+	request: 'id::text',
+	visit: 'id::text'
 };
 
 export const DERIVED_KEYS = `
@@ -40,4 +41,7 @@ select 'building_leader', l.id::text, l.grid_code, b.grid_code
 union all
 select 'request', r.id::text, r.grid_code,
        coalesce(hb.grid_code, (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, r.geom) order by a.code limit 1))
-  from request r left join household h on h.id = r.household_id left join building hb on hb.id = h.building_id`;
+  from request r left join household h on h.id = r.household_id left join building hb on hb.id = h.building_id
+union all
+select 'visit', v.id::text, v.grid_code, b.grid_code
+  from visit v join household h on h.id = v.household_id join building b on b.id = h.building_id`;

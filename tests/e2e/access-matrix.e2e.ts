@@ -133,6 +133,12 @@ const TABLE: Record<string, Row> = {
 	'GET /api/buildings/[id]/summary':          row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
 	'GET /api/buildings/[id]/households':       row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), DENIED,                                          DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	'POST /api/members/[id]/reveal':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), DENIED,                                          DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	// visits (走访, issue 11 part 2): recorded by grid leaders and the secretaries above them for a household in
+	// their area (a retry with the same client id answers the first visit); read also by the district
+	// administrator; edited by the visitor only (someone else's visit: 403)
+	'POST /api/visits':                         row(DENIED, io(S, N), io(S, N), io(S, N), DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/visits':                          row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'PATCH /api/visits/[id]':                   row(io(DENIED, N), io(S, N, { 'in:other': DENIED }), io(S, N, { 'in:other': DENIED }), io(S, N, { 'in:other': DENIED }), DENIED, DENIED, DENIED, DENIED, DENIED, 401),
 	'GET /api/search':                          row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	// ── coverage (an area outside the caller's subtree reads as nonexistent: 404)
 	'GET /api/coverage/area/[code]':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
@@ -617,7 +623,7 @@ function personsShown(counts: boolean, body: unknown): string[] {
 
 /** fields that count persons or households (and lists of such counts) */
 const COUNT_KEYS =
-	/^(households|members|residents|members_working|living|working|hh_5min|hh_10min|hh_15min|hh_cared|hh_in_blind_spots|gain|cumulative|central_households|newly|before)$/;
+	/^(households|members|residents|members_working|living|working|hh_5min|hh_10min|hh_15min|hh_cared|hh_visited_30d|hh_visited_90d|hh_in_blind_spots|gain|cumulative|central_households|newly|before)$/;
 
 /** small counts (1, 2) in a JSON body: none for viewers who see no persons */
 function smallCells(a: CheckArgs, body: unknown): string[] {
@@ -1310,6 +1316,82 @@ const PROBES: Record<string, Probe> = {
 			const body = await out.response.json();
 			const problems = privateCache(out.response);
 			if (body.id !== who.inside.member) problems.push(`revealed member ${body.id}, not ${who.inside.member}`);
+			return problems;
+		}
+	},
+	// a visit to the inside household (or one outside), sent twice with one client id: the answer
+	// judged is the retry's, which must be the first visit again (200, created false)
+	'POST /api/visits': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const household = c === 'in' ? who.inside.household.household : (who.outside.household?.household ?? NOWHERE.member);
+			const data = { client_id: `matrix-${who.principal}-${c}-${Date.now().toString(36)}`, household_id: household, kind: 'routine', note: 'access matrix' };
+			const first = await post(who.ctx, env, '/api/visits', { data });
+			const again = await post(who.ctx, env, '/api/visits', { data });
+			const notes: string[] = [];
+			if (first.status === 201 || again.status < 300) {
+				const a = (await first.response.json()) as { visit: { id: number }; created: boolean };
+				const b = (await again.response.json()) as { visit: { id: number }; created: boolean };
+				if (first.status !== 201 || !a.created) notes.push(`the first submission answered ${first.status}, created ${a.created}`);
+				if (b.created || b.visit?.id !== a.visit?.id) notes.push(`the retry made visit ${b.visit?.id} (created ${b.created}), not ${a.visit?.id} again`);
+			} else if (first.status !== again.status) notes.push(`the first submission answered ${first.status}, the retry ${again.status}`);
+			return { ...again, notes };
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { visit: { household_id: number; grid_code: string } };
+			const problems = privateCache(out.response);
+			if (body.visit.household_id !== who.inside.household.household) problems.push(`visit of household ${body.visit.household_id}`);
+			if (!inScope(who, body.visit.grid_code)) problems.push(`visit in grid ${body.visit.grid_code}`);
+			return problems;
+		}
+	},
+	'GET /api/visits': {
+		cases: ['in', 'out'],
+		call: (who, c) => get(who, `/api/visits?household=${c === 'in' ? who.inside.household.household : (who.outside.household?.household ?? NOWHERE.member)}`),
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { visits: { household_id: number; grid_code: string }[] };
+			const problems = privateCache(out.response);
+			// the POST rows ran first: the inside household has the secretaries' and the grid leader's visits
+			if (!body.visits.length) problems.push('no visits listed for the inside household');
+			for (const x of body.visits) {
+				if (x.household_id !== who.inside.household.household) problems.push(`visit of household ${x.household_id}`);
+				if (!inScope(who, x.grid_code)) problems.push(`visit in grid ${x.grid_code}`);
+			}
+			return problems;
+		}
+	},
+	// in: a visit the caller just recorded (the district administrator records none: any visit in its
+	// area); in:other: a visit someone else recorded; out: an id that is no visit of the caller's area
+	'PATCH /api/visits/[id]': {
+		cases: ['in', 'in:other', 'out'],
+		async call(who, c, env) {
+			const household = who.inside.household.household;
+			let id = NOWHERE.member;
+			const listed = await who.ctx.get(`/api/visits?household=${household}`);
+			const visits = listed.ok() ? ((await listed.json()) as { visits: { id: number; editable: boolean }[] }).visits : [];
+			if (c === 'in') {
+				const made = await post(who.ctx, env, '/api/visits', {
+					data: { client_id: `matrix-edit-${who.principal}-${Date.now().toString(36)}`, household_id: household, kind: 'help' }
+				});
+				id = made.status === 201 ? ((await made.response.json()) as { visit: { id: number } }).visit.id : (visits[0]?.id ?? id);
+			} else if (c === 'in:other') {
+				id = visits.find((x) => !x.editable)?.id ?? id;
+			}
+			const path = `/api/visits/${id}`;
+			const response = await who.ctx.fetch(path, {
+				method: 'PATCH',
+				data: { note: 'edited by the access matrix', follow_up_on: null },
+				headers: { origin: env.base },
+				maxRedirects: 0
+			});
+			const notes = c !== 'out' && id === NOWHERE.member && listed.ok() ? [`no visit to edit for case ${c}`] : [];
+			return { path, method: 'PATCH', status: response.status(), location: response.headers()['location'], response, notes };
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { visit: { note: string; grid_code: string; editable: boolean } };
+			const problems = privateCache(out.response);
+			if (body.visit.note !== 'edited by the access matrix') problems.push(`note "${body.visit.note}" after the edit`);
+			if (!inScope(who, body.visit.grid_code)) problems.push(`visit in grid ${body.visit.grid_code}`);
 			return problems;
 		}
 	},

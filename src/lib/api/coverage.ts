@@ -15,6 +15,11 @@ export interface AreaCoverageRow {
 	share_10min: number | null;
 	share_15min: number | null;
 	hh_cared: number;
+	/** households with a visit on one of the last 30 / 90 days (coverage-rules.ts: VISIT_WINDOWS_DAYS), read live */
+	hh_visited_30d: number;
+	share_visited_30d: number | null;
+	hh_visited_90d: number;
+	share_visited_90d: number | null;
 	grids: number;
 	grids_with_branch: number;
 	member_buildings: number;
@@ -53,14 +58,16 @@ export interface BlindSpotRow {
 type AreaKey = keyof AreaCoverageRow & string;
 
 export const AREA_COVERAGE_CELLS = {
-	counts: ['households', 'hh_5min', 'hh_10min', 'hh_15min', 'hh_cared', 'hh_in_blind_spots'],
+	counts: ['households', 'hh_5min', 'hh_10min', 'hh_15min', 'hh_cared', 'hh_visited_30d', 'hh_visited_90d', 'hh_in_blind_spots'],
 	// a share or score and the households it is a share of give away the count
 	derived: {
 		share_5min: ['households', 'hh_5min'],
 		share_10min: ['households', 'hh_10min'],
 		share_15min: ['households', 'hh_15min'],
 		service_score: ['households', 'hh_15min'],
-		work_score: ['households', 'hh_cared']
+		work_score: ['households', 'hh_cared'],
+		share_visited_30d: ['households', 'hh_visited_30d'],
+		share_visited_90d: ['households', 'hh_visited_90d']
 	}
 } as const satisfies CellRule<AreaKey, AreaKey>;
 

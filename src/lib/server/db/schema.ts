@@ -492,6 +492,24 @@ export type Session = Selectable<SessionTable>;
 export type NewSession = Insertable<SessionTable>;
 export type SessionUpdate = Updateable<SessionTable>;
 
+export interface VisitTable {
+	id: Generated<number>;
+	client_id: string;
+	household_id: number;
+	grid_code: string;
+	visitor_id: number | null;
+	visitor_name: string | null;
+	kind: 'routine' | 'help' | 'follow_up' | 'event';
+	visited_on: Generated<string>;
+	note: string | null;
+	follow_up_on: string | null;
+	created_at: Generated<Date>;
+	updated_at: Generated<Date>;
+}
+export type Visit = Selectable<VisitTable>;
+export type NewVisit = Insertable<VisitTable>;
+export type VisitUpdate = Updateable<VisitTable>;
+
 export interface Database {
 	account: AccountTable;
 	area: AreaTable;
@@ -526,4 +544,5 @@ export interface Database {
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;
 	session: SessionTable;
+	visit: VisitTable;
 }

@@ -8,6 +8,7 @@ import type { AreaCoverageRow, BlindSpotRow } from '../../../api/coverage.ts';
 export type { AreaCoverageRow, BlindSpotRow };
 import { GAP_RULES, type GapRule } from '../../coverage/gaps.ts';
 import { SERVICE_LEVELS, type CoverageParams, type ServiceLevel } from '../../coverage/service.ts';
+import { VISIT_WINDOWS_DAYS } from '../../../coverage-rules.ts';
 
 export interface CoverageRun {
 	data_version: number;
@@ -38,10 +39,16 @@ export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
  */
 export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 	const share = (n: string) => sql.raw(`case when c.households > 0 then round(c.${n}::numeric / c.households, 4)::float8 end`);
+	// visit coverage is read live (a visit moves no coverage generation, and the windows move every
+	// day): scalar subqueries, so a reader that selects neither (the tiles) never evaluates them
+	const visited = VISIT_WINDOWS_DAYS.map(
+		(days) => sql`, ${visitedSql(sql`c.code`, days)} as ${sql.ref(`hh_visited_${days}d`)},
+		case when c.households > 0 then round(${visitedSql(sql`c.code`, days)}::numeric / c.households, 4)::float8 end as ${sql.ref(`share_visited_${days}d`)}`
+	);
 	return sql<AreaCoverageRow>`
 		select c.code, a.name, c.level, c.households, c.hh_5min, c.hh_10min, c.hh_15min,
 		       ${share('hh_5min')} as share_5min, ${share('hh_10min')} as share_10min, ${share('hh_15min')} as share_15min,
-		       c.hh_cared, c.grids, c.grids_with_branch, c.member_buildings, c.member_buildings_covered,
+		       c.hh_cared ${sql.join(visited, sql``)}, c.grids, c.grids_with_branch, c.member_buildings, c.member_buildings_covered,
 		       c.key_buildings, c.key_buildings_covered, c.orgs, c.orgs_with_secretary, c.blind_spots, c.hh_in_blind_spots,
 		       round(c.service_score::numeric, 4)::float8 as service_score,
 		       round(c.organisation_score::numeric, 4)::float8 as organisation_score,
@@ -49,6 +56,16 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
 		from area_coverage c join area a on a.code = c.code
 		where starts_with(c.code, ${checkScope(scope)}::text)`;
+}
+
+/**
+ * Households of the area `code` (an SQL expression) with a visit on one of the last `days` calendar
+ * days, today included (coverage-rules.ts: VISIT_WINDOWS_DAYS). The range on grid_code is the
+ * prefix `code` in byte order (codes are digits; ':' follows '9'), which visit_scope_idx answers.
+ */
+export function visitedSql(code: RawBuilder<unknown>, days: number): RawBuilder<number> {
+	return sql<number>`(select count(distinct v.household_id)::int4 from visit v
+		where v.grid_code ~>=~ ${code} and v.grid_code ~<~ (${code} || ':') and v.visited_on > jiceng_now()::date - ${sql.lit(Math.trunc(days))}::int)`;
 }
 
 /** One area's coverage, or null when it is outside the scope (or unknown). */
