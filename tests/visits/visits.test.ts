@@ -188,6 +188,7 @@ describe.each(backends)('visits on %s PostGIS', (backend) => {
 		const app = await openDb({ backend: 'server', url: db.url!, poolSize: 2 }, { appRole: true });
 		try {
 			await as(otherGrid, (trx) => recordVisit(trx, actor('grid_leader', 21), input({ household_id: otherHousehold })));
+			await as(grid, (trx) => recordVisit(trx, leader, input()));
 			const seen = await withScope(app, grid, async (trx) => {
 				expect((await sql<{ u: string }>`select current_user as u`.execute(trx)).rows[0].u).toBe(APP_ROLE);
 				// no WHERE clause: the policy is the only filter
@@ -213,6 +214,15 @@ describe.each(backends)('visits on %s PostGIS', (backend) => {
 			const moved = await withScope(app, grid, (trx) => sql`update visit set note = 'x' where grid_code = ${otherGrid}`.execute(trx));
 			expect(Number(moved.numAffectedRows)).toBe(0);
 			expect(await attempt((trx) => sql`delete from visit where grid_code = ${grid}`.execute(trx))).toMatch(/permission denied/);
+			// a household the app deletes takes its visits along: the cascade runs as the table's owner
+			const hh = gridHouseholds[1];
+			await as(grid, (trx) => recordVisit(trx, leader, input({ household_id: hh })));
+			const left = await attempt(async (trx) => {
+				await sql`delete from household where id = ${hh}`.execute(trx);
+				const { rows } = await sql<{ n: number }>`select count(*)::int as n from visit where household_id = ${hh}`.execute(trx);
+				throw new Error(`left ${rows[0].n}`);
+			});
+			expect(left).toBe('left 0');
 		} finally {
 			await app.close();
 		}
