@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { SCALES } from '../../src/lib/server/seed/index.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS } from '../../src/lib/server/db/open.ts';
 import { everyOf } from '../helpers/every-of.ts';
 import {
 	DISTRICT,
@@ -114,7 +115,9 @@ describe.skipIf(!faultsWanted)('faults on the server backend, built app', () => 
 			expect(refused.length).toBeGreaterThan(0);
 			expect(hits.filter((h) => ![200, 204, 503].includes(h.status)).map((h) => `${h.status} ${h.path}`)).toEqual([]);
 			expect(everyOf(refused, (h: Hit) => h.retryAfter !== null && Number(h.retryAfter) > 0)).toBe(true);
-			expect(Math.max(...outage.map((h) => h.ms))).toBeLessThan(3000);
+			// none waits longer than the pool's acquire timeout (a connection being made to a server going
+			// down can take that long; most are refused at once)
+			expect(Math.max(...outage.map((h) => h.ms))).toBeLessThan(DEFAULT_ACQUIRE_TIMEOUT_MS + 1000);
 			// the same process, serving again within 30 s
 			expect(a.child.exitCode).toBeNull();
 			expect(a.child.pid).toBe(pid);
