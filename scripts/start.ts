@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
+import { acquireFolderLock, FolderLockedError } from '../src/lib/server/db/folder-lock.ts';
+import { EmbeddedFolderError } from '../src/lib/server/db/embedded.ts';
 import { openDb } from '../src/lib/server/db/open.ts';
 import { migrate } from '../src/lib/server/db/migrate.ts';
 import { seedDemo, SCALES, type ScaleName } from '../src/lib/server/seed/index.ts';
@@ -48,11 +50,14 @@ async function loadDemoIfEmpty(): Promise<void> {
 }
 
 try {
-	readDbConfig(); // a malformed DATABASE_URL fails before a long build
+	const config = readDbConfig(); // a malformed DATABASE_URL fails before a long build
+	// the embedded folder is this process's for its whole life (a second `npm start` on it is
+	// refused here, before the build); released when the process exits
+	if (config.backend === 'embedded' && !config.dataDir.startsWith('memory://')) acquireFolderLock(config.dataDir, log);
 	ensureBuild();
 	await loadDemoIfEmpty();
 } catch (e) {
-	if (e instanceof ConfigError) {
+	if (e instanceof ConfigError || e instanceof FolderLockedError || e instanceof EmbeddedFolderError) {
 		console.error(`start: ${e.message}`);
 		process.exit(2);
 	}

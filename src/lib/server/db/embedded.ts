@@ -1,12 +1,70 @@
 // The embedded backend: PGlite with PostGIS in this process, persisted in a folder.
 // PGlite is a single connection: Kysely's PGlite adapter declares that, and Kysely then hands
 // the connection (and any transaction on it) to one caller at a time — a queue, not a crash.
-import { mkdirSync } from 'node:fs';
+//
+// The folder is PostgreSQL's data directory, opened by one process at a time (folder-lock.ts).
+// A process killed mid-write leaves it as a crashed server would: the next open replays the
+// write-ahead log, so committed transactions are there and a half-done one is not. What it must
+// never do is start empty on a folder that held a database: a folder with files but no
+// PG_VERSION (a first start killed during initdb, or files removed by hand) is refused, not
+// initialised over, and an open that fails says what to do instead of starting afresh.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
+import { acquireFolderLock } from './folder-lock.ts';
+
+export class EmbeddedFolderError extends Error {}
+
+/** What is in the folder: nothing yet, a database, or files that are not (or no longer) one. */
+export function folderState(dataDir: string): 'absent' | 'empty' | 'database' | 'not-a-database' {
+	if (!existsSync(dataDir)) return 'absent';
+	const entries = readdirSync(dataDir);
+	if (entries.length === 0) return 'empty';
+	return existsSync(join(dataDir, 'PG_VERSION')) ? 'database' : 'not-a-database';
+}
 
 export async function openPglite(dataDir: string): Promise<PGlite> {
-	if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+	if (dataDir.startsWith('memory://')) return create(dataDir);
+	const release = acquireFolderLock(dataDir);
+	try {
+		const state = folderState(dataDir);
+		if (state === 'not-a-database') {
+			throw new EmbeddedFolderError(
+				`${dataDir} holds files but no database (its PG_VERSION is missing: a first start killed while creating it, or files removed). ` +
+					`Nothing was changed. Move it aside (mv ${dataDir} ${dataDir}.broken) and start again for a new database, ` +
+					`or restore a backup into it (npm run restore -- --force <backup>).`
+			);
+		}
+		mkdirSync(dataDir, { recursive: true });
+		let pglite: PGlite;
+		try {
+			pglite = await create(dataDir);
+		} catch (e) {
+			if (state !== 'database') throw e;
+			throw new EmbeddedFolderError(
+				`the embedded database in ${dataDir} could not be opened: ${(e as Error).message}. ` +
+					`It was left as it is. Keep a copy of the folder (cp -a ${dataDir} ${dataDir}.damaged), then restore the latest backup ` +
+					`(npm run restore -- --force <backup>); the app does not start on an empty database in its place.`
+			);
+		}
+		// the lock goes with the handle (Kysely's destroy closes it)
+		const close = pglite.close.bind(pglite);
+		pglite.close = async () => {
+			try {
+				await close();
+			} finally {
+				release();
+			}
+		};
+		return pglite;
+	} catch (e) {
+		release();
+		throw e;
+	}
+}
+
+async function create(dataDir: string): Promise<PGlite> {
 	// same JS types as the server backend: int8/numeric as numbers, dates as ISO strings
 	const pglite = await PGlite.create({
 		dataDir,

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { readDbConfig, type BackendKind, type DbConfig } from './config.ts';
 import { openPglite } from './embedded.ts';
+import { serveOnlineBackups } from '../backup/online.ts';
 import type { Database } from './schema.ts';
 
 export interface Db {
@@ -43,6 +44,8 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 	const kysely = new Kysely<Database>({
 		dialect: new PGliteDialect({ pglite: pglite as never })
 	});
+	// `npm run backup` asks the process holding the folder for a consistent copy (backup/online.ts)
+	const stopServingBackups = dataDir.startsWith('memory://') ? () => {} : serveOnlineBackups(dataDir, kysely);
 	return {
 		kysely,
 		backend: 'embedded',
@@ -53,7 +56,10 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 					await tx.exec(text);
 				});
 			}),
-		close: () => kysely.destroy()
+		close: () => {
+			stopServingBackups();
+			return kysely.destroy();
+		}
 	};
 }
 
