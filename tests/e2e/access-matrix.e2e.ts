@@ -66,12 +66,28 @@ type Principal = (typeof COLUMNS)[number];
  *   name, every count of persons between 0 and 3 withheld
  * - NONE: out of scope: 404, 403, 400 or an empty tile, or 200 holding only the caller's own area —
  *   never another area's data
- * - LOGIN / HOME / TO_ADMIN / TO_AUDIT / TO_SCREEN: 303 to /login (…), /, /admin, /audit, /screen
+ * - LOGIN / HOME / TO_ADMIN / TO_AUDIT / TO_SCREEN / TO_GRID: 303 to /login (…), /, /admin, /audit, /screen, /grid
  * - STATUS_ONLY / DETAILS: the health check without / with the installation's details
  * - DONE: the administrator's action took effect (and what it promises holds)
  */
 type Token =
-	200 | 400 | 401 | 403 | 404 | 'SCOPED' | 'COUNTS' | 'NONE' | 'LOGIN' | 'HOME' | 'TO_ADMIN' | 'TO_AUDIT' | 'TO_SCREEN' | 'STATUS_ONLY' | 'DETAILS' | 'DONE';
+	| 200
+	| 400
+	| 401
+	| 403
+	| 404
+	| 'SCOPED'
+	| 'COUNTS'
+	| 'NONE'
+	| 'LOGIN'
+	| 'HOME'
+	| 'TO_ADMIN'
+	| 'TO_AUDIT'
+	| 'TO_SCREEN'
+	| 'TO_GRID'
+	| 'STATUS_ONLY'
+	| 'DETAILS'
+	| 'DONE';
 /** one token for every case, or one per case: `in`/`out` stand for every `in:…`/`out:…` case not named */
 type Cell = Token | Readonly<Record<string, Token>>;
 interface Row {
@@ -103,7 +119,7 @@ const DENIED = 403;
 const TABLE: Record<string, Row> = {
 	//                                          district_admin  street_secr.  community_s.  grid_leader   planner                                  auditor     system_adm. security_a. display                                  anonymous
 	// ── pages
-	'GET /':                                    row(io(200, 404), io(200, 404), io(200, 404), io(200, 404), io(200, 404),                            'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', io(200, 404),                            L),
+	'GET /':                                    row(io(200, 404), io(200, 404), io(200, 404), io(200, 404, { 'in:plain': 'TO_GRID' }), io(200, 404),                            'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', io(200, 404),                            L),
 	'GET /login':                               row('HOME', 'HOME', 'HOME', 'HOME', 'HOME',                                                           'HOME',     'HOME',     'HOME',     200,                                     200),
 	// a wrong user name and password: one answer for everybody
 	'POST /login':                              row(401, 401, 401, 401, 401,                                                                          401,        401,        401,        401,                                     401),
@@ -122,6 +138,11 @@ const TABLE: Record<string, Row> = {
 	//    aggregates of its own area whatever the URL says
 	'GET /screen':                              row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     DENIED,     200,                                     L),
 	'GET /api/screen':                          row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     DENIED,     io(C, N),                                401),
+	// ── my grid (issue 11 part 1): grid leaders and community secretaries, for grids (and central households) in their area;
+	//    a grid leader landing on / goes to /grid
+	'GET /grid':                                row(DENIED, DENIED, 200, 200, DENIED,                                                                 DENIED,     DENIED,     DENIED,     DENIED,                                  L),
+	'GET /grid/[code]':                         row(DENIED, DENIED, io(200, 404), io(200, 404), DENIED,                                               DENIED,     DENIED,     DENIED,     DENIED,                                  L),
+	'GET /grid/household/[id]':                 row(DENIED, DENIED, io(200, 404), io(200, 404), DENIED,                                               DENIED,     DENIED,     DENIED,     DENIED,                                  L),
 	// daily snapshots: taken on demand by the district administrator; read (the time slider) by viewers of the map
 	'POST /api/snapshots':                      row(200, DENIED, DENIED, DENIED, DENIED,                                                              DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	'GET /api/snapshots':                       row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
@@ -563,6 +584,8 @@ async function judge(token: Token, probe: Probe, a: Omit<CheckArgs, 'token' | 'c
 			return [...notes, ...redirect('/audit', true)];
 		case 'TO_SCREEN':
 			return [...notes, ...redirect('/screen', true)];
+		case 'TO_GRID':
+			return [...notes, ...redirect('/grid', true)];
 		case 'NONE':
 			if ([400, 403, 404].includes(s) || (probe.tile && s === 204)) return notes;
 			if (s !== 200) return [...notes, `status ${s}, expected nothing of another area (404, 403, 400, an empty tile, or the caller's own area)`];
@@ -1151,6 +1174,25 @@ const PROBES: Record<string, Probe> = {
 	'GET /admin': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/admin') : dataRequest(who, '/admin')) },
 	'GET /import': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/import') : dataRequest(who, '/import')) },
 	'GET /screen': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/screen') : dataRequest(who, '/screen')) },
+	// my grid: the grid of the demo accounts' chain (in every caller's area that has one) and a grid of the
+	// caller's nearest outside area; a central household there and one outside
+	'GET /grid': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/grid') : dataRequest(who, '/grid')) },
+	'GET /grid/[code]': {
+		cases: ['in', 'out', 'in:data', 'out:data'],
+		call: (who, c, { world }) => {
+			const grid = c.startsWith('in') ? world.chain.grid : (world.buildingGrid.get(who.outside.building) ?? world.sibling.grid);
+			return c.endsWith(':data') ? dataRequest(who, `/grid/${grid}`) : get(who, `/grid/${grid}`);
+		}
+	},
+	'GET /grid/household/[id]': {
+		cases: ['in', 'out', 'in:data', 'out:data'],
+		call: (who, c, { world }) => {
+			const grid = c.startsWith('in') ? world.chain.grid : (world.buildingGrid.get(who.outside.building) ?? world.sibling.grid);
+			const central = [...world.households.values()].find((h) => h.central && world.buildingGrid.get(h.building) === grid);
+			const id = central?.household ?? NOWHERE.member;
+			return c.endsWith(':data') ? dataRequest(who, `/grid/household/${id}`) : get(who, `/grid/household/${id}`);
+		}
+	},
 	// the screen's area comes from its token: `within` naming another area changes nothing
 	'GET /api/screen': {
 		cases: ['in', 'out'],

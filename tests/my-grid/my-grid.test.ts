@@ -42,7 +42,6 @@ describe.each(backends)('my grid on %s PostGIS', (backend) => {
 	let central: number;
 	let otherCentral: number;
 	const as = <T>(scope: string, fn: (trx: Scoped) => Promise<T>) => withScope(db, scope, fn);
-	const visitsRecorded = async () => (await sql<{ ok: boolean }>`select to_regclass('visit') is not null as ok`.execute(db.kysely)).rows[0].ok;
 
 	beforeAll(async () => {
 		db = await freshDb(backend);
@@ -96,8 +95,8 @@ describe.each(backends)('my grid on %s PostGIS', (backend) => {
 		expect(carried.map((h) => h.id).sort((a, b) => a - b)).toEqual(linked.map((l) => l.id).sort((a, b) => a - b));
 		// nobody visited yet: the slot is empty
 		expect(everyOf(view.households, (h) => h.last_visit === null)).toBe(true);
-		expect(view.visits).toBe(await visitsRecorded());
-		expect(view.figures.not_visited_30).toBe(view.visits ? rows[0].n : null);
+		expect(view.visits).toBe(true);
+		expect(view.figures.not_visited_30).toBe(rows[0].n);
 	});
 
 	it('filters: looked after by no one, open and overdue requests, member flags, a building, a search; the figures stay the grid’s', async () => {
@@ -137,14 +136,8 @@ describe.each(backends)('my grid on %s PostGIS', (backend) => {
 		expect(byName.households.map((h) => h.id)).toContain(flagged.households[0].id);
 	});
 
-	it('reads the last visit when visits are recorded (sql/015): not visited in N days, follow-up due', async () => {
+	it('reads the last visit (sql/015): not visited in N days, follow-up due', async () => {
 		const first = (await as(grid, (t) => myGrid(t, grid, unmasked, all())))!;
-		if (!(await visitsRecorded())) {
-			// before sql/015: the slot reads "—" and the visit filters keep nothing
-			expect(first.visits).toBe(false);
-			expect((await as(grid, (t) => myGrid(t, grid, unmasked, all({ visit: '30' }))))!.total).toBe(0);
-			return;
-		}
 		const [a, b] = first.households;
 		await as(grid, async (t) => {
 			const day = (d: number) => sql`(jiceng_now()::date + ${d}::int)`;
@@ -157,8 +150,8 @@ describe.each(backends)('my grid on %s PostGIS', (backend) => {
 		const view = (await as(grid, (t) => myGrid(t, grid, unmasked, all())))!;
 		const at = (id: number) => view.households.find((h) => h.id === id)!;
 		const daysAgo = (n: number) => new Date(Date.parse(`${view.today}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
-		expect(at(a.id)).toMatchObject({ last_visit: daysAgo(40), follow_up: null });
-		expect(at(b.id)).toMatchObject({ last_visit: daysAgo(5), follow_up: daysAgo(1) });
+		expect(at(a.id)).toMatchObject({ last_visit: daysAgo(40), last_visit_kind: 'routine', follow_up: null });
+		expect(at(b.id)).toMatchObject({ last_visit: daysAgo(5), last_visit_kind: 'help', follow_up: daysAgo(1) });
 		expect(view.figures.not_visited_30).toBe(view.figures.households - 1);
 		expect(view.figures.follow_up_due).toBe(1);
 		const notVisited = (await as(grid, (t) => myGrid(t, grid, unmasked, all({ visit: '30' }))))!;

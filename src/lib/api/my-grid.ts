@@ -3,6 +3,7 @@
 // masked on the server as the viewer's role requires (src/lib/server/db/queries/my-grid.ts).
 import * as v from 'valibot';
 import { wholeNumber } from './inputs.ts';
+import type { VisitKind } from './visits.ts';
 
 /** a request past its time limit is amber, past twice the limit red (src/lib/server/requests/machine.ts) */
 export type Overdue = 'none' | 'amber' | 'red';
@@ -128,8 +129,9 @@ export interface GridHousehold {
 	carers: Carer[];
 	members: GridMember[];
 	requests: { open: number; overdue: number; worst: Overdue };
-	/** the last visit's day (YYYY-MM-DD); null: none recorded, or visits are not recorded yet */
+	/** the last visit's day (YYYY-MM-DD); null: never visited */
 	last_visit: string | null;
+	last_visit_kind: VisitKind | null;
 	/** a follow-up's due day (YYYY-MM-DD) from the last visit, when one is asked for */
 	follow_up: string | null;
 }

@@ -307,3 +307,63 @@ export function tooltipText(info: PickingInfo, { t, n }: { t: Translate; n: (val
 	}
 	return null;
 }
+
+export interface GridDeckOptions {
+	origin: string;
+	beforeId: string;
+	/** the grid shown: buildings of other grids (a secretary's tiles hold the community) are drawn faint */
+	grid: string;
+	/** buildings the list keeps (null: no filter, every building as it is) */
+	highlight: ReadonlySet<number> | null;
+	/** the building chosen in the list */
+	selected: number | null;
+	/** household spots (a central household's page): where the households it looks after live */
+	spots?: { at: [number, number]; count: number; central: boolean }[];
+}
+
+/**
+ * The grid page's light 2D map (issue 11): the buildings tiles flat, coloured by kind; those the
+ * list's filter keeps stand out and the rest fade; optional household spots over them.
+ */
+export function gridDeckLayers(o: GridDeckOptions): Layer[] {
+	const layers: Layer[] = [
+		new MVTLayer({
+			id: 'grid-buildings',
+			...tileSource(o, 'buildings'),
+			loadOptions,
+			pickable: true,
+			autoHighlight: true,
+			highlightColor: [255, 213, 79, 200],
+			extruded: false,
+			stroked: true,
+			beforeId: o.beforeId,
+			getFillColor: (f: Feature) => {
+				const p = f.properties;
+				if (p.grid_code !== o.grid) return [214, 211, 209, 110];
+				if (o.selected === Number(p.id)) return [255, 193, 7, 255];
+				if (o.highlight && !o.highlight.has(Number(p.id))) return [231, 229, 228, 200];
+				return [...(BUILDING_KIND_COLOURS[String(p.kind)] ?? BUILDING_KIND_COLOURS.mixed).colour, 240];
+			},
+			getLineColor: (f: Feature) => (o.highlight?.has(Number(f.properties.id)) ? [185, 28, 28, 255] : [120, 113, 108, 160]),
+			getLineWidth: (f: Feature) => (o.highlight?.has(Number(f.properties.id)) ? 2 : 1),
+			lineWidthUnits: 'pixels',
+			updateTriggers: { getFillColor: [o.grid, o.selected, o.highlight], getLineColor: [o.highlight], getLineWidth: [o.highlight] }
+		} as Props)
+	];
+	if (o.spots?.length) {
+		layers.push(
+			new ScatterplotLayer({
+				id: 'grid-spots',
+				data: o.spots,
+				getPosition: (d: { at: [number, number] }) => d.at,
+				radiusUnits: 'pixels',
+				getRadius: (d: { count: number; central: boolean }) => (d.central ? 11 : 6 + Math.min(6, d.count)),
+				getFillColor: (d: { central: boolean }) => (d.central ? [185, 28, 28, 245] : [29, 78, 216, 220]),
+				getLineColor: [255, 255, 255],
+				lineWidthMinPixels: 2,
+				stroked: true
+			})
+		);
+	}
+	return layers;
+}

@@ -67,3 +67,12 @@ export const mapPage = guard('map page', (locals): Viewer => {
 	if (!viewer.map) redirect(303, viewer.principal === 'auditor' ? '/audit' : '/admin');
 	return viewer;
 });
+
+/** The grid pages (我的网格, issue 11): grid leaders, and community secretaries for their grids. */
+export const gridWorker = guard('grid', (locals): Viewer => {
+	const viewer = locals.viewer;
+	if (!viewer) redirect(303, '/login');
+	if (viewer.principal !== 'grid_leader' && viewer.principal !== 'community_secretary')
+		error(403, 'the grid pages are for grid leaders and community secretaries');
+	return viewer;
+});

@@ -7,12 +7,14 @@
 //
 // A grid holds 300–500 households: the whole grid is read in one statement (capped), the filters
 // and figures are computed from the same rows, and the page returned is bounded by the filter's
-// limit. Request counts come from requests.ts (openRequestsByHousehold), the one path for them.
+// limit. Request counts come from requests.ts (openRequestsByHousehold) and last visits from
+// visits.ts (lastVisitsByHousehold): one path for each.
 import { sql, type RawBuilder } from 'kysely';
 import type { Viewer } from '../../auth/viewer.ts';
 import { maskName } from '../../../privacy.ts';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import { openRequestsByHousehold } from './requests.ts';
+import { lastVisitsByHousehold } from './visits.ts';
 import {
 	MY_GRID_BOUNDS,
 	VISIT_DAY_CHOICES,
@@ -102,33 +104,6 @@ async function householdRows(trx: Scoped, where: { grid: string } | { ids: reado
 	return rows;
 }
 
-export interface VisitInfo {
-	/** YYYY-MM-DD */
-	last: string;
-	/** YYYY-MM-DD, when the last visit asked for a follow-up */
-	follow_up: string | null;
-}
-
-/**
- * The last visit of each household, or null while visits are not recorded (no `visit` table:
- * issue 11 part 2 adds it in sql/015). Households never visited are absent from the map.
- */
-export async function lastVisits(trx: Scoped, householdIds: readonly number[]): Promise<Map<number, VisitInfo> | null> {
-	const { rows: exists } = await sql<{ ok: boolean }>`select to_regclass('visit') is not null as ok`.execute(trx);
-	if (!exists[0]?.ok) return null;
-	const out = new Map<number, VisitInfo>();
-	if (!householdIds.length) return out;
-	const { rows } = await sql<{ household_id: number; last: string; follow_up: string | null }>`
-		select distinct on (v.household_id) v.household_id::int as household_id,
-		       to_char(v.visited_on, 'YYYY-MM-DD') as last,
-		       to_char(v.follow_up_on, 'YYYY-MM-DD') as follow_up
-		from visit v
-		where v.household_id = any(${sql.val(householdIds.map(Number))}::bigint[]) and v.grid_code like ${scopeLike(trx)}
-		order by v.household_id, v.visited_on desc, v.id desc`.execute(trx);
-	for (const r of rows) out.set(r.household_id, { last: r.last, follow_up: r.follow_up });
-	return out;
-}
-
 /** the database's day (jiceng_now(): tests set the clock), as YYYY-MM-DD */
 async function today(trx: Scoped): Promise<string> {
 	const { rows } = await sql<{ d: string }>`select to_char(jiceng_now(), 'YYYY-MM-DD') as d`.execute(trx);
@@ -145,14 +120,14 @@ async function shape(trx: Scoped, rows: HouseholdRow[], viewer: Shown): Promise<
 	const ids = rows.map((r) => r.id);
 	// one after the other: a transaction runs one statement at a time
 	const requests = await openRequestsByHousehold(trx, ids);
-	const visits = await lastVisits(trx, ids);
+	const visits = await lastVisitsByHousehold(trx, ids);
 	const name = (n: string | null) => (n === null ? null : viewer.unmasked ? n : maskName(n));
 	const households = rows.map((r): GridHousehold => {
 		const carers: Carer[] = [];
 		if (r.self) carers.push({ kind: 'self', name: name(r.self.name), central_household_id: r.id });
 		for (const c of r.centrals ?? []) carers.push({ kind: 'central', name: name(c.name), central_household_id: Number(c.id) });
 		for (const l of r.leaders ?? []) carers.push({ kind: l.role === 'building' ? 'building_leader' : 'unit_leader', name: name(l.name) });
-		const v = visits?.get(r.id);
+		const v = visits.get(r.id);
 		return {
 			id: r.id,
 			building_id: r.building_id,
@@ -163,11 +138,13 @@ async function shape(trx: Scoped, rows: HouseholdRow[], viewer: Shown): Promise<
 			carers,
 			members: (r.members ?? []).map((m) => ({ id: Number(m.id), name: name(m.name)!, gender: m.gender, mobile: m.mobile, reported: m.reported })),
 			requests: requests.get(r.id) ?? { open: 0, overdue: 0, worst: 'none' },
-			last_visit: v?.last ?? null,
-			follow_up: v?.follow_up ?? null
+			last_visit: v?.visited_on ?? null,
+			last_visit_kind: v?.kind ?? null,
+			follow_up: v?.follow_up_on ?? null
 		};
 	});
-	return { households, visits: visits !== null };
+	// visits are recorded (sql/015): the slot reads a day or "never"
+	return { households, visits: true };
 }
 
 /** whether a household passes the filter (its `b`, `q` and the daily questions) */
