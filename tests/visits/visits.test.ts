@@ -20,8 +20,10 @@ import {
 	lastVisitsByHousehold,
 	lastVisitsOfArea,
 	recordVisit,
+	visitActivity,
 	visitsOfHousehold,
 	VisitError,
+	VISITS_WEEK_DAYS,
 	type VisitActor
 } from '../../src/lib/server/db/queries/visits.ts';
 import { newClientId, newVisitInput, VISIT_KINDS } from '../../src/lib/api/visits.ts';
@@ -260,6 +262,27 @@ describe.each(backends)('visits on %s PostGIS', (backend) => {
 		expect(everyOf(last, (r) => gridHouseholds.includes(r.household_id))).toBe(true);
 		const byHousehold = await as(community, (trx) => lastVisitsByHousehold(trx, [hh, otherHousehold]));
 		expect(byHousehold.get(hh)?.visit_id).toBe(late.visit.id);
+	});
+
+	it('gives the big screen its week of visits and ticker lines, with no person in them', async () => {
+		const direct = (
+			await sql<{
+				n: number;
+			}>`select count(*)::int as n from visit where grid_code like ${`${community}%`} and visited_on > current_date - ${VISITS_WEEK_DAYS}::int`.execute(
+				db.kysely
+			)
+		).rows[0].n;
+		expect(direct).toBeGreaterThan(0);
+		const a = await as(community, (trx) => visitActivity(trx, community, 5));
+		expect(a.visits_week).toBe(direct);
+		expect(a.latest.length).toBe(5);
+		expect(everyOf(a.latest, (x) => x.kind === 'visit' && x.grid_code.startsWith(community) && (VISIT_KINDS as readonly string[]).includes(x.category!))).toBe(
+			true
+		);
+		expect(JSON.stringify(a.latest)).not.toMatch(/household|visitor|note|帮助|复查/);
+		// another grid's scope sees none of this grid's
+		const other = await as(otherGrid, (trx) => visitActivity(trx, grid, 5));
+		expect(other).toEqual({ visits_week: 0, latest: [] });
 	});
 
 	it('counts households visited in the last 30 and 90 days where the other coverage figures are read, as a direct count does', async () => {

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import { isRole, type Role } from '../../auth/roles.ts';
 import { auditBy, type AuditActor } from '../../auth/audit.ts';
+import type { TickerItem } from '../../../api/screen.ts';
 import { VISIT_EDIT_HOURS, type LastVisit, type NewVisitInput, type VisitEditInput, type VisitRefusal, type VisitRow } from '../../../api/visits.ts';
 
 export type { LastVisit, VisitRow };
@@ -170,4 +171,30 @@ export async function lastVisitsByHousehold(trx: Scoped, householdIds: readonly 
 export function visitActorOf(viewer: { principal: string; accountId: number | null; username: string }, clientAddr: string): VisitActor | null {
 	if (!isRole(viewer.principal)) return null;
 	return { accountId: viewer.accountId, username: viewer.username, role: viewer.principal, clientAddr: clientAddr || null };
+}
+
+/** how far back the screen's "visits this week" counts, days (today included) */
+export const VISITS_WEEK_DAYS = 7;
+
+/**
+ * The big screen's visit figures for `code`'s subtree (for screenActivity(), src/lib/server/screen/
+ * activity.ts): visits made on the last VISITS_WEEK_DAYS days, and the latest visits as ticker
+ * lines — the grid, the kind and the day, never who visited whom or what was noted.
+ */
+export async function visitActivity(trx: Scoped, code: string, limit = 10): Promise<{ visits_week: number; latest: TickerItem[] }> {
+	const prefix = `${code}%`;
+	const {
+		rows: [week]
+	} = await sql<{ n: number }>`
+		select count(*)::int as n from visit
+		where grid_code like ${prefix} and grid_code like ${scopeLike(trx)} and visited_on > jiceng_now()::date - ${VISITS_WEEK_DAYS}::int`.execute(trx);
+	const { rows } = await sql<{ grid_code: string; grid_name: string; kind: string; at: Date | string }>`
+		select v.grid_code, a.name as grid_name, v.kind, v.created_at as at
+		from visit v join area a on a.code = v.grid_code
+		where v.grid_code like ${prefix} and v.grid_code like ${scopeLike(trx)}
+		order by v.created_at desc, v.id desc limit ${Math.min(Math.max(limit, 0), 100)}`.execute(trx);
+	return {
+		visits_week: week.n,
+		latest: rows.map((r) => ({ kind: 'visit', status: 'done', grid_code: r.grid_code, grid_name: r.grid_name, category: r.kind, at: iso(r.at) }))
+	};
 }
