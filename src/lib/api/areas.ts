@@ -1,4 +1,6 @@
 // Areas as the browser receives them: the four levels, a reference to an area, a breadcrumb step.
+import * as v from 'valibot';
+import { agrees } from './contract.ts';
 
 export const AREA_LEVELS = ['district', 'street', 'community', 'grid'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];
@@ -42,3 +44,10 @@ export interface AreaSummary extends AreaRef {
 	bbox: [number, number, number, number];
 	children: AreaChild[];
 }
+
+// ---- the answers' contract (contract.ts) ----
+
+export const areaRef = agrees<AreaRef>()(
+	v.object({ code: v.string(), name: v.string(), level: v.picklist(AREA_LEVELS), kind: v.nullable(v.picklist(['community', 'village'])) })
+);
+export const breadcrumbStep = agrees<BreadcrumbStep>()(v.object({ ...areaRef.entries, in_scope: v.boolean() }));

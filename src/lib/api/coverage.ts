@@ -1,6 +1,9 @@
 // The coverage answers as the browser receives them: rows of the coverage results, what a viewer
 // who sees no persons gets of them, what-if and suggestion results. The server's query functions
 // and the panel both take these types from here, so the two cannot drift apart.
+import * as v from 'valibot';
+import { AREA_LEVELS } from './areas.ts';
+import { agrees, count, jsonTime, localized, nullableNumber, shownCount, suppressed } from './contract.ts';
 import type { CellRule, Withheld } from './withheld.ts';
 
 export interface AreaCoverageRow {
@@ -91,7 +94,7 @@ export interface WhatIfResult {
 	lat: number;
 	/** straight metres from the point to the road it joins */
 	access_m: number;
-	circles: readonly [number, number, number];
+	circles: [number, number, number];
 	newly: [number, number, number];
 	communities: WhatIfCommunity[];
 	/** GeoJSON text of the reach of each circle (null when the station is off the network) */
@@ -109,3 +112,210 @@ export interface Suggestion {
 	gain: number;
 	cumulative: number;
 }
+
+// ---- the answers' contract (contract.ts): what the coverage routes send, checked on both sides ----
+
+/** what every coverage answer says of its figures (src/lib/server/coverage/respond.ts) */
+export const coverageMetaSchema = v.object({
+	/** every write up to this data version is in the figures */
+	computed_version: v.nullable(count),
+	/** when they were computed, ISO 8601 */
+	computed_at: v.nullable(v.string()),
+	/** newer figures are being computed */
+	updating: v.boolean()
+});
+export type CoverageMeta = v.InferOutput<typeof coverageMetaSchema>;
+
+const share = v.nullable(v.number());
+export const shownAreaCoverageRow = agrees<ShownAreaCoverageRow>()(
+	v.object({
+		code: v.string(),
+		name: v.string(),
+		level: v.picklist(AREA_LEVELS),
+		households: shownCount,
+		hh_5min: shownCount,
+		hh_10min: shownCount,
+		hh_15min: shownCount,
+		share_5min: share,
+		share_10min: share,
+		share_15min: share,
+		hh_cared: shownCount,
+		// visit coverage (issue 11 part 2, sql/015; added by the visits work)
+		hh_visited_30d: shownCount,
+		share_visited_30d: share,
+		hh_visited_90d: shownCount,
+		share_visited_90d: share,
+		grids: count,
+		grids_with_branch: count,
+		member_buildings: count,
+		member_buildings_covered: count,
+		key_buildings: count,
+		key_buildings_covered: count,
+		orgs: count,
+		orgs_with_secretary: count,
+		blind_spots: count,
+		hh_in_blind_spots: shownCount,
+		service_score: nullableNumber,
+		organisation_score: nullableNumber,
+		work_score: nullableNumber,
+		coverage_index: nullableNumber,
+		rank: v.nullable(count),
+		rank_of: v.nullable(count),
+		rectify: v.boolean(),
+		suppressed
+	})
+);
+
+export const shownBlindSpotRow = agrees<ShownBlindSpotRow>()(
+	v.object({
+		id: count,
+		grid_code: v.string(),
+		grid_name: v.string(),
+		community_code: v.string(),
+		households: shownCount,
+		buildings: count,
+		gap_kinds: v.array(v.string()),
+		gap_rules: v.array(v.string()),
+		building_ids: v.array(count),
+		geojson: v.optional(v.string()),
+		lon: v.number(),
+		lat: v.number(),
+		suppressed
+	})
+);
+
+/** a rule's count in an area: the objects it flags and the households they touch */
+export const gapCount = v.object({
+	rule: v.string(),
+	objects: shownCount,
+	households: shownCount,
+	suppressed,
+	kind: v.string(),
+	label: localized
+});
+export type GapCount = v.InferOutput<typeof gapCount>;
+
+/** GET /api/coverage/area/<code> */
+export const areaCoverageAnswer = v.object({
+	...coverageMetaSchema.entries,
+	run: v.nullable(v.object({ data_version: count, computed_at: jsonTime })),
+	area: shownAreaCoverageRow,
+	gaps: v.array(gapCount),
+	formula: localized
+});
+export type AreaCoverageAnswer = v.InferOutput<typeof areaCoverageAnswer>;
+
+/** GET /api/coverage/rankings (JSON) */
+export const rankingsAnswer = v.object({
+	...coverageMetaSchema.entries,
+	level: v.picklist(AREA_LEVELS),
+	within: v.string(),
+	rows: v.array(shownAreaCoverageRow)
+});
+
+/** GET /api/coverage/blind-spots (JSON) */
+export const blindSpotsAnswer = v.object({ ...coverageMetaSchema.entries, within: v.string(), rows: v.array(shownBlindSpotRow) });
+
+/** one object a rule flags; `detail` says what it is (a name or an address, ids only for viewers who see persons) */
+export const gapRow = v.object({
+	rule: v.string(),
+	object_id: v.string(),
+	area_code: v.string(),
+	households: shownCount,
+	detail: v.record(v.string(), v.unknown()),
+	suppressed
+});
+export type GapRow = v.InferOutput<typeof gapRow>;
+
+/** GET /api/coverage/gaps (JSON): one page of a rule's objects */
+export const gapsAnswer = v.object({
+	...coverageMetaSchema.entries,
+	rule: v.string(),
+	within: v.string(),
+	label: localized,
+	rows: v.array(gapRow),
+	total: count,
+	limit: count,
+	offset: count
+});
+export type GapsAnswer = v.InferOutput<typeof gapsAnswer>;
+
+/** GET /api/coverage/organisations (JSON) */
+export const orgRankingsAnswer = v.object({
+	...coverageMetaSchema.entries,
+	within: v.string(),
+	rows: v.array(
+		v.object({
+			org_id: count,
+			kind: v.string(),
+			name: v.string(),
+			area_code: v.string(),
+			secretary: v.boolean(),
+			service_score: nullableNumber,
+			organisation_score: nullableNumber,
+			work_score: nullableNumber,
+			coverage_index: nullableNumber,
+			rank: v.nullable(count),
+			rank_of: v.nullable(count),
+			rectify: v.boolean()
+		})
+	)
+});
+export type OrgRankingRow = v.InferOutput<typeof orgRankingsAnswer>['rows'][number];
+
+/** households per circle (5, 10, 15 minutes) */
+const threeCounts = v.pipe(v.array(shownCount), v.length(3));
+/** POST /api/coverage/whatif: a hypothetical station (counts withheld as small cells where the viewer sees no persons) */
+export const whatIfAnswer = v.object({
+	...coverageMetaSchema.entries,
+	lon: v.number(),
+	lat: v.number(),
+	/** straight metres from the point to the road it joins; null when it joins none */
+	access_m: nullableNumber,
+	circles: v.tuple([v.number(), v.number(), v.number()]),
+	newly: threeCounts,
+	communities: v.array(v.object({ code: v.string(), households: shownCount, before: threeCounts, newly: threeCounts, suppressed })),
+	reach: v.array(v.nullable(v.string())),
+	suppressed
+});
+export type WhatIfAnswer = v.InferOutput<typeof whatIfAnswer>;
+
+export const suggestionSchema = v.object({
+	key: v.string(),
+	kind: v.picklist(['node', 'building', 'point']),
+	lon: v.number(),
+	lat: v.number(),
+	label: v.optional(v.string()),
+	pinned: v.boolean(),
+	gain: shownCount,
+	cumulative: shownCount,
+	suppressed
+});
+export type ShownSuggestion = v.InferOutput<typeof suggestionSchema>;
+
+/** GET /api/coverage/suggest (JSON) */
+export const suggestAnswer = v.object({
+	...coverageMetaSchema.entries,
+	within: v.string(),
+	k: count,
+	circle: v.picklist([1, 2, 3]),
+	suggestions: v.array(suggestionSchema),
+	candidates: count,
+	demand_households: shownCount,
+	partial: v.boolean(),
+	optimal: v.boolean()
+});
+export type SuggestAnswer = v.InferOutput<typeof suggestAnswer>;
+
+/** GET /api/coverage/reach/<centre>: each circle's reach as a GeoJSON feature */
+export const reachAnswer = v.object({
+	...coverageMetaSchema.entries,
+	type: v.literal('FeatureCollection'),
+	features: v.array(
+		v.object({
+			type: v.literal('Feature'),
+			properties: v.object({ centre_id: count, circle: count, threshold_m: v.number() }),
+			geometry: v.looseObject({ type: v.string() })
+		})
+	)
+});

@@ -1,6 +1,7 @@
 // What the import page sends (POST /api/import?…, the file as the body) and gets back: one JSON
 // object per line — progress lines, then the result. Shared by the route and the page.
 import * as v from 'valibot';
+import { agrees, count } from './contract.ts';
 import { oneOf } from './inputs.ts';
 
 export const IMPORT_LAYERS = ['areas', 'buildings', 'roads', 'service_centres'] as const;
@@ -58,3 +59,45 @@ export type ImportLine =
 			report_csv: string;
 			preview: { type: 'FeatureCollection'; features: { type: 'Feature'; properties: Record<string, unknown>; geometry: unknown }[] };
 	  };
+
+// ---- the answer's contract (contract.ts): each line the import route sends ----
+
+const reportRow = v.object({
+	file: v.string(),
+	feature: v.number(),
+	field: v.string(),
+	reason: v.string(),
+	action: v.picklist(['rejected', 'repaired', 'warning'])
+});
+
+export const importLine = agrees<ImportLine>()(
+	v.variant('type', [
+		v.object({ type: v.literal('progress'), features: count, perSecond: v.number(), eta: v.nullable(v.number()), phase: v.string() }),
+		v.object({ type: v.literal('error'), message: v.string() }),
+		v.object({
+			type: v.literal('result'),
+			features: count,
+			accepted: count,
+			rejected: count,
+			crs: v.nullable(v.string()),
+			encoding: v.nullable(v.string()),
+			layer: v.string(),
+			file: v.string(),
+			dry_run: v.boolean(),
+			committed: v.boolean(),
+			written: v.object({ inserted: count, updated: count, unchanged: count }),
+			refused: v.array(v.string()),
+			gcj02: v.nullable(v.object({ suspect: v.boolean(), asRead: v.nullable(v.number()), converted: v.nullable(v.number()) })),
+			crs_source: v.string(),
+			seconds: v.number(),
+			features_per_second: v.number(),
+			report: v.array(reportRow),
+			report_total: count,
+			report_csv: v.string(),
+			preview: v.object({
+				type: v.literal('FeatureCollection'),
+				features: v.array(v.object({ type: v.literal('Feature'), properties: v.record(v.string(), v.unknown()), geometry: v.unknown() }))
+			})
+		})
+	])
+);

@@ -1,7 +1,9 @@
 // What the side panel receives for a selection (an area or a building), after small-cell
 // suppression for viewers who see no persons: the query that makes it (db/queries/selection.ts)
 // and the panels that show it share these shapes.
-import type { AreaChild, AreaFigures, AreaSummary, BreadcrumbStep } from './areas.ts';
+import * as v from 'valibot';
+import { areaRef, breadcrumbStep, type AreaChild, type AreaFigures, type AreaSummary, type BreadcrumbStep } from './areas.ts';
+import { agrees, bbox, count, shownCount, suppressed } from './contract.ts';
 import type { CellRule, Withheld } from './withheld.ts';
 
 export interface BuildingSummary {
@@ -49,3 +51,89 @@ export type BuildingSelection = { type: 'building'; organisations: LeadingOrgani
 		figures: BuildingSelectionFigures;
 	};
 export type Selection = AreaSelection | BuildingSelection;
+
+// ---- the answers' contract (contract.ts) ----
+
+const leadingOrganisation = agrees<LeadingOrganisation>()(
+	v.object({
+		id: count,
+		kind: v.string(),
+		name: v.string(),
+		secretary_seat: v.picklist(['filled', 'empty']),
+		secretary: v.nullable(v.string()),
+		members: shownCount,
+		suppressed
+	})
+);
+
+const areaSelectionFigures = agrees<AreaSelectionFigures>()(
+	v.object({
+		area_km2: v.number(),
+		streets: count,
+		communities: count,
+		villages: count,
+		grids: count,
+		grids_with_branch: count,
+		buildings: count,
+		households: shownCount,
+		residents: shownCount,
+		members: shownCount,
+		members_working: shownCount,
+		member_buildings: count,
+		member_buildings_covered: count,
+		organisations: count,
+		service_centres: count,
+		suppressed
+	})
+);
+export { areaSelectionFigures as areaSelectionFiguresSchema };
+
+const areaSelectionChild = agrees<AreaSelectionChild>()(
+	v.object({ ...areaRef.entries, households: shownCount, members: shownCount, grids: count, grids_with_branch: count, suppressed })
+);
+
+const areaSelection = agrees<AreaSelection>()(
+	v.object({
+		type: v.literal('area'),
+		organisation: v.nullable(leadingOrganisation),
+		...areaRef.entries,
+		breadcrumb: v.array(breadcrumbStep),
+		bbox,
+		figures: areaSelectionFigures,
+		children: v.array(areaSelectionChild)
+	})
+);
+
+const buildingSelection = agrees<BuildingSelection>()(
+	v.object({
+		type: v.literal('building'),
+		organisations: v.array(leadingOrganisation),
+		id: count,
+		name: v.nullable(v.string()),
+		address: v.string(),
+		kind: v.string(),
+		floors: count,
+		height: v.number(),
+		units: count,
+		grid_code: v.string(),
+		breadcrumb: v.array(breadcrumbStep),
+		bbox,
+		figures: v.object({
+			households: shownCount,
+			residents: shownCount,
+			members: shownCount,
+			members_working: shownCount,
+			central_households: shownCount,
+			suppressed
+		})
+	})
+);
+
+/** GET /api/buildings/<id>/summary (and what the page's load hands the panel) */
+export const selectionAnswer = agrees<Selection>()(v.variant('type', [areaSelection, buildingSelection]));
+/** GET /api/areas/<code>/summary: the same, and whether newer figures are being computed */
+const updating = { figures_updating: v.boolean() };
+export const areaSummaryAnswer = v.variant('type', [
+	v.object({ ...areaSelection.entries, ...updating }),
+	v.object({ ...buildingSelection.entries, ...updating })
+]);

@@ -7,7 +7,8 @@
 // once); an unchanged screen costs one small query and a 304; nothing is held open per screen on
 // a 2-core server or through proxies that cut idle streams; and reconnecting is the same code
 // path as refreshing.
-import type { ScreenFigures } from '$lib/api/screen';
+import { screenAnswer, type ScreenFigures } from '$lib/api/screen';
+import { checkAnswer } from '$lib/api/client';
 
 export interface LiveOptions {
 	/** ms between polls while the server answers */
@@ -76,7 +77,8 @@ export class ScreenLive {
 			if (r.status === 304) {
 				this.counts.unchanged++;
 			} else if (r.ok) {
-				this.figures = (await r.json()) as ScreenFigures;
+				// checked against the contract: a breach counts as a failed poll (the last good figures stay)
+				this.figures = checkAnswer(r.url || '/api/screen', screenAnswer, await r.json());
 				this.#etag = r.headers.get('etag');
 				this.counts.changed++;
 			} else {

@@ -495,7 +495,12 @@ async function writeAreaCoverage(trx: Kysely<Database>) {
 			       households * (circle between 1 and 3)::int, 0, 0, 0, 0, 0, 0, 0
 			from building_coverage
 			union all
-			select area_code, 0, 0, 0, 0, households, 0, 0, 0, 0, 0, 0 from coverage_gap where rule = 'household_uncared'
+			-- households no one looks after, among those the generation's buildings hold: a run that keeps
+			-- an older buildings part (a 'result' run) sees households written since, which the full run
+			-- their write scheduled will count; uncounted here, cared can never go below zero
+			select g.area_code, 0, 0, 0, 0, least(g.households, coalesce(bc.households, 0)), 0, 0, 0, 0, 0, 0
+			from coverage_gap g left join building_coverage bc on bc.building_id = g.object_id::int8
+			where g.rule = 'household_uncared'
 			union all
 			select b.grid_code, 0, 0, 0, 0, 0, 1,
 			       (not exists (select 1 from coverage_gap g where g.rule = 'key_building_unorganised' and g.object_id = b.id::text))::int,

@@ -72,7 +72,7 @@ function* whatIfSteps(model: CoverageModel, lon: number, lat: number, scope: str
 		}
 	}
 	const communities = [...byCode.values()].sort((a, b) => b.newly[2] - a.newly[2] || a.code.localeCompare(b.code));
-	return { lon, lat, access_m: source ? source.cost : Infinity, circles, newly, communities, source };
+	return { lon, lat, access_m: source ? source.cost : Infinity, circles: [circles[0], circles[1], circles[2]], newly, communities, source };
 }
 
 /**

@@ -109,10 +109,9 @@ export function smallCounts<T extends readonly number[]>(ns: T, audience: CountA
  * figures, with small cells withheld (null, and `suppressed` naming the lists that hold one).
  */
 export function suppressWhatIf<
-	C extends { households: number; before: readonly number[]; newly: readonly number[] },
-	W extends { newly: readonly number[]; communities: readonly C[] }
->(result: W, audience: CountAudience) {
-	if (audience.persons) return result;
+	W extends { newly: readonly number[]; communities: readonly { households: number; before: readonly number[]; newly: readonly number[] }[] }
+>(result: W, audience: CountAudience): ShownWhatIf<W, W['communities'][number]> {
+	if (audience.persons) return result as unknown as ShownWhatIf<W, W['communities'][number]>;
 	const mark = <T extends object>(row: T, lists: Record<string, readonly number[]>, scalars: Record<string, number> = {}) => {
 		const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
 		const withheld: string[] = [];
@@ -130,8 +129,16 @@ export function suppressWhatIf<
 	return {
 		...mark(result, { newly: result.newly }),
 		communities: result.communities.map((c) => mark(c, { before: c.before, newly: c.newly }, { households: c.households }))
-	};
+	} as ShownWhatIf<W, W['communities'][number]>;
 }
+
+type Counts = (number | null)[];
+/** a what-if after suppression: its lists of counts may hold nulls, and `suppressed` names them */
+export type ShownWhatIf<W, C> = Omit<W, 'newly' | 'communities'> & {
+	newly: Counts;
+	communities: (Omit<C, 'households' | 'before' | 'newly'> & { households: number | null; before: Counts; newly: Counts; suppressed?: string[] })[];
+	suppressed?: string[];
+};
 
 /**
  * Suggested sites as `audience` may see them: a site's gain below the threshold is withheld, and

@@ -4,8 +4,9 @@
 // report, its CSV and a preview of the first features. Every run is written to the audit log.
 import { error } from '@sveltejs/kit';
 import { endpoint } from '$lib/server/api/endpoint';
+import { replyLine } from '$lib/server/api/reply';
 import { accountRole } from '$lib/server/api/guards';
-import { importQuery, type ImportLine } from '$lib/api/import';
+import { importLine, importQuery, type ImportLine } from '$lib/api/import';
 import { audit } from '$lib/server/auth/audit';
 import { withScope } from '$lib/server/db/scoped';
 import { parseCrs } from '$lib/server/import/crs';
@@ -40,7 +41,7 @@ export const POST = endpoint({ guard: accountRole('district_admin'), query: impo
 	const who = { accountId: caller.accountId, username: caller.username, role: caller.role, clientAddr: clientAddress };
 	const stream = new ReadableStream<Uint8Array>({
 		async start(controller) {
-			const send = (line: ImportLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+			const send = (line: ImportLine) => controller.enqueue(encoder.encode(replyLine(importLine, line)));
 			try {
 				const r = await runImport(db, upload.file, {
 					layer: q.layer,

@@ -2,8 +2,10 @@
 // are made of (data version, the area figures' and coverage results' versions, the day's snapshot,
 // the screen's tour interval), so an unchanged screen costs a 304 without running the queries.
 // Every poll passes the kiosk token's check: a revoked screen gets 401 at its next poll.
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { endpoint } from '$lib/server/api/endpoint';
+import { reply } from '$lib/server/api/reply';
+import { screenAnswer } from '$lib/api/screen';
 import { screenDisplay } from '$lib/server/api/guards';
 import { screenFigures, screenTag } from '$lib/server/screen/figures';
 
@@ -13,5 +15,5 @@ export const GET = endpoint({ guard: screenDisplay, tx: 'none' }, async ({ calle
 	if (event.request.headers.get('if-none-match') === tag) return new Response(null, { status: 304, headers });
 	const figures = await screenFigures(db, scoped, viewer, screen.tourIntervalS);
 	if (!figures) error(404, `no area with code ${viewer.scope}`);
-	return json(figures, { headers });
+	return reply(screenAnswer, figures, { headers });
 });

@@ -1,9 +1,11 @@
 // Daily snapshots (sql/018). GET: the days kept, and one day's areas of a level (coverage shares
 // and index) with its blind spots — the planner map's time slider replays these. POST: take
 // today's snapshot now (a district administrator; the server also takes one by itself each day).
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
+import { reply } from '$lib/server/api/reply';
+import { snapshotsAnswer, snapshotTakenAnswer } from '$lib/api/snapshots';
 import { accountRole, mapViewer } from '$lib/server/api/guards';
 import { oneOf, within } from '$lib/api/inputs';
 import { areaWithin } from '$lib/server/coverage/respond';
@@ -19,7 +21,7 @@ export const GET = endpoint({ guard: mapViewer, query }, async ({ caller, input,
 	const area = areaWithin(caller, input.query.within);
 	const days = await snapshotDays(trx);
 	const d = input.query.day ?? days.at(-1) ?? null;
-	if (!d) return json({ days, day: null, areas: [], blind_spots: [] }, { headers: { 'cache-control': 'private, no-cache' } });
+	if (!d) return reply(snapshotsAnswer, { days, day: null, areas: [], blind_spots: [] }, { headers: { 'cache-control': 'private, no-cache' } });
 	if (!days.includes(d)) error(404, `no snapshot of ${d}`);
 	const areas = (await snapshotAreas(trx, d, input.query.level)).filter((a) => a.code.startsWith(area));
 	const spots = (await snapshotBlindSpots(trx, d)).filter((s) => s.grid_code.startsWith(area));
@@ -40,7 +42,8 @@ export const GET = endpoint({ guard: mapViewer, query }, async ({ caller, input,
 			rectify: a.figures.rectify
 		};
 	});
-	return json(
+	return reply(
+		snapshotsAnswer,
 		{
 			days,
 			day: d,
@@ -70,5 +73,5 @@ export const POST = endpoint({ guard: accountRole('district_admin'), tx: 'none' 
 		object: `snapshot ${taken.day}`,
 		result: 'ok'
 	});
-	return json(taken, { headers: { 'cache-control': 'no-store' } });
+	return reply(snapshotTakenAnswer, taken, { headers: { 'cache-control': 'no-store' } });
 });

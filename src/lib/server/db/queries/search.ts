@@ -2,14 +2,7 @@
 // People are not searchable here (they come with access control).
 import { sql } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
-
-export interface SearchHit {
-	type: 'area' | 'building' | 'organisation';
-	/** what selecting it opens: an area code or `b:<building id>` */
-	target: string;
-	label: string;
-	detail: string;
-}
+import type { SearchHit } from '../../../api/search.ts';
 
 export const SEARCH_LIMIT = 20;
 

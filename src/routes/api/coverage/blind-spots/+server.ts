@@ -1,5 +1,4 @@
 // Blind spots (盲区): uncovered buildings grouped within each grid, most households first.
-import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
@@ -8,6 +7,8 @@ import { blindSpots } from '$lib/server/db/queries/coverage';
 import { blindSpotsCsv, blindSpotsGeoJson } from '$lib/server/coverage/export';
 import { blindSpotsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { blindSpotsAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 const query = v.object({ within, format: exportFormat(['json', 'csv', 'geojson'] as const), limit: wholeNumber(1, 5000, 200) });
 
@@ -24,5 +25,5 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	if (format === 'csv') return download(db, caller, clientAddress, 'blind-spots', 'csv', blindSpotsCsv(rows), coverageHeaders(meta));
 	if (format === 'geojson')
 		return download(db, caller, clientAddress, 'blind-spots', 'geojson', JSON.stringify(blindSpotsGeoJson(rows)), coverageHeaders(meta));
-	return json({ within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+	return reply(blindSpotsAnswer, { within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

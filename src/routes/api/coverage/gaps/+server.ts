@@ -3,7 +3,7 @@
 // their ids — with small counts withheld (gaps.ts gapRowsFor); central households are persons' homes.
 // JSON is a page (`limit` ≤ 500, `offset`) that says how many there are in all (`total`); the
 // CSV export (format=csv) holds them all.
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
@@ -13,6 +13,8 @@ import { GAP_RULES, GAP_RULE_SPECS, gapRowsFor } from '$lib/server/coverage/gaps
 import { toCsv, type CsvColumn } from '$lib/server/coverage/export';
 import { cellValue } from '$lib/server/privacy/small-cells';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { gapsAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 /** the most rows a JSON page holds */
 const PAGE_MAX = 500;
@@ -49,7 +51,8 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	}
 	const { value: page, meta } = await readCoverage(scoped, status, (trx) => gapPage(trx, rule, area, { limit, offset }));
 	// for viewers who see persons it holds households' and members' ids: never stored
-	return json(
+	return reply(
+		gapsAnswer,
 		{
 			rule,
 			within: area,

@@ -1,5 +1,4 @@
 // Organisations ranked by the coverage index within their kind.
-import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
@@ -7,6 +6,8 @@ import { exportFormat, within } from '$lib/api/inputs';
 import { orgRankings } from '$lib/server/db/queries/coverage';
 import { orgRankingsCsv } from '$lib/server/coverage/export';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { orgRankingsAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 const query = v.object({
 	within,
@@ -21,5 +22,5 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 	const { value: rows, meta } = await readCoverage(scoped, status, (trx) => orgRankings(trx, area, input.query.kind));
 	if (input.query.format === 'csv')
 		return download(db, caller, clientAddress, 'coverage-ranking-organisations', 'csv', orgRankingsCsv(rows), coverageHeaders(meta));
-	return json({ within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+	return reply(orgRankingsAnswer, { within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

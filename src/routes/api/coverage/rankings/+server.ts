@@ -1,5 +1,4 @@
 // Areas of one level ranked by the coverage index, the bottom marked for rectification.
-import { json } from '@sveltejs/kit';
 import { sql } from 'kysely';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
@@ -9,6 +8,8 @@ import { rankings } from '$lib/server/db/queries/coverage';
 import { areaRankingsCsv, areaRankingsGeoJson } from '$lib/server/coverage/export';
 import { areaCoverageRowsFor } from '$lib/server/privacy/coverage';
 import { areaWithin, computing, coverageHeaders, download, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { rankingsAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 const query = v.object({
 	level: oneOf(['street', 'community', 'grid'] as const, 'community'),
@@ -47,5 +48,5 @@ export const GET = endpoint({ guard: mapViewer, query, tx: 'none' }, async ({ ca
 			JSON.stringify(areaRankingsGeoJson(rows, points)),
 			coverageHeaders(meta)
 		);
-	return json({ level, within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+	return reply(rankingsAnswer, { level, within: area, rows, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });

@@ -4,7 +4,6 @@
 // under a time budget (budget.ts): when the swap refinement after greedy runs out of time the
 // best set found so far is returned with `partial: true`; when even the instance or greedy cannot
 // finish, 503.
-import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { analyst } from '$lib/server/api/guards';
@@ -15,6 +14,8 @@ import { requireInArea } from '$lib/server/coverage/area-box';
 import { Budget, withAnalysisSlot } from '$lib/server/coverage/budget';
 import { suppressSuggestions } from '$lib/server/privacy/small-cells';
 import { analysisError, areaWithin, coverageHeaders, download, modelMeta, servedCoverage } from '$lib/server/coverage/respond';
+import { suggestAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 const query = v.object({
 	within,
@@ -60,5 +61,9 @@ export const GET = endpoint({ guard: analyst, query, tx: 'none' }, async ({ call
 	if (format === 'csv') return download(db, caller, clientAddress, 'site-suggestions', 'csv', suggestionsCsv(suggestions), coverageHeaders(meta));
 	if (format === 'geojson')
 		return download(db, caller, clientAddress, 'site-suggestions', 'geojson', JSON.stringify(suggestionsGeoJson(suggestions)), coverageHeaders(meta));
-	return json({ within: area, k, circle, ...result, suggestions, ...meta }, { headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } });
+	return reply(
+		suggestAnswer,
+		{ within: area, k, circle, ...result, suggestions, ...meta },
+		{ headers: { 'cache-control': 'private, no-store', ...coverageHeaders(meta) } }
+	);
 });

@@ -1,5 +1,5 @@
 // One area's coverage: living-circle shares, the coverage index and rank, gap counts per rule.
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
 import { mapViewer } from '$lib/server/api/guards';
@@ -9,6 +9,8 @@ import { GAP_RULE_SPECS, gapCountsFor } from '$lib/server/coverage/gaps';
 import { areaCoverageFor } from '$lib/server/privacy/coverage';
 import { INDEX_FORMULA } from '$lib/server/coverage/ranking';
 import { areaWithin, computing, coverageHeaders, readCoverage, servedCoverage } from '$lib/server/coverage/respond';
+import { areaCoverageAnswer } from '$lib/api/coverage';
+import { reply } from '$lib/server/api/reply';
 
 // its own snapshot, opened once the results' status is known
 export const GET = endpoint({ guard: mapViewer, params: v.object({ code: areaCode }), tx: 'none' }, async ({ caller, input, db, scoped }) => {
@@ -31,5 +33,5 @@ export const GET = endpoint({ guard: mapViewer, params: v.object({ code: areaCod
 		};
 	});
 	if (!body) error(404, `no area with code ${code}`);
-	return json({ ...body, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
+	return reply(areaCoverageAnswer, { ...body, ...meta }, { headers: { 'cache-control': 'private, no-cache', ...coverageHeaders(meta) } });
 });
