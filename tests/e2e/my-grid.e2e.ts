@@ -1,7 +1,9 @@
 // 我的网格 (issue 11 part 1) on a phone: a grid leader signs in and lands on their grid, finds a
-// household by its room, filters the daily questions, opens a central household's page — at
+// household by its building's address, records a visit from its card and sees it there, filters
+// the daily questions, opens a central household's page — at
 // 390×844 and 360×640 with no horizontal scrolling and touch targets of at least 44 px; another
-// grid is a 404; a community secretary chooses among their grids.
+// grid is a 404; a community secretary chooses among their grids. Text contrast is checked against
+// WCAG AA (readable in sunlight).
 import { expect, test, type Page } from '@playwright/test';
 import { signIn, waitForMapIdle, watchProblems } from './helpers.ts';
 
@@ -25,6 +27,42 @@ async function smallTargets(page: Page): Promise<string[]> {
 	);
 }
 
+/** text whose contrast with its background is below WCAG AA (4.5:1, large text 3:1), outside the map's canvas */
+async function lowContrast(page: Page): Promise<string[]> {
+	return page.evaluate(() => {
+		const parse = (c: string) => {
+			const m = /rgba?\(([^)]+)\)/.exec(c);
+			if (!m) return null;
+			const [r, g, b, a = 1] = m[1]
+				.split(/[\s,/]+/)
+				.filter(Boolean)
+				.map(Number);
+			return [r, g, b, a];
+		};
+		const channel = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+		const lum = ([r, g, b]: number[]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+		const background = (e: Element): number[] => {
+			for (let x: Element | null = e; x; x = x.parentElement) {
+				const c = parse(getComputedStyle(x).backgroundColor);
+				if (c && c[3] > 0.5) return c;
+			}
+			return [255, 255, 255, 1];
+		};
+		const out: string[] = [];
+		for (const e of document.querySelectorAll<HTMLElement>('body *')) {
+			if (e.closest('[data-testid="map"]') || e.offsetParent === null) continue;
+			if (![...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())) continue;
+			const style = getComputedStyle(e);
+			const [hi, lo] = [lum(parse(style.color)!), lum(background(e))].sort((a, b) => b - a);
+			const ratio = (hi + 0.05) / (lo + 0.05);
+			const size = parseFloat(style.fontSize);
+			const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+			if (ratio < (large ? 3 : 4.5)) out.push(`"${e.textContent!.trim().slice(0, 20)}" ${ratio.toFixed(2)}:1 (${style.color} on ${background(e).join(',')})`);
+		}
+		return out;
+	});
+}
+
 for (const viewport of [
 	{ width: 390, height: 844 },
 	{ width: 360, height: 640 }
@@ -42,6 +80,7 @@ for (const viewport of [
 		await expect(cards.first()).toBeVisible();
 		expect(await sideways(page)).toBeLessThanOrEqual(0);
 		expect(await smallTargets(page)).toEqual([]);
+		expect(await lowContrast(page)).toEqual([]);
 		await page.screenshot({ path: `tests/artifacts/my-grid-${viewport.width}x${viewport.height}.png` });
 
 		// find a household by its building's address: the last one on the first page
@@ -94,6 +133,7 @@ for (const viewport of [
 			await page.screenshot({ path: `tests/artifacts/my-grid-central-${viewport.width}x${viewport.height}.png` });
 			expect(await sideways(page)).toBeLessThanOrEqual(0);
 			expect(await smallTargets(page)).toEqual([]);
+			expect(await lowContrast(page)).toEqual([]);
 		}
 		expect(problems).toEqual([]);
 	});
@@ -122,4 +162,17 @@ test('a community secretary chooses one of their grids', async ({ page }) => {
 	await expect(page).toHaveURL(/\/grid\/\d{15}$/);
 	await expect(page.getByTestId('household').first()).toBeVisible();
 	await expect(page.getByTestId('grid-back')).toBeVisible();
+});
+
+test('on a desktop the list and the map stand side by side, still without scrolling sideways', async ({ page }) => {
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await signIn(page, 'grid_leader');
+	await expect(page.getByTestId('household').first()).toBeVisible();
+	await waitForMapIdle(page);
+	const map = await page.getByTestId('map').boundingBox();
+	const list = await page.locator('main').boundingBox();
+	expect(map!.x).toBeGreaterThanOrEqual(list!.x + list!.width - 1);
+	expect(map!.height).toBeGreaterThan(500);
+	expect(await sideways(page)).toBeLessThanOrEqual(0);
+	await page.screenshot({ path: 'tests/artifacts/my-grid-1280x800.png' });
 });
