@@ -74,7 +74,7 @@ export async function screenFigures(db: Db, scoped: OpenScoped, viewer: Viewer, 
 				version: {
 					data: stats.data_version,
 					stats: stats.computed_version,
-					coverage: v === null ? null : Number(v),
+					coverage: v.v === null ? null : Number(v.v),
 					updating: stats.updating || coverage.updating
 				},
 				as_of: new Date().toISOString(),
