@@ -2,9 +2,9 @@
 // second `npm start`, is refused with the holder's pid), a process killed with SIGKILL in the
 // middle of writing leaves a folder the next process opens with every committed transaction and
 // no partial one (its stale lock taken over, and said so), and a folder that holds files but no
-// database is refused untouched rather than initialised empty.
+// database, or a damaged one, is refused untouched rather than initialised empty.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,24 @@ describe('the embedded database folder', () => {
 		// closed cleanly: the lock went with it
 		expect(existsSync(`${folder}.lock`)).toBe(false);
 	}, 300_000);
+
+	it('refuses a damaged database folder (no pg_control) with what to do, and leaves it as it was', () => {
+		const folder = join(dir, 'damaged');
+		cpSync(join(dir, 'db'), folder, { recursive: true });
+		rmSync(join(folder, 'global', 'pg_control'));
+		const files = readdirSync(folder).sort();
+		const r = runOnce(folder, 'check');
+		expect(r.status).toBe(3);
+		expect(r.out).toMatch(new RegExp(`the embedded database in ${folder} could not be opened: .*left as it is.*npm run restore -- --force`));
+		// (PostgreSQL's own postmaster.pid, written at every open, aside)
+		expect(
+			readdirSync(folder)
+				.filter((f) => f !== 'postmaster.pid')
+				.sort()
+		).toEqual(files);
+		expect(existsSync(join(folder, 'global', 'pg_control'))).toBe(false);
+		expect(existsSync(`${folder}.lock`)).toBe(false);
+	}, 120_000);
 
 	it('refuses a folder that holds files but no database, and leaves it as it was', () => {
 		const folder = join(dir, 'half');

@@ -43,7 +43,7 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
 		} catch (e) {
 			if (state !== 'database') throw e;
 			throw new EmbeddedFolderError(
-				`the embedded database in ${dataDir} could not be opened: ${(e as Error).message}. ` +
+				`the embedded database in ${dataDir} could not be opened: ${(e as Error).message.replace(/\.+$/, '')}. ` +
 					`It was left as it is. Keep a copy of the folder (cp -a ${dataDir} ${dataDir}.damaged), then restore the latest backup ` +
 					`(npm run restore -- --force <backup>); the app does not start on an empty database in its place.`
 			);
