@@ -175,4 +175,16 @@ test('on a desktop the list and the map stand side by side, still without scroll
 	expect(map!.height).toBeGreaterThan(500);
 	expect(await sideways(page)).toBeLessThanOrEqual(0);
 	await page.screenshot({ path: 'tests/artifacts/my-grid-1280x800.png' });
+
+	// a tap on a building of the grid shows that building's households only
+	const section = page.getByTestId('building').nth(1);
+	const [building, at] = [await section.getAttribute('data-building'), (await section.getAttribute('data-at'))!.split(',').map(Number)];
+	const point = await page.evaluate(([lon, lat]) => {
+		const m = (window as unknown as { __jicengMap: { project(p: [number, number]): { x: number; y: number } } }).__jicengMap;
+		return m.project([lon, lat]);
+	}, at);
+	await page.getByTestId('map').click({ position: { x: point.x, y: point.y } });
+	await expect(page).toHaveURL(new RegExp(`[?&]b=${building}(&|$)`));
+	const shown = await page.getByTestId('building').evaluateAll((els) => els.map((e) => e.getAttribute('data-building')));
+	expect(shown).toEqual([building]);
 });
