@@ -30,6 +30,8 @@ async function clickInside(page: Page, code: string) {
 }
 
 test('each layer toggles, with its legend, and no errors', async ({ page }) => {
+	// every layer on and off, each waited for: 50–60 s in software WebGL, too close to the default budget
+	test.setTimeout(150_000);
 	const problems = watchProblems(page);
 	await signIn(page);
 	await page.goto('/');
