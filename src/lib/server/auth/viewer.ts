@@ -1,6 +1,7 @@
 // Who is asking, reduced to what every query needs: the subtree they may see and whether
 // persons are shown, masked or not. Built on the server from the session, never from the URL.
 import { ROLE_RULES, type Principal } from './roles.ts';
+import { AREA_CODE } from '../../api/inputs.ts';
 
 export interface Viewer {
 	principal: Principal;
@@ -36,6 +37,6 @@ export function inScope(viewer: Pick<Viewer, 'scope'>, code: string): boolean {
 
 /** LIKE pattern for everything in the viewer's subtree (scopes are digits only). */
 export function scopePattern(scope: string): string {
-	if (!/^\d{6}(\d{3}){0,3}$/.test(scope)) throw new Error(`invalid scope "${scope}"`);
+	if (!AREA_CODE.test(scope)) throw new Error(`invalid scope "${scope.slice(0, 20)}"`);
 	return `${scope}%`;
 }

@@ -3,7 +3,8 @@
 // (coverage/store.ts) writes these tables; nothing here computes a figure.
 import { sql, type RawBuilder } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import type { AreaCoverageRow, BlindSpotRow } from '../../../api/coverage.ts';
+import type { AreaCoverageRow, BlindSpotRow, OrgRankingRow } from '../../../api/coverage.ts';
+import { AREA_CODE } from '../../../api/inputs.ts';
 
 export type { AreaCoverageRow, BlindSpotRow };
 import { GAP_RULES, type GapRule } from '../../coverage/gaps.ts';
@@ -22,10 +23,13 @@ export interface CoverageRun {
 // row-level security does on a server); the `scope` argument beside it narrows to one area of it
 // ('' for the whole scope): an area outside the transaction's scope reads as nothing.
 
-/** '' (the whole scope) or an area code; anything else is refused before it reaches SQL */
-export function checkScope(scope: string): string {
-	if (scope !== '' && !/^\d{6}(\d{3}){0,3}$/.test(scope)) throw new Error(`invalid scope "${scope}"`);
-	return scope;
+/**
+ * The prefix an area narrows to: '' (no narrowing: the transaction's whole scope) or an area code;
+ * anything else is refused before it reaches SQL. Not a scope: the scope is the transaction's.
+ */
+export function areaPrefix(area: string): string {
+	if (area !== '' && !AREA_CODE.test(area)) throw new Error(`invalid area code "${area.slice(0, 20)}"`);
+	return area;
 }
 
 export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
@@ -55,7 +59,7 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 		       round(c.work_score::numeric, 4)::float8 as work_score,
 		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
 		from area_coverage c join area a on a.code = c.code
-		where starts_with(c.code, ${checkScope(scope)}::text)`;
+		where starts_with(c.code, ${areaPrefix(scope)}::text)`;
 }
 
 /**
@@ -88,20 +92,7 @@ export async function rankings(trx: Scoped, level: RankLevel, scope: string): Pr
 	return rows;
 }
 
-export interface OrgRankingRow {
-	org_id: number;
-	kind: string;
-	name: string;
-	area_code: string;
-	secretary: boolean;
-	service_score: number | null;
-	organisation_score: number | null;
-	work_score: number | null;
-	coverage_index: number | null;
-	rank: number | null;
-	rank_of: number | null;
-	rectify: boolean;
-}
+export type { OrgRankingRow };
 
 /** Organisations in the scope (optionally of one kind), by kind then rank; ranks are among all of the kind. */
 export async function orgRankings(trx: Scoped, scope: string, kind?: string): Promise<OrgRankingRow[]> {
@@ -112,7 +103,7 @@ export async function orgRankings(trx: Scoped, scope: string, kind?: string): Pr
 		       round(c.work_score::numeric, 4)::float8 as work_score,
 		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
 		from org_coverage c join party_org o on o.id = c.org_id
-		where starts_with(c.area_code, ${checkScope(scope)}::text) and starts_with(c.area_code, ${scopePrefix(trx)}::text) and (${kind ?? null}::text is null or c.kind = ${kind ?? null}::text)
+		where starts_with(c.area_code, ${areaPrefix(scope)}::text) and starts_with(c.area_code, ${scopePrefix(trx)}::text) and (${kind ?? null}::text is null or c.kind = ${kind ?? null}::text)
 		order by c.kind, c.rank nulls last, c.org_id`.execute(trx);
 	return rows.map((r) => ({ ...r, org_id: Number(r.org_id) }));
 }
@@ -124,7 +115,7 @@ export function blindSpotSql(scope: string, withGeometry = false): RawBuilder<Bl
 		       s.gap_kinds, s.gap_rules, s.building_ids, ST_X(p) as lon, ST_Y(p) as lat ${geom}
 		from blind_spot s join area g on g.code = s.grid_code
 		cross join lateral (select ST_PointOnSurface(s.geom) as p) pp
-		where starts_with(s.grid_code, ${checkScope(scope)}::text)`;
+		where starts_with(s.grid_code, ${areaPrefix(scope)}::text)`;
 }
 
 /** Blind spots in the scope, most households affected first. */
@@ -147,7 +138,7 @@ export interface GapRow {
 export async function gapList(trx: Scoped, rule: GapRule | null, scope: string, opts: { limit?: number } = {}): Promise<GapRow[]> {
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and (${rule}::text is null or rule = ${rule}::text)
+		where starts_with(area_code, ${areaPrefix(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and (${rule}::text is null or rule = ${rule}::text)
 		order by rule, households desc, area_code, object_id limit ${opts.limit ?? 100_000}`.execute(trx);
 	return rows;
 }
@@ -157,12 +148,12 @@ export async function gapPage(trx: Scoped, rule: GapRule, scope: string, page: {
 	const {
 		rows: [n]
 	} = await sql<{ total: number }>`
-		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text`.execute(
+		select count(*)::int4 as total from coverage_gap where starts_with(area_code, ${areaPrefix(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text`.execute(
 		trx
 	);
 	const { rows } = await sql<GapRow>`
 		select rule, object_id, area_code, households, detail from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text
+		where starts_with(area_code, ${areaPrefix(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) and rule = ${rule}::text
 		order by households desc, area_code, object_id limit ${page.limit} offset ${page.offset}`.execute(trx);
 	return { rows, total: n.total };
 }
@@ -171,7 +162,7 @@ export async function gapPage(trx: Scoped, rule: GapRule, scope: string, page: {
 export async function gapCounts(trx: Scoped, scope: string): Promise<Record<GapRule, { objects: number; households: number }>> {
 	const { rows } = await sql<{ rule: GapRule; n: number; hh: number }>`
 		select rule, count(*)::int4 as n, coalesce(sum(households), 0)::int4 as hh from coverage_gap
-		where starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) group by rule`.execute(trx);
+		where starts_with(area_code, ${areaPrefix(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) group by rule`.execute(trx);
 	const out = Object.fromEntries(GAP_RULES.map((r) => [r, { objects: 0, households: 0 }])) as Record<GapRule, { objects: number; households: number }>;
 	for (const r of rows) out[r.rule] = { objects: r.n, households: r.hh };
 	return out;
@@ -189,7 +180,7 @@ export interface BuildingCoverageRow {
 export async function buildingCoverage(trx: Scoped, buildingId: number, scope: string): Promise<BuildingCoverageRow | null> {
 	const { rows } = await sql<Record<string, unknown>>`
 		select c.*, (r.params->>'walkingSpeed')::float8 as speed from building_coverage c cross join coverage_run r
-		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${checkScope(scope)}::text) and starts_with(c.grid_code, ${scopePrefix(trx)}::text)`.execute(
+		where c.building_id = ${buildingId} and starts_with(c.grid_code, ${areaPrefix(scope)}::text) and starts_with(c.grid_code, ${scopePrefix(trx)}::text)`.execute(
 		trx
 	);
 	const r = rows[0];
@@ -208,7 +199,7 @@ export async function buildingCoverage(trx: Scoped, buildingId: number, scope: s
 export async function reachAreas(trx: Scoped, centreId: number, scope: string): Promise<{ circle: number; threshold_m: number; geojson: string }[]> {
 	const { rows } = await sql<{ circle: number; threshold_m: number; geojson: string }>`
 		select circle, threshold_m, ST_AsGeoJSON(geom, 7) as geojson from reach_area
-		where centre_id = ${centreId} and starts_with(area_code, ${checkScope(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) order by circle`.execute(
+		where centre_id = ${centreId} and starts_with(area_code, ${areaPrefix(scope)}::text) and starts_with(area_code, ${scopePrefix(trx)}::text) order by circle`.execute(
 		trx
 	);
 	return rows;

@@ -3,7 +3,7 @@
 // six-level system, and central households (党员中心户), within the caller's scope.
 import { sql } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import { checkScope } from './coverage.ts';
+import { areaPrefix } from './coverage.ts';
 
 import { ORG_LEVELS, type OrgLevel } from '../../../api/screen.ts';
 
@@ -15,7 +15,7 @@ export async function organisationsByLevel(trx: Scoped, code: string): Promise<R
 	const { rows } = await sql<{ kind: string; n: number }>`
 		select o.kind, count(*)::int as n
 		from party_org o left join building b on b.id = o.building_id
-		where starts_with(coalesce(o.area_code, b.grid_code), ${checkScope(code)}::text)
+		where starts_with(coalesce(o.area_code, b.grid_code), ${areaPrefix(code)}::text)
 		group by o.kind`.execute(trx);
 	const by = new Map(rows.map((r) => [r.kind, Number(r.n)]));
 	const out = {} as Record<OrgLevel, number>;
@@ -28,7 +28,7 @@ export async function centralHouseholdCount(trx: Scoped, code: string): Promise<
 	const {
 		rows: [r]
 	} = await sql<{ n: number }>`
-		select count(*)::int as n from central_household where starts_with(grid_code, ${checkScope(code)}::text)`.execute(trx);
+		select count(*)::int as n from central_household where starts_with(grid_code, ${areaPrefix(code)}::text)`.execute(trx);
 	return Number(r.n);
 }
 

@@ -1,6 +1,7 @@
 // What the side panel shows for a selection: an area (by code) or a building (`b:<id>`),
 // always within the viewer's scope. A viewer who sees no persons gets small counts withheld
 // (src/lib/server/privacy/small-cells.ts): every JSON, page and screen reads its panel from here.
+import { AREA_CODE, ROW_ID } from '../../../api/inputs.ts';
 import type { Scoped } from '../scoped.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { suppressRows, suppressSmallCells } from '../../privacy/small-cells.ts';
@@ -23,7 +24,7 @@ import {
 export { AREA_CELLS, AREA_CHILD_CELLS, BUILDING_CELLS };
 export type { AreaSelection, AreaSelectionChild, AreaSelectionFigures, BuildingSelection, BuildingSelectionFigures, Selection };
 
-export const SELECTION_PATTERN = /^(\d{6}(\d{3}){0,3}|b:\d{1,15})$/;
+export const SELECTION_PATTERN = new RegExp(`^(${AREA_CODE.source.slice(1, -1)}|b:${ROW_ID.source.slice(1, -1)})$`);
 
 /** The selection's panel, the top of the viewer's area when `sel` is empty; undefined when it names nothing they may see. */
 export async function selectionSummary(trx: Scoped, sel: string | null, viewer: Viewer): Promise<Selection | undefined> {

@@ -3,7 +3,7 @@
 // (area_stats and areaCoverageSql, the same rows the panel and the tiles read), never recomputed.
 import { sql } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import { areaCoverageSql, checkScope } from './coverage.ts';
+import { areaCoverageSql, areaPrefix } from './coverage.ts';
 
 /** the figures a snapshot keeps of each area (counts of persons are small-cell checked when read) */
 export interface SnapshotFigures {
@@ -90,7 +90,7 @@ export async function snapshotAreas(
 ): Promise<{ code: string; name: string; figures: SnapshotFigures }[]> {
 	const { rows } = await sql<{ code: string; name: string; figures: SnapshotFigures }>`
 		select s.code, a.name, s.figures from area_snapshot s join area a on a.code = s.code
-		where s.day = ${day}::date and s.level = ${level} and starts_with(s.code, ${checkScope(scopePrefix(trx))}::text)
+		where s.day = ${day}::date and s.level = ${level} and starts_with(s.code, ${areaPrefix(scopePrefix(trx))}::text)
 		order by s.code`.execute(trx);
 	return rows.map((r) => ({ ...r, figures: typeof r.figures === 'string' ? JSON.parse(r.figures) : r.figures }));
 }
@@ -103,7 +103,7 @@ export async function snapshotBlindSpots(
 ): Promise<{ grid_code: string; households: number; buildings: number; geojson: string }[]> {
 	const { rows } = await sql<{ grid_code: string; households: number; buildings: number; geojson: string }>`
 		select grid_code, households, buildings, ST_AsGeoJSON(geom, 6) as geojson from blind_spot_snapshot
-		where day = ${day}::date and starts_with(grid_code, ${checkScope(scopePrefix(trx))}::text)
+		where day = ${day}::date and starts_with(grid_code, ${areaPrefix(scopePrefix(trx))}::text)
 		order by households desc, grid_code, seq limit ${limit}`.execute(trx);
 	return rows;
 }
