@@ -4,6 +4,8 @@
 // folder open). Writes <file> and <file>.manifest.json; default folder data/backups/.
 import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
 import { backup, backupTarget, BackupError } from '../src/lib/server/backup/index.ts';
+import { FolderLockedError } from '../src/lib/server/db/folder-lock.ts';
+import { EmbeddedFolderError } from '../src/lib/server/db/embedded.ts';
 
 function fail(message: string, code = 1): never {
 	process.stderr.write(`backup: ${message}\n`);
@@ -29,6 +31,7 @@ try {
 			`(audit log ${manifest.fingerprint.audit.rows} rows) in ${((performance.now() - started) / 1000).toFixed(1)} s; manifest ${target}.manifest.json`
 	);
 } catch (e) {
-	if (e instanceof BackupError || e instanceof ConfigError) fail(e.message, e instanceof ConfigError ? 2 : 1);
+	if (e instanceof BackupError || e instanceof FolderLockedError || e instanceof EmbeddedFolderError) fail(e.message);
+	if (e instanceof ConfigError) fail(e.message, 2);
 	throw e;
 }

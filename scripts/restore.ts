@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, readDbConfig } from '../src/lib/server/db/config.ts';
 import { FolderLockedError } from '../src/lib/server/db/folder-lock.ts';
+import { EmbeddedFolderError } from '../src/lib/server/db/embedded.ts';
 import { restore, BackupError } from '../src/lib/server/backup/index.ts';
 
 function fail(message: string, code = 1): never {
@@ -28,7 +29,7 @@ try {
 			`audit log (${result.auditRows} rows) hash chain verified${result.movedAside ? `; the previous folder is at ${result.movedAside}` : ''}`
 	);
 } catch (e) {
-	if (e instanceof BackupError || e instanceof FolderLockedError) fail(e.message);
+	if (e instanceof BackupError || e instanceof FolderLockedError || e instanceof EmbeddedFolderError) fail(e.message);
 	if (e instanceof ConfigError) fail(e.message, 2);
 	throw e;
 }

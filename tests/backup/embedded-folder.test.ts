@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pidAlive, processStart } from '../../src/lib/server/db/folder-lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jiceng-folder-'));
 const children: ChildProcess[] = [];
@@ -96,6 +97,27 @@ describe('the embedded database folder', () => {
 		// closed cleanly: the lock went with it
 		expect(existsSync(`${folder}.lock`)).toBe(false);
 	}, 300_000);
+
+	it('takes over a lock whose pid now belongs to another process (pid reused), and leaves that process alone', async () => {
+		const folder = join(dir, 'db');
+		const other = spawn('sleep', ['60']);
+		children.push(other);
+		const started = processStart(other.pid!);
+		expect(started).not.toBeNull();
+		writeFileSync(`${folder}.lock`, JSON.stringify({ pid: other.pid, host: 'x', since: 'earlier', command: 'an app long gone', started: started! - 1 }));
+		const r = await runAsync([CHILD, folder, 'check']);
+		expect(r.status).toBe(0);
+		expect(r.out).toMatch(/taking over its stale lock/);
+		expect(other.exitCode).toBeNull();
+		expect(pidAlive(other.pid!)).toBe(true);
+		// the same pid with its own start time is a live holder
+		writeFileSync(`${folder}.lock`, JSON.stringify({ pid: other.pid, host: 'x', since: 'now', command: 'sleep 60', started }));
+		const refused = await runAsync([CHILD, folder, 'check']);
+		expect(refused.status).toBe(3);
+		expect(refused.out).toContain(`is in use by process ${other.pid}`);
+		other.kill();
+		rmSync(`${folder}.lock`);
+	}, 120_000);
 
 	it('refuses a damaged database folder (no pg_control) with what to do, and leaves it as it was', () => {
 		const folder = join(dir, 'damaged');

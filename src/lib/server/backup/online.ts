@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { pidAlive, type LockInfo } from '../db/folder-lock.ts';
+import { holderAlive, type LockInfo } from '../db/folder-lock.ts';
 import { dumpOpenEmbedded } from './embedded.ts';
 import { BackupError, readManifest, type Manifest } from './manifest.ts';
 
@@ -87,7 +87,18 @@ export async function requestOnlineBackup(
 				if (!answer.ok) throw new BackupError(`the app (process ${holder.pid}) could not write ${out}: ${answer.error}`);
 				return readManifest(out);
 			}
-			if (!pidAlive(holder.pid)) throw new BackupError(`process ${holder.pid} ended before it wrote ${out}`);
+			if (!holderAlive(holder)) {
+				// what it left half-done goes
+				rmSync(`${out}.staging`, { recursive: true, force: true });
+				rmSync(`${out}.part`, { force: true });
+				throw new BackupError(`process ${holder.pid} ended before it wrote ${out}`);
+			}
+			// the app takes the request file at once; one left there means nobody is listening
+			if (Date.now() - started > 15_000 && existsSync(requestPath(dataDir))) {
+				throw new BackupError(
+					`process ${holder.pid} holds ${dataDir} but did not take the backup request in 15 s (still starting, before its database is open, or busy that long): run npm run backup again once it serves`
+				);
+			}
 			if (Date.now() - started > timeoutMs)
 				throw new BackupError(`no answer from process ${holder.pid} in ${timeoutMs / 1000} s (is it a Jiceng app of this version?)`);
 			if (Date.now() - lastReport >= 5000) {

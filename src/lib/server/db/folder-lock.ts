@@ -12,6 +12,25 @@ export interface LockInfo {
 	host: string;
 	since: string;
 	command: string;
+	/** the process's start time in clock ticks since boot (Linux): a reused pid has another */
+	started?: number | null;
+}
+
+/** The start time of a process (field 22 of /proc/<pid>/stat), or null off Linux. */
+export function processStart(pid: number): number | null {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+	} catch {
+		return null;
+	}
+}
+
+/** Is the process that wrote this lock still running — that pid, and not a later process given it? */
+export function holderAlive(info: LockInfo): boolean {
+	if (!pidAlive(info.pid)) return false;
+	const now = info.started == null ? null : processStart(info.pid);
+	return now == null || now === info.started;
 }
 
 export class FolderLockedError extends Error {
@@ -59,7 +78,7 @@ export function readLock(dataDir: string): LockInfo | null {
 /** The live process holding the folder, other than this one; null when free or held by us. */
 export function liveHolder(dataDir: string): LockInfo | null {
 	const info = readLock(dataDir);
-	return info && info.pid !== process.pid && pidAlive(info.pid) ? info : null;
+	return info && info.pid !== process.pid && holderAlive(info) ? info : null;
 }
 
 // the folders this process holds, with how many open handles each
@@ -69,6 +88,9 @@ let exitHookInstalled = false;
 function releaseAllOnExit(): void {
 	if (exitHookInstalled) return;
 	exitHookInstalled = true;
+	// `npm run backup` signals the lock's holder (backup/online.ts); a holder that has not opened
+	// the database yet (npm start while it builds) must not die of it, as SIGUSR2 unheard would
+	process.on('SIGUSR2', () => {});
 	process.on('exit', () => {
 		for (const dir of held.keys()) removeIfOurs(dir);
 	});
@@ -107,7 +129,13 @@ export function acquireFolderLock(dataDir: string, log: (line: string) => void =
 
 function takeLock(dataDir: string, log: (line: string) => void): void {
 	const path = lockPath(dataDir);
-	const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') || 'node' };
+	const mine: LockInfo = {
+		pid: process.pid,
+		host: hostname(),
+		since: new Date().toISOString(),
+		command: process.argv.slice(1).join(' ') || 'node',
+		started: processStart(process.pid)
+	};
 	// write the whole content first, then link it into place: link fails if the name exists, so
 	// no reader ever sees a half-written lock and two starters cannot both win
 	const temp = `${path}.${process.pid}.tmp`;
@@ -127,7 +155,7 @@ function takeLock(dataDir: string, log: (line: string) => void): void {
 			}
 			const holder = readLock(dataDir);
 			if (holder && holder.pid === process.pid) return;
-			if (holder && pidAlive(holder.pid)) throw new FolderLockedError(dataDir, holder);
+			if (holder && holderAlive(holder)) throw new FolderLockedError(dataDir, holder);
 			// stale (or unreadable): move it aside atomically, so of two processes taking over the
 			// same stale lock only one removes it; then check what was moved really was stale
 			const aside = `${path}.stale.${process.pid}`;
@@ -143,7 +171,7 @@ function takeLock(dataDir: string, log: (line: string) => void): void {
 					return null;
 				}
 			})();
-			if (moved && moved.pid !== process.pid && pidAlive(moved.pid)) {
+			if (moved && moved.pid !== process.pid && holderAlive(moved)) {
 				// a live process's fresh lock, taken between our read and our rename: give it back
 				renameSync(aside, path);
 				throw new FolderLockedError(dataDir, moved);
