@@ -67,6 +67,10 @@ try {
 // refuses every form post made over plain http. Tell it the protocol this server really speaks:
 // http here, or whatever a trusted TLS proxy in front says (TRUST_PROXY=1).
 process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
+// adapter-node refuses request bodies over 512 kB unless told: an import's file is a request body
+// (POST /api/import), bounded by its own limit (JICENG_IMPORT_UPLOAD_MB, default 200), so let that
+// one decide; every other route bounds its body itself before reading it (api/endpoint.ts, page.ts)
+process.env.BODY_SIZE_LIMIT ??= `${Number(process.env.JICENG_IMPORT_UPLOAD_MB ?? 200) + 1}M`;
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
 // a computed specifier: the type checker must not wander into the build output

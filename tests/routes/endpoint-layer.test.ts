@@ -284,3 +284,64 @@ describe('the endpoint layer', () => {
 		await expect(withScope(db, '42%', async () => 1)).rejects.toThrow(/invalid scope/);
 	});
 });
+
+describe('bodies are bounded while they are read', () => {
+	let db: TestDb;
+	let previous: unknown;
+	const holder = globalThis as Record<symbol, unknown>;
+	beforeAll(async () => {
+		db = await freshDb('embedded');
+		previous = holder[DB_KEY];
+		holder[DB_KEY] = Promise.resolve(db);
+	});
+	afterAll(async () => {
+		holder[DB_KEY] = previous;
+		await db?.drop();
+	});
+
+	/** a body that never says its length and would go on for `total` bytes: counts what was pulled */
+	function endless(total: number) {
+		const pulled = { bytes: 0 };
+		const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (pulled.bytes >= total) return controller.close();
+				pulled.bytes += chunk.byteLength;
+				controller.enqueue(chunk);
+			}
+		});
+		return { body, pulled };
+	}
+
+	it('a JSON body with no length (chunked) is refused at the ceiling, not read whole first', async () => {
+		const { readCapped } = await import('../../src/lib/server/api/body.ts');
+		const { body, pulled } = endless(50 * 1024 * 1024);
+		const request = new Request('http://localhost/x', { method: 'POST', body, duplex: 'half' } as RequestInit);
+		await expect(readCapped(request, BODY_MAX_BYTES, 'body')).rejects.toMatchObject({
+			status: 413,
+			body: { message: `body: at most ${BODY_MAX_BYTES} bytes` }
+		});
+		// the server raised its own limit for imports (scripts/start.ts): this reader must stop by itself
+		expect(pulled.bytes).toBeLessThan(BODY_MAX_BYTES + 256 * 1024);
+	});
+
+	it('a form with no length is refused the same way', async () => {
+		const form = v.object({ k: v.string() });
+		const act = action({ guard: mapViewer, form }, async () => 1);
+		const { body, pulled } = endless(50 * 1024 * 1024);
+		const event = {
+			url: new URL('http://localhost/x'),
+			params: {},
+			locals: { viewer: viewerFor('grid_leader', '420105001001001', null, 'leader.x'), user: null },
+			request: new Request('http://localhost/x', {
+				method: 'POST',
+				body,
+				duplex: 'half',
+				headers: { 'content-type': 'application/x-www-form-urlencoded' }
+			} as RequestInit),
+			getClientAddress: () => '10.0.0.1'
+		} as never;
+		await expect(act(event)).rejects.toMatchObject({ status: 413 });
+		expect(pulled.bytes).toBeLessThan(FORM_MAX_BYTES + 256 * 1024);
+	});
+});

@@ -12,6 +12,7 @@ import { withScope, type Scoped } from '../db/scoped.ts';
 import { rethrowUnavailable } from '../db/unavailable.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Guard } from './guards.ts';
+import { readCapped } from './body.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any input, any output: the one place schemas are held generically
 export type Schema = v.GenericSchema<any, any>;
@@ -101,10 +102,7 @@ function firstValues(params: URLSearchParams): Record<string, string> {
 }
 
 async function readBody(request: Request): Promise<unknown> {
-	const declared = Number(request.headers.get('content-length') ?? 0);
-	if (declared > BODY_MAX_BYTES) error(413, `body: at most ${BODY_MAX_BYTES} bytes`);
-	const text = await request.text();
-	if (text.length > BODY_MAX_BYTES) error(413, `body: at most ${BODY_MAX_BYTES} bytes`);
+	const text = new TextDecoder().decode(await readCapped(request, BODY_MAX_BYTES, 'body'));
 	try {
 		return JSON.parse(text);
 	} catch {

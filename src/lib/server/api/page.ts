@@ -11,6 +11,7 @@ import type { Scoped } from '../db/scoped.ts';
 import { rethrowUnavailable } from '../db/unavailable.ts';
 import type { Guard } from './guards.ts';
 import { markLayer, prepare, type OpenScoped, type Out, type Schema, type TxMode } from './endpoint.ts';
+import { readCapped } from './body.ts';
 
 /** the most bytes of a submitted form read */
 export const FORM_MAX_BYTES = 64 * 1024;
@@ -50,11 +51,10 @@ export interface ActionContext<C, F> {
 
 /** A submitted form as strings (each field's first value; files are not taken by these forms). */
 async function readForm(request: Request): Promise<Record<string, string>> {
-	const declared = Number(request.headers.get('content-length') ?? 0);
-	if (declared > FORM_MAX_BYTES) error(413, `form: at most ${FORM_MAX_BYTES} bytes`);
+	const bytes = await readCapped(request, FORM_MAX_BYTES, 'form');
 	let data: FormData;
 	try {
-		data = await request.formData();
+		data = await new Response(bytes as BodyInit, { headers: { 'content-type': request.headers.get('content-type') ?? '' } }).formData();
 	} catch {
 		error(400, 'form: must be a submitted form');
 	}
