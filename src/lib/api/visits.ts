@@ -2,6 +2,7 @@
 // parses with these schemas, the form builds its requests from the same rules) and the rows it
 // answers with. The browser's VisitForm and the server's routes import this file only.
 import * as v from 'valibot';
+import { agrees, count, jsonTime } from './contract.ts';
 
 export const VISIT_KINDS = ['routine', 'help', 'follow_up', 'event'] as const;
 export type VisitKind = (typeof VISIT_KINDS)[number];
@@ -83,6 +84,32 @@ export interface LastVisit {
 	follow_up_on: string | null;
 	visits: number;
 }
+
+// ---- the answers' contract (contract.ts) ----
+
+const visitRow = agrees<VisitRow>()(
+	v.object({
+		id: count,
+		client_id: v.string(),
+		household_id: count,
+		grid_code: v.string(),
+		visitor_id: v.nullable(count),
+		visitor_name: v.nullable(v.string()),
+		kind: v.picklist(VISIT_KINDS),
+		visited_on: v.string(),
+		note: v.nullable(v.string()),
+		follow_up_on: v.nullable(v.string()),
+		created_at: jsonTime,
+		updated_at: jsonTime,
+		editable: v.boolean()
+	})
+);
+/** POST /api/visits */
+export const visitSavedAnswer = agrees<VisitSaved>()(v.object({ visit: visitRow, created: v.boolean() }));
+/** PATCH /api/visits/[id] */
+export const visitEditedAnswer = v.object({ visit: visitRow });
+/** GET /api/visits?household=… */
+export const visitListAnswer = v.object({ household_id: count, visits: v.array(visitRow) });
 
 /** Refusals the API names (the form shows them translated: `visit.error.<code>`) */
 export type VisitRefusal = 'forbidden' | 'not_found' | 'not_yours' | 'too_old' | 'future_day' | 'follow_up_before' | 'client_id_reused';

@@ -3,10 +3,11 @@
 // newest first. Grid leaders in their grid, secretaries in their subtree (db/queries/visits.ts
 // VISIT_WRITERS / VISIT_READERS); a household outside the caller's subtree is a 404. Each write
 // is audited; a refusal is audited too, after its transaction rolled back.
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { endpoint } from '$lib/server/api/endpoint';
+import { reply } from '$lib/server/api/reply';
 import { personViewer } from '$lib/server/api/guards';
-import { newVisitInput, visitListQuery } from '$lib/api/visits';
+import { newVisitInput, visitListAnswer, visitListQuery, visitSavedAnswer } from '$lib/api/visits';
 import { recordVisit, visitActorOf, visitsOfHousehold, VisitError } from '$lib/server/db/queries/visits';
 import { audit } from '$lib/server/auth/audit';
 
@@ -17,7 +18,7 @@ export const POST = endpoint({ guard: personViewer, body: newVisitInput, tx: 'no
 	if (!actor) error(403, 'forbidden');
 	try {
 		const saved = await scoped((trx) => recordVisit(trx, actor, input.body));
-		return json(saved, { status: saved.created ? 201 : 200, headers: PRIVATE });
+		return reply(visitSavedAnswer, saved, { status: saved.created ? 201 : 200, headers: PRIVATE });
 	} catch (e) {
 		if (!(e instanceof VisitError)) throw e;
 		await audit(db.kysely, { ...actor, action: 'edit', object: `visit:record household:${input.body.household_id} ${e.code}`, result: 'denied' });
@@ -31,7 +32,7 @@ export const GET = endpoint({ guard: personViewer, query: visitListQuery }, asyn
 	try {
 		const visits = await visitsOfHousehold(trx, actor, input.query.household);
 		if (!visits) error(404, 'not_found');
-		return json({ household_id: input.query.household, visits }, { headers: PRIVATE });
+		return reply(visitListAnswer, { household_id: input.query.household, visits }, { headers: PRIVATE });
 	} catch (e) {
 		if (e instanceof VisitError) error(e.status, e.code);
 		throw e;

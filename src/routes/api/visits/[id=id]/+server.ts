@@ -1,12 +1,13 @@
 // Editing a visit (issue 11 part 2): its own visitor only, within 24 hours of recording it
 // (db/queries/visits.ts); anyone else's, or an older one, is refused with the reason (403
 // not_yours / too_old), one outside the caller's subtree is a 404. Audited, refusals included.
-import { error, json } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { endpoint } from '$lib/server/api/endpoint';
+import { reply } from '$lib/server/api/reply';
 import { personViewer } from '$lib/server/api/guards';
 import { rowId } from '$lib/api/inputs';
-import { visitEditInput } from '$lib/api/visits';
+import { visitEditedAnswer, visitEditInput } from '$lib/api/visits';
 import { editVisit, visitActorOf, VisitError } from '$lib/server/db/queries/visits';
 import { audit } from '$lib/server/auth/audit';
 
@@ -18,7 +19,7 @@ export const PATCH = endpoint(
 		const { id } = input.params;
 		try {
 			const visit = await scoped((trx) => editVisit(trx, actor, id, input.body));
-			return json({ visit }, { headers: { 'cache-control': 'private, no-store' } });
+			return reply(visitEditedAnswer, { visit }, { headers: { 'cache-control': 'private, no-store' } });
 		} catch (e) {
 			if (!(e instanceof VisitError)) throw e;
 			await audit(db.kysely, { ...actor, action: 'edit', object: `visit:${id}:edit ${e.code}`, result: 'denied' });
