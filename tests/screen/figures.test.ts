@@ -14,7 +14,9 @@ import { viewerFor, type Viewer } from '../../src/lib/server/auth/viewer.ts';
 import { screenFigures, screenTag } from '../../src/lib/server/screen/figures.ts';
 import { snapshotAreas, snapshotBlindSpots, snapshotDays, snapshotTrend, takeSnapshot } from '../../src/lib/server/db/queries/snapshots.ts';
 import { areaCoverageFor } from '../../src/lib/server/privacy/coverage.ts';
-import { D, S1, insertFixture } from '../coverage/fixture.ts';
+import { D, G111, G211, S1, insertFixture } from '../coverage/fixture.ts';
+import { recordVisit } from '../../src/lib/server/db/queries/visits.ts';
+import { createRequest } from '../../src/lib/server/db/queries/requests.ts';
 
 const scopedFor =
 	(db: TestDb, viewer: Viewer) =>
@@ -28,6 +30,34 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 		await insertFixture(db);
 		await new CoverageEngine(db).ensure();
 		await ensureAreaStats(db);
+		// the grid leaders' work: visits in two grids, requests (one of them long overdue) with a description no screen may show
+		const households = async (grid: string) =>
+			(
+				await withScope(db, grid, (trx) =>
+					sql<{
+						id: number;
+					}>`select h.id::int as id from household h join building b on b.id = h.building_id where b.grid_code = ${grid} order by h.id limit 3`.execute(trx)
+				)
+			).rows.map((r) => r.id);
+		const leader = { accountId: 7, username: 'leader', role: 'grid_leader' as const };
+		for (const [grid, n] of [
+			[G111, 3],
+			[G211, 1]
+		] as const) {
+			const hh = await households(grid);
+			for (let i = 0; i < n; i++)
+				await withScope(db, grid, (trx) => recordVisit(trx, leader, { client_id: `visit-${grid}-${i}`, household_id: hh[i % hh.length], kind: 'routine' }));
+			await withScope(db, grid, (trx) =>
+				createRequest(trx, leader, {
+					clientId: `request-${grid}`,
+					category: 'facilities',
+					urgency: 'normal',
+					description: '三楼王大爷家灯坏了',
+					householdId: hh[0]
+				})
+			);
+		}
+		await withScope(db, SYSTEM, (trx) => sql`update request set created_at = now() - interval '30 days' where client_id = ${`request-${G111}`}`.execute(trx));
 	});
 	afterAll(() => db?.drop());
 
@@ -60,9 +90,19 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 			expect(f.ranked[0].rows.filter((r) => r.bottom).map((r) => r.code)).toEqual(withIndex.slice(withIndex.length - k).map((r) => r.code));
 			// the wall gets no ids of buildings, households or members
 			expect(JSON.stringify(f)).not.toMatch(/building_ids|household_id|member_id|secretary"/);
-			// visits and requests: not there yet (activity.ts), shown as none
-			expect(f.activity_available).toBe(false);
-			expect(f.counters.visits_week).toBeNull();
+			// visits and requests: the counts a direct query gives, in the area
+			const direct = await withScope(db, SYSTEM, (trx) =>
+				sql<{ visits: number; open: number }>`select (select count(*)::int from visit where grid_code like ${`${code}%`}) as visits,
+				       (select count(*)::int from request where grid_code like ${`${code}%`} and state <> 'confirmed') as open`.execute(trx)
+			);
+			expect(f.activity_available).toBe(true);
+			expect(f.counters.visits_week).toBe(direct.rows[0].visits);
+			expect(f.counters.requests_open).toBe(direct.rows[0].open);
+			expect(f.counters.requests_overdue).toBe(1);
+			expect(f.tour.overdue.map((o) => [o.grid_code, o.n])).toEqual([[G111, 1]]);
+			expect(f.ticker.length).toBe(direct.rows[0].visits + direct.rows[0].open);
+			// the ticker says what and where, never who or what was written
+			expect(JSON.stringify(f.ticker)).not.toMatch(/王大爷|leader|household/);
 		});
 	}
 
@@ -114,6 +154,16 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 		expect(await screenTag(db, 1, 20)).toBe(a);
 		expect(await screenTag(db, 1, 30)).not.toBe(a);
 		await sql`update service_centre set name = name || ' ' where id = (select min(id) from service_centre)`.execute(db.kysely);
-		expect(await screenTag(db, 1, 20)).not.toBe(a);
+		const b = await screenTag(db, 1, 20);
+		expect(b).not.toBe(a);
+		// a visit moves no data version (tile caches stay) but changes the counters and ticker: a new tag
+		const leader = { accountId: 7, username: 'leader', role: 'grid_leader' as const };
+		const [h] = (
+			await withScope(db, G111, (trx) =>
+				sql<{ id: number }>`select h.id::int as id from household h join building b on b.id = h.building_id where b.grid_code = ${G111} limit 1`.execute(trx)
+			)
+		).rows;
+		await withScope(db, G111, (trx) => recordVisit(trx, leader, { client_id: 'visit-tag-check', household_id: h.id, kind: 'help' }));
+		expect(await screenTag(db, 1, 20)).not.toBe(b);
 	});
 });

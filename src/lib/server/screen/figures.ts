@@ -4,6 +4,7 @@
 // computes a figure of its own; the screen only arranges them.
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
+import { SYSTEM, withScope } from '../db/scoped.ts';
 import type { OpenScoped } from '../api/endpoint.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { areaStats } from '../db/queries/area-stats.ts';
@@ -124,13 +125,20 @@ export async function screenFigures(db: Db, scoped: OpenScoped, viewer: Viewer, 
 export async function screenTag(db: Db, screenId: number, intervalS: number): Promise<string> {
 	const stats = await areaStats(db).status(1000);
 	const coverage = await coverageEngine(db).status();
-	// the data version read now (status() may answer from a memory up to a second old)
+	// the data version read now (status() may answer from a memory up to a second old); visits and
+	// requests move without a data version (a visit must not flush the tile caches), so their
+	// newest ids say whether the counters and ticker changed, read as the system (row-level
+	// security would hide them from an unscoped session); and requests turn overdue with time alone,
+	// so the tag changes every hour
 	const {
 		rows: [s]
-	} = await sql<{ t: string | null; v: number }>`
-		select (select max(taken_at)::text from area_snapshot where day = current_date) as t, (select version from data_version where id = 1) as v`.execute(db.kysely);
-	const day = new Date().toISOString().slice(0, 10);
-	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}-${day}-${s.t ?? ''}-i${intervalS}"`.replace(
+	} = await withScope(db, SYSTEM, (trx) =>
+		sql<{ t: string | null; v: number; visit: number | null; event: number | null }>`
+		select (select max(taken_at)::text from area_snapshot where day = current_date) as t, (select version from data_version where id = 1) as v,
+		       (select max(id) from visit) as visit, (select max(id) from request_event) as event`.execute(trx)
+	);
+	const hour = new Date().toISOString().slice(0, 13);
+	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}-${hour}-${s.t ?? ''}-w${s.visit ?? 0}.${s.event ?? 0}-i${intervalS}"`.replace(
 		/\s/g,
 		'_'
 	);

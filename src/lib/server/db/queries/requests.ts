@@ -254,3 +254,47 @@ export async function requestPhoto(trx: Scoped, id: number): Promise<{ bytes: Ui
 	const r = rows[0];
 	return r?.photo && r.photo_type ? { bytes: r.photo, type: r.photo_type } : null;
 }
+
+/** What the big screen shows of requests in `code`'s subtree: counts, overdue places, the latest as ticker lines. */
+export interface RequestActivity {
+	open: number;
+	overdue: number;
+	/** grids holding overdue requests, at the grid's centre (never the request's own point) */
+	overdue_places: { grid_code: string; grid_name: string; lon: number; lat: number; n: number }[];
+	/** the latest requests: category and state, where (the grid) and when — never who or what was written */
+	latest: { kind: 'request'; status: string; grid_code: string; grid_name: string; category: string; at: string }[];
+}
+
+export async function requestActivity(trx: Scoped, code: string, limit = 10): Promise<RequestActivity> {
+	const prefix = `${code}%`;
+	const {
+		rows: [n]
+	} = await sql<{ open: number; overdue: number }>`
+		select count(*) filter (where r.state <> 'confirmed')::int as open, count(*) filter (where ${OVERDUE} <> 'none')::int as overdue
+		from request r join request_time_limit l using (category, urgency)
+		where r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)}`.execute(trx);
+	const { rows: places } = await sql<{ grid_code: string; grid_name: string; lon: number; lat: number; n: number }>`
+		select x.grid_code, a.name as grid_name, ST_X(ST_PointOnSurface(a.geom)) as lon, ST_Y(ST_PointOnSurface(a.geom)) as lat, x.n
+		from (select r.grid_code, count(*)::int as n from request r join request_time_limit l using (category, urgency)
+		      where r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)} and ${OVERDUE} <> 'none' group by r.grid_code) x
+		join area a on a.code = x.grid_code
+		order by x.n desc, x.grid_code limit 20`.execute(trx);
+	const { rows: latest } = await sql<{ grid_code: string; grid_name: string; category: string; state: string; o: Overdue; at: Date | string }>`
+		select r.grid_code, a.name as grid_name, r.category, r.state, ${OVERDUE} as o, r.created_at as at
+		from request r join area a on a.code = r.grid_code join request_time_limit l using (category, urgency)
+		where r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)}
+		order by r.created_at desc, r.id desc limit ${Math.min(Math.max(limit, 0), 100)}`.execute(trx);
+	return {
+		open: n.open,
+		overdue: n.overdue,
+		overdue_places: places.map((p) => ({ ...p, lon: Number(p.lon), lat: Number(p.lat), n: Number(p.n) })),
+		latest: latest.map((r) => ({
+			kind: 'request',
+			status: r.o !== 'none' ? 'overdue' : r.state === 'confirmed' ? 'closed' : r.state,
+			grid_code: r.grid_code,
+			grid_name: r.grid_name,
+			category: r.category,
+			at: new Date(r.at).toISOString()
+		}))
+	};
+}
