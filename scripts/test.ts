@@ -20,7 +20,7 @@ function run(cmd: string, args: string[]): number {
 	return spawnSync(cmd, args, { stdio: 'inherit', env: process.env }).status ?? 1;
 }
 
-const only = process.argv[2]; // `npm test -- unit`, `npm test -- e2e` or `npm test -- static`
+const only = process.argv[2]; // `npm test -- unit`, `-- e2e`, `-- static` or `-- faults`
 rmSync('tests/artifacts/results', { recursive: true, force: true });
 // every step that ends badly is named at the end: a run can fail with no failing test (a suite
 // that could not start, an error outside any test, a build that broke)
@@ -43,6 +43,8 @@ if (!only || only === 'unit') {
 if (!only || only === 'e2e') {
 	if (step('vite build', 'npx', ['vite', 'build']) === 0) step('playwright', 'npx', ['playwright', 'test']);
 }
+// the faults (database restarts, crashes, a full disk, kill -9) against the built app: ≈ 5 min, last
+if (!only || only === 'faults') step('fault tests', 'node', ['scripts/test-faults.ts']);
 
 // one closing line over both runners
 let passed = 0;
