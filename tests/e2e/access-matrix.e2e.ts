@@ -214,6 +214,7 @@ const TABLE: Record<string, Row> = {
 	'POST /admin?/enable':                      row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     D,          DENIED,     DENIED,                                  L),
 	'POST /admin?/reject':                      row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     D,          DENIED,                                  L),
 	'POST /admin?/createScreen':                row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     D,          DENIED,                                  L),
+	'POST /admin?/setScreenInterval':           row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     D,          DENIED,                                  L),
 	'POST /admin?/revokeScreen':                row(DENIED, DENIED, DENIED, DENIED, DENIED,                                                           DENIED,     DENIED,     D,          DENIED,                                  L),
 	// ends a fresh session of each account (the shared ones go on)
 	'POST /logout':                             row(L, L, L, L, L,                                                                                    L,          L,          L,          L,                                       L)
@@ -983,8 +984,8 @@ function adminProbe(name: string, duty: 'system_admin' | 'security_admin'): Prob
 						? { username: `am-refused-${who.principal.replace(/_/g, '-')}`, displayName: '越权', role: 'district_admin', areaCode: w.chain.district }
 						: name === 'createScreen'
 							? { name: `越权大屏 ${who.principal}`, areaCode: w.chain.district }
-							: name === 'revokeScreen'
-								? { id: String(f.screen.id ?? 0) }
+							: name === 'revokeScreen' || name === 'setScreenInterval'
+								? { id: String(f.screen.id ?? 0), tourInterval: '7' }
 								: name === 'approve' || name === 'changeRole'
 									? { id: target, role: 'district_admin', areaCode: w.chain.district }
 									: { id: target };
@@ -1053,6 +1054,8 @@ function adminProbe(name: string, duty: 'system_admin' | 'security_admin'): Prob
 					if (f.screen.id === undefined) notes.push(`screen ${f.screen.name} not listed on /admin`);
 					return { ...o, notes };
 				}
+				case 'setScreenInterval':
+					return action(who.ctx, env, path, { id: String(f.screen.id ?? 0), tourInterval: '45' });
 				case 'revokeScreen':
 					return action(who.ctx, env, path, { id: String(f.screen.id ?? 0) });
 			}
@@ -1113,6 +1116,14 @@ function adminProbe(name: string, duty: 'system_admin' | 'security_admin'): Prob
 					if (accountRow(await adminPage(env), f.c.username)) problems.push(`${f.c.username} still listed after the rejection`);
 					const s = await signIn(`${f.a.halfA}${f.a.halfB}`);
 					if (s.status !== 401) problems.push(`an account whose enabling was rejected signed in: ${s.status}`);
+					break;
+				}
+				case 'setScreenInterval': {
+					// the screen's row now says 45 s (a refused caller's 7 s never landed)
+					const html = await adminPage(env);
+					const at = html.indexOf(`data-screen="${f.screen.id}"`);
+					const rowHtml = at < 0 ? '' : html.slice(at, html.indexOf('</tr>', at));
+					if (!/value="45"/.test(rowHtml)) problems.push(`screen ${f.screen.id}'s interval is not 45 s on /admin`);
 					break;
 				}
 				case 'createScreen':
@@ -1675,7 +1686,7 @@ const PROBES: Record<string, Probe> = {
 	),
 	...Object.fromEntries((['create', 'disable', 'enable'] as const).map((n) => [`POST /admin?/${n}`, adminProbe(n, 'system_admin')])),
 	...Object.fromEntries(
-		(['approve', 'reject', 'changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'revokeScreen'] as const).map((n) => [
+		(['approve', 'reject', 'changeRole', 'grantPersons', 'revokePersons', 'unlock', 'createScreen', 'setScreenInterval', 'revokeScreen'] as const).map((n) => [
 			`POST /admin?/${n}`,
 			adminProbe(n, 'security_admin')
 		])

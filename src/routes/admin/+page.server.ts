@@ -18,7 +18,7 @@ import {
 	setPersonAccess,
 	unlockAccount
 } from '$lib/server/auth/accounts';
-import { createScreen, revokeScreen, TOUR_INTERVAL_S } from '$lib/server/auth/kiosk';
+import { createScreen, revokeScreen, setScreenInterval, TOUR_INTERVAL_S } from '$lib/server/auth/kiosk';
 import { ROLES, ROLE_RULES } from '$lib/server/auth/roles';
 import { actorOf } from '$lib/server/admin/guard';
 import { areaOptions, listAccounts, listScreens, roleLabel } from '$lib/server/admin/queries';
@@ -144,6 +144,16 @@ export const actions = {
 			return { screen: { id, name: values.name.trim(), link: `${origin}/kiosk/${token}` } };
 		});
 		return 'ok' in result ? result : fail(400, { ...result.data, screenValues: values });
+	}),
+	setScreenInterval: duty('security_admin', async ({ actor, form, db }) => {
+		const id = accountId(form);
+		if (id === null) return fail(400, { action: 'setScreenInterval', message: 'screen: missing or malformed id' });
+		// an empty or non-numeric interval is refused by setScreenInterval's own check, naming the range
+		const interval = form.tourInterval.trim() === '' ? NaN : Number(form.tourInterval);
+		return attempt('setScreenInterval', async () => {
+			await setScreenInterval(db, id, interval, actor);
+			return {};
+		});
 	}),
 	revokeScreen: duty('security_admin', async ({ actor, form, db }) => {
 		const id = accountId(form);

@@ -359,6 +359,7 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'admin.done.unlock': 'Account unlocked',
 	'admin.done.create_screen': 'Screen created',
 	'admin.done.revoke_screen': 'Screen revoked',
+	'admin.done.set_interval': "Tour interval updated (taken at the screen's next refresh)",
 	'admin.half_a.title': 'Half A of the first password — shown once',
 	'admin.half_a.label': 'Half A',
 	'admin.half_a.hint':
@@ -431,6 +432,7 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'admin.screens.revoked': 'Revoked',
 	'admin.screens.active': 'Active',
 	'admin.screens.revoke': 'Revoke',
+	'admin.screens.set_interval': 'Set interval',
 	'admin.screens.revoke_confirm': 'Revoke the link of screen “{name}”?',
 	'admin.screens.none': 'No screens yet',
 	'admin.screens.interval': 'Tour interval (s)',
