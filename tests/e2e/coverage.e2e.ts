@@ -125,3 +125,33 @@ test('moving to another area aborts the coverage requests of the one left, and a
 	await page.waitForTimeout(1500);
 	await expect(index).toHaveText(grid.coverage_index.toFixed(1));
 });
+
+test('the time slider replays a stored day of coverage on the map, with its figures', async ({ page }) => {
+	test.setTimeout(120_000);
+	const problems = watchProblems(page);
+	await signIn(page, 'district_admin');
+	// today's snapshot, taken now (the server also takes one by itself each day)
+	// (a same-origin POST, as the page itself would send it: cross-site ones are refused)
+	const taken = await page.request.post('/api/snapshots', { headers: { origin: new URL(page.url()).origin } });
+	expect(taken.status()).toBe(200);
+	const { day } = (await taken.json()) as { day: string };
+	const street = (await (await page.request.get('/api/areas/street.geojson')).json()).features[0].properties.code as string;
+	const stored = await (await page.request.get(`/api/snapshots?level=community&within=${street}&day=${day}`)).json();
+	await page.goto(`/?sel=${street}&tab=coverage&layers=choropleth,roads&ind=coverage_index`);
+	await waitForMapIdle(page, 90_000);
+	await page.getByTestId('replay-open').click();
+	// the caption says the day, and as many areas and blind spots as the stored snapshot holds
+	await slow(page.getByTestId('replay-caption')).toContainText(day);
+	await expect(page.getByTestId('replay-caption')).toContainText(`${stored.areas.length} `);
+	await expect(page.getByTestId('replay')).toHaveAttribute('data-day', day);
+	// the map draws the stored day instead of the live choropleth
+	const ids = async () => page.evaluate(() => (window as unknown as { __jicengDeckLayers?: () => string[] }).__jicengDeckLayers?.() ?? []);
+	await expect.poll(ids).toEqual(expect.arrayContaining(['replay-areas', 'replay-blind-spots']));
+	expect((await ids()).filter((id) => id.startsWith('choropleth-'))).toEqual([]);
+	// another indicator redraws the same day; closing brings the live choropleth back
+	await page.getByTestId('replay-indicator').selectOption('share_15min');
+	await expect(page.getByTestId('replay')).toHaveAttribute('data-day', day);
+	await page.getByRole('button', { name: /关闭回放|Close the replay/ }).click();
+	await expect.poll(ids).not.toContain('replay-areas');
+	expect(problems).toEqual([]);
+});

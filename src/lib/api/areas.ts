@@ -51,3 +51,9 @@ export const areaRef = agrees<AreaRef>()(
 	v.object({ code: v.string(), name: v.string(), level: v.picklist(AREA_LEVELS), kind: v.nullable(v.picklist(['community', 'village'])) })
 );
 export const breadcrumbStep = agrees<BreadcrumbStep>()(v.object({ ...areaRef.entries, in_scope: v.boolean() }));
+
+/** GET /api/areas/<level>.geojson: the outlines of the caller's areas of a level, each named by its code */
+export const areaOutlinesAnswer = v.object({
+	type: v.literal('FeatureCollection'),
+	features: v.array(v.object({ type: v.literal('Feature'), properties: v.looseObject({ code: v.string() }), geometry: v.looseObject({ type: v.string() }) }))
+});

@@ -40,6 +40,20 @@ export interface DeckLayerOptions {
 	suggestions?: { lon: number; lat: number; pinned: boolean }[];
 	/** the data version the tiles are asked for (the big screen's live refresh: a new version, new tiles) */
 	version?: string;
+	/** a stored day replayed (the time slider): drawn instead of the live choropleth */
+	replay?: Replay | null;
+}
+
+/** One stored day of coverage (GET /api/snapshots) over the areas' outlines, as the time slider replays it. */
+export interface Replay {
+	day: string;
+	indicator: 'coverage_index' | 'share_15min';
+	/** the areas' outlines (GET /api/areas/<level>.geojson), properties.code naming each */
+	outlines: { type: 'FeatureCollection'; features: { type: 'Feature'; properties: { code: string }; geometry: unknown }[] };
+	/** the indicator per area code that day (null: withheld, or no figure) */
+	values: Record<string, number | null>;
+	/** that day's blind spots */
+	spots: { geometry: unknown }[];
 }
 
 type Props = Record<string, unknown>;
@@ -87,7 +101,40 @@ export const DECK_TILE_LAYERS = ['communities', 'grids', 'coverage_community', '
 export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const on = (l: DataLayer) => o.visible.includes(l);
 	const layers: Layer[] = [];
-	if (on('choropleth')) {
+	if (o.replay) {
+		const r = o.replay;
+		const ind = r.indicator;
+		layers.push(
+			new GeoJsonLayer({
+				id: 'replay-areas',
+				data: r.outlines,
+				beforeId: o.beforeId,
+				pickable: false,
+				filled: true,
+				stroked: true,
+				getFillColor: (f: { properties: { code: string } }) => {
+					const value = r.values[f.properties.code];
+					if (value === null || value === undefined) return [168, 162, 158, 60];
+					// as the live choropleth: coverage reads the other way round, a gap stands out
+					return [...RAMP[RAMP.length - 1 - RAMP.indexOf(classify(ind, value))], 160];
+				},
+				getLineColor: [87, 83, 78, 160],
+				lineWidthMinPixels: 1,
+				updateTriggers: { getFillColor: [r.day, ind] }
+			} as Props),
+			new GeoJsonLayer({
+				id: 'replay-blind-spots',
+				data: { type: 'FeatureCollection', features: r.spots.map((s) => ({ type: 'Feature', properties: {}, geometry: s.geometry })) },
+				beforeId: o.beforeId,
+				filled: true,
+				stroked: true,
+				getFillColor: [...BLIND_SPOT_COLOUR, 90],
+				getLineColor: [...BLIND_SPOT_COLOUR, 230],
+				lineWidthMinPixels: 2,
+				updateTriggers: { getFillColor: [r.day] }
+			} as Props)
+		);
+	} else if (on('choropleth')) {
 		// communities below z13, grids above: the level a planner compares at that scale
 		const coverage = isCoverageIndicator(o.indicator);
 		const level = coverage ? (o.zoom < 13 ? 'coverage_community' : 'coverage_grid') : o.zoom < 13 ? 'communities' : 'grids';
