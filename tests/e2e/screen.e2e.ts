@@ -282,8 +282,6 @@ async function stopServer(child: ChildProcess): Promise<void> {
 test.describe('the big screen on a server of its own', () => {
 	const adminUrl = process.env.TEST_DATABASE_URL;
 	test.skip(!adminUrl, 'needs TEST_DATABASE_URL (a server PostGIS to write to beside the app)');
-	// written, never yet run to the end: fixme until it has passed once
-	test.fixme(true, 'the refresh and reconnection test has not been run to completion yet');
 	const dbName = `screen_e2e_${randomBytes(4).toString('hex')}`;
 	let url = '';
 	let server: ChildProcess | null = null;
