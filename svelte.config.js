@@ -12,7 +12,10 @@ const config = {
 		csrf: { trustedOrigins: [] },
 		// the policy lives in src/lib/server/csp.js: pages get it here, with a nonce or hashes;
 		// security-headers.ts sends the same policy on every other response
-		csp: { mode: 'auto', directives: CSP_DIRECTIVES }
+		csp: { mode: 'auto', directives: CSP_DIRECTIVES },
+		// src/service-worker.ts (offline viewing of the grid pages) is registered by those pages
+		// only, in a secure context (src/lib/offline/viewing.ts), not by every page
+		serviceWorker: { register: false }
 	}
 };
 

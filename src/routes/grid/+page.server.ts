@@ -8,7 +8,9 @@ import { gridsInScope, myGrid } from '$lib/server/db/queries/my-grid';
 import { ROLE_RULES } from '$lib/server/auth/roles';
 
 export const load = pageLoad({ guard: gridWorker, query: gridFilterQuery }, async ({ caller, input, trx, event }) => {
-	event.setHeaders({ 'cache-control': 'private, no-store' });
+	// the account the page is for: the outbox's database and the service worker's cache are its own
+	const account = event.locals.user?.accountId ?? null;
+	event.setHeaders({ 'cache-control': 'private, no-store', ...(account !== null && { 'x-jiceng-account': String(account) }) });
 	const who = {
 		name: event.locals.user?.displayName ?? caller.username,
 		roleLabel: ROLE_RULES[caller.principal].label,
@@ -17,7 +19,7 @@ export const load = pageLoad({ guard: gridWorker, query: gridFilterQuery }, asyn
 	if (caller.principal === 'grid_leader') {
 		const view = await myGrid(trx, caller.scope, caller, input.query);
 		if (!view) error(404, `no grid with code ${caller.scope}`);
-		return { who, view, grids: null };
+		return { who, account, view, grids: null };
 	}
-	return { who, view: null, grids: await gridsInScope(trx) };
+	return { who, account, view: null, grids: await gridsInScope(trx) };
 });

@@ -587,5 +587,15 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'visit.error.follow_up_before': 'The follow-up cannot be before the visit',
 	'visit.error.client_id_reused': 'Submission id clash: please submit again',
 	'visit.error.network': 'No network: try again later (what you entered is kept)',
-	'visit.error.other': 'Could not save: {message}'
+	'visit.error.other': 'Could not save: {message}',
+	'outbox.queued': 'Kept on this device; it will be sent when the network is back',
+	'outbox.pending': 'Pending {n}',
+	'outbox.pending_hint': 'Kept on this device, sent by itself once online',
+	'outbox.refused': 'Not accepted: {reason}',
+	'outbox.dismiss': 'OK, remove',
+	'outbox.retry_now': 'Try now',
+	'outbox.waiting': 'waiting for the network',
+	'outbox.https':
+		'Offline viewing needs HTTPS: this page was opened over http and cannot be viewed without a network; forms and pending submissions are still kept on this device',
+	'outbox.offline': 'Offline: showing what was last loaded online (read-only)'
 };

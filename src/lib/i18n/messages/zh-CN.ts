@@ -584,5 +584,14 @@ export const messages = {
 	'visit.error.follow_up_before': '回访日期不能早于走访日期',
 	'visit.error.client_id_reused': '提交编号冲突，请重新提交',
 	'visit.error.network': '网络不通，请稍后重试（填写的内容已保留）',
-	'visit.error.other': '保存失败：{message}'
+	'visit.error.other': '保存失败：{message}',
+	'outbox.queued': '已保存在本机，待网络恢复后自动同步',
+	'outbox.pending': '待同步 {n}',
+	'outbox.pending_hint': '以下内容保存在本机，联网后自动提交',
+	'outbox.refused': '未被接受：{reason}',
+	'outbox.dismiss': '知道了，删除',
+	'outbox.retry_now': '立即重试',
+	'outbox.waiting': '等待网络',
+	'outbox.https': '离线查看需要 HTTPS：本页通过 http 打开，断网时不能查看；填写的内容和待同步的提交仍保存在本机',
+	'outbox.offline': '当前离线：显示的是上次联网时的内容（只读）'
 } as const;

@@ -10,7 +10,9 @@ import { myGrid } from '$lib/server/db/queries/my-grid';
 import { ROLE_RULES } from '$lib/server/auth/roles';
 
 export const load = pageLoad({ guard: gridWorker, params: v.object({ code: areaCode }), query: gridFilterQuery }, async ({ caller, input, trx, event }) => {
-	event.setHeaders({ 'cache-control': 'private, no-store' });
+	// the account the page is for: the outbox's database and the service worker's cache are its own
+	const account = event.locals.user?.accountId ?? null;
+	event.setHeaders({ 'cache-control': 'private, no-store', ...(account !== null && { 'x-jiceng-account': String(account) }) });
 	const view = await myGrid(trx, input.params.code, caller, input.query);
 	if (!view) error(404, `no grid with code ${input.params.code}`);
 	const who = {
@@ -18,5 +20,5 @@ export const load = pageLoad({ guard: gridWorker, params: v.object({ code: areaC
 		roleLabel: ROLE_RULES[caller.principal].label,
 		demo: event.locals.user?.demo ?? false
 	};
-	return { who, view, chooser: caller.principal !== 'grid_leader' };
+	return { who, account, view, chooser: caller.principal !== 'grid_leader' };
 });

@@ -9,7 +9,9 @@ import { centralHousehold } from '$lib/server/db/queries/my-grid';
 import { ROLE_RULES } from '$lib/server/auth/roles';
 
 export const load = pageLoad({ guard: gridWorker, params: v.object({ id: rowId }) }, async ({ caller, input, trx, event }) => {
-	event.setHeaders({ 'cache-control': 'private, no-store' });
+	// the account the page is for: the outbox's database and the service worker's cache are its own
+	const account = event.locals.user?.accountId ?? null;
+	event.setHeaders({ 'cache-control': 'private, no-store', ...(account !== null && { 'x-jiceng-account': String(account) }) });
 	const view = await centralHousehold(trx, input.params.id, caller);
 	if (!view) error(404, `no central household with id ${input.params.id}`);
 	const who = {
@@ -17,5 +19,5 @@ export const load = pageLoad({ guard: gridWorker, params: v.object({ id: rowId }
 		roleLabel: ROLE_RULES[caller.principal].label,
 		demo: event.locals.user?.demo ?? false
 	};
-	return { who, view, chooser: caller.principal !== 'grid_leader' };
+	return { who, account, view, chooser: caller.principal !== 'grid_leader' };
 });
