@@ -7,6 +7,7 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { areaStats, ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { serveTiles, type TileResponse } from '../../src/lib/server/tiles/http.ts';
+import { SOURCES } from '../../src/lib/server/tiles/sources.ts';
 import { parseTilePath } from '../../src/lib/server/tiles/parse.ts';
 import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
 import { FIXTURE_SQL, lonLat } from './fixture.ts';
@@ -175,5 +176,18 @@ describe.each(backends)('the tile endpoint on the %s backend', (backend) => {
 		expect(doc.bounds[0]).toBeCloseTo(w, 4);
 		expect(doc.bounds[1]).toBeCloseTo(s, 4);
 		expect(Object.keys(doc.vector_layers[0].fields)).toEqual(expect.arrayContaining(['members', 'household_id', 'central']));
+	});
+
+	it('ends a layer that places households a zoom early for viewers who see no persons (the map overzooms, never asks for refused tiles)', async () => {
+		for (const layer of Object.values(SOURCES)) {
+			const seeing = JSON.parse(String((await serveTiles(tiles, `${layer.name}.json`, GZIP, { origin: 'http://x', persons: true })).body));
+			const counting = JSON.parse(String((await serveTiles(tiles, `${layer.name}.json`, GZIP, { origin: 'http://x', persons: false })).body));
+			expect(seeing.maxzoom, layer.name).toBe(layer.maxzoom);
+			// the display and planners without the grant get no tile at householdsFrom and above (refused: 403)
+			const last = layer.householdsFrom !== undefined && layer.householdsFrom > layer.minzoom ? layer.householdsFrom - 1 : layer.maxzoom;
+			expect(counting.maxzoom, layer.name).toBe(last);
+			expect(counting.vector_layers[0].maxzoom, layer.name).toBe(last);
+		}
+		expect(SOURCES.members.householdsFrom).toBeLessThanOrEqual(SOURCES.members.maxzoom);
 	});
 });

@@ -41,7 +41,7 @@ export async function serveTiles(service: TileService, path: string, headers: He
 	const req = parseTilePath(path);
 	if (req.kind === 'bad') return bad(req.reason);
 	if (req.kind === 'tilejson') {
-		const doc = await tileJson(service.db, req.layer, options.origin ?? '', scope);
+		const doc = await tileJson(service.db, req.layer, options.origin ?? '', scope, options.persons ?? false);
 		return {
 			status: 200,
 			headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=60' },

@@ -18,9 +18,15 @@ export interface TileJson {
 	vector_layers: { id: string; description: string; minzoom: number; maxzoom: number; fields: Record<string, string> }[];
 }
 
-/** @param origin the request's origin, e.g. `http://localhost:5173`, so tile URLs are absolute */
-export async function tileJson(db: Db, layer: LayerName, origin: string, scope = ''): Promise<TileJson> {
+/**
+ * @param origin the request's origin, e.g. `http://localhost:5173`, so tile URLs are absolute
+ * @param persons whether the viewer sees persons: a layer that places households from some zoom
+ * on (householdsFrom) is refused there to viewers who don't, so their TileJSON ends the layer a
+ * zoom below — the map then overzooms the last tile it may have instead of asking for refused ones
+ */
+export async function tileJson(db: Db, layer: LayerName, origin: string, scope = '', persons = false): Promise<TileJson> {
 	const s = SOURCES[layer];
+	const maxzoom = !persons && s.householdsFrom !== undefined && s.householdsFrom > s.minzoom ? Math.min(s.maxzoom, s.householdsFrom - 1) : s.maxzoom;
 	const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
 		select ST_XMin(x) as w, ST_YMin(x) as s, ST_XMax(x) as e, ST_YMax(x) as n
 		from (select ST_Extent(geom) as x from area
@@ -35,7 +41,7 @@ export async function tileJson(db: Db, layer: LayerName, origin: string, scope =
 		scheme: 'xyz',
 		tiles: [`${origin}/tiles/${s.name}/{z}/{x}/{y}.mvt`],
 		minzoom: s.minzoom,
-		maxzoom: s.maxzoom,
+		maxzoom,
 		...(bounds
 			? {
 					bounds: bounds as [number, number, number, number],
@@ -46,6 +52,6 @@ export async function tileJson(db: Db, layer: LayerName, origin: string, scope =
 					]
 				}
 			: {}),
-		vector_layers: [{ id: s.name, description: s.description, minzoom: s.minzoom, maxzoom: s.maxzoom, fields: s.fields }]
+		vector_layers: [{ id: s.name, description: s.description, minzoom: s.minzoom, maxzoom, fields: s.fields }]
 	};
 }
