@@ -83,4 +83,13 @@ test('a visit made offline is kept, sent once when the network is back, and the 
 	expect(gone === null || !gone.ok()).toBe(true);
 	await expect(page.getByTestId('household')).toHaveCount(0);
 	await context.setOffline(false);
+
+	// another account on the same phone: its pages go in a cache of its own, never the grid leader's
+	await signIn(page, 'community_secretary');
+	await page.goto('/grid');
+	await expect(page.getByTestId('grid-choice').first()).toBeVisible();
+	await expect.poll(() => accountCaches(page)).toHaveLength(1);
+	const other = await accountCaches(page);
+	expect(other[0]).toMatch(/^jiceng-grid-\d+$/);
+	expect(other[0]).not.toBe(cached[0]);
 });
