@@ -143,6 +143,9 @@ const TABLE: Record<string, Row> = {
 	'GET /grid':                                row(DENIED, DENIED, 200, 200, DENIED,                                                                 DENIED,     DENIED,     DENIED,     DENIED,                                  L),
 	'GET /grid/[code]':                         row(DENIED, DENIED, io(200, 404), io(200, 404), DENIED,                                               DENIED,     DENIED,     DENIED,     DENIED,                                  L),
 	'GET /grid/household/[id]':                 row(DENIED, DENIED, io(200, 404), io(200, 404), DENIED,                                               DENIED,     DENIED,     DENIED,     DENIED,                                  L),
+	// printable maps and atlases (issue 13 part 2): the map's viewers, in their area only
+	'GET /print/[code]':                        row(io(200, 404), io(200, 404), io(200, 404), io(200, 404), io(200, 404),                            'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', io(200, 404),                            L),
+	'GET /print/atlas/[code]':                  row(io(200, 404), io(200, 404), io(200, 404), io(200, 404), io(200, 404),                            'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', io(200, 404),                            L),
 	// daily snapshots: taken on demand by the district administrator; read (the time slider) by viewers of the map
 	'POST /api/snapshots':                      row(200, DENIED, DENIED, DENIED, DENIED,                                                              DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	'GET /api/snapshots':                       row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
@@ -1202,6 +1205,21 @@ const PROBES: Record<string, Probe> = {
 			const central = [...world.households.values()].find((h) => h.central && world.buildingGrid.get(h.building) === grid);
 			const id = central?.household ?? NOWHERE.member;
 			return c.endsWith(':data') ? dataRequest(who, `/grid/household/${id}`) : get(who, `/grid/household/${id}`);
+		}
+	},
+	// a print of the caller's own area, and of the nearest area outside it
+	'GET /print/[code]': {
+		cases: ['in', 'out', 'in:data', 'out:data'],
+		call: (who, c) => {
+			const code = c.startsWith('in') ? who.inside.area : who.outside.area;
+			return c.endsWith(':data') ? dataRequest(who, `/print/${code}`) : get(who, `/print/${code}`);
+		}
+	},
+	'GET /print/atlas/[code]': {
+		cases: ['in', 'out', 'in:data', 'out:data'],
+		call: (who, c) => {
+			const code = c.startsWith('in') ? who.inside.area : who.outside.area;
+			return c.endsWith(':data') ? dataRequest(who, `/print/atlas/${code}`) : get(who, `/print/atlas/${code}`);
 		}
 	},
 	// the screen's area comes from its token: `within` naming another area changes nothing
