@@ -221,11 +221,21 @@ interface Run {
 	timeouts: number;
 	ms: Record<'json' | 'cached' | 'uncached' | 'write', number[]>;
 	failures: Map<string, { n: number; sample: string }>;
+	/** latency per route (tiles per layer and cache outcome), for stderr */
+	byRoute: Map<string, number[]>;
 }
 
 async function drive(port: number, views: View[], words: string[], connections: number, seconds: number, onTick?: () => void): Promise<Run> {
 	const agent = new Agent({ keepAlive: true, maxSockets: connections });
-	const run: Run = { requests: 0, seconds, errors: 0, timeouts: 0, ms: { json: [], cached: [], uncached: [], write: [] }, failures: new Map() };
+	const run: Run = {
+		requests: 0,
+		seconds,
+		errors: 0,
+		timeouts: 0,
+		ms: { json: [], cached: [], uncached: [], write: [] },
+		failures: new Map(),
+		byRoute: new Map()
+	};
 	const started = performance.now();
 	const end = started + seconds * 1000;
 	const ticker = onTick ? setInterval(onTick, 10_000) : null;
@@ -247,6 +257,10 @@ async function drive(port: number, views: View[], words: string[], connections: 
 					run.failures.set(key, f);
 					continue;
 				}
+				const route = q.kind === 'tile' ? `${q.route} ${o.cache === 'hit' ? 'cached' : 'uncached'}` : q.route;
+				const xs = run.byRoute.get(route) ?? [];
+				if (!xs.length) run.byRoute.set(route, xs);
+				xs.push(ms);
 				if (q.kind === 'tile') run.ms[o.cache === 'hit' ? 'cached' : 'uncached'].push(ms);
 				else run.ms[q.kind].push(ms);
 			}
@@ -330,6 +344,8 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		log(
 			`[load] ${backend}: ${run.requests} requests in ${run.seconds.toFixed(1)} s: ${counts}; ${run.ms.write.length / run.seconds > 0 ? `${(run.ms.write.length / run.seconds).toFixed(0)} writes/s` : ''}`
 		);
+		for (const [route, xs] of [...run.byRoute].sort(([a], [b]) => a.localeCompare(b)))
+			log(`[load] ${backend}   ${route.padEnd(40)} ${String(xs.length).padStart(6)} × p50 ${r1(quantile(xs, 0.5))} p99 ${r1(quantile(xs, 0.99))} ms`);
 		for (const [key, f] of run.failures) log(`[load] ${backend}: FAILED ${f.n} × ${key} — e.g. ${f.sample}`);
 		const goals = [
 			`0 errors: ${run.errors === 0 ? 'met' : 'MISSED'}`,
