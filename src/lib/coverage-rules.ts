@@ -30,3 +30,11 @@ export const WALKING_SPEED_M_PER_MIN = 80;
  */
 export const VISIT_WINDOWS_DAYS = [30, 90] as const;
 export type VisitWindow = (typeof VISIT_WINDOWS_DAYS)[number];
+
+/**
+ * road pieces whose end lies within this many metres of another piece (its end or its line) and
+ * that are not otherwise connected to it are joined by a straight walking link when the network
+ * is built (issue 13: OSM extracts cut at tile edges, paths digitised with small gaps); the
+ * server reads JICENG_ROAD_SNAP_M to override it, 0 turns the joining off
+ */
+export const ROAD_SNAP_M = 15;

@@ -7,7 +7,9 @@
 // A building is in a blind spot when its households are beyond the 15-minute circle (service), it
 // has an organisation gap (its grid has no branch; 3+ members and no party group; an office,
 // market or park building with no organisation), or some of its households are looked after by
-// no one (work). Households affected: all of the building's for a service or organisation gap,
+// no one (work). A building that can walk to no centre at all is a service gap as before, with
+// the rule building_unreachable among its spot's rules (its roads are cut off: a data gap, not a
+// long walk). Households affected: all of the building's for a service or organisation gap,
 // otherwise the ones nobody looks after.
 // Runs after building_coverage and coverage_gap are written, in the same transaction.
 import { sql, type Kysely } from 'kysely';
@@ -30,7 +32,7 @@ export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promi
 		with bgap as (
 			select object_id::bigint as building_id, array_agg(rule order by rule) as rules,
 			       coalesce(sum(households) filter (where rule = 'household_uncared'), 0) as uncared
-			from coverage_gap where rule in ('member_building_uncovered', 'key_building_unorganised', 'household_uncared')
+			from coverage_gap where rule in ('member_building_uncovered', 'key_building_unorganised', 'household_uncared', 'building_unreachable')
 			group by 1
 		), flagged as (
 			select b.id, b.grid_code, b.geom, bc.households,
@@ -45,7 +47,7 @@ export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promi
 		), units as (
 			select f.*, case when service or rules && ${org} then households else uncared end as affected,
 			       ST_Transform(f.geom, 3857) as g3857
-			from flagged f where service or cardinality(rules) > 0
+			from flagged f where service or cardinality(array_remove(rules, 'building_unreachable')) > 0
 		), clustered as (
 			select u.*, ST_ClusterDBSCAN(ST_Centroid(u.g3857), ${BLIND_SPOT_EPS * k}::float8, 1) over (partition by grid_code) as cid
 			from units u

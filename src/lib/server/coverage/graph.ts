@@ -8,11 +8,18 @@
 // crossing, so they are not noded. Vertices are merged by their coordinates at 1e-7° (≈1 cm),
 // the precision the generator writes.
 //
+// Fragments (issue 13): a road piece whose end lies within `snapM` metres of another piece it is
+// not otherwise connected to — an OSM extract cut at a tile edge, a path digitised with a small
+// gap — is joined to it by a straight walking link from that end to the nearest point of the other
+// piece (its end or its line, the line split there). The links are edges like any other, with
+// edgeRoad = -1, and listed in `links` so the map can flag them.
+//
 // Lengths: each segment is measured with the WGS84 lengths of a degree of latitude and longitude
 // at the segment's own mid-latitude, which is within a few millimetres of the geodesic at these
 // segment lengths. Snapping works in one local metric frame around the network's centre.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { ROAD_SNAP_M } from '../../coverage-rules.ts';
 
 /** Metres per degree of latitude and longitude on WGS84 at latitude `lat` (degrees). */
 export function degreeLengths(lat: number): { my: number; mx: number } {
@@ -57,12 +64,27 @@ export interface RoadGraph {
 	edgeFrom: Int32Array;
 	edgeTo: Int32Array;
 	edgeLen: Float64Array;
-	/** road.id the edge was cut from */
+	/** road.id the edge was cut from; -1 for a link joining two fragments */
 	edgeRoad: Float64Array;
+	/** the links made between fragments (see the top of this file) */
+	links: RoadLink[];
 	/** CSR: the half-edges of node n are adjStart[n] … adjStart[n+1]-1 */
 	adjStart: Int32Array;
 	adjNode: Int32Array;
 	adjEdge: Int32Array;
+}
+
+/** A straight walking link joining a road piece's end to another piece within the snap distance. */
+export interface RoadLink {
+	/** the road whose end is joined */
+	fromRoad: number;
+	/** the road joined to */
+	toRoad: number;
+	/** metres of the link */
+	metres: number;
+	/** [lon, lat] of the end and of the point joined to */
+	from: [number, number];
+	to: [number, number];
 }
 
 export interface RoadLine {
@@ -71,15 +93,36 @@ export interface RoadLine {
 	coords: readonly (readonly [number, number])[];
 }
 
-/** Builds the graph from road lines (any order); vertices equal at 1e-7° become one node. */
-export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
+/** The snap distance of road fragments, metres: JICENG_ROAD_SNAP_M, else ROAD_SNAP_M (coverage-rules.ts). */
+export function roadSnapMetres(env: string | undefined = process.env.JICENG_ROAD_SNAP_M): number {
+	if (env === undefined || env.trim() === '') return ROAD_SNAP_M;
+	const m = Number(env);
+	if (!Number.isFinite(m) || m < 0 || m > 500) throw new Error(`JICENG_ROAD_SNAP_M=${env}: a distance in metres from 0 to 500`);
+	return m;
+}
+
+/**
+ * Builds the graph from road lines (any order); vertices equal at 1e-7° become one node. With
+ * `snapM` > 0, fragments within that many metres are joined (see the top of this file).
+ */
+export function buildGraph(roads: readonly RoadLine[], snapM = 0): RoadGraph {
+	const g = assemble(roads, [], [], [], [], [], [], []);
+	if (!(snapM > 0) || !g.edgeCount) return g;
+	return joinFragments(roads, g, snapM);
+}
+
+/** the graph of the nodes and edges listed (links: already made), in CSR form */
+function assemble(
+	roads: readonly RoadLine[],
+	lons: number[],
+	lats: number[],
+	from: number[],
+	to: number[],
+	len: number[],
+	road: number[],
+	links: RoadLink[]
+): RoadGraph {
 	const nodeOf = new Map<string, number>();
-	const lons: number[] = [];
-	const lats: number[] = [];
-	const from: number[] = [];
-	const to: number[] = [];
-	const len: number[] = [];
-	const road: number[] = [];
 	const node = (lon: number, lat: number) => {
 		const key = `${Math.round(lon * 1e7)},${Math.round(lat * 1e7)}`;
 		let n = nodeOf.get(key);
@@ -91,7 +134,7 @@ export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
 		}
 		return n;
 	};
-	for (const r of roads) {
+	for (const r of lons.length ? [] : roads) {
 		let prev = -1;
 		for (const [lon, lat] of r.coords) {
 			const n = node(lon, lat);
@@ -158,10 +201,100 @@ export function buildGraph(roads: readonly RoadLine[]): RoadGraph {
 		edgeTo: Int32Array.from(to),
 		edgeLen: Float64Array.from(len),
 		edgeRoad: Float64Array.from(road),
+		links,
 		adjStart,
 		adjNode,
 		adjEdge
 	};
+}
+
+/**
+ * Links every dangling road end (a node of degree 1 that ends a piece) to the nearest point of
+ * another piece within `snapM` metres that it is not yet connected to, ends in a fixed order (by
+ * road id, first end then last) so the result never depends on anything but the roads. The edge
+ * joined to is split at that point (unless it is within a centimetre of one of its nodes).
+ */
+function joinFragments(roads: readonly RoadLine[], g: RoadGraph, snapM: number): RoadGraph {
+	const parent = Int32Array.from({ length: g.nodeCount }, (_, k) => k);
+	const find = (a: number): number => {
+		while (parent[a] !== a) a = parent[a] = parent[parent[a]];
+		return a;
+	};
+	const union = (a: number, b: number) => {
+		const ra = find(a),
+			rb = find(b);
+		if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+	};
+	for (let e = 0; e < g.edgeCount; e++) union(g.edgeFrom[e], g.edgeTo[e]);
+	const snapper = new Snapper(g);
+	const nodeAt = new Map<string, number>();
+	for (let k = 0; k < g.nodeCount; k++) nodeAt.set(`${Math.round(g.nodeLon[k] * 1e7)},${Math.round(g.nodeLat[k] * 1e7)}`, k);
+	const degree = (n: number) => g.adjStart[n + 1] - g.adjStart[n];
+	/** per edge: the split points made on it, metres from edgeFrom */
+	const splits = new Map<number, { offset: number; node: number }[]>();
+	const lons = Array.from(g.nodeLon);
+	const lats = Array.from(g.nodeLat);
+	const linkEnds: [number, number, number, number][] = []; // node, node joined to, from road, to road
+	const links: RoadLink[] = [];
+	for (const r of [...roads].sort((a, b) => a.id - b.id)) {
+		if (r.coords.length < 2) continue;
+		for (const [lon, lat] of [r.coords[0], r.coords[r.coords.length - 1]]) {
+			const n = nodeAt.get(`${Math.round(lon * 1e7)},${Math.round(lat * 1e7)}`);
+			if (n === undefined || degree(n) !== 1) continue;
+			const s = snapper.nearestXY(g.nodeX[n], g.nodeY[n], snapM, (e) => find(g.edgeFrom[e]) !== find(n));
+			if (!s) continue;
+			const e = s.edge;
+			let m: number;
+			if (s.offset < 0.01) m = g.edgeFrom[e];
+			else if (g.edgeLen[e] - s.offset < 0.01) m = g.edgeTo[e];
+			else {
+				const list = splits.get(e) ?? [];
+				const same = list.find((p) => Math.abs(p.offset - s.offset) < 0.01);
+				if (same) m = same.node;
+				else {
+					m = lons.length;
+					const [plon, plat] = pointOnEdge(g, e, s.offset);
+					lons.push(plon);
+					lats.push(plat);
+					list.push({ offset: s.offset, node: m });
+					splits.set(e, list);
+				}
+			}
+			union(n, g.edgeFrom[e]);
+			linkEnds.push([n, m, r.id, g.edgeRoad[e]]);
+			links.push({ fromRoad: r.id, toRoad: g.edgeRoad[e], metres: s.distance, from: [g.nodeLon[n], g.nodeLat[n]], to: [lons[m], lats[m]] });
+		}
+	}
+	if (!links.length) return g;
+	const from: number[] = [],
+		to: number[] = [],
+		len: number[] = [],
+		road: number[] = [];
+	const edge = (a: number, b: number, metres: number, id: number) => {
+		if (a === b) return;
+		from.push(a);
+		to.push(b);
+		len.push(metres);
+		road.push(id);
+	};
+	for (let e = 0; e < g.edgeCount; e++) {
+		const list = splits.get(e);
+		if (!list) {
+			edge(g.edgeFrom[e], g.edgeTo[e], g.edgeLen[e], g.edgeRoad[e]);
+			continue;
+		}
+		list.sort((a, b) => a.offset - b.offset);
+		let prev = g.edgeFrom[e],
+			at = 0;
+		for (const p of list) {
+			edge(prev, p.node, p.offset - at, g.edgeRoad[e]);
+			prev = p.node;
+			at = p.offset;
+		}
+		edge(prev, g.edgeTo[e], g.edgeLen[e] - at, g.edgeRoad[e]);
+	}
+	for (const [a, b] of linkEnds) edge(a, b, segmentMetres(lons[a], lats[a], lons[b], lats[b]), -1);
+	return assemble(roads, lons, lats, from, to, len, road, links);
 }
 
 /** Reads every road of the table as lon/lat vertex lists (no personal data: any transaction will do). */
@@ -171,8 +304,9 @@ export async function loadRoads(db: Kysely<Database>): Promise<RoadLine[]> {
 	return rows.map((r) => ({ id: Number(r.id), coords: (JSON.parse(r.c) as { coordinates: [number, number][] }).coordinates }));
 }
 
-export async function loadGraph(db: Kysely<Database>): Promise<RoadGraph> {
-	return buildGraph(await loadRoads(db));
+/** The walking network of the road table, fragments within `snapM` metres joined. */
+export async function loadGraph(db: Kysely<Database>, snapM = roadSnapMetres()): Promise<RoadGraph> {
+	return buildGraph(await loadRoads(db), snapM);
 }
 
 export interface Snap {
@@ -252,10 +386,11 @@ export class Snapper {
 	}
 
 	/**
-	 * The nearest edge to a point in the local frame; null on an empty network, for a point that
-	 * is not a number, or when no edge lies within `maxDistance` metres.
+	 * The nearest edge to a point in the local frame (of those `accept` accepts, when given); null
+	 * on an empty network, for a point that is not a number, or when no edge lies within
+	 * `maxDistance` metres.
 	 */
-	nearestXY(x: number, y: number, maxDistance = Infinity): Snap | null {
+	nearestXY(x: number, y: number, maxDistance = Infinity, accept?: (edge: number) => boolean): Snap | null {
 		const g = this.graph;
 		if (!g.edgeCount || !Number.isFinite(x) || !Number.isFinite(y)) return null;
 		const tick = ++this.tick;
@@ -294,6 +429,7 @@ export class Snapper {
 						const e = this.items[p];
 						if (this.stamp[e] === tick) continue;
 						this.stamp[e] = tick;
+						if (accept && !accept(e)) continue;
 						const a = g.edgeFrom[e],
 							b = g.edgeTo[e];
 						const ax = g.nodeX[a],

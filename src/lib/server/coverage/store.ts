@@ -28,6 +28,7 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
 import { Dijkstra } from './dijkstra.ts';
+import type { RoadLink } from './graph.ts';
 import { GAP_RULES, GAP_RULE_SPECS, isKeyBuilding } from './gaps.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
@@ -375,20 +376,25 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 			buildings: network.buildings.count,
 			centres: network.centres.count,
 			blind_spots: spots,
-			...(reaches === null ? {} : { reach_areas: reaches })
+			...(reaches === null ? {} : { reach_areas: reaches }),
+			...(result === null ? {} : { road_links: network.graph.links.length, unreachable_buildings: unreachable(result) })
 		};
+		// the links of the network the distances come from: written with them (a full run), kept otherwise
+		const links = result === null ? null : JSON.stringify(network.graph.links.map(linkJson));
 		const seconds = (performance.now() - t0) / 1000;
 		// the pointers move forward only: a run that lost the race to a newer generation is dropped
 		const moved = await step((trx) =>
 			sql`
-			insert into coverage_run (id, data_version, computed_at, params, seconds, counts, gen, building_gen, reach_gen, network_version)
+			insert into coverage_run (id, data_version, computed_at, params, seconds, counts, gen, building_gen, reach_gen, network_version, road_links)
 			values (1, ${stamp}, now(), ${JSON.stringify(paramsJson(params))}::jsonb, ${seconds}, ${JSON.stringify(counts)}::jsonb, ${gen},
-			        ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? version : null}::int8)
+			        ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? version : null}::int8,
+			        coalesce(${links}::jsonb, '[]'::jsonb))
 			on conflict (id) do update set data_version = excluded.data_version, computed_at = excluded.computed_at,
 				params = excluded.params, seconds = excluded.seconds, counts = coverage_run.counts || excluded.counts, gen = excluded.gen,
 				building_gen = coalesce(excluded.building_gen, coverage_run.building_gen),
 				reach_gen = coalesce(excluded.reach_gen, coverage_run.reach_gen),
-				network_version = coalesce(excluded.network_version, coverage_run.network_version)
+				network_version = coalesce(excluded.network_version, coverage_run.network_version),
+				road_links = case when ${links}::jsonb is null then coverage_run.road_links else excluded.road_links end
 			where coverage_run.gen is null or coverage_run.gen < excluded.gen
 			returning 1 as moved`.execute(trx)
 		);
@@ -452,6 +458,11 @@ async function dropOldGenerations(db: Kysely<Database>, chunked: boolean): Promi
 	}
 	return { ms: Math.round(performance.now() - t0), longest: Math.round(longest) };
 }
+
+/** buildings whose piece of the network reaches no centre (the gap rule building_unreachable) */
+const unreachable = (r: ServiceResult) => r.levels.any.dist.reduce((n, d) => n + (Number.isFinite(d) ? 0 : 1), 0);
+
+const linkJson = (l: RoadLink) => ({ from_road: l.fromRoad, to_road: l.toRoad, metres: Math.round(l.metres * 10) / 10, from: l.from, to: l.to });
 
 const finite = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 

@@ -265,6 +265,7 @@ export interface CoverageRunTable {
 	building_gen: number | null;
 	reach_gen: number | null;
 	network_version: number | null;
+	road_links: Generated<Json>;
 }
 export type CoverageRun = Selectable<CoverageRunTable>;
 export type NewCoverageRun = Insertable<CoverageRunTable>;

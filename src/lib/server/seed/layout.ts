@@ -407,8 +407,39 @@ function buildRoads(
 	const segY = new Int32Array((rows + 1) * cols).fill(-1); // horizontal line j, segment i
 	const suffix = (cls: RoadClass) => (cls === 'arterial' ? (rng.chance(0.7) ? '大道' : '路') : cls === 'secondary' ? '路' : rng.pick(['街', '路', '巷', '街']));
 
-	const runLine = (len: number, cls: RoadClass, segOk: (s: number) => boolean, vertex: (s: number) => number, mark: (s: number, road: number) => void) => {
-		const name = names.next(suffix(cls));
+	// which lattice segments carry a road: decided line by line (the random draws in the order they
+	// always were), then the runs of each line become roads once the network is connected
+	const keepX = new Uint8Array((cols + 1) * rows); // vertical line i, segment j: [j * (cols + 1) + i]
+	const keepY = new Uint8Array((rows + 1) * cols); // horizontal line j, segment i: [j * cols + i]
+	const namesX: string[] = [];
+	const namesY: string[] = [];
+	for (let i = 0; i <= cols; i++) {
+		const cls = lineX[i];
+		namesX.push(names.next(suffix(cls)));
+		for (let j = 0; j < rows; j++) keepX[j * (cols + 1) + i] = keep(cls, at(i - 1, j), at(i, j)) ? 1 : 0;
+	}
+	for (let j = 0; j <= rows; j++) {
+		const cls = lineY[j];
+		namesY.push(names.next(suffix(cls)));
+		for (let i = 0; i < cols; i++) keepY[j * cols + i] = keep(cls, at(i, j - 1), at(i, j)) ? 1 : 0;
+	}
+	connectLattice(
+		cols,
+		rows,
+		keepX,
+		keepY,
+		(i, j) => at(i - 1, j) !== null || at(i, j) !== null,
+		(i, j) => at(i, j - 1) !== null || at(i, j) !== null
+	);
+
+	const runLine = (
+		len: number,
+		cls: RoadClass,
+		name: string,
+		segOk: (s: number) => boolean,
+		vertex: (s: number) => number,
+		mark: (s: number, road: number) => void
+	) => {
 		let run: number[] = [];
 		const flush = () => {
 			if (run.length) {
@@ -425,21 +456,21 @@ function buildRoads(
 		flush();
 	};
 	for (let i = 0; i <= cols; i++) {
-		const cls = lineX[i];
 		runLine(
 			rows,
-			cls,
-			(j) => keep(cls, at(i - 1, j), at(i, j)),
+			lineX[i],
+			namesX[i],
+			(j) => keepX[j * (cols + 1) + i] === 1,
 			(j) => vid(i, j),
 			(j, r) => (segX[j * (cols + 1) + i] = r)
 		);
 	}
 	for (let j = 0; j <= rows; j++) {
-		const cls = lineY[j];
 		runLine(
 			cols,
-			cls,
-			(i) => keep(cls, at(i, j - 1), at(i, j)),
+			lineY[j],
+			namesY[j],
+			(i) => keepY[j * cols + i] === 1,
 			(i) => vid(i, j),
 			(i, r) => (segY[j * cols + i] = r)
 		);
@@ -468,4 +499,97 @@ function buildRoads(
 		if (c.road < 0) c.road = 0;
 	}
 	return roads;
+}
+
+/**
+ * Joins every piece of the kept lattice segments to the largest piece (issue 13: the village roads
+ * were scattered pieces no building could walk out of): from each other piece, in a fixed order,
+ * the fewest lattice segments (of those beside a block, `canX`/`canY`) to a vertex already on the
+ * main network are kept too — the village paths a survey would find.
+ */
+export function connectLattice(
+	cols: number,
+	rows: number,
+	keepX: Uint8Array,
+	keepY: Uint8Array,
+	canX: (i: number, j: number) => boolean,
+	canY: (i: number, j: number) => boolean
+): number {
+	const W = cols + 1;
+	const n = W * (rows + 1);
+	const parent = Int32Array.from({ length: n }, (_, k) => k);
+	const find = (a: number): number => {
+		while (parent[a] !== a) a = parent[a] = parent[parent[a]];
+		return a;
+	};
+	const union = (a: number, b: number) => {
+		const ra = find(a),
+			rb = find(b);
+		if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+	};
+	const on = new Uint8Array(n);
+	/** the segments at a vertex: [neighbour, kind 0 = X / 1 = Y, index, allowed] */
+	const around = (v: number): [number, 0 | 1, number, boolean][] => {
+		const i = v % W,
+			j = (v - i) / W;
+		const out: [number, 0 | 1, number, boolean][] = [];
+		if (j > 0) out.push([v - W, 0, (j - 1) * W + i, canX(i, j - 1)]);
+		if (j < rows) out.push([v + W, 0, j * W + i, canX(i, j)]);
+		if (i > 0) out.push([v - 1, 1, j * cols + i - 1, canY(i - 1, j)]);
+		if (i < cols) out.push([v + 1, 1, j * cols + i, canY(i, j)]);
+		return out;
+	};
+	const isKept = (kind: 0 | 1, idx: number) => (kind === 0 ? keepX[idx] : keepY[idx]) === 1;
+	for (let v = 0; v < n; v++)
+		for (const [u, kind, idx] of around(v))
+			if (isKept(kind, idx)) {
+				on[v] = on[u] = 1;
+				union(u, v);
+			}
+	let added = 0;
+	for (;;) {
+		const size = new Map<number, number>();
+		for (let v = 0; v < n; v++) if (on[v]) size.set(find(v), (size.get(find(v)) ?? 0) + 1);
+		if (size.size <= 1) return added;
+		let main = -1;
+		for (const [root, k] of size) if (main < 0 || k > size.get(main)! || (k === size.get(main)! && root < main)) main = root;
+		// the first other piece (by its lowest vertex): a breadth-first search from all its vertices
+		let piece = -1;
+		for (let v = 0; v < n && piece < 0; v++) if (on[v] && find(v) !== main) piece = find(v);
+		const prev = new Int32Array(n).fill(-2);
+		const via: [0 | 1, number][] = new Array(n);
+		const queue: number[] = [];
+		for (let v = 0; v < n; v++)
+			if (on[v] && find(v) === piece) {
+				prev[v] = -1;
+				queue.push(v);
+			}
+		let hit = -1;
+		for (let q = 0; q < queue.length && hit < 0; q++) {
+			const v = queue[q];
+			for (const [u, kind, idx, ok] of around(v)) {
+				if (!ok || prev[u] !== -2) continue;
+				prev[u] = v;
+				via[u] = [kind, idx];
+				if (on[u] && find(u) !== piece) {
+					hit = u;
+					break;
+				}
+				queue.push(u);
+			}
+		}
+		if (hit < 0) {
+			// no way over blocks: leave this piece as it is (it stays out of the search from now on)
+			for (let v = 0; v < n; v++) if (on[v] && find(v) === piece) on[v] = 0;
+			continue;
+		}
+		for (let v = hit; prev[v] >= 0; v = prev[v]) {
+			const [kind, idx] = via[v];
+			if (kind === 0) keepX[idx] = 1;
+			else keepY[idx] = 1;
+			added++;
+			on[v] = on[prev[v]] = 1;
+			union(v, prev[v]);
+		}
+	}
 }

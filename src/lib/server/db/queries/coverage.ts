@@ -23,6 +23,24 @@ export interface CoverageRun {
 // row-level security does on a server); the `scope` argument beside it narrows to one area of it
 // ('' for the whole scope): an area outside the transaction's scope reads as nothing.
 
+/** A straight walking link the coverage engine made between two road pieces (sql/020, graph.ts). */
+export interface RoadLinkRow {
+	from_road: number;
+	to_road: number;
+	metres: number;
+	from: [number, number];
+	to: [number, number];
+}
+
+/**
+ * The links between road fragments of the network the served distances come from (issue 13: the
+ * map flags them). Roads hold no personal data and carry no area code: every caller sees them all.
+ */
+export async function roadLinks(trx: Scoped): Promise<RoadLinkRow[]> {
+	const { rows } = await sql<{ links: RoadLinkRow[] }>`select road_links as links from coverage_run where id = 1`.execute(trx);
+	return rows[0]?.links ?? [];
+}
+
 /**
  * The prefix an area narrows to: '' (no narrowing: the transaction's whole scope) or an area code;
  * anything else is refused before it reaches SQL. Not a scope: the scope is the transaction's.
