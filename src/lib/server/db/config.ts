@@ -6,27 +6,31 @@ export type BackendKind = 'embedded' | 'server';
 export type DbConfig =
 	| { backend: 'embedded'; dataDir: string }
 	/** acquireTimeoutMs: how long a query waits for a free connection (or a new one) before it fails */
-	| { backend: 'server'; url: string; poolSize: number; acquireTimeoutMs?: number };
+	| {
+			backend: 'server';
+			url: string;
+			poolSize: number;
+			acquireTimeoutMs?: number;
+			/** a hot standby of `url` for read-only work (DATABASE_REPLICA_URL; db/replica.ts) */
+			replicaUrl?: string;
+			/** how long a failed replica is left alone, ms (DB_REPLICA_RETRY_MS) */
+			replicaRetryMs?: number;
+	  };
 
 export class ConfigError extends Error {}
 
-/** Reads `DATABASE_URL` (server PostGIS; `DB_POOL_SIZE`, `DB_ACQUIRE_TIMEOUT_MS`) or `PGLITE_DIR` (embedded; default `data/pglite`). */
+/** Reads `DATABASE_URL` (server PostGIS; `DB_POOL_SIZE`, `DB_ACQUIRE_TIMEOUT_MS`, `DATABASE_REPLICA_URL`, `DB_REPLICA_RETRY_MS`) or `PGLITE_DIR` (embedded; default `data/pglite`). */
 export function readDbConfig(env: NodeJS.ProcessEnv = process.env): DbConfig {
 	const url = env.DATABASE_URL?.trim();
 	if (url) {
-		let parsed: URL;
-		try {
-			parsed = new URL(url);
-		} catch {
-			throw new ConfigError(`DATABASE_URL is not a URL (expected postgres://user:pass@host:5432/db)`);
+		checkUrl('DATABASE_URL', url);
+		const replicaUrl = env.DATABASE_REPLICA_URL?.trim() || undefined;
+		if (replicaUrl) checkUrl('DATABASE_REPLICA_URL', replicaUrl);
+		const retry = env.DB_REPLICA_RETRY_MS?.trim();
+		const replicaRetryMs = retry ? Number(retry) : undefined;
+		if (replicaRetryMs !== undefined && (!Number.isInteger(replicaRetryMs) || replicaRetryMs < 0 || replicaRetryMs > 600_000)) {
+			throw new ConfigError(`DB_REPLICA_RETRY_MS must be an integer from 0 to 600000 (milliseconds), not ${retry}`);
 		}
-		if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-			throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
-		}
-		if (!parsed.hostname && !parsed.searchParams.get('host')) {
-			throw new ConfigError('DATABASE_URL names no host');
-		}
-		if (parsed.pathname.length <= 1) throw new ConfigError('DATABASE_URL names no database (…/dbname)');
 		const poolSize = Number(env.DB_POOL_SIZE ?? 10);
 		if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 200) {
 			throw new ConfigError(`DB_POOL_SIZE must be an integer from 1 to 200, not ${env.DB_POOL_SIZE}`);
@@ -36,8 +40,29 @@ export function readDbConfig(env: NodeJS.ProcessEnv = process.env): DbConfig {
 		if (acquireTimeoutMs !== undefined && (!Number.isInteger(acquireTimeoutMs) || acquireTimeoutMs < 100 || acquireTimeoutMs > 120_000)) {
 			throw new ConfigError(`DB_ACQUIRE_TIMEOUT_MS must be an integer from 100 to 120000 (milliseconds), not ${acquire}`);
 		}
-		return { backend: 'server', url, poolSize, ...(acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }) };
+		return {
+			backend: 'server',
+			url,
+			poolSize,
+			...(acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }),
+			...(replicaUrl ? { replicaUrl } : {}),
+			...(replicaRetryMs === undefined ? {} : { replicaRetryMs })
+		};
 	}
 	const dir = env.PGLITE_DIR?.trim() || 'data/pglite';
 	return { backend: 'embedded', dataDir: dir.startsWith('memory://') ? dir : resolve(dir) };
+}
+
+function checkUrl(name: string, url: string): void {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new ConfigError(`${name} is not a URL (expected postgres://user:pass@host:5432/db)`);
+	}
+	if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+		throw new ConfigError(`${name} must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
+	}
+	if (!parsed.hostname && !parsed.searchParams.get('host')) throw new ConfigError(`${name} names no host`);
+	if (parsed.pathname.length <= 1) throw new ConfigError(`${name} names no database (…/dbname)`);
 }

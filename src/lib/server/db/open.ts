@@ -7,10 +7,13 @@ import { readDbConfig, type BackendKind, type DbConfig } from './config.ts';
 import { openPglite } from './embedded.ts';
 import { serveOnlineBackups } from '../backup/online.ts';
 import type { Database } from './schema.ts';
+import { primaryOnly, replicaRouter, type ReadRouter } from './replica.ts';
 
 export interface Db {
 	readonly kysely: Kysely<Database>;
 	readonly backend: BackendKind;
+	/** Read-only work (tiles, snapshot summaries): the replica when DATABASE_REPLICA_URL names one, else the primary (replica.ts). */
+	readonly reads: ReadRouter;
 	/** Runs a multi-statement SQL script as one transaction. */
 	runScript(text: string): Promise<void>;
 	close(): Promise<void>;
@@ -36,7 +39,22 @@ export const APP_ROLE = 'jiceng_app';
 export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
 
 export async function openDb(config: DbConfig = readDbConfig(), options: OpenOptions = {}): Promise<Db> {
-	return config.backend === 'server' ? openServer(config.url, config.poolSize, options, config.acquireTimeoutMs) : openEmbedded(config.dataDir);
+	if (config.backend === 'embedded') return openEmbedded(config.dataDir);
+	const db = await openServer(config.url, config.poolSize, options, config.acquireTimeoutMs);
+	if (!config.replicaUrl) return db;
+	// the replica's pool: the same role and limits; a short connect timeout, since a replica that
+	// does not answer is skipped for the primary rather than waited for
+	const replicaPool = makePool(config.replicaUrl, config.poolSize, options, Math.min(config.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS, 2000), 'replica ');
+	const replica = new Kysely<Database>({ dialect: new PostgresDialect({ pool: replicaPool }) });
+	const reads = replicaRouter(db.kysely, replica, { retryMs: config.replicaRetryMs });
+	return {
+		...db,
+		reads,
+		close: async () => {
+			await reads.close();
+			await db.close();
+		}
+	};
 }
 
 async function openEmbedded(dataDir: string): Promise<Db> {
@@ -49,6 +67,7 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 	return {
 		kysely,
 		backend: 'embedded',
+		reads: primaryOnly(kysely),
 		// holding a Kysely connection holds the queue, so nothing interleaves with the script
 		runScript: (text) =>
 			kysely.connection().execute(async () => {
@@ -64,6 +83,30 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 }
 
 async function openServer(url: string, poolSize: number, options: OpenOptions, acquireTimeoutMs = DEFAULT_ACQUIRE_TIMEOUT_MS): Promise<Db> {
+	const pool = makePool(url, poolSize, options, acquireTimeoutMs, '');
+	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
+	return {
+		kysely,
+		backend: 'server',
+		reads: primaryOnly(kysely),
+		runScript: (text) =>
+			kysely.connection().execute(async (conn) => {
+				// no parameters: pg sends it with the simple protocol, which runs every statement
+				await sql
+					.raw(`begin;\n${text}\n;commit;`)
+					.execute(conn)
+					.catch(async (e) => {
+						await sql.raw('rollback').execute(conn);
+						throw e;
+					});
+			}),
+		close: () => kysely.destroy()
+	};
+}
+
+/** A server pool (the primary's or a replica's; `label` prefixes its log lines). */
+function makePool(url: string, poolSize: number, options: OpenOptions, acquireTimeoutMs: number, label: string): pg.Pool {
 	// connectionTimeoutMillis bounds both the wait for a free connection of the pool and the making
 	// of a new one: when every connection is held (slow queries) or the server does not answer, a
 	// request fails within it — a 503 with Retry-After (unavailable.ts) — instead of queueing on
@@ -71,12 +114,12 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 	// An idle connection the server ends (a restart, a failover, an administrator) emits 'error' on
 	// the pool; unheard, that would end the process. The pool drops the connection and opens a new
 	// one for the next query: log it and go on.
-	pool.on('error', (e) => console.error(`[db] an idle connection ended: ${e.message}`));
+	pool.on('error', (e) => console.error(`[db] an idle ${label}connection ended: ${e.message}`));
 	// The pool stops listening to a connection while it is lent out, and one ended then (held by a
 	// transaction between two queries, or by the recompute computing in memory) would emit 'error'
 	// with no listener: the process would end. Heard here; its next query fails (a 503) and the pool
 	// drops it when it is given back.
-	pool.on('connect', (client) => client.on('error', (e) => console.error(`[db] a connection in use ended: ${e.message}`)));
+	pool.on('connect', (client) => client.on('error', (e) => console.error(`[db] a ${label}connection in use ended: ${e.message}`)));
 	if (options.appRole) {
 		// a login that is a member of the app role (an owner or admin login) steps down into it;
 		// a login that *is* the app role needs nothing
@@ -106,22 +149,5 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 				.catch((e: Error) => console.error(`[db] could not switch to role ${APP_ROLE}: ${e.message}`));
 		});
 	}
-	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
-	return {
-		kysely,
-		backend: 'server',
-		runScript: (text) =>
-			kysely.connection().execute(async (conn) => {
-				// no parameters: pg sends it with the simple protocol, which runs every statement
-				await sql
-					.raw(`begin;\n${text}\n;commit;`)
-					.execute(conn)
-					.catch(async (e) => {
-						await sql.raw('rollback').execute(conn);
-						throw e;
-					});
-			}),
-		close: () => kysely.destroy()
-	};
+	return pool;
 }

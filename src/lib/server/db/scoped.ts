@@ -55,11 +55,16 @@ export interface ScopeOptions {
 /** Runs `fn` in a transaction scoped to the area-code prefix `scope` (SYSTEM for the system's own work). */
 export async function withScope<T>(db: Db | Kysely<Database>, scope: Scope, fn: (trx: Scoped) => Promise<T>, options: ScopeOptions = {}): Promise<T> {
 	checkScope(scope);
-	const kysely: Kysely<Database> = 'kysely' in db ? db.kysely : db;
-	const begin = options.snapshot ? kysely.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : kysely.transaction();
-	return begin.execute(async (trx) => {
-		await sql`select set_config('jiceng.scope', ${scope}, true)`.execute(trx);
-		scopes.set(trx, scope);
-		return fn(trx as Scoped);
-	});
+	const run = (kysely: Kysely<Database>) => {
+		const begin = options.snapshot ? kysely.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : kysely.transaction();
+		return begin.execute(async (trx) => {
+			// a custom setting, transaction-local: allowed on a hot standby too (db/replica.ts)
+			await sql`select set_config('jiceng.scope', ${scope}, true)`.execute(trx);
+			scopes.set(trx, scope);
+			return fn(trx as Scoped);
+		});
+	};
+	if (!('kysely' in db)) return run(db);
+	// a snapshot is read only: it may be served by the read replica (the primary when there is none)
+	return options.snapshot ? db.reads.read((kysely) => run(kysely)) : run(db.kysely);
 }

@@ -9,8 +9,9 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/open.ts';
+import type { Database } from '../db/schema.ts';
 import { areaStats, ensureAreaStats, type AreaStatsStatus } from '../db/queries/area-stats.ts';
 import { coverageEngine, type CoverageStatus } from '../coverage/engine.ts';
 import { tileBox, type TileId } from './bounds.ts';
@@ -125,7 +126,19 @@ export class TileService {
 		if (!served && source.usesCoverage) await coverageEngine(this.db).ensure();
 		const ctx = { box: tileBox(id), scope, persons };
 		const inner = source.sql(ctx);
-		return this.db.kysely.transaction().execute(async (trx) => {
+		// read only: on the read replica when there is one and it has caught up with the primary
+		// (then never older than the version this tile is cached under), else on the primary (db/replica.ts)
+		return this.db.reads.read((kysely) => this.#render(kysely, layer, inner, scope, source.hasId));
+	}
+
+	#render(
+		kysely: Kysely<Database>,
+		layer: LayerName,
+		inner: ReturnType<(typeof SOURCES)[LayerName]['sql']>,
+		scope: string,
+		hasId: boolean
+	): Promise<Uint8Array | null> {
+		return kysely.transaction().execute(async (trx) => {
 			// Row-level security (sql/006) shows no household or member without a transaction scope;
 			// the tile SQL filters by `scope` itself, so the transaction gets the same one ('*': all).
 			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile
@@ -133,7 +146,7 @@ export class TileService {
 			const jit = this.db.backend === 'server' ? sql`, set_config('jit', 'off', true)` : sql``;
 			await sql`select set_config('jiceng.scope', ${scope || '*'}::text, true)${jit}`.execute(trx);
 			if (this.db.backend === 'server') {
-				const { rows } = await mvtQuery(layer, inner, source.hasId).execute(trx);
+				const { rows } = await mvtQuery(layer, inner, hasId).execute(trx);
 				const mvt = rows[0]?.mvt;
 				return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
 			}
