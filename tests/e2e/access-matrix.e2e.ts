@@ -163,6 +163,19 @@ const TABLE: Record<string, Row> = {
 	'POST /api/visits':                         row(DENIED, io(S, N), io(S, N), io(S, N), DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	'GET /api/visits':                          row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	'PATCH /api/visits/[id]':                   row(io(DENIED, N), io(S, N, { 'in:other': DENIED }), io(S, N, { 'in:other': DENIED }), io(S, N, { 'in:other': DENIED }), DENIED, DENIED, DENIED, DENIED, DENIED, 401),
+	// residents' requests (群众诉求, issue 11 part 3): made by grid leaders and community secretaries for a household
+	// in their area (the photo follows as a raw body, creators only); read by them, the street secretary and the
+	// district administrator in their subtree; acted on by the level holding the request only (a fresh request is
+	// held at the grid: the grid leader accepts it, a secretary above is refused)
+	'POST /api/requests':                       row(DENIED, DENIED, io(S, N), io(S, N), DENIED,                                                      DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'POST /api/requests/[id]/photo':            row(DENIED, DENIED, io(S, N), io(S, N), DENIED,                                                      DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/requests':                        row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/requests/[id]':                   row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), DENIED,                                          DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/requests/[id]/photo':             row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), DENIED,                                          DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'POST /api/requests/[id]/actions':          row(io(DENIED, N), io(DENIED, N), io(DENIED, N), io(S, N), DENIED,                                   DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	// the requests' pages: the same readers; the others go to their own pages or are refused
+	'GET /requests':                            row(200, 200, 200, 200, DENIED,                                                                   'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', DENIED,                                  L),
+	'GET /requests/[id]':                       row(io(200, 404), io(200, 404), io(200, 404), io(200, 404), DENIED,                               'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', DENIED,                                  L),
 	'GET /api/search':                          row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	// ── coverage (an area outside the caller's subtree reads as nonexistent: 404)
 	'GET /api/coverage/area/[code]':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
@@ -525,6 +538,28 @@ interface Probe {
 	tile?: boolean;
 }
 
+/** a 1×1 PNG, for the request photo probes */
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+/** the requests the caller sees (none for those who may not read them) */
+async function listedRequests(who: Who): Promise<{ id: number; has_photo: boolean; state: string; level: string }[]> {
+	const r = await who.ctx.get('/api/requests?limit=100', { maxRedirects: 0 });
+	return r.ok() ? ((await r.json()) as { requests: { id: number; has_photo: boolean; state: string; level: string }[] }).requests : [];
+}
+/** a request in the caller's area: a fresh one of the inside household where the caller may make one, else one it lists */
+async function matrixRequest(who: Who, env: Env, state?: string): Promise<number> {
+	const made = await post(who.ctx, env, '/api/requests', {
+		data: {
+			client_id: `matrix-req-${who.principal}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+			household_id: who.inside.household.household,
+			category: 'safety',
+			urgency: 'urgent',
+			description: 'access matrix'
+		}
+	});
+	if (made.status === 201) return ((await made.response.json()) as { id: number }).id;
+	const listed = await listedRequests(who);
+	return (listed.find((r) => r.level === 'grid' && (!state || r.state === state)) ?? listed[0])?.id ?? NOWHERE.member;
+}
 const get = async (who: Who, path: string): Promise<Outcome> => {
 	const response = await who.ctx.get(path, { maxRedirects: 0 });
 	return { path, method: 'GET', status: response.status(), location: response.headers()['location'], response };
@@ -1433,6 +1468,115 @@ const PROBES: Record<string, Probe> = {
 	},
 	// in: a visit the caller just recorded (the district administrator records none: any visit in its
 	// area); in:other: a visit someone else recorded; out: an id that is no visit of the caller's area
+	// a request for the inside household (or one outside), sent twice with one client id: the retry must answer the first
+	'POST /api/requests': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const data = {
+				client_id: `matrix-req-${who.principal}-${c}-${Date.now().toString(36)}`,
+				household_id: c === 'in' ? who.inside.household.household : (who.outside.household?.household ?? NOWHERE.member),
+				category: 'facilities',
+				urgency: 'normal',
+				description: 'access matrix'
+			};
+			const first = await post(who.ctx, env, '/api/requests', { data });
+			const again = await post(who.ctx, env, '/api/requests', { data });
+			const notes: string[] = [];
+			if (first.status === 201) {
+				const a = (await first.response.json()) as { id: number; created: boolean };
+				const b = (await again.response.json()) as { id: number; created: boolean };
+				if (again.status !== 200 || b.created || b.id !== a.id) notes.push(`the retry answered ${again.status} with request ${b.id}, not ${a.id} again`);
+			} else if (first.status !== again.status) notes.push(`the first submission answered ${first.status}, the retry ${again.status}`);
+			return { ...again, notes };
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { id: number };
+			const problems = privateCache(out.response);
+			const seen = await who.ctx.get(`/api/requests/${body.id}`);
+			if (!seen.ok()) problems.push(`the request made is not readable by its maker (${seen.status()})`);
+			else {
+				const d = (await seen.json()) as { request: { grid_code: string; household_id: number } };
+				if (d.request.household_id !== who.inside.household.household) problems.push(`request of household ${d.request.household_id}`);
+				if (!inScope(who, d.request.grid_code)) problems.push(`request in grid ${d.request.grid_code}`);
+			}
+			return problems;
+		}
+	},
+	// in: a fresh request of the caller's (a request listed in its area for those who make none) gets a 1×1 PNG
+	'POST /api/requests/[id]/photo': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const id = c === 'in' ? await matrixRequest(who, env) : NOWHERE.member;
+			const path = `/api/requests/${id}/photo`;
+			const response = await who.ctx.post(path, {
+				data: Buffer.from(PNG_1X1, 'base64'),
+				headers: { origin: env.base, 'content-type': 'image/png' },
+				maxRedirects: 0
+			});
+			return { path, method: 'POST', status: response.status(), location: response.headers()['location'], response };
+		},
+		async check({ out }) {
+			const body = (await out.response.json()) as { has_photo: boolean; type: string };
+			return body.has_photo && body.type === 'image/png' ? [] : [`answered ${JSON.stringify(body)}`];
+		}
+	},
+	'GET /api/requests': {
+		cases: ['in', 'out'],
+		call: (who, c) => get(who, `/api/requests?limit=100${c === 'in' ? '' : `&area=${who.outside.area || NOWHERE.area}`}`),
+		async check({ who, c, out }) {
+			const body = (await out.response.json()) as { requests: { grid_code: string }[] };
+			const problems = privateCache(out.response);
+			// the POST rows ran first: the inside household has the grid leader's and the community secretary's requests
+			if (c === 'in' && !body.requests.length) problems.push('no requests listed in the area');
+			for (const r of body.requests) if (!inScope(who, r.grid_code)) problems.push(`request in grid ${r.grid_code}`);
+			return problems;
+		}
+	},
+	'GET /api/requests/[id]': {
+		cases: ['in', 'out'],
+		call: async (who, c) => get(who, `/api/requests/${c === 'in' ? ((await listedRequests(who))[0]?.id ?? NOWHERE.member) : NOWHERE.member}`),
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { request: { grid_code: string }; events: { action: string }[] };
+			const problems = privateCache(out.response);
+			if (!inScope(who, body.request.grid_code)) problems.push(`request in grid ${body.request.grid_code}`);
+			if (body.events[0]?.action !== 'submit') problems.push('its trail does not start with submit');
+			return problems;
+		}
+	},
+	'GET /api/requests/[id]/photo': {
+		cases: ['in', 'out'],
+		call: async (who, c) =>
+			get(who, `/api/requests/${c === 'in' ? ((await listedRequests(who)).find((r) => r.has_photo)?.id ?? NOWHERE.member) : NOWHERE.member}/photo`),
+		async check({ out }) {
+			const type = out.response.headers()['content-type'];
+			const problems = privateCache(out.response);
+			if (type !== 'image/png' && type !== 'image/jpeg') problems.push(`content-type ${type}`);
+			return problems;
+		}
+	},
+	'GET /requests': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/requests') : dataRequest(who, '/requests')) },
+	'GET /requests/[id]': {
+		cases: ['in', 'out', 'in:data', 'out:data'],
+		call: async (who, c) => {
+			const id = c.startsWith('in') ? ((await listedRequests(who))[0]?.id ?? NOWHERE.member) : NOWHERE.member;
+			return c.endsWith(':data') ? dataRequest(who, `/requests/${id}`) : get(who, `/requests/${id}`);
+		}
+	},
+	// in: a fresh request (held at the grid) accepted; only the grid leader may
+	'POST /api/requests/[id]/actions': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const id = c === 'in' ? await matrixRequest(who, env, 'submitted') : NOWHERE.member;
+			return post(who.ctx, env, `/api/requests/${id}/actions`, { data: { action: 'accept', reason: null } });
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { request: { state: string; grid_code: string } };
+			const problems = privateCache(out.response);
+			if (body.request.state !== 'accepted') problems.push(`state ${body.request.state} after accept`);
+			if (!inScope(who, body.request.grid_code)) problems.push(`request in grid ${body.request.grid_code}`);
+			return problems;
+		}
+	},
 	'PATCH /api/visits/[id]': {
 		cases: ['in', 'in:other', 'out'],
 		async call(who, c, env) {

@@ -6,7 +6,17 @@ import { sql } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
 import { auditBy } from '../../auth/audit.ts';
-import { CREATORS, READERS, transition, type Overdue, type Refusal, type RequestAction, type RequestLevel, type RequestState } from '../../requests/machine.ts';
+import {
+	CREATORS,
+	READERS,
+	REQUEST_ACTIONS,
+	transition,
+	type Overdue,
+	type Refusal,
+	type RequestAction,
+	type RequestLevel,
+	type RequestState
+} from '../../requests/machine.ts';
 
 export interface RequestActor {
 	accountId: number | null;
@@ -119,17 +129,21 @@ export async function getRequest(trx: Scoped, actor: RequestActor, id: number): 
 export interface RequestFilter {
 	state?: RequestState | 'open';
 	overdue?: boolean;
+	/** only requests of this area (a grid, or every grid under a community or street) */
+	area?: string;
 	limit?: number;
+	offset?: number;
 }
 
 export async function listRequests(trx: Scoped, actor: RequestActor, filter: RequestFilter = {}): Promise<RequestRow[]> {
 	if (!READERS.includes(actor.role)) throw new RequestError('forbidden', 403);
 	const { rows } = await sql<RequestRow>`
 		select * from (select ${COLUMNS} from request r join request_time_limit l using (category, urgency)
-		  where r.grid_code like ${scopeLike(trx)} and (${filter.state ?? null}::text is null or (${filter.state ?? null} = 'open' and r.state <> 'confirmed') or r.state = ${filter.state ?? null})) x
+		  where r.grid_code like ${scopeLike(trx)} and r.grid_code like ${`${filter.area ?? ''}%`}
+		    and (${filter.state ?? null}::text is null or (${filter.state ?? null} = 'open' and r.state <> 'confirmed') or r.state = ${filter.state ?? null})) x
 		where (not ${!!filter.overdue} or x.overdue <> 'none')
 		order by case x.overdue when 'red' then 0 when 'amber' then 1 else 2 end, x.id desc
-		limit ${Math.min(filter.limit ?? 200, 1000)}`.execute(trx);
+		limit ${Math.min(filter.limit ?? 200, 1000)} offset ${Math.max(0, filter.offset ?? 0)}`.execute(trx);
 	return rows;
 }
 
@@ -243,6 +257,23 @@ export async function setTimeLimit(trx: Scoped, actor: RequestActor, limit: Time
 	await sql`update request_time_limit set respond_hours = ${limit.respond_hours}, resolve_hours = ${limit.resolve_hours}
 		where category = ${limit.category} and urgency = ${limit.urgency}`.execute(trx);
 	await auditBy(trx, actor, 'edit', `request_time_limit:${limit.category}:${limit.urgency}`);
+}
+
+/** The actions `actor` may take on a request at (state, level) now (the detail page's buttons). */
+export function allowedActions(actor: RequestActor, at: Transition): RequestAction[] {
+	return REQUEST_ACTIONS.filter((a) => {
+		const next = transition(actor.role, a, at, 'a reason');
+		return !('refused' in next);
+	});
+}
+
+/** Sets (or replaces) a request's photo, already checked and cleaned (photo.ts); creators only, in scope. */
+export async function setRequestPhoto(trx: Scoped, actor: RequestActor, id: number, photo: { bytes: Uint8Array; type: string }): Promise<void> {
+	if (!CREATORS.includes(actor.role)) throw new RequestError('forbidden', 403);
+	const { rows } = await sql<{ id: number }>`update request set photo = ${photo.bytes}, photo_type = ${photo.type}
+		where id = ${id} and grid_code like ${scopeLike(trx)} returning id::int as id`.execute(trx);
+	if (!rows[0]) throw new RequestError('not_found', 404);
+	await auditBy(trx, actor, 'edit', `request:${id}:photo`);
 }
 
 /** The stored photo bytes (already stripped of metadata), for the detail page. */
