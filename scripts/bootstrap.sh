@@ -3,7 +3,7 @@
 #   bash scripts/bootstrap.sh start   # the app on the embedded database with the demo district
 #   bash scripts/bootstrap.sh test    # every test
 # Installs only what is missing: Node ≥ 22.17 (Node 24 from the npm registry into /opt/node24),
-# GDAL's ogr2ogr (imports), and for tests Chromium, CJK fonts and PostgreSQL/PostGIS/pgRouting from Debian; then npm ci
+# GDAL's ogr2ogr (imports), and for tests Chromium, CJK fonts, poppler-utils and PostgreSQL/PostGIS/pgRouting from Debian; then npm ci
 # when package-lock.json changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ if [ "$what" = test ]; then
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || apt_packages+=(fonts-noto-cjk)
   ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1 || apt_packages+=(postgresql-15-postgis-3)
   ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || apt_packages+=(postgresql-15-pgrouting)
+  # pdfinfo and pdftoppm: the atlas PDF's pages counted and rendered as images (tests/e2e/print.e2e.ts)
+  command -v pdftoppm >/dev/null || apt_packages+=(poppler-utils)
 fi
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 # ogr2ogr reads Shapefiles (GBK, no .prj), XLSX and OSM for imports (src/lib/server/import/)
