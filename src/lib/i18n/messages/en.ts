@@ -66,7 +66,6 @@ export const messages: Record<keyof typeof zhCN, string> = {
 	'mygrid.requests_overdue': 'overdue {n}',
 	'requests.title': "Residents' requests",
 	'requests.new': 'New request',
-	'requests.list_link': 'Requests',
 	'requests.filter.state': 'State',
 	'requests.filter.all': 'All',
 	'requests.filter.open': 'Open',

@@ -65,7 +65,6 @@ export const messages = {
 	'mygrid.requests_overdue': '逾期 {n}',
 	'requests.title': '群众诉求',
 	'requests.new': '新建诉求',
-	'requests.list_link': '诉求清单',
 	'requests.filter.state': '状态',
 	'requests.filter.all': '全部',
 	'requests.filter.open': '未办结',
