@@ -12,8 +12,8 @@
 // then a tile of that view at z12–z16 over buildings of its area, layers per their minzoom),
 // 30 % JSON reads (/api/areas/<code>/summary, /api/search?q=, /api/coverage/area/<code>,
 // /api/coverage/rankings, each as the viewer of its own area), 15 % writes: POST /api/visits as
-// a grid leader on a household of their own grid, a fresh client_id each time. Requests (诉求)
-// have no HTTP route yet, so they are not in the mix.
+// a grid leader on a household of their own grid (70 %), and POST /api/requests (诉求) from such a
+// household (30 %), a fresh client_id each time.
 // A tile is "cached" when the app answered it from its LRU (x-tile-cache: hit) and "uncached"
 // when it built it (miss) or joined a build under way (shared).
 // Goals: 0 errors, 0 timeouts (10 s); p99 < 500 ms JSON, < 300 ms cached tiles, < 1 s uncached.
@@ -205,6 +205,16 @@ function nextRequest(views: View[], words: string[]): { kind: Kind; method: 'GET
 		return { kind: 'json', method: 'GET', path: `/api/coverage/rankings?level=${level}&within=${view.area}`, route: '/api/coverage/rankings', view };
 	}
 	const view = pick(leaders.filter((l) => l.households.length));
+	if (Math.random() < 0.3) {
+		const body = JSON.stringify({
+			client_id: randomUUID(),
+			household_id: pick(view.households),
+			category: pick(['environment', 'facilities', 'safety', 'neighbours', 'welfare', 'other']),
+			urgency: pick(['normal', 'urgent']),
+			description: 'bench:load'
+		});
+		return { kind: 'write', method: 'POST', path: '/api/requests', route: 'POST /api/requests', view, body };
+	}
 	const body = JSON.stringify({
 		client_id: randomUUID(),
 		household_id: pick(view.households),
