@@ -5,7 +5,7 @@
 // names the field; here: the mechanism itself, and that the compiler refuses a drifted schema.
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHttpError } from '@sveltejs/kit';
@@ -134,6 +134,8 @@ describe('a schema cannot drift from its type', () => {
 	});
 
 	it('the compiler refuses a schema that no longer matches its type', () => {
+		// beside the sources (the imports are relative); tests/artifacts is not there in a fresh clone
+		mkdirSync('tests/artifacts', { recursive: true });
 		const dir = mkdtempSync(join(process.cwd(), 'tests/artifacts/contract-'));
 		try {
 			const file = join(dir, 'drift.ts');

@@ -26,7 +26,8 @@ describe.skipIf(!both)('embedded and server tiles agree', () => {
 			from (select ST_PointOnSurface(ST_Union(geom)) as c, ST_Extent(geom)::geometry as b from area where level = 'grid') t`.execute(server.kysely);
 		centre = [rows[0].x, rows[0].y];
 		box = [rows[0].w, rows[0].s, rows[0].e, rows[0].n];
-	});
+		// two demo districts seeded side by side: 1–2 min alone, past 3 on a busy 2-core machine
+	}, 400_000);
 	afterAll(async () => {
 		await Promise.all([embedded?.drop(), server?.drop()]);
 	});
