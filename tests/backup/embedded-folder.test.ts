@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pidAlive, processStart } from '../../src/lib/server/db/folder-lock.ts';
+import { acquireFolderLock, pidAlive, processStart } from '../../src/lib/server/db/folder-lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jiceng-folder-'));
 const children: ChildProcess[] = [];
@@ -65,6 +65,18 @@ function runOnce(folder: string, mode: 'hold' | 'check') {
 }
 
 describe('the embedded database folder', () => {
+	it('takes its lock when the folder’s parent does not exist yet (a fresh clone has no data/)', () => {
+		const root = mkdtempSync(join(tmpdir(), 'jiceng-fresh-'));
+		try {
+			const release = acquireFolderLock(join(root, 'data', 'pglite'), () => {});
+			expect(existsSync(join(root, 'data', 'pglite.lock'))).toBe(true);
+			release();
+			expect(existsSync(join(root, 'data', 'pglite.lock'))).toBe(false);
+		} finally {
+			rmSync(root, { recursive: true, force: true });
+		}
+	});
+
 	it('is opened by one process at a time; after kill -9 mid-write the next start has every committed batch and no partial one', async () => {
 		const folder = join(dir, 'db');
 		const writer = start(folder, 'write');

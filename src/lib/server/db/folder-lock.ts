@@ -4,7 +4,8 @@
 // a backup of the folder must not carry it) holding the owner's pid. A lock whose pid is gone
 // (kill -9, a crash, a power cut) is stale and taken over; a live one refuses the open with a
 // message that says who holds it and what to do.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 
 export interface LockInfo {
@@ -139,6 +140,8 @@ function takeLock(dataDir: string, log: (line: string) => void): void {
 	// write the whole content first, then link it into place: link fails if the name exists, so
 	// no reader ever sees a half-written lock and two starters cannot both win
 	const temp = `${path}.${process.pid}.tmp`;
+	// the lock sits beside the folder: on a fresh clone the folder's parent (data/) is not there yet
+	mkdirSync(dirname(path), { recursive: true });
 	const fd = openSync(temp, 'w');
 	try {
 		writeSync(fd, JSON.stringify(mine) + '\n');
