@@ -41,6 +41,7 @@ test('a request with a photo goes through every state, up to the street and back
 	await signIn(page, 'grid_leader');
 	await page.goto('/grid');
 	const card = page.getByTestId('household').first();
+	const householdId = Number(await card.getAttribute('data-household'));
 	await card.getByTestId('new-request').click();
 	const form = card.getByTestId('request-form');
 	const text = `e2e 楼道灯不亮 ${Date.now()}`;
@@ -151,7 +152,7 @@ test('a request with a photo goes through every state, up to the street and back
 	const plain = await page.request.post('/api/requests', {
 		data: {
 			client_id: `e2e-plain-${Date.now()}`,
-			household_id: Number(await card.getAttribute('data-household')),
+			household_id: householdId,
 			category: 'other',
 			urgency: 'normal',
 			description: 'no photo'
