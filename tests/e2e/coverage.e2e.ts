@@ -33,6 +33,9 @@ test('a planner sees coverage, places a what-if station and gets suggested sites
 	await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
 	await slow(page.getByTestId('whatif')).toContainText("15'");
 
+	// the 5-minute circle: with the demo's roads joined every household is within 15 minutes, and
+	// no site adds to a circle that is full
+	await page.getByTestId('suggest-circle').selectOption('1');
 	await page.getByTestId('suggest').click();
 	// greedy stops early when no further site adds households: at least one, at most k
 	await slow(page.getByTestId('suggestions').locator('li').first()).toBeVisible();
