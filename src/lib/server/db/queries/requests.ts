@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
 import { auditBy } from '../../auth/audit.ts';
+import type { RequestItem } from '../../../api/requests.ts';
 import {
 	CREATORS,
 	READERS,
@@ -35,23 +36,14 @@ export interface NewRequest {
 	photo?: { bytes: Uint8Array; type: string } | null;
 }
 
-export interface RequestRow {
-	id: number;
-	client_id: string;
-	grid_code: string;
-	household_id: number | null;
-	lon: number;
-	lat: number;
-	category: string;
-	urgency: string;
-	description: string;
+/** A request as the queries read it: the answer's item (api/requests.ts), with the state machine's
+ *  types and the time as the driver gives it (the answer's contract makes it ISO text) */
+export type RequestRow = Omit<RequestItem, 'state' | 'level' | 'created_at' | 'overdue'> & {
 	state: RequestState;
 	level: RequestLevel;
-	instruction: string | null;
-	has_photo: boolean;
 	created_at: Date;
 	overdue: Overdue;
-}
+};
 
 export class RequestError extends Error {
 	constructor(
