@@ -187,22 +187,27 @@ describe.skipIf(!faultsWanted)('faults on the server backend, built app', () => 
 		'a burst of analyses cannot starve tiles: they take at most their own places, tiles and summaries keep answering',
 		async () => {
 			const a = await restartApp({ DB_POOL_SIZE: '6' });
-			const t0 = performance.now();
-			const analyses = Promise.all(Array.from({ length: 12 }, () => hit(a.base, `/api/coverage/suggest?k=20`, planner, t0, 30_000)));
+			// the analyses are kept running for a fixed window (12 callers, each asking again as soon as
+			// answered): on a fast machine one burst ends before the tiles' load has sent anything
+			const suggest = [5, 10, 15, 20].map((k) => `/api/coverage/suggest?k=${k}`);
+			const burst = load(a.base, suggest, planner, 12);
 			await sleep(300);
 			const l = load(a.base, [...json(), ...tiles], admin, 4);
-			const done = await analyses;
+			await sleep(4000);
 			await l.stop();
+			await burst.stop();
+			const done = burst.hits;
 			const served = l.hits;
 			const slowest = Math.max(...served.map((h) => h.ms));
 			report(
-				`runaway-analysis: no recovery needed — ${served.length} tile/summary requests beside 12 analyses, slowest ${Math.round(slowest)} ms; ` +
+				`runaway-analysis: no recovery needed — ${served.length} tile/summary requests beside 12 callers of analyses, slowest ${Math.round(slowest)} ms; ` +
 					`analyses: ${done.filter((h) => h.status === 200).length} answered, ${done.filter((h) => h.status === 503).length} refused busy (503)`
 			);
 			expect(served.length).toBeGreaterThan(10);
 			expect(served.filter((h) => h.status !== 200 && h.status !== 204).map((h) => `${h.status} ${h.path}`)).toEqual([]);
 			expect(slowest).toBeLessThan(5000);
 			expect(done.filter((h) => h.status !== 200 && !(h.status === 503 && h.retryAfter)).map((h) => h.status)).toEqual([]);
+			expect(done.filter((h) => h.status === 200).length).toBeGreaterThan(0);
 		},
 		T
 	);
