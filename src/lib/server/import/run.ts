@@ -127,9 +127,13 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 		};
 
 		const attempt = async (trx: Scoped): Promise<ImportResult> => {
-			// an import may run long: lift the app role's statement limit for this transaction only
-			if (db.backend === 'server') await sql`set local statement_timeout = 0`.execute(trx);
+			// an import may run long: lift the app role's statement limit for this transaction only; and
+			// no JIT: the planner's estimates over the staged rows pass its threshold on nearly every
+			// statement, each then compiling for 0.1–0.2 s to save less than that
+			if (db.backend === 'server') await sql`set local statement_timeout = 0; set local jit = off`.execute(trx);
+			const tb = performance.now();
 			const baseline = o.dryRun ? null : await checkWithin(trx);
+			if (process.env.JICENG_IMPORT_TRACE === '1') process.stderr.write(`[import trace] baseline check ${(performance.now() - tb).toFixed(0)} ms\n`);
 			await createStage(trx);
 			let batch: Prepared[] = [];
 			const take = async (f: SourceFeature) => {

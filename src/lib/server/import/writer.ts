@@ -24,7 +24,10 @@ const TRACE = process.env.JICENG_IMPORT_TRACE === '1';
 const exec = async (trx: Scoped, q: RawBuilder<unknown>) => {
 	const t0 = performance.now();
 	const r = await q.execute(trx);
-	if (TRACE) process.stderr.write(`[import trace] ${(performance.now() - t0).toFixed(0)} ms ${q.compile(trx).sql.replace(/\s+/g, ' ').slice(0, 110)}\n`);
+	if (TRACE)
+		process.stderr.write(
+			`[import trace] @${(performance.now() / 1000).toFixed(1)} ${(performance.now() - t0).toFixed(0)} ms ${q.compile(trx).sql.replace(/\s+/g, ' ').slice(0, 110)}\n`
+		);
 	return r;
 };
 
@@ -92,7 +95,7 @@ export interface WriteOutcome {
 }
 
 async function rows<T>(trx: Scoped, q: RawBuilder<T>): Promise<T[]> {
-	return (await q.execute(trx)).rows;
+	return (await exec(trx, q as RawBuilder<unknown>)).rows as T[];
 }
 
 /** Validates the staged features, writes the accepted ones and checks the result. */
@@ -190,7 +193,10 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 		await exec(trx, sql`insert into import_rows select key, ns, n, file, attrs, g, reject, field from import_parts where g is not null and ST_NPoints(g) >= 2`);
 	}
 
-	// the overlap and containment checks below join the rows to themselves and to the stored layers
+	// the overlap and containment checks below join the rows to themselves and to the stored layers.
+	// "an earlier feature" is written y.n - r.n < 0, not y.n < r.n: the latter lets the planner AND
+	// the GiST probe with a range scan of the (n) index, half the table per row (O(n²): 19,623
+	// buildings took 3.5 s where the GiST probe alone takes 0.2 s)
 	await exec(trx, sql`create index on import_rows using gist (g)`);
 	await exec(trx, sql`create index on import_rows (n)`);
 	await exec(trx, sql`analyze import_rows`);
@@ -289,9 +295,9 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 			'geometry'
 		);
 		await reject(
-			sql`exists (select 1 from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g
+			sql`exists (select 1 from import_rows y where y.reject is null and y.n - r.n < 0 and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g
 				and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`,
-			sql`'overlaps feature ' || (select min(y.n) from import_rows y where y.reject is null and y.n < r.n and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`,
+			sql`'overlaps feature ' || (select min(y.n) from import_rows y where y.reject is null and y.n - r.n < 0 and y.attrs->>'level' = r.attrs->>'level' and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1)`,
 			'geometry'
 		);
 	}
@@ -336,7 +342,7 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 		const pairs = await rows(
 			trx,
 			sql<{ a: number; b: number }>`select y.n as a, r.n as b from import_rows r join import_rows y
-			on y.n < r.n and y.g && r.g and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1
+			on y.g && r.g and y.n - r.n < 0 and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1
 			where r.reject is null and y.reject is null order by r.n, y.n`
 		);
 		const kept = new Set<number>();
@@ -443,7 +449,9 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, baseline: V
 	let gaps: Violation[] = [];
 	if (written.inserted + written.updated > 0 && baseline) {
 		const seen = new Set(baseline.map(violationKey));
+		const ta = performance.now();
 		const after = await checkWithin(trx);
+		if (TRACE) process.stderr.write(`[import trace] after check ${(performance.now() - ta).toFixed(0)} ms\n`);
 		const fresh = after.filter((v) => !seen.has(violationKey(v)));
 		gaps = fresh.filter((v) => v.rule === 'gap');
 		violations = fresh.filter((v) => v.rule !== 'gap');
