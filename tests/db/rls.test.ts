@@ -33,6 +33,13 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 		await sql`insert into visit (client_id, household_id, grid_code, kind)
 			select 'rls-visit-' || h.grid_code, h.id, h.grid_code, 'routine'
 			from (select distinct on (grid_code) * from household order by grid_code, id desc) h`.execute(owner.kysely);
+		// needs and projects (sql/017): one need per grid, at its first building (every other one from its request), each with a project
+		await sql`insert into need (client_id, grid_code, request_id, geom, category, title)
+			select 'rls-need-' || b.grid_code, b.grid_code, case when r.id % 2 = 0 then r.id end, coalesce(r.geom, ST_PointOnSurface(b.geom)), 'other', 'test'
+			from (select distinct on (grid_code) * from building order by grid_code, id) b
+			left join request r on r.client_id = 'rls-' || b.grid_code`.execute(owner.kysely);
+		await sql`insert into project (need_id, grid_code, direction, org_id, due_on)
+			select n.id, n.grid_code, 'claims_need', (select min(id) from party_org), date '2099-01-01' from need n`.execute(owner.kysely);
 		grids = (await rows<{ code: string }>(owner.kysely, `select code from area where level = 'grid' order by code`)).map((r) => r.code);
 		memberGrid = new Map(
 			(

@@ -8,7 +8,17 @@ export interface DerivedKeyRow {
 	derived: string | null;
 }
 
-export const PROTECTED_TABLES = ['household', 'party_member', 'central_household', 'central_household_link', 'building_leader', 'request', 'visit'] as const;
+export const PROTECTED_TABLES = [
+	'household',
+	'party_member',
+	'central_household',
+	'central_household_link',
+	'building_leader',
+	'request',
+	'visit',
+	'need',
+	'project'
+] as const;
 
 /** how each table's rows are named in DERIVED_KEYS' `id` */
 export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
@@ -18,7 +28,9 @@ export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
 	central_household_link: `central_household_id || '>' || household_id`,
 	building_leader: 'id::text',
 	request: 'id::text',
-	visit: 'id::text'
+	visit: 'id::text',
+	need: 'id::text',
+	project: 'id::text'
 };
 
 export const DERIVED_KEYS = `
@@ -44,4 +56,12 @@ select 'request', r.id::text, r.grid_code,
   from request r left join household h on h.id = r.household_id left join building hb on hb.id = h.building_id
 union all
 select 'visit', v.id::text, v.grid_code, b.grid_code
-  from visit v join household h on h.id = v.household_id join building b on b.id = h.building_id`;
+  from visit v join household h on h.id = v.household_id join building b on b.id = h.building_id
+union all
+select 'need', n.id::text, n.grid_code,
+       coalesce(r.grid_code, (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, n.geom) order by a.code limit 1))
+  from need n left join request r on r.id = n.request_id
+union all
+select 'project', p.id::text, p.grid_code,
+       coalesce(r.grid_code, (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, n.geom) order by a.code limit 1))
+  from project p join need n on n.id = p.need_id left join request r on r.id = n.request_id`;

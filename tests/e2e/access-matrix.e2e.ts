@@ -176,6 +176,16 @@ const TABLE: Record<string, Row> = {
 	// the requests' pages: the same readers; the others go to their own pages or are refused
 	'GET /requests':                            row(200, 200, 200, 200, DENIED,                                                                   'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', DENIED,                                  L),
 	'GET /requests/[id]':                       row(io(200, 404), io(200, 404), io(200, 404), io(200, 404), DENIED,                               'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', DENIED,                                  L),
+	// needs, resources and projects (需求清单 · 资源清单 · 项目清单, issue 11 part 4): needs entered by grid leaders and the
+	// secretaries above them at a point of their area; resources listed and needs claimed (a project) and finished by
+	// the community and street secretaries and the district administrator; all read by those who read requests
+	'POST /api/needs':                          row(DENIED, io(S, N), io(S, N), io(S, N), DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/needs':                           row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /api/needs/matches':                   row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'POST /api/resources':                      row(io(S, N), io(S, N), io(S, N), DENIED, DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'POST /api/needs/[id]/claim':               row(io(S, N), io(S, N), io(S, N), DENIED, DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'PATCH /api/projects/[id]':                 row(io(S, N), io(S, N), io(S, N), DENIED, DENIED,                                                    DENIED,     DENIED,     DENIED,     DENIED,                                  401),
+	'GET /needs':                               row(200, 200, 200, 200, DENIED,                                                                   'TO_AUDIT', 'TO_ADMIN', 'TO_ADMIN', DENIED,                                  L),
 	'GET /api/search':                          row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	// ── coverage (an area outside the caller's subtree reads as nonexistent: 404)
 	'GET /api/coverage/area/[code]':            row(io(S, 404), io(S, 404), io(S, 404), io(S, 404), io(C, 404),                                      DENIED,     DENIED,     DENIED,     io(C, 404),                              401),
@@ -544,6 +554,21 @@ const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9
 async function listedRequests(who: Who): Promise<{ id: number; has_photo: boolean; state: string; level: string }[]> {
 	const r = await who.ctx.get('/api/requests?limit=100', { maxRedirects: 0 });
 	return r.ok() ? ((await r.json()) as { requests: { id: number; has_photo: boolean; state: string; level: string }[] }).requests : [];
+}
+/** an open need of the caller's area: a fresh one at the inside point where the caller may make one, else one it lists */
+async function matrixNeed(who: Who, env: Env): Promise<number> {
+	const made = await post(who.ctx, env, '/api/needs', {
+		data: {
+			client_id: `matrix-need-${who.principal}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+			category: 'other',
+			title: 'access matrix',
+			point: who.inside.point
+		}
+	});
+	if (made.status === 201) return ((await made.response.json()) as { need: { id: number } }).need.id;
+	const listed = await who.ctx.get('/api/needs', { maxRedirects: 0 });
+	const needs = listed.ok() ? ((await listed.json()) as { needs: { id: number; state: string }[] }).needs : [];
+	return needs.find((n) => n.state === 'open')?.id ?? NOWHERE.member;
 }
 /** a request in the caller's area: a fresh one of the inside household where the caller may make one, else one it lists */
 async function matrixRequest(who: Who, env: Env, state?: string): Promise<number> {
@@ -1610,6 +1635,131 @@ const PROBES: Record<string, Probe> = {
 			return problems;
 		}
 	},
+	// a need at a point of the caller's grid (out: far outside the area), sent twice with one client id
+	'POST /api/needs': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const data = {
+				client_id: `matrix-need-${who.principal}-${c}-${Date.now().toString(36)}`,
+				category: 'elderly',
+				title: 'access matrix',
+				point: c === 'in' ? who.inside.point : who.outside.far
+			};
+			const first = await post(who.ctx, env, '/api/needs', { data });
+			const again = await post(who.ctx, env, '/api/needs', { data });
+			const notes: string[] = [];
+			if (first.status === 201) {
+				const a = (await first.response.json()) as { need: { id: number } };
+				const b = (await again.response.json()) as { need: { id: number }; created: boolean };
+				if (again.status !== 200 || b.created || b.need.id !== a.need.id)
+					notes.push(`the retry answered ${again.status} with need ${b.need?.id}, not ${a.need.id} again`);
+			} else if (first.status !== again.status) notes.push(`the first submission answered ${first.status}, the retry ${again.status}`);
+			return { ...again, notes };
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { need: { grid_code: string; state: string } };
+			const problems = privateCache(out.response);
+			if (!inScope(who, body.need.grid_code)) problems.push(`need in grid ${body.need.grid_code}`);
+			return problems;
+		}
+	},
+	'GET /api/needs': {
+		cases: ['in', 'out'],
+		call: (who, c) => get(who, `/api/needs${c === 'in' ? '' : `?area=${who.outside.area || NOWHERE.area}`}`),
+		async check({ who, c, out }) {
+			const body = (await out.response.json()) as { needs: { grid_code: string }[]; resources: { area_code: string }[]; projects: { grid_code: string }[] };
+			const problems = privateCache(out.response);
+			// the POST rows ran first: the inside grid has the grid leader's and the secretaries' needs
+			if (c === 'in' && !body.needs.length) problems.push('no needs listed in the area');
+			for (const n of body.needs) if (!inScope(who, n.grid_code)) problems.push(`need in grid ${n.grid_code}`);
+			for (const p of body.projects) if (!inScope(who, p.grid_code)) problems.push(`project in grid ${p.grid_code}`);
+			for (const r of body.resources) if (!inOrAbove(who, r.area_code)) problems.push(`resource offered to ${r.area_code}`);
+			return problems;
+		}
+	},
+	'GET /api/needs/matches': {
+		cases: ['in', 'out'],
+		call: (who, c) => get(who, `/api/needs/matches${c === 'in' ? '' : `?area=${who.outside.area || NOWHERE.area}`}`),
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { matches: { need_id: number; nearest: { resource_id: number }[] }[] };
+			const problems = privateCache(out.response);
+			const lists = (await (await who.ctx.get('/api/needs')).json()) as { needs: { id: number }[]; resources: { id: number }[] };
+			const needs = new Set(lists.needs.map((n) => n.id));
+			const resources = new Set(lists.resources.map((r) => r.id));
+			for (const m of body.matches) {
+				if (!needs.has(m.need_id)) problems.push(`need ${m.need_id} is not one of the caller's`);
+				for (const r of m.nearest) if (!resources.has(r.resource_id)) problems.push(`resource ${r.resource_id} is not one the caller sees`);
+			}
+			return problems;
+		}
+	},
+	// a resource offered by a member of the caller's grid (out: a member of another area)
+	'POST /api/resources': {
+		cases: ['in', 'out'],
+		call: (who, c, env) =>
+			post(who.ctx, env, '/api/resources', {
+				data: {
+					client_id: `matrix-res-${who.principal}-${c}-${Date.now().toString(36)}`,
+					category: 'elderly',
+					title: 'access matrix',
+					member_id: c === 'in' ? who.inside.member : who.outside.member || NOWHERE.member
+				}
+			}),
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { resource: { area_code: string; offered_by: { kind: string; id: number } } };
+			const problems = privateCache(out.response);
+			if (body.resource.area_code !== who.scope) problems.push(`offered to ${body.resource.area_code}, not the caller's area`);
+			if (body.resource.offered_by.id !== who.inside.member) problems.push(`offered by ${JSON.stringify(body.resource.offered_by)}`);
+			return problems;
+		}
+	},
+	// in: an open need of the caller's area (a fresh one where the caller may make one), claimed for a member of its grid
+	'POST /api/needs/[id]/claim': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			const id = c === 'in' ? await matrixNeed(who, env) : NOWHERE.member;
+			return post(who.ctx, env, `/api/needs/${id}/claim`, { data: { member_id: who.inside.member, due_on: '2099-12-31' } });
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { project: { grid_code: string; state: string; owner: { kind: string; id: number } | null } };
+			const problems = privateCache(out.response);
+			if (!inScope(who, body.project.grid_code)) problems.push(`project in grid ${body.project.grid_code}`);
+			if (body.project.state !== 'in_progress' || body.project.owner?.id !== who.inside.member) problems.push(`project ${JSON.stringify(body.project)}`);
+			return problems;
+		}
+	},
+	// in: a project just made from an open need of the caller's area (for those who cannot claim: any listed), finished
+	'PATCH /api/projects/[id]': {
+		cases: ['in', 'out'],
+		async call(who, c, env) {
+			let id = NOWHERE.member;
+			if (c === 'in') {
+				const need = await matrixNeed(who, env);
+				const made = await post(who.ctx, env, `/api/needs/${need}/claim`, { data: { member_id: who.inside.member, due_on: '2099-12-31' } });
+				if (made.status === 201) id = ((await made.response.json()) as { project: { id: number } }).project.id;
+				else {
+					const listed = await who.ctx.get('/api/needs', { maxRedirects: 0 });
+					id = listed.ok() ? (((await listed.json()) as { projects: { id: number }[] }).projects[0]?.id ?? id) : id;
+				}
+			}
+			const path = `/api/projects/${id}`;
+			const response = await who.ctx.fetch(path, {
+				method: 'PATCH',
+				data: { state: 'done', result: 'done by the access matrix' },
+				headers: { origin: env.base },
+				maxRedirects: 0
+			});
+			return { path, method: 'PATCH', status: response.status(), location: response.headers()['location'], response };
+		},
+		async check({ who, out }) {
+			const body = (await out.response.json()) as { project: { grid_code: string; state: string; result: string } };
+			const problems = privateCache(out.response);
+			if (!inScope(who, body.project.grid_code)) problems.push(`project in grid ${body.project.grid_code}`);
+			if (body.project.state !== 'done' || body.project.result !== 'done by the access matrix') problems.push(`project ${JSON.stringify(body.project)}`);
+			return problems;
+		}
+	},
+	'GET /needs': { cases: ['page', 'page:data'], call: (who, c) => (c === 'page' ? get(who, '/needs') : dataRequest(who, '/needs')) },
 	'GET /api/search': {
 		cases: ['in', 'out', 'in:broad'],
 		call: (who, c, { world }) => {

@@ -330,6 +330,23 @@ export type ImportProfile = Selectable<ImportProfileTable>;
 export type NewImportProfile = Insertable<ImportProfileTable>;
 export type ImportProfileUpdate = Updateable<ImportProfileTable>;
 
+export interface NeedTable {
+	id: Generated<number>;
+	client_id: string;
+	grid_code: string;
+	request_id: number | null;
+	geom: string;
+	category: 'elderly' | 'children' | 'health' | 'legal' | 'employment' | 'culture' | 'environment' | 'other';
+	title: string;
+	description: string | null;
+	state: Generated<'open' | 'claimed' | 'done'>;
+	created_by: number | null;
+	created_at: Generated<Date>;
+}
+export type Need = Selectable<NeedTable>;
+export type NewNeed = Insertable<NeedTable>;
+export type NeedUpdate = Updateable<NeedTable>;
+
 export interface OrgCoverageGenTable {
 	gen: Generated<number>;
 	org_id: number;
@@ -378,6 +395,25 @@ export interface PartyOrgTable {
 export type PartyOrg = Selectable<PartyOrgTable>;
 export type NewPartyOrg = Insertable<PartyOrgTable>;
 export type PartyOrgUpdate = Updateable<PartyOrgTable>;
+
+export interface ProjectTable {
+	id: Generated<number>;
+	need_id: number;
+	grid_code: string;
+	resource_id: number | null;
+	direction: 'claims_need' | 'claims_resource';
+	org_id: number | null;
+	member_id: number | null;
+	due_on: string;
+	state: Generated<'in_progress' | 'done' | 'cancelled'>;
+	result: string | null;
+	created_by: number | null;
+	created_at: Generated<Date>;
+	finished_at: Date | null;
+}
+export type Project = Selectable<ProjectTable>;
+export type NewProject = Insertable<ProjectTable>;
+export type ProjectUpdate = Updateable<ProjectTable>;
 
 export interface ReachAreaGenTable {
 	gen: Generated<number>;
@@ -445,6 +481,24 @@ export interface RequestTimeLimitTable {
 export type RequestTimeLimit = Selectable<RequestTimeLimitTable>;
 export type NewRequestTimeLimit = Insertable<RequestTimeLimitTable>;
 export type RequestTimeLimitUpdate = Updateable<RequestTimeLimitTable>;
+
+export interface ResourceTable {
+	id: Generated<number>;
+	client_id: string;
+	area_code: string;
+	org_id: number | null;
+	member_id: number | null;
+	geom: string;
+	category: 'elderly' | 'children' | 'health' | 'legal' | 'employment' | 'culture' | 'environment' | 'other';
+	title: string;
+	description: string | null;
+	active: Generated<boolean>;
+	created_by: number | null;
+	created_at: Generated<Date>;
+}
+export type Resource = Selectable<ResourceTable>;
+export type NewResource = Insertable<ResourceTable>;
+export type ResourceUpdate = Updateable<ResourceTable>;
 
 export interface RoadTable {
 	id: Generated<number>;
@@ -534,13 +588,16 @@ export interface Database {
 	display_screen: DisplayScreenTable;
 	household: HouseholdTable;
 	import_profile: ImportProfileTable;
+	need: NeedTable;
 	org_coverage_gen: OrgCoverageGenTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
+	project: ProjectTable;
 	reach_area_gen: ReachAreaGenTable;
 	request: RequestTable;
 	request_event: RequestEventTable;
 	request_time_limit: RequestTimeLimitTable;
+	resource: ResourceTable;
 	road: RoadTable;
 	schema_migration: SchemaMigrationTable;
 	service_centre: ServiceCentreTable;

@@ -9,6 +9,7 @@ import { rowId } from '$lib/api/inputs';
 import { allowedActions, getRequest, requestEvents, RequestError } from '$lib/server/db/queries/requests';
 import { visitActorOf } from '$lib/server/db/queries/visits';
 import { READERS } from '$lib/server/requests/machine';
+import { NEED_WRITERS, needOfRequest } from '$lib/server/db/queries/needs';
 
 export const load = pageLoad({ guard: mapPage, params: v.object({ id: rowId }) }, async ({ caller, input, trx, event, clientAddress }) => {
 	const actor = visitActorOf(caller, clientAddress);
@@ -21,7 +22,9 @@ export const load = pageLoad({ guard: mapPage, params: v.object({ id: rowId }) }
 		return {
 			request: { ...request, created_at: new Date(request.created_at).toISOString() },
 			events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-			actions: allowedActions(actor, request)
+			actions: allowedActions(actor, request),
+			// a request may become a need of the 需求清单 (issue 11 part 4), once
+			need: { id: await needOfRequest(trx, request.id), canMake: NEED_WRITERS.includes(actor.role) }
 		};
 	} catch (e) {
 		if (e instanceof RequestError) error(e.status, e.code);
