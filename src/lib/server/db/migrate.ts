@@ -39,9 +39,54 @@ export async function appliedMigrations(db: Db): Promise<{ name: string; checksu
 	return rows;
 }
 
+/**
+ * What the login that migrates lacks for the files still to apply, as the statements a superuser
+ * runs once to grant it; empty when nothing is missing. A superuser lacks nothing. Checked before
+ * the first file, so a server installed with a dedicated (non-superuser) owner is told what to do
+ * instead of failing half-way with "permission denied to set parameter".
+ */
+export async function missingGrants(db: Db, pending: readonly MigrationFile[]): Promise<string[]> {
+	const {
+		rows: [me]
+	} = await sql<{ name: string; superuser: boolean; createrole: boolean; app_role: boolean; version: number }>`
+		select current_user as name, r.rolsuper as superuser, r.rolcreaterole as createrole,
+		       exists (select 1 from pg_roles where rolname = 'jiceng_app') as app_role,
+		       current_setting('server_version_num')::int as version
+		from pg_roles r where r.rolname = current_user`.execute(db.kysely);
+	if (!me || me.superuser) return [];
+	const ident = `"${me.name.replace(/"/g, '""')}"`;
+	const missing: string[] = [];
+	if (pending.some((f) => /create extension if not exists postgis/i.test(f.text))) {
+		const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'postgis'`.execute(db.kysely);
+		// PostGIS is not a trusted extension: only a superuser creates it (in this database)
+		if (!rows[0].n) missing.push('CREATE EXTENSION postgis;  -- in this database');
+	}
+	// creating jiceng_app, and setting its time limits in this database (sql/010), take CREATEROLE
+	const rolesWork = pending.some((f) => (!me.app_role && /create role jiceng_app/i.test(f.text)) || /alter role jiceng_app/i.test(f.text));
+	if (rolesWork && !me.createrole) missing.push(`ALTER ROLE ${ident} CREATEROLE;`);
+	// functions that run with the whole scope carry SET jiceng.scope = '*': a placeholder setting a
+	// non-superuser may attach to a function only when granted (PostgreSQL 15+)
+	const params = new Set(pending.flatMap((f) => [...f.text.matchAll(/\bset\s+(jiceng\.[a-z_]+)\s*=/gi)].map((m) => m[1].toLowerCase())));
+	for (const param of [...params].sort()) {
+		const ok =
+			me.version >= 150000 && (await sql<{ ok: boolean }>`select has_parameter_privilege(current_user, ${param}, 'SET') as ok`.execute(db.kysely)).rows[0].ok;
+		if (!ok) missing.push(`GRANT SET ON PARAMETER ${param} TO ${ident};`);
+	}
+	return missing;
+}
+
 /** Returns the names of the files it applied; logs each one. */
 export async function migrate(db: Db, log: (line: string) => void = () => {}, dir = SQL_DIR): Promise<string[]> {
 	const done = new Map((await appliedMigrations(db)).map((m) => [m.name, m.checksum]));
+	const pending = readMigrationFiles(dir).filter((f) => !done.has(f.name));
+	if (pending.length) {
+		const missing = await missingGrants(db, pending);
+		if (missing.length)
+			throw new Error(
+				`the database login may not apply the migrations (${pending[0].name} and after): as a superuser, run once\n  ${missing.join('\n  ')}\n` +
+					`then start again (see the README, "A server PostGIS instead of the embedded one")`
+			);
+	}
 	const applied: string[] = [];
 	for (const file of readMigrationFiles(dir)) {
 		const previous = done.get(file.name);
