@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { readFile } from 'node:fs/promises';
 import type { Db } from '../db/open.ts';
-import { checkWithin, type Violation } from '../db/check.ts';
+import type { Violation } from '../db/check.ts';
 import { withScope, type Scope, type Scoped } from '../db/scoped.ts';
 import { crsFromGeoJsonMember, emptyBBox, guessCrs, isGeographic, isSupportedSrid, type BBox } from './crs.ts';
 import { detectGcj02, geometryFromGcj02, type GcjVerdict } from './gcj02.ts';
@@ -131,9 +131,6 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 			// no JIT: the planner's estimates over the staged rows pass its threshold on nearly every
 			// statement, each then compiling for 0.1–0.2 s to save less than that
 			if (db.backend === 'server') await sql`set local statement_timeout = 0; set local jit = off`.execute(trx);
-			const tb = performance.now();
-			const baseline = o.dryRun ? null : await checkWithin(trx);
-			if (process.env.JICENG_IMPORT_TRACE === '1') process.stderr.write(`[import trace] baseline check ${(performance.now() - tb).toFixed(0)} ms\n`);
 			await createStage(trx);
 			let batch: Prepared[] = [];
 			const take = async (f: SourceFeature) => {
@@ -222,7 +219,11 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 				};
 			} else {
 				tick('checking', true);
-				out = await validateAndWrite(trx, { layer: o.layer, srid, repair: !!o.repair, mergeDuplicates: mapping.mergeDuplicates, dryRun: !!o.dryRun }, baseline);
+				out = await validateAndWrite(
+					trx,
+					{ layer: o.layer, srid, repair: !!o.repair, mergeDuplicates: mapping.mergeDuplicates, dryRun: !!o.dryRun },
+					!o.dryRun
+				);
 			}
 			const report = [...notes, ...out.report];
 			for (const v of out.gaps)
