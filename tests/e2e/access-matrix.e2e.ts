@@ -60,7 +60,7 @@ type Principal = (typeof COLUMNS)[number];
 /**
  * An expected answer:
  * - a number: that status (for form actions: the action's result — 200 success, 400 failure, 403 refused)
- * - SCOPED: 200 (a tile: 200 or 204) holding exactly the caller's area — nothing outside it, nothing of
+ * - SCOPED: 200 (a tile: 200 or 204; a POST that made a record: 201) holding exactly the caller's area — nothing outside it, nothing of
  *   it missing (against the district administrator's view), persons as the role sees them
  * - COUNTS: as SCOPED, for a viewer who sees no persons: no household or member ids, no secretary's
  *   name, every count of persons between 0 and 3 withheld
@@ -656,7 +656,9 @@ async function judge(token: Token, probe: Probe, a: Omit<CheckArgs, 'token' | 'c
 			return [...notes, ...(await withCheck(counts))];
 		case 'SCOPED':
 		case 'COUNTS':
-			if (!(s === 200 || (probe.tile && s === 204))) return [...notes, `status ${s}, expected 200${probe.tile ? ' or 204' : ''}`];
+			// a write that made a record answers 201 Created
+			if (!(s === 200 || (probe.tile && s === 204) || (s === 201 && out.method === 'POST')))
+				return [...notes, `status ${s}, expected 200${probe.tile ? ' or 204' : ''}`];
 			return [...notes, ...(await withCheck(token === 'COUNTS'))];
 		case 'STATUS_ONLY':
 		case 'DETAILS':
