@@ -93,3 +93,42 @@ test('a visit made offline is kept, sent once when the network is back, and the 
 	expect(other[0]).toMatch(/^jiceng-grid-\d+$/);
 	expect(other[0]).not.toBe(cached[0]);
 });
+
+// a 2×2 PNG the browser can decode (the form resizes it on a canvas and keeps a JPEG with the request)
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
+test('a request with a photo made offline is kept with its draft, and sent once with its photo when the network is back', async ({ page, context }) => {
+	test.setTimeout(120_000);
+	await page.setViewportSize({ width: 390, height: 844 });
+	await signIn(page, 'grid_leader');
+	const card = page.getByTestId('household').first();
+	const id = (await card.getAttribute('data-household'))!;
+	const text = `offline-request-e2e ${Date.now()}`;
+	await card.getByTestId('new-request').click();
+	await card.getByTestId('request-description').fill(text);
+	await card.getByTestId('request-category').selectOption('safety');
+	// the draft survives a reload
+	await page.waitForTimeout(300);
+	await page.reload();
+	const again = page.locator(`[data-testid="household"][data-household="${id}"]`);
+	await again.getByTestId('new-request').click();
+	await expect(again.getByTestId('request-description')).toHaveValue(text);
+	await expect(again.getByTestId('request-category')).toHaveValue('safety');
+
+	// submitted with the network cut, with a photo: kept on the device, shown as pending
+	await again.getByTestId('request-photo').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: PNG });
+	await context.setOffline(true);
+	await again.getByTestId('request-submit').click();
+	await expect(again.getByTestId('request-message')).toHaveText('已保存在本机，待网络恢复后自动同步');
+	await expect(page.getByTestId('outbox-count')).toContainText('待同步 1');
+
+	// back online: it goes by itself — one request, with its photo
+	await context.setOffline(false);
+	await expect(page.getByTestId('outbox')).toHaveCount(0, { timeout: 20_000 });
+	const listed = (await (await page.request.get('/api/requests?limit=100')).json()) as { requests: { id: number; description: string; has_photo: boolean }[] };
+	const mine = listed.requests.filter((r) => r.description === text);
+	expect(mine).toHaveLength(1);
+	expect(mine[0].has_photo).toBe(true);
+	const photo = await page.request.get(`/api/requests/${mine[0].id}/photo`);
+	expect(photo.headers()['content-type']).toBe('image/jpeg');
+});

@@ -12,9 +12,9 @@ import { getContext, setContext } from 'svelte';
 import { browser } from '$app/environment';
 import * as v from 'valibot';
 import { ApiError, postJson } from '$lib/api/client';
-import { flush, memoryStore, newItem, nextWake, settle, type Attempt, type OutboxItem, type OutboxStore, type Outcome } from './queue.ts';
+import { flush, memoryStore, newItem, nextWake, settle, type Attachment, type Attempt, type OutboxItem, type OutboxStore, type Outcome } from './queue.ts';
 
-export type { OutboxItem } from './queue.ts';
+export type { Attachment, OutboxItem } from './queue.ts';
 
 const OUTBOX = 'outbox';
 const DRAFTS = 'drafts';
@@ -65,6 +65,24 @@ export interface Submitted {
 }
 
 type Listener = (items: OutboxItem[]) => void;
+
+/** Sends an attachment as the raw body of its url; a refusal or failure throws ApiError like postJson. */
+async function upload(a: Attachment, id: number): Promise<void> {
+	const bytes = Uint8Array.from(atob(a.base64), (c) => c.charCodeAt(0));
+	const r = await fetch(a.url.replace('{id}', String(id)), { method: 'POST', body: bytes, headers: { 'content-type': a.type } });
+	if (!r.ok) {
+		const body = (await r.json().catch(() => ({}))) as { message?: string };
+		throw new ApiError(r.status, body.message ?? `HTTP ${r.status}`, Number(r.headers.get('retry-after')) || null);
+	}
+}
+
+/** A blob as base64 (an attachment kept in the outbox). */
+export async function toBase64(blob: Blob): Promise<string> {
+	const bytes = new Uint8Array(await blob.arrayBuffer());
+	let s = '';
+	for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(s);
+}
 
 export class Outbox {
 	readonly #store: OutboxStore;
@@ -120,6 +138,11 @@ export class Outbox {
 	async #send(item: OutboxItem): Promise<Attempt & { body: unknown }> {
 		try {
 			const body = await postJson(item.url, item.body, v.unknown());
+			if (item.attachment) {
+				const id = (body as { id?: unknown } | null)?.id;
+				if (typeof id !== 'number') return { status: 500, message: 'the answer names no record for the attachment', body: null };
+				await upload(item.attachment, id);
+			}
 			return { status: 200, message: null, body };
 		} catch (e) {
 			if (e instanceof ApiError) return { status: e.status, message: e.message, body: null };
@@ -131,7 +154,7 @@ export class Outbox {
 	 * Keeps a submission on the device and makes its first attempt. Whatever that answers, the item
 	 * stays until a 2xx (or a 4xx, which it keeps with the reason until dismissed).
 	 */
-	async submit(p: { clientId: string; url: string; body: unknown; label: string; topic: string }): Promise<Submitted> {
+	async submit(p: { clientId: string; url: string; body: unknown; label: string; topic: string; attachment?: Attachment }): Promise<Submitted> {
 		const item = newItem({ ...p, body: plain(p.body) }, Date.now());
 		await this.#store.put(item).catch(() => undefined);
 		await this.#refresh();

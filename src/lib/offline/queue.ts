@@ -22,6 +22,19 @@ export interface OutboxItem {
 	createdAt: number;
 	/** the server's reason for a refusal, or the last network failure */
 	reason: string | null;
+	/**
+	 * a file sent after the body is confirmed, as the raw body of `url` with `{id}` replaced by the
+	 * answer's id (a request's photo); a failed upload sends both again — the body's retry answers
+	 * the first record, and the upload replaces what an earlier one may have stored
+	 */
+	attachment?: Attachment;
+}
+
+export interface Attachment {
+	url: string;
+	type: string;
+	/** the bytes, base64 (the store keeps plain JSON) */
+	base64: string;
 }
 
 /** where the items live: IndexedDB in the browser, a Map in tests */
@@ -54,7 +67,7 @@ export function backoff(attempts: number): number {
 	return Math.min(2000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
 }
 
-export function newItem(p: { clientId: string; url: string; body: unknown; label: string; topic: string }, now: number): OutboxItem {
+export function newItem(p: { clientId: string; url: string; body: unknown; label: string; topic: string; attachment?: Attachment }, now: number): OutboxItem {
 	return { ...p, state: 'pending', attempts: 0, nextAt: now, createdAt: now, reason: null };
 }
 
