@@ -47,19 +47,21 @@ export class NeedError extends Error {
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
-/** A member's name as this viewer may read it: unmasked only for one of their own area's members. */
-function offerer(
-	actor: NeedActor,
-	scope: string,
-	kind: 'org' | 'member' | null,
-	id: number | null,
-	name: string | null,
-	memberScope: string | null
-): Offerer | null {
-	if (kind === null || id === null || name === null) return null;
-	if (kind === 'org') return { kind, id, name };
-	const own = actor.unmasked && memberScope !== null && memberScope.startsWith(scope);
-	return { kind, id, name: own ? name : maskName(name) };
+/** The organisation or member a row names (a resource's offerer, a project's owner), as the joins read them. */
+interface OffererColumns {
+	org_id: number | null;
+	org_name: string | null;
+	member_id: number | null;
+	member_name: string | null;
+	member_scope: string | null;
+}
+
+/** Who a row names, as this viewer may read it: a member's name unmasked only for one of their own area's members. */
+function offererOf(actor: NeedActor, scope: string, r: OffererColumns): Offerer | null {
+	if (r.org_id !== null && r.org_name !== null) return { kind: 'org', id: r.org_id, name: r.org_name };
+	if (r.member_id === null || r.member_name === null) return null;
+	const own = actor.unmasked && r.member_scope !== null && r.member_scope.startsWith(scope);
+	return { kind: 'member', id: r.member_id, name: own ? r.member_name : maskName(r.member_name) };
 }
 
 // -------------------------------------------------------------------- reads
@@ -71,13 +73,7 @@ const needColumns = sql`n.id::int as id, n.grid_code, n.request_id::int as reque
 	n.category, n.title, n.description, n.state, n.created_at`;
 const shapeNeed = (r: RawNeed): NeedRow => ({ ...r, created_at: iso(r.created_at) });
 
-interface RawResource extends Omit<ResourceRow, 'offered_by'> {
-	org_id: number | null;
-	org_name: string | null;
-	member_id: number | null;
-	member_name: string | null;
-	member_scope: string | null;
-}
+interface RawResource extends Omit<ResourceRow, 'offered_by'>, OffererColumns {}
 // the members' names are read as the owner of the view: the resource's policy already let the row through
 const resourceColumns = sql`r.id::int as id, r.area_code, ST_X(r.geom) as lon, ST_Y(r.geom) as lat, r.category, r.title, r.description, r.active,
 	r.org_id::int as org_id, o.name as org_name, r.member_id::int as member_id, m.name as member_name, m.scope_code as member_scope`;
@@ -96,8 +92,7 @@ function narrowed(trx: Scoped, area: string | undefined): string {
 }
 
 function shapeResource(actor: NeedActor, scope: string, r: RawResource): ResourceRow {
-	const by =
-		r.org_id !== null ? offerer(actor, scope, 'org', r.org_id, r.org_name, null) : offerer(actor, scope, 'member', r.member_id, r.member_name, r.member_scope);
+	const by = offererOf(actor, scope, r);
 	return {
 		id: r.id,
 		area_code: r.area_code,
@@ -112,7 +107,7 @@ function shapeResource(actor: NeedActor, scope: string, r: RawResource): Resourc
 	};
 }
 
-interface RawProject {
+interface RawProject extends OffererColumns {
 	id: number;
 	need_id: number;
 	need_title: string;
@@ -120,11 +115,6 @@ interface RawProject {
 	grid_code: string;
 	resource_id: number | null;
 	direction: ProjectRow['direction'];
-	org_id: number | null;
-	org_name: string | null;
-	member_id: number | null;
-	member_name: string | null;
-	member_scope: string | null;
 	due_on: string;
 	state: ProjectRow['state'];
 	result: string | null;
@@ -139,8 +129,7 @@ const projectColumns = sql`p.id::int as id, p.need_id::int as need_id, n.title a
 const projectJoins = sql`join need n on n.id = p.need_id left join party_org o on o.id = p.org_id left join party_member m on m.id = p.member_id`;
 
 function shapeProject(actor: NeedActor, scope: string, r: RawProject): ProjectRow {
-	const owner =
-		r.org_id !== null ? offerer(actor, scope, 'org', r.org_id, r.org_name, null) : offerer(actor, scope, 'member', r.member_id, r.member_name, r.member_scope);
+	const owner = offererOf(actor, scope, r);
 	return {
 		id: r.id,
 		need_id: r.need_id,
@@ -406,7 +395,7 @@ export async function offerersInScope(trx: Scoped, actor: NeedActor): Promise<Of
 		where m.scope_code like ${scopeLike(trx)} and m.reported_to_community order by m.id limit ${OFFERERS_MAX}`.execute(trx);
 	return [
 		...orgs.map((o) => ({ kind: 'org' as const, id: o.id, name: o.name })),
-		...members.map((m) => offerer(actor, scope, 'member', m.id, m.name, m.scope_code)!)
+		...members.map((m) => offererOf(actor, scope, { org_id: null, org_name: null, member_id: m.id, member_name: m.name, member_scope: m.scope_code })!)
 	];
 }
 
