@@ -210,6 +210,8 @@ const TABLE: Record<string, Row> = {
 	[tileKey('roads')]:                         row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	[tileKey('service_centres')]:               row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	[tileKey('members')]:                       row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N, { 'in:households': DENIED, 'out:households': DENIED }), DENIED, DENIED, DENIED, io(C, N, { 'in:households': DENIED, 'out:households': DENIED }), 401),
+	// residents' requests: per grid to z13 for every viewer of the map; one point per request from z14 (households' places)
+	[tileKey('requests')]:                      row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N, { 'in:households': DENIED, 'out:households': DENIED }), DENIED, DENIED, DENIED, io(C, N, { 'in:households': DENIED, 'out:households': DENIED }), 401),
 	[tileKey('central_links')]:                 row(io(S, N), io(S, N), io(S, N), io(S, N), DENIED,                                                  DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	[tileKey('gaps')]:                          row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
 	[tileKey('coverage_street')]:               row(io(S, N), io(S, N), io(S, N), io(S, N), io(C, N),                                                DENIED,     DENIED,     DENIED,     io(C, N),                                401),
@@ -222,6 +224,7 @@ const TABLE: Record<string, Row> = {
 	[tileJsonKey('roads')]:                     row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
 	[tileJsonKey('service_centres')]:           row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
 	[tileJsonKey('members')]:                   row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
+	[tileJsonKey('requests')]:                  row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
 	[tileJsonKey('central_links')]:             row(S, S, S, S, DENIED,                                                                               DENIED,     DENIED,     DENIED,     DENIED,                                  401),
 	[tileJsonKey('gaps')]:                      row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
 	[tileJsonKey('coverage_street')]:           row(S, S, S, S, C,                                                                                    DENIED,     DENIED,     DENIED,     C,                                       401),
@@ -797,14 +800,15 @@ const TILE_ZOOM: Record<string, number> = {
 	service_centres: 14,
 	members: 15,
 	central_links: 17,
+	requests: 13,
 	gaps: 15,
 	coverage_street: 13,
 	coverage_community: 14,
 	coverage_grid: 15
 };
 /** attributes a viewer who sees no persons may miss (withheld when small, or computed from such) */
-const WITHHELD_ATTRS = new Set(['households', 'members', 'member_density', 'share_5min', 'share_10min', 'share_15min']);
-const COUNT_ATTRS = new Set(['households', 'members']);
+const WITHHELD_ATTRS = new Set(['households', 'members', 'member_density', 'share_5min', 'share_10min', 'share_15min', 'open', 'amber', 'red']);
+const COUNT_ATTRS = new Set(['households', 'members', 'open', 'amber', 'red']);
 /** within this many metres of an area's outline a road may be counted in or out (tile units are rounded) */
 const ROAD_TOLERANCE_M = 3;
 
@@ -826,6 +830,7 @@ function featureInScope(layer: string, f: DecodedFeature, who: Who, world: World
 			return code(p.code);
 		case 'buildings':
 		case 'gaps':
+		case 'requests':
 			return code(p.grid_code);
 		case 'service_centres':
 			return code(world.centres.get(Number(p.id))?.area);
@@ -960,6 +965,16 @@ function tileProbe(layer: string): Probe {
 				);
 			},
 			check: (a) => tileCheck(a, 'members', zoomOf(a.c))
+		};
+	}
+	if (layer === 'requests') {
+		// per grid to z13; one point per request from z14 (a household's place: refused to count viewers)
+		const zoomOf = (c: string) => (c.includes('households') ? 14 : z);
+		return {
+			tile: true,
+			cases: ['in', 'out', 'in:households', 'out:households'],
+			call: (who, c, env) => get(who, tilePath('requests', tileOfCase(who, c, zoomOf(c), 'requests', env.world))),
+			check: (a) => tileCheck(a, 'requests', zoomOf(a.c))
 		};
 	}
 	return {

@@ -73,7 +73,35 @@ insert into party_member (id, name, gender, birth_year, status, joined_on, org_i
 insert into central_household (household_id, member_id) values (1, 1);
 insert into central_household_link (central_household_id, household_id) values (1, 3), (1, 4), (1, 9);
 
+-- residents' requests: 西南 three open (one red, one amber, one on time) and one confirmed, 西北 and
+-- 东 one open each (times relative to now, far from any limit; the request layer's counts)
+insert into request (id, client_id, grid_code, household_id, geom, category, urgency, description, state, level, created_at) overriding system value values
+ (1, 'fixture-req-1', '${GRID_WS}', 1, 'SRID=4326;POINT(${pt(-500, -500)})', 'environment', 'normal', '楼道堆物', 'submitted', 'grid', now() - interval '30 days'),
+ (2, 'fixture-req-2', '${GRID_WS}', 2, 'SRID=4326;POINT(${pt(-500, -500)})', 'facilities', 'normal', '路灯坏了', 'accepted', 'community', now() - interval '200 hours'),
+ (3, 'fixture-req-3', '${GRID_WS}', 3, 'SRID=4326;POINT(${pt(-500, -500)})', 'safety', 'normal', '井盖松动', 'in_progress', 'grid', now() - interval '1 hour'),
+ (4, 'fixture-req-4', '${GRID_WS}', 5, 'SRID=4326;POINT(${pt(-500, -500)})', 'other', 'normal', '已办结', 'confirmed', 'grid', now() - interval '30 days'),
+ (5, 'fixture-req-5', '${GRID_WN}', 7, 'SRID=4326;POINT(${pt(-500, 500)})', 'welfare', 'urgent', '独居老人', 'submitted', 'grid', now() - interval '1 hour'),
+ (6, 'fixture-req-6', '${GRID_E}', null, 'SRID=4326;POINT(${pt(600, -200)})', 'neighbours', 'critical', '噪音', 'resolved', 'street', now() - interval '10 days');
+
 insert into service_centre (id, level, name, area_code, geom) overriding system value values
  (1, 'street', '西街道党群服务中心', '420105001', 'SRID=4326;POINT(${pt(-200, -20)})'),
  (2, 'station', '东村便民服务站', '420105002001', 'SRID=4326;POINT(${pt(600, 300)})');
+`;
+
+/**
+ * Residents' requests on a seeded demo district (the demo seed makes none), the same on every run
+ * and both backends: every fifth household, with categories, urgencies, states and levels in turn
+ * and ages (1 h, 30 h, 200 h, 1000 h before now) far from any time limit, so the overdue colours
+ * do not move while a test runs.
+ */
+export const DEMO_REQUESTS_SQL = `
+insert into request (client_id, grid_code, household_id, geom, category, urgency, description, state, level, created_at)
+select 'tile-test-' || h.id, h.grid_code, h.id, ST_PointOnSurface(b.geom),
+       (array['environment', 'facilities', 'safety', 'neighbours', 'welfare', 'other'])[1 + h.id % 6],
+       (array['normal', 'urgent', 'critical'])[1 + h.id % 3], 'tile test',
+       (array['submitted', 'accepted', 'in_progress', 'resolved', 'confirmed', 'reopened'])[1 + (h.id / 5) % 6],
+       (array['grid', 'community', 'street'])[1 + (h.id / 5) % 3],
+       now() - make_interval(hours => (array[1, 30, 200, 1000])[1 + (h.id / 5) % 4])
+from household h join building b on b.id = h.building_id
+where h.id % 5 = 0 order by h.id;
 `;

@@ -13,6 +13,7 @@ import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { tileOf, type TileId } from '../../src/lib/server/tiles/bounds.ts';
 import { LAYER_NAMES, SOURCES, type LayerName } from '../../src/lib/server/tiles/sources.ts';
 import { decode, type DecodedFeature } from './decode.ts';
+import { DEMO_REQUESTS_SQL } from './fixture.ts';
 
 const BLESS = process.env.BLESS === '1';
 const DIR = 'tests/tiles/golden';
@@ -46,6 +47,8 @@ describe.each(backends)('golden tiles on the %s backend', (backend) => {
 	beforeAll(async () => {
 		db = await freshDb(backend);
 		await seedDemo(db, { scale: 'small', seed: 1 });
+		// the demo seed makes no residents' requests: the requests layer's (they touch no other layer)
+		await db.runScript(DEMO_REQUESTS_SQL);
 		tiles = new TileService(db, { versionTtlMs: 0 });
 		// the first community's first grid: every layer has features near it
 		const { rows } = await sql<{ lon: number; lat: number }>`

@@ -22,7 +22,20 @@ const [EAST, NORTH] = lonLat(1000, 1000);
 const GZIP = new Headers({ 'accept-encoding': 'gzip' });
 
 /** attributes that count persons or households, in any layer */
-const COUNT_KEYS = ['households', 'members', 'residents', 'members_working', 'central_households', 'hh_5min', 'hh_10min', 'hh_15min', 'hh_cared'];
+const COUNT_KEYS = [
+	'households',
+	'members',
+	'residents',
+	'members_working',
+	'central_households',
+	'hh_5min',
+	'hh_10min',
+	'hh_15min',
+	'hh_cared',
+	'open',
+	'amber',
+	'red'
+];
 /** attributes that name a household or a member */
 const ID_KEYS = ['household_id', 'central_household_id', 'member_id'];
 
@@ -33,7 +46,7 @@ function leaks(layer: string, z: number, f: DecodedFeature): string[] {
 		if (ID_KEYS.includes(k)) out.push(`${layer} z${z}: ${k} ${v}`);
 		if (COUNT_KEYS.includes(k) && typeof v === 'number' && v > 0 && v < SMALL_CELL_THRESHOLD) out.push(`${layer} z${z} ${f.id}: ${k} = ${v}`);
 	}
-	if (f.properties.kind === 'household') out.push(`${layer} z${z}: a household point`);
+	if (f.properties.kind === 'household' || f.properties.kind === 'request') out.push(`${layer} z${z}: a ${f.properties.kind} point`);
 	return out;
 }
 
@@ -71,7 +84,7 @@ describe.each(backends)('small cells in the tiles on the %s backend', (backend) 
 		expect(features).toBeGreaterThan(100);
 		// the same walk over a person viewer's tiles finds the small counts: the check is not vacuous
 		const control: string[] = [];
-		for (const layer of ['buildings', 'members', 'grids', 'communities'] as const) {
+		for (const layer of ['buildings', 'members', 'grids', 'communities', 'requests'] as const) {
 			for (const f of await everywhere(layer, Math.max(SOURCES[layer].minzoom, 14), true)) control.push(...leaks(layer, 14, f));
 		}
 		expect(control.length).toBeGreaterThan(3);
@@ -142,7 +155,7 @@ describe.each(backends)('small cells in the tiles on the %s backend', (backend) 
 	});
 
 	it('sends the tiles of layers that carry persons with no-store, derived from the layer declaration', async () => {
-		expect(LAYER_NAMES.filter((l) => SOURCES[l].persons).sort()).toEqual(['central_links', 'members']);
+		expect(LAYER_NAMES.filter((l) => SOURCES[l].persons).sort()).toEqual(['central_links', 'members', 'requests']);
 		expect(PERSON_TILE_CACHE_CONTROL).toMatch(/\bno-store\b/);
 		const [lon, lat] = lonLat(-500, -500); // building 1, household 1 (a central household) and its links
 		for (const persons of [true, false]) {

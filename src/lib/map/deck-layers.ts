@@ -12,10 +12,14 @@ import {
 	CENTRE_LEVELS,
 	COVERAGE_COLOURS,
 	RAMP,
+	REQUEST_COLOURS,
+	REQUEST_WORDS,
 	WHATIF_COLOURS,
 	classify,
 	isCoverageIndicator,
 	pinIcon,
+	requestRadius,
+	requestWorst,
 	type BuildingColouring,
 	type DataLayer,
 	type Indicator
@@ -40,6 +44,11 @@ export interface DeckLayerOptions {
 	suggestions?: { lon: number; lat: number; pinned: boolean }[];
 	/** the data version the tiles are asked for (the big screen's live refresh: a new version, new tiles) */
 	version?: string;
+	/**
+	 * requests move without a data version: what the requests tiles are asked for besides it (the big
+	 * screen passes its open and overdue counts, so a change brings new tiles)
+	 */
+	requestsVersion?: string;
 	/** a stored day replayed (the time slider): drawn instead of the live choropleth */
 	replay?: Replay | null;
 }
@@ -96,7 +105,17 @@ function lonLat(f: Feature, tile: TileIndex): [number, number] {
 }
 
 /** the tile layers the deck layers below draw from (their zoom ranges are loaded up front) */
-export const DECK_TILE_LAYERS = ['communities', 'grids', 'coverage_community', 'coverage_grid', 'buildings', 'members', 'gaps', 'service_centres'] as const;
+export const DECK_TILE_LAYERS = [
+	'communities',
+	'grids',
+	'coverage_community',
+	'coverage_grid',
+	'buildings',
+	'members',
+	'requests',
+	'gaps',
+	'service_centres'
+] as const;
 
 export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 	const on = (l: DataLayer) => o.visible.includes(l);
@@ -209,6 +228,34 @@ export function buildDeckLayers(o: DeckLayerOptions): Layer[] {
 								intensity: 1,
 								threshold: 0.05
 							})
+			} as Props)
+		);
+	}
+	if (on('requests')) {
+		// per grid to z13 (circles sized by the open requests, amber or red when some are overdue);
+		// from z14 one point per request for those who see persons (the others' tiles stay per grid)
+		const version = [o.version, o.requestsVersion].filter(Boolean).join('.');
+		layers.push(
+			new MVTLayer({
+				id: 'requests',
+				...tileSource({ origin: o.origin, version: version || undefined }, 'requests'),
+				loadOptions,
+				binary: false,
+				pickable: true,
+				beforeId: o.beforeId,
+				renderSubLayers: (props: Props & { id: string; data: Feature[]; tile: { index: TileIndex } }) =>
+					new ScatterplotLayer({
+						id: `${props.id}-points`,
+						data: props.data,
+						pickable: true,
+						radiusUnits: 'pixels',
+						getPosition: (f: Feature) => lonLat(f, props.tile.index),
+						getRadius: (f: Feature) => requestRadius(f.properties),
+						getFillColor: (f: Feature) => [...REQUEST_COLOURS[requestWorst(f.properties)].colour, f.properties.kind === 'grid' ? 190 : 235],
+						getLineColor: [255, 255, 255],
+						lineWidthMinPixels: 1.5,
+						stroked: true
+					})
 			} as Props)
 		);
 	}
@@ -348,6 +395,20 @@ export function tooltipText(info: PickingInfo, { t, n }: { t: Translate; n: (val
 	if (layerId.startsWith('service_centres')) {
 		const level = CENTRE_LEVELS[String(p.level)]?.label;
 		return `${p.name}\n${level ? t(level) : p.level}`;
+	}
+	if (layerId.startsWith('requests')) {
+		if (p.kind === 'grid') return t('tooltip.requests_grid', { grid: value(p.grid_code), open: count('open'), amber: count('amber'), red: count('red') });
+		const word = (field: string) => {
+			const key = REQUEST_WORDS[`${field}.${String(p[field])}`];
+			return key ? t(key) : value(p[field]);
+		};
+		return t('tooltip.request', {
+			category: word('category'),
+			state: word('state'),
+			urgency: word('urgency'),
+			level: word('level'),
+			overdue: p.overdue === 'red' || p.overdue === 'amber' ? ` · ${t(REQUEST_COLOURS[p.overdue].label)}` : ''
+		});
 	}
 	if (layerId.startsWith('members')) {
 		return t('tooltip.members', { members: count('members'), central: p.central ? t('tooltip.central') : '' });

@@ -3,7 +3,7 @@
 // Colours live here once, so the map and its legend cannot disagree.
 import type { PlainKey } from '../i18n/index.ts';
 
-export const DATA_LAYERS = ['choropleth', 'buildings', 'members', 'service_centres', 'blind_spots', 'roads'] as const;
+export const DATA_LAYERS = ['choropleth', 'buildings', 'members', 'requests', 'service_centres', 'blind_spots', 'roads'] as const;
 export type DataLayer = (typeof DATA_LAYERS)[number];
 
 export const DEFAULT_LAYERS: DataLayer[] = ['choropleth', 'buildings', 'service_centres', 'roads'];
@@ -22,6 +22,7 @@ export const LAYER_LABELS: Record<DataLayer, PlainKey> = {
 	choropleth: 'layer.choropleth',
 	buildings: 'layer.buildings',
 	members: 'layer.members',
+	requests: 'layer.requests',
 	service_centres: 'layer.service_centres',
 	blind_spots: 'layer.blind_spots',
 	roads: 'layer.roads'
@@ -99,6 +100,54 @@ export function isCoverageIndicator(indicator: Indicator): boolean {
 }
 
 export const BLIND_SPOT_COLOUR: RGB = [220, 38, 38];
+
+/** residents' requests (群众诉求): open and on time, past the limit (amber), past twice it (red) */
+export const REQUEST_COLOURS: Record<'open' | 'amber' | 'red', { colour: RGB; label: PlainKey }> = {
+	open: { colour: [37, 99, 235], label: 'layers.legend.request_open' },
+	amber: { colour: [245, 158, 11], label: 'requests.overdue.amber' },
+	red: { colour: [220, 38, 38], label: 'requests.overdue.red' }
+};
+
+/**
+ * How a feature of the requests tiles is drawn: a grid's count (kind grid) by its worst request,
+ * a request by its own state. A grid's count left out of the tile (withheld from a viewer who sees
+ * no persons: 1 or 2) is there, so it counts as some.
+ */
+export function requestWorst(p: Record<string, unknown>): 'open' | 'amber' | 'red' {
+	if (p.kind === 'grid') {
+		const some = (k: string) => p[k] === undefined || p[k] === null || Number(p[k]) > 0;
+		return some('red') ? 'red' : some('amber') ? 'amber' : 'open';
+	}
+	return p.overdue === 'red' ? 'red' : p.overdue === 'amber' ? 'amber' : 'open';
+}
+
+/** the words for a request point's codes (tooltips), by `field.code`; a code not listed shows as sent */
+export const REQUEST_WORDS: Record<string, PlainKey> = {
+	'category.environment': 'screen.request_category.environment',
+	'category.facilities': 'screen.request_category.facilities',
+	'category.safety': 'screen.request_category.safety',
+	'category.neighbours': 'screen.request_category.neighbours',
+	'category.welfare': 'screen.request_category.welfare',
+	'category.other': 'screen.request_category.other',
+	'state.submitted': 'screen.request_status.submitted',
+	'state.accepted': 'screen.request_status.accepted',
+	'state.in_progress': 'screen.request_status.in_progress',
+	'state.resolved': 'screen.request_status.resolved',
+	'state.reopened': 'screen.request_status.reopened',
+	'urgency.normal': 'requests.urgency.normal',
+	'urgency.urgent': 'requests.urgency.urgent',
+	'urgency.critical': 'requests.urgency.critical',
+	'level.grid': 'requests.level.grid',
+	'level.community': 'requests.level.community',
+	'level.street': 'requests.level.street'
+};
+
+/** a grid's circle grows with its open requests (a withheld count drawn as 2), a request's point is fixed */
+export function requestRadius(p: Record<string, unknown>): number {
+	if (p.kind !== 'grid') return 6;
+	const open = p.open === undefined || p.open === null ? 2 : Number(p.open);
+	return Math.min(30, 8 + 4 * Math.sqrt(open));
+}
 export const WHATIF_COLOURS: RGB[] = [
 	[22, 163, 74],
 	[37, 99, 235],

@@ -90,6 +90,8 @@ export class TileService {
 		const key =
 			`${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}` +
 			`${coverage ? `/g${coverage.generation}` : ''}${stats ? `/s${stats.computed_version}` : ''}`;
+		// a live layer (requests) changes without a data version: built for every request, never kept
+		if (SOURCES[layer].live) return { tile: await this.#finish(layer, id, scope, persons), source: 'miss', version, coverage, stats };
 		const hit = this.cache.get(key);
 		if (hit) return { tile: hit, source: 'hit', version, coverage, stats };
 		const under = this.#building.get(key);

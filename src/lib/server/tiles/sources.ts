@@ -14,6 +14,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from '../coverage/tiles.ts';
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../coverage-rules.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
+import { OVERDUE } from '../requests/overdue.ts';
 import { envelope, householdPoint3857, lineGeom, pointGeom, polygonGeom, tileSpace, toTileSpace, type TileContext } from './tile-sql.ts';
 
 export const LAYER_NAMES = [
@@ -25,6 +26,7 @@ export const LAYER_NAMES = [
 	'service_centres',
 	'members',
 	'central_links',
+	'requests',
 	'gaps',
 	'coverage_street',
 	'coverage_community',
@@ -75,6 +77,11 @@ export interface TileSource {
 	usesAreaStats: boolean;
 	/** coverage layers read the stored coverage results, which must be fresh first */
 	usesCoverage?: boolean;
+	/**
+	 * its features change without a data version (residents' requests move along their own trail,
+	 * and turn amber and red by the clock): its tiles are never kept in the tile LRU (service.ts)
+	 */
+	live?: boolean;
 	/** the rows of one tile: `geom` in tile space, `fid` when hasId, then the fields */
 	sql(ctx: TileContext): RawBuilder<unknown>;
 }
@@ -386,6 +393,70 @@ const centralLinks: TileSource = {
 		order by e.central_household_id, e.household_id`
 };
 
+/**
+ * Residents' requests 群众诉求 (issue 11 part 3): open ones (not yet confirmed by the resident).
+ * z ≤ 13: one point per grid (at the grid's ST_PointOnSurface) with its open, amber and red counts;
+ * from z14 one point per open request — the request's own place is a household's building, so
+ * from there the layer is refused to viewers who see no persons (for them, still one per grid).
+ * Never the description, the photo or the household.
+ */
+const requests: TileSource = {
+	name: 'requests',
+	description: "residents' open requests: per grid (open and overdue counts) to z13, one per request from z14",
+	geometry: 'point',
+	minzoom: 10,
+	maxzoom: 17,
+	buffer: 0,
+	limit: 20_000,
+	hasId: true,
+	persons: true,
+	householdsFrom: 14,
+	live: true,
+	fields: {
+		kind: 'grid | request',
+		grid_code: 'the grid',
+		open: `open requests, not yet confirmed by the resident (kind grid)${WITHHELD}`,
+		amber: `open requests past their time limit, not yet twice it (kind grid)${WITHHELD}`,
+		red: `open requests past twice their time limit (kind grid)${WITHHELD}`,
+		id: 'the request (kind request)',
+		state: 'submitted | accepted | in_progress | resolved | reopened (kind request)',
+		level: 'grid | community | street: who holds it (kind request)',
+		category: 'environment | facilities | safety | neighbours | welfare | other (kind request)',
+		urgency: 'normal | urgent | critical (kind request)',
+		overdue: 'none | amber | red (kind request)'
+	},
+	usesAreaStats: false,
+	sql: (ctx) => {
+		const p = ctx.persons;
+		if (ctx.box.z < (requests.householdsFrom ?? Infinity) || !p) {
+			return sql`
+				select p.geom, p.code::int8 as fid, 'grid' as kind, p.code as grid_code,
+				       ${smallCellSql(sql`x.open`, p)}::int4 as open,
+				       ${smallCellSql(sql`x.amber`, p)}::int4 as amber,
+				       ${smallCellSql(sql`x.red`, p)}::int4 as red
+				from (
+					select g.code, ${pointGeom(sql`tt.t`)} as geom
+					from area g cross join lateral (select ${tileSpace(sql`ST_PointOnSurface(g.geom)`, ctx.box)} as t) tt
+					where g.level = 'grid' and g.geom && ${envelope(ctx, 0)} and starts_with(g.code, ${ctx.scope}::text)
+				) p
+				cross join lateral (
+					select count(*) as open, count(*) filter (where q.o = 'amber') as amber, count(*) filter (where q.o = 'red') as red
+					from (select ${OVERDUE} as o from request r join request_time_limit l using (category, urgency)
+					      where r.grid_code = p.code and r.state <> 'confirmed' offset 0) q
+				) x
+				where p.geom is not null and x.open > 0
+				order by p.code limit ${sql.lit(20_000)}`;
+		}
+		return sql`
+			select ${pointGeom(sql`tt.t`)} as geom, r.id as fid, 'request' as kind, r.id::int8 as id, r.grid_code,
+			       r.state, r.level, r.category, r.urgency, ${OVERDUE} as overdue
+			from request r join request_time_limit l using (category, urgency)
+			cross join lateral (select ${tileSpace(sql`r.geom`, ctx.box)} as t) tt
+			where r.geom && ${envelope(ctx, 0)} and starts_with(r.grid_code, ${ctx.scope}::text) and r.state <> 'confirmed'
+			order by r.id limit ${sql.lit(20_000)}`;
+	}
+};
+
 export const SOURCES: Record<LayerName, TileSource> = {
 	streets: areaSource('streets', 'street', 'streets 街道 with their figures', AREA_FIELDS),
 	communities: areaSource('communities', 'community', 'communities 社区 and villages 村 with their figures', {
@@ -401,6 +472,7 @@ export const SOURCES: Record<LayerName, TileSource> = {
 	service_centres: serviceCentres,
 	members,
 	central_links: centralLinks,
+	requests,
 	gaps: coverageSource(gapsTileSource),
 	coverage_street: coverageSource(areaCoverageTileSource('street')),
 	coverage_community: coverageSource(areaCoverageTileSource('community')),

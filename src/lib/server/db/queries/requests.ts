@@ -1,7 +1,7 @@
 // Residents' requests (群众诉求, issue 11 part 3): every read and write takes the scoped
 // transaction first, so row-level security (sql/016) bounds it to the caller's subtree; the state
 // machine (src/lib/server/requests/machine.ts) decides who may do what.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 // every query filters by the transaction's scope itself: the embedded backend's owner bypasses RLS
 import { scopeLike, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
@@ -18,6 +18,7 @@ import {
 	type RequestLevel,
 	type RequestState
 } from '../../requests/machine.ts';
+import { OVERDUE } from '../../requests/overdue.ts';
 
 export interface RequestActor {
 	accountId: number | null;
@@ -53,13 +54,6 @@ export class RequestError extends Error {
 		super(code);
 	}
 }
-
-// overdue: past the time limit amber, past twice the limit red; the clock is jiceng_now() (sql/016)
-const OVERDUE = sql<Overdue>`case
-	when r.state in ('resolved', 'confirmed') then 'none'
-	when jiceng_now() - r.created_at >= make_interval(hours => 2 * (case when r.state in ('submitted', 'reopened') then l.respond_hours else l.resolve_hours end)) then 'red'
-	when jiceng_now() - r.created_at >= make_interval(hours => (case when r.state in ('submitted', 'reopened') then l.respond_hours else l.resolve_hours end)) then 'amber'
-	else 'none' end`;
 
 const COLUMNS = sql`r.id::int as id, r.client_id, r.grid_code, r.household_id::int as household_id,
 	ST_X(r.geom) as lon, ST_Y(r.geom) as lat, r.category, r.urgency, r.description, r.state, r.level, r.instruction,
@@ -216,19 +210,33 @@ export interface AreaRequestTimes {
 	resolution_hours: number | null;
 }
 
+/**
+ * The request figures of one area, as five SQL columns — requests, requests_open (not confirmed),
+ * requests_overdue (amber or red), response_hours and resolution_hours (means, 2 decimals) — of the
+ * requests whose grid lies under `code` (an SQL expression naming the area's code: a prefix range,
+ * which request_scope_idx answers). Scalar subqueries: a reader that selects none of them (the
+ * coverage tiles, the snapshots) never evaluates them. The one query path of these figures: the
+ * rankings and the area rows (queries/coverage.ts areaCoverageSql) and requestTimesByArea below.
+ * Rows beyond the transaction's scope are cut by row-level security (sql/016) — and a caller reads
+ * only areas inside its scope, whose requests all are.
+ */
+export function areaRequestColumns(code: RawBuilder<unknown>): RawBuilder<unknown> {
+	const of = (figure: RawBuilder<unknown>) => sql`(select ${figure} from request r join request_time_limit l using (category, urgency)
+		where r.grid_code ~>=~ ${code} and r.grid_code ~<~ (${code} || ':'))`;
+	const hours = (at: string) => sql`round((avg(extract(epoch from ${sql.ref(`r.${at}`)} - r.created_at)) / 3600)::numeric, 2)::float8`;
+	return sql`${of(sql`count(*)::int4`)} as requests,
+		${of(sql`(count(*) filter (where r.state <> 'confirmed'))::int4`)} as requests_open,
+		${of(sql`(count(*) filter (where ${OVERDUE} <> 'none'))::int4`)} as requests_overdue,
+		${of(hours('accepted_at'))} as response_hours,
+		${of(hours('resolved_at'))} as resolution_hours`;
+}
+
 /** Response and resolution times per area of a level (grid, community, street) in scope; areas are matched by code prefix. */
 export async function requestTimesByArea(trx: Scoped, level: 'grid' | 'community' | 'street'): Promise<AreaRequestTimes[]> {
 	const { rows } = await sql<AreaRequestTimes>`
-		select a.code, count(r.id)::int as requests,
-		       count(r.id) filter (where r.state <> 'confirmed')::int as open,
-		       count(r.id) filter (where ${OVERDUE} <> 'none')::int as overdue,
-		       round((avg(extract(epoch from r.accepted_at - r.created_at)) / 3600)::numeric, 2)::float8 as response_hours,
-		       round((avg(extract(epoch from r.resolved_at - r.created_at)) / 3600)::numeric, 2)::float8 as resolution_hours
-		from area a
-		left join request r on r.grid_code like a.code || '%' and r.grid_code like ${scopeLike(trx)}
-		left join request_time_limit l on l.category = r.category and l.urgency = r.urgency
-		where a.level = ${level} and a.code like ${scopeLike(trx)}
-		group by a.code order by a.code`.execute(trx);
+		select code, requests, requests_open as open, requests_overdue as overdue, response_hours, resolution_hours
+		from (select a.code, ${areaRequestColumns(sql`a.code`)} from area a where a.level = ${level} and a.code like ${scopeLike(trx)}) x
+		order by code`.execute(trx);
 	return rows;
 }
 
