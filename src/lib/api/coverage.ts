@@ -40,6 +40,16 @@ export interface AreaCoverageRow {
 	rank: number | null;
 	rank_of: number | null;
 	rectify: boolean;
+	/**
+	 * residents' requests of the area (issue 11 part 3), read live beside the index, not in it
+	 * (db/queries/requests.ts areaRequestColumns): all, open (not confirmed), overdue (amber or red)
+	 */
+	requests: number;
+	requests_open: number;
+	requests_overdue: number;
+	/** mean hours from submission to acceptance (accepted requests) and to resolution (resolved ones) */
+	response_hours: number | null;
+	resolution_hours: number | null;
 }
 
 export interface BlindSpotRow {
@@ -61,7 +71,19 @@ export interface BlindSpotRow {
 type AreaKey = keyof AreaCoverageRow & string;
 
 export const AREA_COVERAGE_CELLS = {
-	counts: ['households', 'hh_5min', 'hh_10min', 'hh_15min', 'hh_cared', 'hh_visited_30d', 'hh_visited_90d', 'hh_in_blind_spots'],
+	counts: [
+		'households',
+		'hh_5min',
+		'hh_10min',
+		'hh_15min',
+		'hh_cared',
+		'hh_visited_30d',
+		'hh_visited_90d',
+		'hh_in_blind_spots',
+		'requests',
+		'requests_open',
+		'requests_overdue'
+	],
 	// a share or score and the households it is a share of give away the count
 	derived: {
 		share_5min: ['households', 'hh_5min'],
@@ -70,7 +92,10 @@ export const AREA_COVERAGE_CELLS = {
 		service_score: ['households', 'hh_15min'],
 		work_score: ['households', 'hh_cared'],
 		share_visited_30d: ['households', 'hh_visited_30d'],
-		share_visited_90d: ['households', 'hh_visited_90d']
+		share_visited_90d: ['households', 'hh_visited_90d'],
+		// a mean over one or two requests is their own time
+		response_hours: ['requests'],
+		resolution_hours: ['requests']
 	}
 } as const satisfies CellRule<AreaKey, AreaKey>;
 
@@ -162,6 +187,11 @@ export const shownAreaCoverageRow = agrees<ShownAreaCoverageRow>()(
 		rank: v.nullable(count),
 		rank_of: v.nullable(count),
 		rectify: v.boolean(),
+		requests: shownCount,
+		requests_open: shownCount,
+		requests_overdue: shownCount,
+		response_hours: nullableNumber,
+		resolution_hours: nullableNumber,
 		suppressed
 	})
 );

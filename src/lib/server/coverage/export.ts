@@ -62,7 +62,12 @@ export const AREA_RANKING_COLUMNS: CsvColumn<ShownAreaCoverageRow>[] = [
 	col('orgs_with_secretary', '书记到位数'),
 	col('blind_spots', '盲区数'),
 	col('hh_in_blind_spots', '盲区户数'),
-	col('rectify', '整顿对象')
+	col('rectify', '整顿对象'),
+	col('requests', '群众诉求数'),
+	col('requests_open', '未办结诉求数'),
+	col('requests_overdue', '超时诉求数'),
+	col('response_hours', '平均响应时长（小时）'),
+	col('resolution_hours', '平均办结时长（小时）')
 ];
 
 export const ORG_RANKING_COLUMNS: CsvColumn<OrgRankingRow>[] = [

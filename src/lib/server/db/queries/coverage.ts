@@ -3,6 +3,7 @@
 // (coverage/store.ts) writes these tables; nothing here computes a figure.
 import { sql, type RawBuilder } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
+import { areaRequestColumns } from './requests.ts';
 import type { AreaCoverageRow, BlindSpotRow, OrgRankingRow } from '../../../api/coverage.ts';
 import { AREA_CODE } from '../../../api/inputs.ts';
 
@@ -75,7 +76,8 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 		       round(c.service_score::numeric, 4)::float8 as service_score,
 		       round(c.organisation_score::numeric, 4)::float8 as organisation_score,
 		       round(c.work_score::numeric, 4)::float8 as work_score,
-		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify
+		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify,
+		       ${areaRequestColumns(sql`c.code`)}
 		from area_coverage c join area a on a.code = c.code
 		where starts_with(c.code, ${areaPrefix(scope)}::text)`;
 }

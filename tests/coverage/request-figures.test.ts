@@ -1,0 +1,131 @@
+// The residents' request figures beside the coverage index (issue 11 part 3: "their figures reach
+// the rankings"), on both backends: every area row of the rankings carries its requests, open and
+// overdue ones, and the mean response and resolution hours, equal to a direct count of the request
+// table; the same numbers as requestTimesByArea (one query path); within a grid leader's scope only
+// their grid; withheld when small for a viewer who sees no persons, like the other counts; the index
+// itself unchanged by them.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
+import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
+import { rankings, type RankLevel } from '../../src/lib/server/db/queries/coverage.ts';
+import { requestTimesByArea } from '../../src/lib/server/db/queries/requests.ts';
+import { areaCoverageRowsFor } from '../../src/lib/server/privacy/coverage.ts';
+import { areaRankingsCsv } from '../../src/lib/server/coverage/export.ts';
+import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
+import { G111, G112, G121, G211, S1, insertFixture } from './fixture.ts';
+
+/** [grid, state, hours before now it was made, hours to acceptance, hours to resolution] */
+const REQUESTS: [string, string, number, number | null, number | null][] = [
+	[G111, 'submitted', 1000, null, null], // red: past twice its 24 h
+	[G111, 'accepted', 1000, 2, null], // red: 168 h to resolve, twice is 336
+	[G111, 'in_progress', 1, 0.5, null],
+	[G111, 'resolved', 1000, 4, 30], // resolved: never overdue
+	[G111, 'confirmed', 1000, 6, 50],
+	[G112, 'submitted', 1, null, null],
+	[G112, 'reopened', 1000, 1, null], // red
+	[G121, 'submitted', 2, null, null],
+	[G211, 'accepted', 200, 3, null], // amber: past 168 h, not twice
+	[G211, 'confirmed', 100, 1, 10],
+	[G211, 'submitted', 1, null, null]
+];
+
+describe.each(backends)("the rankings' request figures on %s PostGIS", (backend) => {
+	let db: TestDb;
+	beforeAll(async () => {
+		db = await freshDb(backend);
+		await insertFixture(db);
+		await new CoverageEngine(db).ensure();
+		for (const [i, [grid, state, age, accepted, resolved]] of REQUESTS.entries()) {
+			const at = (h: number | null) => (h === null ? sql`null` : sql`now() - make_interval(secs => ${(age - h) * 3600}::float8)`);
+			await sql`insert into request (client_id, grid_code, geom, category, urgency, description, state, created_at, accepted_at, resolved_at)
+				select ${`figures-${i}-xxxx`}, ${grid}, ST_PointOnSurface(geom), 'environment', 'normal', 'x', ${state},
+				       now() - make_interval(secs => ${age * 3600}::float8), ${at(accepted)}, ${at(resolved)}
+				from area where code = ${grid}`.execute(db.kysely);
+		}
+	});
+	afterAll(() => db?.drop());
+
+	/** the figures counted straight from the request table, with the time limits' own arithmetic left out */
+	async function direct(code: string) {
+		const { rows } = await sql<{ requests: number; open: number; overdue: number; response: number | null; resolution: number | null }>`
+			select count(*)::int as requests, count(*) filter (where state <> 'confirmed')::int as open,
+			       count(*) filter (where state in ('submitted', 'accepted', 'in_progress', 'reopened') and created_at < now() - interval '168 hours')::int as overdue,
+			       avg(extract(epoch from accepted_at - created_at) / 3600)::float8 as response,
+			       avg(extract(epoch from resolved_at - created_at) / 3600)::float8 as resolution
+			from request where grid_code like ${`${code}%`}`.execute(db.kysely);
+		return rows[0];
+	}
+
+	it('gives every area of every level its requests, open, overdue and mean hours, equal to a direct count', async () => {
+		let withRequests = 0;
+		for (const level of ['street', 'community', 'grid'] as RankLevel[]) {
+			const rows = await withScope(db, SYSTEM, (trx) => rankings(trx, level, ''));
+			expect(rows.length, level).toBeGreaterThan(0);
+			for (const r of rows) {
+				const d = await direct(r.code);
+				expect({ code: r.code, requests: r.requests, open: r.requests_open, overdue: r.requests_overdue }).toEqual({
+					code: r.code,
+					requests: d.requests,
+					open: d.open,
+					overdue: d.overdue
+				});
+				if (d.response === null) expect(r.response_hours).toBeNull();
+				else expect(r.response_hours).toBeCloseTo(d.response, 2);
+				if (d.resolution === null) expect(r.resolution_hours).toBeNull();
+				else expect(r.resolution_hours).toBeCloseTo(d.resolution, 2);
+				if (d.requests) withRequests++;
+			}
+		}
+		expect(withRequests, 'areas with requests, or this proves nothing').toBeGreaterThan(5);
+		// by construction: 西 street S1 holds G111, G112 and G121
+		const s1 = (await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).find((r) => r.code === S1)!;
+		expect([s1.requests, s1.requests_open, s1.requests_overdue]).toEqual([8, 7, 3]);
+		expect(s1.response_hours).toBeCloseTo((2 + 0.5 + 4 + 6 + 1) / 5, 2);
+		expect(s1.resolution_hours).toBeCloseTo((30 + 50) / 2, 2);
+	});
+
+	it('reads the same figures as requestTimesByArea (one query path) and leaves the index alone', async () => {
+		for (const level of ['street', 'community', 'grid'] as RankLevel[]) {
+			const [rows, times] = await withScope(db, SYSTEM, async (trx) => [await rankings(trx, level, ''), await requestTimesByArea(trx, level)] as const);
+			const byCode = new Map(times.map((t) => [t.code, t]));
+			for (const r of rows) {
+				const t = byCode.get(r.code)!;
+				expect([r.requests, r.requests_open, r.requests_overdue, r.response_hours, r.resolution_hours]).toEqual([
+					t.requests,
+					t.open,
+					t.overdue,
+					t.response_hours,
+					t.resolution_hours
+				]);
+			}
+		}
+		const { rows } = await sql<{
+			code: string;
+			coverage_index: number | null;
+		}>`select code, coverage_index::float8 as coverage_index from area_coverage`.execute(db.kysely);
+		const ranked = await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''));
+		for (const r of ranked) expect(r.coverage_index).toBe(rows.find((x) => x.code === r.code)!.coverage_index);
+	});
+
+	it("keeps a grid leader to their grid's requests", async () => {
+		const rows = await withScope(db, G111, (trx) => rankings(trx, 'grid', ''));
+		expect(rows.map((r) => [r.code, r.requests, r.requests_open, r.requests_overdue])).toEqual([[G111, 5, 4, 2]]);
+	});
+
+	it('withholds small request counts, and the hours over them, from a viewer who sees no persons (JSON and CSV)', async () => {
+		const rows = await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''));
+		const planner = new Map(areaCoverageRowsFor(rows, { persons: false }).map((r) => [r.code, r]));
+		const secretary = new Map(areaCoverageRowsFor(rows, { persons: true }).map((r) => [r.code, r]));
+		// G111: 5 requests, 4 open, 2 overdue (withheld); G112: 2 requests (withheld, and its hours), 2 open, 1 overdue
+		expect(planner.get(G111)).toMatchObject({ requests: 5, requests_open: 4, requests_overdue: null });
+		expect(planner.get(G111)!.suppressed).toContain('requests_overdue');
+		expect(planner.get(G112)).toMatchObject({ requests: null, requests_open: null, requests_overdue: null, response_hours: null });
+		expect(planner.get(G112)!.suppressed).toEqual(expect.arrayContaining(['requests', 'requests_open', 'requests_overdue', 'response_hours']));
+		expect(secretary.get(G112)).toMatchObject({ requests: 2, requests_open: 2, requests_overdue: 1, response_hours: 1 });
+		const csv = areaRankingsCsv(areaCoverageRowsFor(rows, { persons: false }));
+		const line = csv.split('\r\n').find((l) => l.includes(G112))!;
+		expect(line).toContain('<3');
+		expect(csv.split('\r\n')[0]).toContain('(requests_open)');
+	});
+});
