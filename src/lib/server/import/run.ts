@@ -133,6 +133,15 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 			if (db.backend === 'server') await sql`set local statement_timeout = 0; set local jit = off`.execute(trx);
 			await createStage(trx);
 			let batch: Prepared[] = [];
+			// one batch in the database while the next is read: the server parses and inserts while
+			// this process parses the file (a failed batch throws at the next await of it)
+			let pending: Promise<void> = Promise.resolve();
+			const flush = async () => {
+				await pending;
+				pending = stage(trx, batch);
+				pending.catch(() => undefined);
+				batch = [];
+			};
 			const take = async (f: SourceFeature) => {
 				if (o.fromGcj02 && f.geometry) f.geometry = geometryFromGcj02(f.geometry);
 				const p = prepare(o.layer, mapping, f, bbox);
@@ -140,14 +149,14 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 				batch.push(p);
 				count++;
 				if (batch.length >= 2000) {
-					await stage(trx, batch);
-					batch = [];
+					await flush();
 					tick('reading');
 				}
 			};
 			for (const f of head) await take(f);
 			for (let next = await features.next(); !next.done; next = await features.next()) await take(next.value);
-			await stage(trx, batch);
+			await flush();
+			await pending;
 			tick('validating', true);
 
 			// the coordinate system: given, declared, or guessed from the range

@@ -161,10 +161,12 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 		);
 	}
 	if (polygonal) {
+		// measured on the spheroid only when small in degrees² too: between ±89° latitude a square
+		// metre is less than 5e-9 deg², so a polygon of 1e-8 deg² or more (about 100 m² here) has more
 		await exec(
 			trx,
 			sql`update import_stage set reject = 'degenerate polygon (area below 1 m²)', field = 'geometry'
-			where reject is null and ST_Area(g::geography) < 1`
+			where reject is null and case when ST_Area(g) < 1e-8 or ST_YMin(g) < -89 or ST_YMax(g) > 89 then ST_Area(g::geography) < 1 else false end`
 		);
 	}
 
@@ -220,6 +222,13 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 		);
 		await exec(trx, sql`truncate import_rows`);
 		await exec(trx, sql`insert into import_rows select key, ns, n, file, attrs, g, reject, field from import_parts where g is not null and ST_NPoints(g) >= 2`);
+	}
+
+	if (o.layer === 'buildings') {
+		// a building's grid by its code, before the indexes below (updating every row after them
+		// costs their upkeep too)
+		await exec(trx, sql`alter table import_rows add column grid text`);
+		await exec(trx, sql`update import_rows r set grid = a.code from area a where r.reject is null and a.code = r.attrs->>'grid_code' and a.level = 'grid'`);
 	}
 
 	// the overlap and containment checks below join the rows to themselves and to the stored layers.
@@ -331,8 +340,6 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 		);
 	}
 	if (o.layer === 'buildings') {
-		await exec(trx, sql`alter table import_rows add column grid text`);
-		await exec(trx, sql`update import_rows r set grid = a.code from area a where r.reject is null and a.code = r.attrs->>'grid_code' and a.level = 'grid'`);
 		await reject(
 			sql`r.attrs->>'grid_code' is not null and r.grid is null`,
 			sql`'missing parent: ' || (r.attrs->>'grid_code') || ' is not a grid'`,
