@@ -22,8 +22,13 @@ export const BLIND_SPOT_MARGIN = 15;
 
 export const ORGANISATION_RULES = ['grid_without_branch', 'member_building_uncovered', 'key_building_unorganised'];
 
-/** Writes blind_spot from building_coverage and coverage_gap; `lat` sets the metre scale of EPSG:3857. */
-export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promise<number> {
+/**
+ * Writes blind_spot from building_coverage and coverage_gap; `lat` sets the metre scale of
+ * EPSG:3857. With `only` (the incremental recompute): clusters the buildings of `only.grids`
+ * again and keeps the spots of every other grid as generation `only.keep` has them — clusters
+ * never cross a grid, so the result is the full one — then numbers them all as a full run does.
+ */
+export async function writeBlindSpots(trx: Kysely<Database>, lat: number, only?: { grids: readonly string[]; keep: number }): Promise<number> {
 	// EPSG:3857 metres are 1/cos(lat) true metres: scale the distances
 	const k = 1 / Math.cos((lat * Math.PI) / 180);
 	const org = sql.raw(`array[${ORGANISATION_RULES.map((r) => `'${r}'`).join(', ')}]`);
@@ -44,6 +49,7 @@ export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promi
 			from building b
 			join building_coverage bc on bc.building_id = b.id
 			left join bgap g on g.building_id = b.id
+			${only ? sql`where b.grid_code = any(${only.grids}::text[])` : sql``}
 		), units as (
 			select f.*, case when service or rules && ${org} then households else uncared end as affected,
 			       ST_Transform(f.geom, 3857) as g3857
@@ -61,13 +67,25 @@ export async function writeBlindSpots(trx: Kysely<Database>, lat: number): Promi
 		), spot_rules as (
 			select c.grid_code, c.cid, array_agg(distinct r order by r) as rules
 			from clustered c cross join lateral unnest(c.rules) r group by 1, 2
+		), fresh as (
+			select s.grid_code, s.households, s.buildings,
+			       array_remove(array[case when s.service then 'service' end, case when s.organisation then 'organisation' end,
+			                          case when s.work then 'work' end], null) as gap_kinds,
+			       coalesce(sr.rules, '{}'::text[]) as gap_rules, s.building_ids,
+			       ST_Multi(ST_Transform(s.hull, 4326)) as geom
+			from spots s left join spot_rules sr on sr.grid_code = s.grid_code and sr.cid = s.cid
+		), every as (
+			select * from fresh
+			${
+				only
+					? sql`union all
+			select grid_code, households, buildings, gap_kinds, gap_rules, building_ids, geom
+			from blind_spot_gen where gen = ${only.keep}::int4 and not (grid_code = any(${only.grids}::text[]))`
+					: sql``
+			}
 		)
-		select row_number() over (order by s.households desc, s.grid_code, s.building_ids[1])::int4,
-		       s.grid_code, s.households, s.buildings,
-		       array_remove(array[case when s.service then 'service' end, case when s.organisation then 'organisation' end,
-		                          case when s.work then 'work' end], null),
-		       coalesce(sr.rules, '{}'::text[]), s.building_ids,
-		       ST_Multi(ST_Transform(s.hull, 4326))
-		from spots s left join spot_rules sr on sr.grid_code = s.grid_code and sr.cid = s.cid`.execute(trx);
+		select row_number() over (order by e.households desc, e.grid_code, e.building_ids[1])::int4,
+		       e.grid_code, e.households, e.buildings, e.gap_kinds, e.gap_rules, e.building_ids, e.geom
+		from every e`.execute(trx);
 	return Number(r.numAffectedRows ?? 0);
 }

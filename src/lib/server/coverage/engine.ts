@@ -15,6 +15,7 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
 import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
+import { servedGeneration, type ServedModel } from './incremental.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network, type ServiceResult } from './service.ts';
 
 export interface CoverageModel {
@@ -24,6 +25,8 @@ export interface CoverageModel {
 	search: Dijkstra;
 	/** when the service result was computed, ISO 8601 */
 	computedAt: string;
+	/** the building generation (sql/011) whose distance rows `service` is, if known: an incremental recompute searches from it */
+	buildingGen: number | null;
 }
 
 /** What the stored results are: every coverage response carries it. */
@@ -87,6 +90,9 @@ export class CoverageEngine {
 		const s = await coverageState(this.db.kysely);
 		const behind = recomputeKind(s, this.params) !== 'none';
 		if (behind) this.schedule();
+		// results current and no model yet: load it now, while it is the network the distances served
+		// were computed from — then the next centre write is recomputed from it (incremental.ts)
+		else if (s.computed !== null && !this.#model && !this.#loading) void this.model().catch(() => {});
 		const status: CoverageStatus = {
 			computed_version: s.computed,
 			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),
@@ -129,7 +135,11 @@ export class CoverageEngine {
 	async #loop(): Promise<void> {
 		try {
 			for (;;) {
-				const out = await refreshCoverage(this.db, this.params, { network: () => this.#networkForRecompute(), log: this.log });
+				const out = await refreshCoverage(this.db, this.params, {
+					network: () => this.#networkForRecompute(),
+					model: () => this.#modelForRecompute(),
+					log: this.log
+				});
 				this.#busy = out.kind === 'busy';
 				if (out.kind === 'busy') {
 					// another process is writing them: look again soon (readers are served meanwhile)
@@ -154,11 +164,23 @@ export class CoverageEngine {
 		return m?.network ?? null;
 	}
 
+	/** the model an incremental recompute searches again: its service result must be the distances served (incremental.ts) */
+	async #modelForRecompute(): Promise<ServedModel | null> {
+		const m = this.#model ?? (this.#loading ? await this.#loading.catch(() => null) : null);
+		return m ? { network: m.network, service: m.service, buildingGen: m.buildingGen } : null;
+	}
+
 	/** a recompute's network and service result become the model, with its results */
 	#adopt(out: RefreshOutcome): void {
-		if ((out.kind !== 'full' && out.kind !== 'result') || !out.flipped || !out.result) return;
+		if ((out.kind !== 'full' && out.kind !== 'result' && out.kind !== 'local') || !out.flipped || !out.result) return;
 		if (this.#model && this.#model.network.dataVersion > out.network.dataVersion) return;
-		this.#model = { network: out.network, service: out.result, search: new Dijkstra(out.network.graph), computedAt: new Date().toISOString() };
+		this.#model = {
+			network: out.network,
+			service: out.result,
+			search: new Dijkstra(out.network.graph),
+			computedAt: new Date().toISOString(),
+			buildingGen: out.gen
+		};
 	}
 
 	/**
@@ -188,7 +210,10 @@ export class CoverageEngine {
 		};
 		// one snapshot on a server; short transactions on the embedded database (one connection)
 		const network = this.db.backend === 'embedded' ? await loadNetwork((fn) => scoped(fn), CHUNK.load) : await scoped((trx) => loadNetwork(trx), true);
-		return { network, service: computeService(network, this.params), search: new Dijkstra(network.graph), computedAt: new Date().toISOString() };
+		const service = computeService(network, this.params);
+		// the distances served, if they were computed from this very network (then a centre write is recomputed locally)
+		const buildingGen = await servedGeneration(this.db.kysely, network.dataVersion).catch(() => null);
+		return { network, service, search: new Dijkstra(network.graph), computedAt: new Date().toISOString(), buildingGen };
 	}
 
 	/**

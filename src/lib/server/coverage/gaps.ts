@@ -38,8 +38,11 @@ export interface GapRuleSpec {
 	object: 'grid' | 'building' | 'organisation' | 'central_household';
 	zh: string;
 	en: string;
-	/** rows (object_id text, area_code text, households int4, detail jsonb) */
-	query(): RawBuilder<unknown>;
+	/**
+	 * rows (object_id text, area_code text, households int4, detail jsonb); `buildings`, for the
+	 * rules of building objects that take it (MEMBER_RULES): only those buildings' rows
+	 */
+	query(buildings?: readonly number[]): RawBuilder<unknown>;
 }
 
 const covering = sql.raw(COVERING_KINDS.map((k) => `'${k}'`).join(', '));
@@ -73,12 +76,13 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 		object: 'building',
 		zh: '党员楼栋未建党小组',
 		en: 'Building with 3+ members and no party group or branch',
-		query: () => sql`
+		query: (buildings) => sql`
 			with living as (
-				select h.building_id, count(*) as n from party_member m join household h on h.id = m.household_id group by 1
+				select h.building_id, count(*) as n from party_member m join household h on h.id = m.household_id
+				${buildings ? sql`where h.building_id = any(${buildings}::int8[])` : sql``} group by 1
 			), working as (
 				select workplace_building_id as building_id, count(*) as n from party_member
-				where workplace_building_id is not null group by 1
+				where workplace_building_id is not null ${buildings ? sql`and workplace_building_id = any(${buildings}::int8[])` : sql``} group by 1
 			)
 			select b.id::text as object_id, b.grid_code as area_code,
 			       (select count(*) from household h where h.building_id = b.id)::int4 as households,
@@ -87,6 +91,7 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			left join living l on l.building_id = b.id
 			left join working w on w.building_id = b.id
 			where coalesce(l.n, 0) + coalesce(w.n, 0) >= ${sql.lit(MEMBER_BUILDING_THRESHOLD)}
+			  ${buildings ? sql`and b.id = any(${buildings}::int8[])` : sql``}
 			  and not exists (select 1 from party_org o where o.building_id = b.id and o.kind in (${covering}))`
 	},
 	key_building_unorganised: {
@@ -169,6 +174,16 @@ export const GAP_RULE_SPECS: Record<GapRule, GapRuleSpec> = {
 			where o.secretary_id is null`
 	}
 };
+
+/**
+ * The rules whose rows a party member's write can change, each for the buildings it touched only
+ * (the incremental recompute, incremental.ts): one row per building, from that building's members
+ * and organisations alone.
+ */
+export const MEMBER_RULES = ['member_building_uncovered'] as const satisfies readonly GapRule[];
+
+/** the rules that read the walking distances (building_coverage): rewritten whenever they move */
+export const DISTANCE_RULES = ['building_unreachable'] as const satisfies readonly GapRule[];
 
 /** One rule's rows, computed now (scope '*' needed for the personal tables). */
 export function gapQuery(rule: GapRule): RawBuilder<{ object_id: string; area_code: string; households: number; detail: unknown }> {

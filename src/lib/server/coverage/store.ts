@@ -29,7 +29,8 @@ import type { Db } from '../db/open.ts';
 import { ensureAreaStats } from '../db/queries/area-stats.ts';
 import { Dijkstra } from './dijkstra.ts';
 import type { RoadLink } from './graph.ts';
-import { GAP_RULES, GAP_RULE_SPECS, isKeyBuilding } from './gaps.ts';
+import { DISTANCE_RULES, GAP_RULES, GAP_RULE_SPECS, MEMBER_RULES, isKeyBuilding } from './gaps.ts';
+import { changedBuildings, planLocal, withCurrentCentres, type LocalPlan, type ServedModel } from './incremental.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
 import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
@@ -151,6 +152,10 @@ export interface RecomputeOptions {
 	log?: (line: string) => void;
 	/** 'full' (the default) or 'result': gaps, blind spots, index and ranks only, the distances and reach kept */
 	kind?: 'full' | 'result';
+	/** the engine's model, if it holds one: an incremental recompute of centre writes searches its network again */
+	model?: () => Promise<ServedModel | null>;
+	/** an incremental recompute (incremental.ts): only what the writes of the plan touched */
+	local?: LocalPlan;
 	/** write in short transactions (the embedded database) rather than one REPEATABLE READ transaction */
 	chunked?: boolean;
 }
@@ -158,20 +163,23 @@ export interface RecomputeOptions {
 export interface RecomputeOutcome {
 	/** every write up to this data version is in the results */
 	version: number;
-	kind: 'full' | 'result';
+	/** 'local': incremental (incremental.ts), the distances too when `result` is set */
+	kind: 'full' | 'result' | 'local';
 	gen: number;
 	/** false when a newer generation was served first (this one was dropped) */
 	flipped: boolean;
 	timings: RecomputeTimings;
 	/** the network the results were computed from */
 	network: Network;
-	/** the service result computed ('full' only) */
+	/** the service result computed ('full', and 'local' after centre writes) */
 	result: ServiceResult | null;
+	/** 'local': how many buildings the writes touched (their rows were derived again, the rest copied) */
+	touched: number | null;
 }
 
 export type RefreshOutcome =
 	| { kind: 'none' | 'restamp'; version: number }
-	| ({ kind: 'full' | 'result' } & RecomputeOutcome)
+	| ({ kind: 'full' | 'result' | 'local' } & RecomputeOutcome)
 	/** another process holds the lock: it is bringing the results up to date */
 	| { kind: 'busy' };
 
@@ -182,7 +190,7 @@ export type RefreshOutcome =
 export async function refreshCoverage(
 	db: Db,
 	params: CoverageParams = DEFAULT_PARAMS,
-	opts: Omit<RecomputeOptions, 'kind' | 'chunked'> = {}
+	opts: Omit<RecomputeOptions, 'kind' | 'chunked' | 'local'> = {}
 ): Promise<RefreshOutcome> {
 	checkParams(params);
 	const s = await coverageState(db.kysely);
@@ -192,6 +200,10 @@ export async function refreshCoverage(
 		const again = await coverageState(conn);
 		const kind = recomputeKind(again, params);
 		if (kind === 'none') return { kind, version: again.computed! };
+		if (kind !== 'restamp') {
+			const local = await localPlan(conn, again, params, opts.model);
+			if (local) return recomputeLocked(conn, params, { ...opts, chunked, kind: 'result', local });
+		}
 		if (kind === 'restamp') {
 			// in one statement: only if still nothing the results are made of was written
 			const r = await sql`
@@ -232,6 +244,21 @@ function inTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
 		run.catch(() => {})
 	);
 	return run;
+}
+
+/**
+ * The incremental plan for the results `s` describes (incremental.ts), or null: it applies only
+ * when the results served are whole, for these parameters, and at most their distances are stale.
+ */
+async function localPlan(db: Kysely<Database>, s: CoverageState, params: CoverageParams, model: RecomputeOptions['model']): Promise<LocalPlan | null> {
+	const { computed, networkVersion, gens } = s;
+	if (computed === null || networkVersion === null || gens.result === null || gens.building === null || gens.reach === null) return null;
+	if (!sameParams(s.params, params)) return null;
+	return planLocal(
+		db,
+		{ computed, buildingGen: gens.building, distancesStale: s.inputs.network > networkVersion },
+		model ? await model().catch(() => null) : null
+	);
 }
 
 async function recomputeLocked(db: Kysely<Database>, params: CoverageParams, opts: RecomputeOptions): Promise<RefreshOutcome> {
@@ -312,6 +339,9 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 	checkParams(params);
 	const log = opts.log ?? (() => {});
 	const kind = opts.kind ?? 'full';
+	const local = kind === 'result' ? opts.local : undefined;
+	// the distances (and reach) are written: a full run, or an incremental one after centre writes
+	const distances = kind === 'full' || !!local?.centres;
 	const chunked = opts.chunked ?? false;
 	const t0 = performance.now();
 	let t = t0;
@@ -325,10 +355,11 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 	const stats = await ensureAreaStats(db);
 	const {
 		rows: [g]
-	} = await sql<{ gen: number; reach: number | null }>`
-		select nextval('coverage_gen_seq')::int4 as gen, (select reach_gen from coverage_run where id = 1) as reach`.execute(db);
+	} = await sql<{ gen: number; reach: number | null; building: number | null; result: number | null }>`
+		select nextval('coverage_gen_seq')::int4 as gen, (select reach_gen from coverage_run where id = 1) as reach,
+		       (select building_gen from coverage_run where id = 1) as building, (select gen from coverage_run where id = 1) as result`.execute(db);
 	const gen = Number(g.gen);
-	const parts: CoveragePart[] = kind === 'full' ? ['building', 'reach', 'result'] : ['result'];
+	const parts: CoveragePart[] = distances ? ['building', 'reach', 'result'] : ['result'];
 	const outcome = await withSteps(db, chunked, Object.fromEntries(parts.map((p) => [p, gen])), async (step, longest) => {
 		const {
 			rows: [v]
@@ -342,28 +373,74 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		// every write up to `stamp` is in every figure: area_stats may be a version behind the rest,
 		// and a `result` run keeps distances that a network write since it was planned is not in
 		let stamp = Math.min(version, Number(v.stats ?? stats));
-		if (kind === 'result' && v.network_version !== null && Number(v.network_input) > Number(v.network_version)) {
+		if (kind === 'result' && !local?.centres && v.network_version !== null && Number(v.network_input) > Number(v.network_version)) {
 			stamp = Math.min(stamp, Number(v.network_input) - 1);
 		}
+		// an incremental run claims no write after the log it was planned from
+		if (local) stamp = Math.min(stamp, local.upTo);
 		let network = opts.network ? await opts.network() : null;
-		if (!network || (kind === 'full' && network.dataVersion !== version)) {
+		if (local?.centres) {
+			// the model's roads and buildings with the centres as they are now (incremental.ts)
+			network = await withCurrentCentres(step as LoadStep, local.model!.network, local.upTo);
+		} else if (!network || (kind === 'full' && network.dataVersion !== version)) {
 			network = await loadNetwork(step as LoadStep, chunked ? CHUNK.load : Infinity);
 		}
+		const net = network;
 		const load_ms = lap();
-		const result = kind === 'full' ? computeService(network, params) : null;
+		const result = distances ? computeService(net, params) : null;
+		// incremental: the buildings whose distance rows move (the rest are copied from the generation served)
+		const moved = local?.centres && result ? changedBuildings({ net: local.model!.network, r: local.model!.service }, { net, r: result }) : null;
 		const service_ms = lap();
-		if (result) await writeBuildingCoverage(step, network, result, chunked ? CHUNK.write : 40_000);
+		if (result && moved) {
+			const ids = moved.map((i) => net.buildings.id[i]);
+			await step((trx) =>
+				sql`insert into building_coverage_gen (gen, building_id, grid_code, households, access_m, any_centre_id, any_m,
+					district_centre_id, district_m, street_centre_id, street_m, community_centre_id, community_m,
+					station_centre_id, station_m, circle)
+				select ${gen}::int4, building_id, grid_code, households, access_m, any_centre_id, any_m,
+					district_centre_id, district_m, street_centre_id, street_m, community_centre_id, community_m,
+					station_centre_id, station_m, circle
+				from building_coverage_gen where gen = ${g.building}::int4 and building_id <> all(${ids}::int8[])`.execute(trx)
+			);
+			await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000, moved);
+		} else if (result) await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000);
 		const write_ms = lap();
-		const reaches = result ? await writeReachAreas(step, network, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300) : null;
+		const reaches = result ? await writeReachAreas(step, net, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300) : null;
 		const reach_ms = lap();
-		for (const rule of GAP_RULES) {
+		// incremental: the buildings touched (distances moved, members written) and their grids
+		const touched = local ? [...new Set([...(moved ?? []).map((i) => net.buildings.id[i]), ...local.buildings])] : [];
+		if (local) {
+			// the rows of the generation served that the writes cannot have changed, then the rest again
+			const again = [...(local.centres ? DISTANCE_RULES : []), ...(local.buildings.length ? MEMBER_RULES : [])];
 			await step((trx) =>
 				sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
-				select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx)
+				select rule, object_id, area_code, households, detail from coverage_gap_gen
+				where gen = ${g.result}::int4
+				  and not (rule = any(${DISTANCE_RULES}::text[]) and ${local.centres})
+				  and not (rule = any(${MEMBER_RULES}::text[]) and object_id = any(${local.buildings.map(String)}::text[]))`.execute(trx)
 			);
+			for (const rule of again) {
+				const only = (DISTANCE_RULES as readonly string[]).includes(rule) ? undefined : local.buildings;
+				await step((trx) =>
+					sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
+					select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query(only)}) q`.execute(trx)
+				);
+			}
+		} else {
+			for (const rule of GAP_RULES) {
+				await step((trx) =>
+					sql`insert into coverage_gap (rule, object_id, area_code, households, detail)
+					select ${rule}, q.object_id, q.area_code, q.households, q.detail from (${GAP_RULE_SPECS[rule].query()}) q`.execute(trx)
+				);
+			}
 		}
 		const gaps_ms = lap();
-		const spots = await step((trx) => writeBlindSpots(trx, network.graph.frame.lat0));
+		const grids = local
+			? (await step((trx) => sql<{ grid_code: string }>`select distinct grid_code from building where id = any(${touched}::int8[])`.execute(trx))).rows.map(
+					(r) => r.grid_code
+				)
+			: null;
+		const spots = await step((trx) => writeBlindSpots(trx, net.graph.frame.lat0, grids === null ? undefined : { grids, keep: Number(g.result) }));
 		const blind_spots_ms = lap();
 		await step((trx) => writeAreaCoverage(trx));
 		await step((trx) => rankAreas(trx));
@@ -373,21 +450,22 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const counts: Record<string, number> = {
 			nodes: network.graph.nodeCount,
 			edges: network.graph.edgeCount,
-			buildings: network.buildings.count,
-			centres: network.centres.count,
+			buildings: net.buildings.count,
+			centres: net.centres.count,
 			blind_spots: spots,
 			...(reaches === null ? {} : { reach_areas: reaches }),
-			...(result === null ? {} : { road_links: network.graph.links.length, unreachable_buildings: unreachable(result) })
+			...(result === null ? {} : { road_links: net.graph.links.length, unreachable_buildings: unreachable(result) }),
+			...(local ? { touched_buildings: touched.length } : {})
 		};
 		// the links of the network the distances come from: written with them (a full run), kept otherwise
-		const links = result === null ? null : JSON.stringify(network.graph.links.map(linkJson));
+		const links = result === null || local ? null : JSON.stringify(net.graph.links.map(linkJson));
 		const seconds = (performance.now() - t0) / 1000;
 		// the pointers move forward only: a run that lost the race to a newer generation is dropped
-		const moved = await step((trx) =>
+		const pointers = await step((trx) =>
 			sql`
 			insert into coverage_run (id, data_version, computed_at, params, seconds, counts, gen, building_gen, reach_gen, network_version, road_links)
 			values (1, ${stamp}, now(), ${JSON.stringify(paramsJson(params))}::jsonb, ${seconds}, ${JSON.stringify(counts)}::jsonb, ${gen},
-			        ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? gen : null}::int4, ${kind === 'full' ? version : null}::int8,
+			        ${distances ? gen : null}::int4, ${distances ? gen : null}::int4, ${kind === 'full' ? version : local?.centres ? local.upTo : null}::int8,
 			        coalesce(${links}::jsonb, '[]'::jsonb))
 			on conflict (id) do update set data_version = excluded.data_version, computed_at = excluded.computed_at,
 				params = excluded.params, seconds = excluded.seconds, counts = coverage_run.counts || excluded.counts, gen = excluded.gen,
@@ -410,14 +488,23 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 			total_ms: Math.round(performance.now() - t0),
 			longest_step_ms: Math.round(longest())
 		};
-		return { version: stamp, kind, gen, flipped: moved.rows.length > 0, timings, network, result };
+		const flipped = pointers.rows.length > 0;
+		// the log's rows these results reflect are spent (incremental.ts reads what came after)
+		if (flipped) {
+			await step((trx) =>
+				sql`delete from coverage_change where version <= (select least(data_version, network_version) from coverage_run where id = 1)`.execute(trx)
+			);
+		}
+		return { version: stamp, kind: local ? ('local' as const) : kind, gen, flipped, timings, network: net, result, touched: local ? touched.length : null };
 	});
 	// the previous generations: a reader still in one keeps its snapshot (server); none is served
 	const cleanup = await dropOldGenerations(db, chunked);
 	outcome.timings.cleanup_ms = cleanup.ms;
 	outcome.timings.longest_step_ms = Math.max(outcome.timings.longest_step_ms, cleanup.longest);
 	outcome.timings.total_ms = Math.round(performance.now() - t0);
-	log(`data version ${outcome.version} (${kind}, generation ${gen}${outcome.flipped ? '' : ', superseded'}): ${JSON.stringify(outcome.timings)}`);
+	log(
+		`data version ${outcome.version} (${outcome.kind}, generation ${gen}${outcome.flipped ? '' : ', superseded'}${outcome.touched === null ? '' : `, ${outcome.touched} buildings touched`}): ${JSON.stringify(outcome.timings)}`
+	);
 	return outcome;
 }
 
@@ -466,17 +553,20 @@ const linkJson = (l: RoadLink) => ({ from_road: l.fromRoad, to_road: l.toRoad, m
 
 const finite = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
-async function writeBuildingCoverage(step: Step, net: Network, r: ServiceResult, chunk: number) {
+/** Writes the distance rows of every building, or of the buildings `only` (indexes into net.buildings). */
+async function writeBuildingCoverage(step: Step, net: Network, r: ServiceResult, chunk: number, only?: readonly number[]) {
 	const b = net.buildings;
+	const count = only ? only.length : b.count;
+	const at = only ? (k: number) => only[k] : (k: number) => k;
 	const centreId = (level: ServiceLevel, i: number) => {
 		const c = r.levels[level].centre[i];
 		return c >= 0 ? net.centres.id[c] : null;
 	};
-	for (let start = 0; start < b.count; start += chunk) {
-		const end = Math.min(b.count, start + chunk);
+	for (let start = 0; start < count; start += chunk) {
+		const end = Math.min(count, start + chunk);
 		const col = <T>(f: (i: number) => T) => {
 			const out: T[] = [];
-			for (let i = start; i < end; i++) out.push(f(i));
+			for (let k = start; k < end; k++) out.push(f(at(k)));
 			return out;
 		};
 		const per = (level: ServiceLevel) => [col((i) => centreId(level, i)), col((i) => finite(r.levels[level].dist[i]))];

@@ -234,6 +234,25 @@ export type CentralHouseholdLink = Selectable<CentralHouseholdLinkTable>;
 export type NewCentralHouseholdLink = Insertable<CentralHouseholdLinkTable>;
 export type CentralHouseholdLinkUpdate = Updateable<CentralHouseholdLinkTable>;
 
+export interface CoverageChangeTable {
+	version: number;
+	tbl: string;
+	local: boolean;
+	household_id: number | null;
+	building_id: number | null;
+}
+export type CoverageChange = Selectable<CoverageChangeTable>;
+export type NewCoverageChange = Insertable<CoverageChangeTable>;
+export type CoverageChangeUpdate = Updateable<CoverageChangeTable>;
+
+export interface CoverageChangeStateTable {
+	id: Generated<number>;
+	complete_from: number;
+}
+export type CoverageChangeState = Selectable<CoverageChangeStateTable>;
+export type NewCoverageChangeState = Insertable<CoverageChangeStateTable>;
+export type CoverageChangeStateUpdate = Updateable<CoverageChangeStateTable>;
+
 export interface CoverageGapGenTable {
 	gen: Generated<number>;
 	rule: string;
@@ -580,6 +599,8 @@ export interface Database {
 	building_leader: BuildingLeaderTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
+	coverage_change: CoverageChangeTable;
+	coverage_change_state: CoverageChangeStateTable;
 	coverage_gap_gen: CoverageGapGenTable;
 	coverage_input: CoverageInputTable;
 	coverage_run: CoverageRunTable;
