@@ -36,7 +36,7 @@ test('each layer toggles, with its legend, and no errors', async ({ page }) => {
 	await signIn(page);
 	await page.goto('/');
 	await waitForMapIdle(page);
-	for (const layer of ['choropleth', 'buildings', 'members', 'service_centres', 'roads']) {
+	for (const layer of ['choropleth', 'buildings', 'members', 'requests', 'service_centres', 'roads']) {
 		const box = page.locator(`input[data-layer="${layer}"]`);
 		const wasOn = await box.isChecked();
 		await box.setChecked(!wasOn);

@@ -20,9 +20,12 @@ import {
 // what the personal layers may carry: codes and counts (sources.ts declares no more)
 const ALLOWED_KEYS: Record<string, string[]> = {
 	members: ['kind', 'grid_code', 'building_id', 'household_id', 'households', 'members', 'central'],
-	central_links: ['central_household_id', 'household_id']
+	central_links: ['central_household_id', 'household_id'],
+	// residents' requests: per grid to z13, one point per request from z14 (no description, no household)
+	requests: ['kind', 'grid_code', 'open', 'amber', 'red', 'id', 'state', 'level', 'category', 'urgency', 'overdue']
 };
-const ZOOMS: Record<string, number[]> = { members: [14, 15, 16, 17, 18], central_links: [17, 18] };
+const ZOOMS: Record<string, number[]> = { members: [14, 15, 16, 17, 18], central_links: [17, 18], requests: [12, 14, 15, 16, 17] };
+const PERSONAL_LAYERS = ['members', 'central_links', 'requests'];
 const FORGED = ['?scope=420105', '?area=420105001', '?sel=420105002', '?scope=420105&area=420105&sel=b:1', '?scope=&code=420105'];
 /** positions are snapped to whole tile units (≈0.6 m at z14): that much outside the outline is rounding */
 const SNAP_TOLERANCE_M = 1.5;
@@ -69,9 +72,42 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 		for (const b of decodeTile(f.status === 200 ? f.body : null, 'buildings')) buildingGrid.set(Number(b.properties.id), String(b.properties.grid_code));
 	}
 
+	// residents' requests: one in the leader's grid, and one in a neighbouring grid of the same community
+	// (made by the community secretary), so the requests tiles have something to hold and to keep out
+	const secretary = await signInApi(playwright, baseURL!, 'community_secretary');
+	/** a household of the first building of `grids` (by the tiles' grid codes) that has one */
+	const householdIn = async (ctx: typeof leader, inGrid: (g: string) => boolean) => {
+		for (const [building, g] of buildingGrid) {
+			if (!inGrid(g)) continue;
+			const r = await ctx.get(`/api/buildings/${building}/households`);
+			const id = r.ok() ? ((await r.json()) as { households: { id: number }[] }).households[0]?.id : undefined;
+			if (id !== undefined) return id;
+		}
+		return undefined;
+	};
+	const makeRequest = async (ctx: typeof leader, household: number | undefined, tag: string) =>
+		household === undefined
+			? 0
+			: (
+					await ctx.post('/api/requests', {
+						data: {
+							client_id: `leak-${tag}-${Date.now().toString(36)}`,
+							household_id: household,
+							category: 'safety',
+							urgency: 'normal',
+							description: 'tile leakage'
+						},
+						headers: { origin: baseURL! }
+					})
+				).status();
+	expect(await makeRequest(leader, await householdIn(leader, (g) => g === grid), 'own'), 'a request in the grid').toBe(201);
+	await makeRequest(secretary, await householdIn(secretary, (g) => g !== grid && g.startsWith(grid.slice(0, 12))), 'neighbour');
+	await secretary.dispose();
+
 	const problems: string[] = [];
 	const stats = {
 		tiles: 0,
+		leaderRequests: 0,
 		outsideTiles: 0,
 		leaderFeatures: 0,
 		adminFeatures: 0,
@@ -92,6 +128,7 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 			const g = buildingGrid.get(Number(f.properties.building_id));
 			if (g !== grid) problems.push(`${where}: building ${f.properties.building_id} of grid ${g}`);
 		}
+		if (layer === 'requests' && f.properties.grid_code !== grid) problems.push(`${where}: a request of grid ${f.properties.grid_code}`);
 		// every position (line ends, not the points where a line is cut at the tile's buffer) inside the grid
 		for (const line of f.geometry) {
 			for (const p of line) {
@@ -104,7 +141,7 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 		}
 	};
 
-	for (const layer of ['members', 'central_links']) {
+	for (const layer of PERSONAL_LAYERS) {
 		for (const z of ZOOMS[layer]) {
 			const over = tilesCovering(bbox, z);
 			// the tiles around as well: at z ≥ 16 they lie outside the grid's box
@@ -126,6 +163,7 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 				features.forEach((f) => check(layer, t, f, problems));
 				wideFeatures.forEach((f) => check(layer, t, f, controlProblems, false));
 				stats.leaderFeatures += features.length;
+				if (layer === 'requests') stats.leaderRequests += features.length;
 				stats.adminFeatures += wideFeatures.length;
 				if (around.includes(t)) stats.adminOutsideFeatures += wideFeatures.length;
 				if (wideFeatures.length > features.length) stats.adminMoreTiles++;
@@ -144,7 +182,7 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 	}
 
 	// TileJSON: the grid's bounds, whatever the URL says
-	for (const layer of ['members', 'central_links']) {
+	for (const layer of PERSONAL_LAYERS) {
 		const plain = await leader.get(`/tiles/${layer}.json`);
 		expect(plain.status()).toBe(200);
 		const doc = await plain.json();
@@ -160,6 +198,7 @@ test("a grid leader's personal-layer tiles hold their grid only, whatever the UR
 	// the test can fail: the grid leader saw household points, and the district's tiles over the
 	// same coordinates (and around the grid) hold more
 	expect(stats.leaderFeatures).toBeGreaterThan(0);
+	expect(stats.leaderRequests, "the grid's request, in the requests tiles").toBeGreaterThan(0);
 	expect(stats.adminMoreTiles).toBeGreaterThan(0);
 	expect(stats.adminOutsideFeatures).toBeGreaterThan(0);
 	expect(stats.adminFeatures).toBeGreaterThan(stats.leaderFeatures);
