@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
 import { openDb, APP_ROLE, type Db } from '../../src/lib/server/db/open.ts';
-import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { householdsOfBuilding, memberRecord } from '../../src/lib/server/db/queries/persons.ts';
 import { search } from '../../src/lib/server/db/queries/search.ts';
@@ -13,6 +13,8 @@ import type { Database } from '../../src/lib/server/db/schema.ts';
 import { DERIVED_KEYS, PROTECTED_TABLES, ROW_ID, type DerivedKeyRow } from './scope-derived.ts';
 
 const PERSONAL_TABLES: string[] = [...PROTECTED_TABLES];
+/** tables with personal columns that only the system's work reads (scope '*'): no user scope sees a row */
+const SYSTEM_ONLY_TABLES = ['coverage_change'];
 
 async function rows<T>(db: Kysely<Database>, text: string): Promise<T[]> {
 	return (await sql.raw<T>(text).execute(db)).rows;
@@ -58,9 +60,9 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			`
 			select c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) as owner
 			from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-			  and c.relname in (${PERSONAL_TABLES.map((t) => `'${t}'`).join(', ')})`
+			  and c.relname in (${[...PERSONAL_TABLES, ...SYSTEM_ONLY_TABLES].map((t) => `'${t}'`).join(', ')})`
 		);
-		expect(tables.map((t) => t.relname).sort()).toEqual([...PERSONAL_TABLES].sort());
+		expect(tables.map((t) => t.relname).sort()).toEqual([...PERSONAL_TABLES, ...SYSTEM_ONLY_TABLES].sort());
 		for (const t of tables) {
 			expect(t.relrowsecurity, t.relname).toBe(true);
 			expect(t.relforcerowsecurity, t.relname).toBe(true);
@@ -73,7 +75,7 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 			select distinct table_name from information_schema.columns
 			where table_schema = 'public' and column_name in ('phone', 'household_id', 'birth_year')`
 		);
-		for (const { table_name } of personal) expect(PERSONAL_TABLES, table_name).toContain(table_name);
+		for (const { table_name } of personal) expect([...PERSONAL_TABLES, ...SYSTEM_ONLY_TABLES], table_name).toContain(table_name);
 		const [role] = await rows<{ rolsuper: boolean; rolbypassrls: boolean }>(
 			owner.kysely,
 			`select rolsuper, rolbypassrls from pg_roles where rolname = '${APP_ROLE}'`
@@ -171,6 +173,32 @@ describe.each(backends)('scoping on %s PostGIS', (backend) => {
 				});
 				expect(await withScope(app, '999999', (trx) => rows(trx, `select 1 from ${t}`)), t).toEqual([]);
 			}
+		} finally {
+			await app.close();
+		}
+	});
+
+	it.runIf(backend === 'server')('shows the coverage change log to the system’s work only, and lets any writer append to it', async () => {
+		const app = await openDb({ backend: 'server', url: owner.url!, poolSize: 2 }, { appRole: true });
+		const ROLLBACK = new Error('rollback');
+		try {
+			const count = (scope: string) =>
+				withScope(app, scope, async (t) => (await rows<{ n: number }>(t, `select count(*)::int as n from coverage_change`))[0].n);
+			// a member written by a grid's own writer: the log gets its rows, the writer cannot read them back
+			const [m] = await rows<{ id: number }>(owner.kysely, `select id from party_member where household_id is not null order by id limit 1`);
+			const grid = memberGrid.get(m.id)!;
+			let seenByWriter = -1;
+			await withScope(app, grid, async (t) => {
+				await sql`update party_member set mobile = not mobile where id = ${m.id}`.execute(t);
+				seenByWriter = (await rows<{ n: number }>(t, `select count(*)::int as n from coverage_change`))[0].n;
+				throw ROLLBACK;
+			}).catch((e: unknown) => {
+				if (e !== ROLLBACK) throw e;
+			});
+			expect(seenByWriter).toBe(0);
+			await withScope(owner, SYSTEM, (t) => sql`update party_member set mobile = mobile where id = ${m.id}`.execute(t));
+			expect(await count(SYSTEM)).toBeGreaterThan(0);
+			for (const scope of [grid, grid.slice(0, 9), grid.slice(0, 6)]) expect(await count(scope), scope).toBe(0);
 		} finally {
 			await app.close();
 		}
