@@ -271,7 +271,8 @@ async function runPass(
 			if (new URL(page.url()).pathname !== '/screen') throw new Error(`${label}: the kiosk link led to ${page.url()}`);
 		}
 		await page.goto(opts.url, { waitUntil: 'load' });
-		const readyTimeout = opts.viewport.width > 2000 ? 420_000 : 180_000;
+		// by pixels: the bare page at 3840×2160 is the map panel, 1980×1492
+		const readyTimeout = opts.viewport.width * opts.viewport.height > 2_500_000 ? 420_000 : 180_000;
 		await page.waitForFunction(settled, null, { timeout: readyTimeout, polling: 250 });
 		if (!opts.token) {
 			// the bare page opens on a point: to the overview at once, as the screen stands there
