@@ -48,6 +48,7 @@ import { startCluster, ensureDataset, appLogin, appRoleCheck } from './lib/bench
 import { coverageEngine } from '../src/lib/server/coverage/engine.ts';
 import { prepareBuild, startApp } from './lib/app-server.ts';
 import { buildBarePage, startBareServer } from './map-bare/serve.ts';
+import { frameRecorder, type BenchState } from './lib/in-page.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const PASSWORD = 'Bench-Pass-2026!';
@@ -103,33 +104,12 @@ function cameraPath([lng, lat]: [number, number]): Step[] {
 }
 
 // ---------------------------------------------------------------- in the page
-type BenchState = { rec: boolean; last: number | null; frames: number[]; heapPeak: number };
 type Win = Window & {
 	__bench: BenchState;
 	__jicengMap?: import('maplibre-gl').Map;
 	__jicengMapIdle?: boolean;
 	__jicengDeckLoaded?: boolean;
 };
-
-/** Runs before the page's own scripts: the frame recorder and the heap sampler. */
-function recorder() {
-	const w = window as unknown as Win;
-	const b: BenchState = (w.__bench = { rec: false, last: null, frames: [], heapPeak: 0 });
-	const sampleHeap = () => {
-		const m = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
-		if (m && m.usedJSHeapSize > b.heapPeak) b.heapPeak = m.usedJSHeapSize;
-	};
-	const frame = (t: number) => {
-		if (b.rec) {
-			if (b.last !== null) b.frames.push(t - b.last);
-			b.last = t;
-		} else b.last = null;
-		sampleHeap();
-		requestAnimationFrame(frame);
-	};
-	requestAnimationFrame(frame);
-	setInterval(sampleHeap, 250);
-}
 
 /** True once the map exists, MapLibre is idle, the camera still and every deck.gl tile loaded. */
 function settled(): boolean {
@@ -257,7 +237,7 @@ async function runPage(label: string, url: string, path: Step[], cookies: Cookie
 	try {
 		const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
 		if (cookies) await context.addCookies(cookies);
-		await context.addInitScript(recorder);
+		await context.addInitScript(frameRecorder);
 		const page = await context.newPage();
 		const { tiles, paths, problems } = watch(page, label, quiet);
 		const opened = performance.now();

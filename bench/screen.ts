@@ -50,6 +50,7 @@ import { coverageEngine } from '../src/lib/server/coverage/engine.ts';
 import { startCluster, ensureDataset, appLogin, appRoleCheck } from './lib/bench-postgis.ts';
 import { prepareBuild, signIn, startApp } from './lib/app-server.ts';
 import { buildBarePage, startBareServer } from './map-bare/serve.ts';
+import { frameRecorder, webglContextCounter, type BenchState } from './lib/in-page.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const PASSWORD = 'Bench-Pass-2026!';
@@ -114,7 +115,6 @@ function measuredStops(stops: Stop[]): number[] {
 }
 
 // ---------------------------------------------------------------- in the page
-type BenchState = { rec: boolean; last: number | null; frames: number[]; heapPeak: number };
 type MapLike = import('maplibre-gl').Map;
 type Win = Window & {
 	__bench: BenchState;
@@ -125,37 +125,6 @@ type Win = Window & {
 	__jicengDeckLayers?: () => string[];
 	__jicengScreen?: { tour: { index: number; rounds: number }; live: { counts: { changed: number; unchanged: number; failed: number } } };
 };
-
-/** Runs before the page's scripts: the frame recorder, the heap sampler, the WebGL context counter. */
-function recorder() {
-	const w = window as unknown as Win;
-	const b: BenchState = (w.__bench = { rec: false, last: null, frames: [], heapPeak: 0 });
-	const sampleHeap = () => {
-		const m = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
-		if (m && m.usedJSHeapSize > b.heapPeak) b.heapPeak = m.usedJSHeapSize;
-	};
-	const frame = (t: number) => {
-		if (b.rec) {
-			if (b.last !== null) b.frames.push(t - b.last);
-			b.last = t;
-		} else b.last = null;
-		sampleHeap();
-		requestAnimationFrame(frame);
-	};
-	requestAnimationFrame(frame);
-	setInterval(sampleHeap, 250);
-	const made = new WeakSet<object>();
-	w.__glContexts = 0;
-	const getContext = HTMLCanvasElement.prototype.getContext as (this: HTMLCanvasElement, id: string, o?: unknown) => unknown;
-	HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, id: string, o?: unknown) {
-		const c = getContext.call(this, id, o);
-		if (c && /webgl/.test(id) && !made.has(c as object)) {
-			made.add(c as object);
-			w.__glContexts++;
-		}
-		return c;
-	} as typeof HTMLCanvasElement.prototype.getContext;
-}
 
 /** True once the map exists, MapLibre is idle, the camera still and every deck.gl tile loaded. */
 function settled(): boolean {
@@ -262,7 +231,8 @@ async function runPass(
 	const browser = await launch();
 	try {
 		const context = await browser.newContext({ viewport: opts.viewport, deviceScaleFactor: 1, baseURL: opts.origin });
-		await context.addInitScript(recorder);
+		await context.addInitScript(frameRecorder);
+		await context.addInitScript(webglContextCounter);
 		const page = await context.newPage();
 		const problems = watch(page);
 		const opened = performance.now();
@@ -404,7 +374,8 @@ async function soak(origin: string, token: string, ownerUrl: string) {
 	await owner.connect();
 	try {
 		const context = await browser.newContext({ viewport: SIZES[0], deviceScaleFactor: 1, baseURL: origin });
-		await context.addInitScript(recorder);
+		await context.addInitScript(frameRecorder);
+		await context.addInitScript(webglContextCounter);
 		const page = await context.newPage();
 		const problems = watch(page);
 		await page.goto(`/kiosk/${token}`);
