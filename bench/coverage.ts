@@ -41,6 +41,7 @@ import { candidateSites, coverInstance, exactMaxCoverage, suggestFromCandidates 
 import { Budget } from '../src/lib/server/coverage/budget.ts';
 import { prepareBuild } from './lib/app-server.ts';
 import { benchFreshness } from './lib/coverage-freshness.ts';
+import { quantile, r1, r3 } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const ONLY = process.env.BENCH_ONLY ?? '';
@@ -54,13 +55,6 @@ const SUGGEST_COMMUNITIES = Number(process.env.BENCH_SUGGEST_COMMUNITIES ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? (SUGGEST_ONLY ? 'district' : 'district,chaoyang')).split(',') as ('district' | 'chaoyang')[];
 const BOUND = 1000;
 const WHATIF_SITES = 40;
-const r1 = (v: number) => Math.round(v * 10) / 10;
-const r3 = (v: number) => Math.round(v * 1000) / 1000;
-
-function quantile(xs: number[], q: number): number {
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
 
 /** seeded pseudo-random numbers (mulberry32) */
 function rng(seed: number) {

@@ -42,6 +42,7 @@ import { SOURCES, type LayerName } from '../src/lib/server/tiles/sources.ts';
 import { startCluster, ensureDataset, appLogin, appRoleCheck, SEED } from './lib/bench-postgis.ts';
 import { prepareBuild, startApp, signIn } from './lib/app-server.ts';
 import { benchAccount } from './lib/accounts.ts';
+import { quantile } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const { values: args } = parseArgs({
@@ -137,11 +138,6 @@ async function embeddedFolder(): Promise<string> {
 }
 
 // ---------------------------------------------------------------- the load
-const quantile = (xs: number[], q: number) => {
-	if (!xs.length) return NaN;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
 const r1 = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : null);
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 

@@ -49,6 +49,7 @@ import { coverageEngine } from '../src/lib/server/coverage/engine.ts';
 import { prepareBuild, startApp } from './lib/app-server.ts';
 import { buildBarePage, startBareServer } from './map-bare/serve.ts';
 import { frameRecorder, type BenchState } from './lib/in-page.ts';
+import { quantile, r1, r2, secs } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const PASSWORD = 'Bench-Pass-2026!';
@@ -161,15 +162,6 @@ interface PageResult {
 	passes: number;
 	problems: string[];
 }
-
-function quantile(xs: number[], q: number): number {
-	if (!xs.length) return NaN;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const r1 = (v: number) => Math.round(v * 10) / 10;
-const r2 = (v: number) => Math.round(v * 100) / 100;
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function launch(): Promise<Browser> {
 	return chromium.launch({

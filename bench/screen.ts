@@ -51,6 +51,7 @@ import { startCluster, ensureDataset, appLogin, appRoleCheck } from './lib/bench
 import { prepareBuild, signIn, startApp } from './lib/app-server.ts';
 import { buildBarePage, startBareServer } from './map-bare/serve.ts';
 import { frameRecorder, webglContextCounter, type BenchState } from './lib/in-page.ts';
+import { quantile, r1, r2, secs } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const PASSWORD = 'Bench-Pass-2026!';
@@ -174,14 +175,6 @@ function flight(a: { index: number; stop: Stop | null; duration: number; maxZoom
 }
 
 // ---------------------------------------------------------------- figures
-function quantile(xs: number[], q: number): number {
-	if (!xs.length) return NaN;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const r1 = (v: number) => Math.round(v * 10) / 10;
-const r2 = (v: number) => Math.round(v * 100) / 100;
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const load = () => loadavg().map(r2);
 
 async function launch(): Promise<Browser> {

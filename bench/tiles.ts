@@ -43,6 +43,7 @@ import { prepareBuild, startApp, signIn } from './lib/app-server.ts';
 import { tileBox, tileOf, type TileId } from '../src/lib/server/tiles/bounds.ts';
 import { LAYER_NAMES, SOURCES, type LayerName } from '../src/lib/server/tiles/sources.ts';
 import { mvtQuery } from '../src/lib/server/tiles/tile-sql.ts';
+import { quantile, r2 } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const SCALES = (process.env.BENCH_SCALES ?? 'district,chaoyang').split(',') as ('district' | 'chaoyang')[];
@@ -171,12 +172,6 @@ function get(port: number, e: Entry): Promise<{ status: number; bytes: number; c
 	});
 }
 
-function quantile(xs: number[], q: number): number {
-	if (!xs.length) return NaN;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const r2 = (v: number) => Math.round(v * 100) / 100;
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 

@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
 import { auditBy } from '../../auth/audit.ts';
-import type { RequestItem } from '../../../api/requests.ts';
+import type { RequestEventItem, RequestItem } from '../../../api/requests.ts';
 import {
 	CREATORS,
 	READERS,
@@ -133,17 +133,8 @@ export async function listRequests(trx: Scoped, actor: RequestActor, filter: Req
 	return rows;
 }
 
-export interface RequestEvent {
-	at: Date;
-	username: string | null;
-	role: string | null;
-	action: string;
-	from_state: string | null;
-	to_state: string;
-	from_level: string | null;
-	to_level: string;
-	reason: string | null;
-}
+/** a step of a request's trail as the driver reads it: the answer's item with a Date */
+export type RequestEvent = Omit<RequestEventItem, 'at'> & { at: Date };
 
 export async function requestEvents(trx: Scoped, id: number): Promise<RequestEvent[]> {
 	const { rows } = await sql<RequestEvent>`
