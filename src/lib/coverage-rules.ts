@@ -38,3 +38,9 @@ export type VisitWindow = (typeof VISIT_WINDOWS_DAYS)[number];
  * server reads JICENG_ROAD_SNAP_M to override it, 0 turns the joining off
  */
 export const ROAD_SNAP_M = 15;
+
+/**
+ * the visit window the coverage index counts (a household visited in the last 90 days is reached
+ * by work coverage: a quarter, the usual round of a grid's 300–500 households)
+ */
+export const VISIT_INDEX_WINDOW_DAYS: VisitWindow = 90;

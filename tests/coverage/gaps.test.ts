@@ -93,12 +93,14 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 
 	it('computes the coverage index by the documented formula, and ranks', async () => {
 		const g = (await withScope(db, SYSTEM, (trx) => areaCoverage(trx, G111, '')))!;
-		// S = 33/33; W = 31/33; O = mean(1/1 grids with a branch, 1/2 member buildings, 0/2 key
-		// buildings (B7, B12), 2/2 organisations seated here with a secretary)
+		// S = 33/33; W = mean(31/33 looked after, 0/33 visited in 90 days: no visits here); O =
+		// mean(1/1 grids with a branch, 1/2 member buildings, 0/2 key buildings (B7, B12), 2/2
+		// organisations seated here with a secretary)
 		expect(g.service_score).toBe(1);
-		expect(g.work_score).toBeCloseTo(31 / 33, 4);
+		expect(g.hh_visited_90d).toBe(0);
+		expect(g.work_score).toBeCloseTo((31 / 33 + 0 / 33) / 2, 4);
 		expect(g.organisation_score).toBeCloseTo((1 + 0.5 + 0 + 1) / 4, 4);
-		const index = 100 * (INDEX_WEIGHTS.service * 1 + INDEX_WEIGHTS.organisation * 0.625 + INDEX_WEIGHTS.work * (31 / 33));
+		const index = 100 * (INDEX_WEIGHTS.service * 1 + INDEX_WEIGHTS.organisation * 0.625 + INDEX_WEIGHTS.work * (31 / 33 / 2));
 		expect(g.coverage_index).toBeCloseTo(index, 1);
 		const grids = await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''));
 		expect(grids.map((r) => r.rank)).toEqual([1, 2, 3, 4]);

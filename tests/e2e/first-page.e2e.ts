@@ -1,6 +1,6 @@
 // The first page: the district on the map, the counts beside it, and no errors.
 import { expect, test } from '@playwright/test';
-import { signIn, waitForMapIdle, watchProblems } from './helpers.ts';
+import { DEMO_PASSWORD, signIn, waitForMapIdle, watchProblems } from './helpers.ts';
 
 test('the first page shows the district with its counts and logs no errors', async ({ page }) => {
 	const problems = watchProblems(page);
@@ -52,4 +52,36 @@ test('pages carry the security headers: a CSP without unsafe-eval, nosniff, refe
 	expect(headers['x-frame-options']).toBe('DENY');
 	const health = await page.request.get('/api/health');
 	expect(health.headers()['x-content-type-options']).toBe('nosniff');
+});
+
+// A slow phone shows the server's page before its scripts run, and people type into it. Svelte's
+// `value={…}` wrote the server's value over what was typed when the page came alive (a sign-in
+// whose user name was emptied, then refused by the browser as incomplete: nothing happened).
+test('what is typed before a page came alive is kept: the sign-in form and the grid search', async ({ page }) => {
+	const problems = watchProblems(page);
+	let release!: () => void;
+	const hold = async () => {
+		const held = new Promise<void>((resolve) => (release = resolve));
+		await page.route('**/_app/immutable/**', async (route) => {
+			await held;
+			await route.continue();
+		});
+	};
+	await hold();
+	await page.goto('/login', { waitUntil: 'commit' });
+	await page.locator('input[name="username"]').fill('demo-grid-leader');
+	await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+	release();
+	await page.waitForLoadState('networkidle');
+	await expect(page.locator('input[name="username"]')).toHaveValue('demo-grid-leader');
+	await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.locator('button[type="submit"]').click()]);
+
+	await page.unrouteAll();
+	await hold();
+	await page.goto('/grid', { waitUntil: 'commit' });
+	await page.getByTestId('grid-search').fill('2-301');
+	release();
+	await page.waitForLoadState('networkidle');
+	await expect(page.getByTestId('grid-search')).toHaveValue('2-301');
+	expect(problems).toEqual([]);
 });

@@ -16,6 +16,7 @@ import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
 import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
+import { recountVisits } from './visits.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network, type ServiceResult } from './service.ts';
 
 export interface CoverageModel {
@@ -41,6 +42,8 @@ export interface CoverageStatus {
 	updating: boolean;
 	/** the generation of results served (sql/011): tile caches key on it */
 	generation: number | null;
+	/** visit writes applied to the served figures (sql/023): a visit moves figures without a new generation */
+	visit_roll: number;
 }
 
 export interface CoverageEngineOptions {
@@ -68,6 +71,7 @@ export class CoverageEngine {
 	#failure: { at: number; error: Error } | null = null;
 	#busy = false;
 	#status: { at: number; status: CoverageStatus } | null = null;
+	#recounting: Promise<void> | null = null;
 
 	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
 		this.db = db;
@@ -93,15 +97,32 @@ export class CoverageEngine {
 		// results current and no model yet: load it now, while it is the network the distances served
 		// were computed from — then the next centre write is recomputed from it (incremental.ts)
 		else if (s.computed !== null && !this.#model && !this.#loading) void this.model().catch(() => {});
+		// a new day (the visit windows moved), or visits written while a recompute counted
+		if (s.visitsStale) this.#recountVisits();
 		const status: CoverageStatus = {
 			computed_version: s.computed,
 			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),
 			data_version: s.current,
 			updating: behind,
-			generation: s.gens.result
+			generation: s.gens.result,
+			visit_roll: s.visitRoll
 		};
 		this.#status = { at: performance.now(), status };
 		return status;
+	}
+
+	/** Counts the visit figures again in the background (coverage/visits.ts), once at a time. */
+	#recountVisits(): void {
+		if (this.#recounting) return;
+		this.#recounting = recountVisits(this.db)
+			.then((done) => {
+				if (done) this.log('visit coverage counted again');
+			})
+			.catch((error: Error) => this.log(`visit coverage count failed: ${error.message}`))
+			.finally(() => {
+				this.#recounting = null;
+				this.#status = null;
+			});
 	}
 
 	/** Starts bringing the results up to date after `delayMs` (the debounce), unless that is under way. */

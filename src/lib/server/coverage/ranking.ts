@@ -7,16 +7,20 @@
 //   O  organisation: mean of the shares that apply — grids with a branch, member buildings with a
 //                    building-level organisation, key (office, market, park) buildings with an
 //                    organisation or liaison station, organisations with a secretary in the seat
-//   W  work:         share of households a central household or building leader looks after
+//   W  work:         mean of the share of households a central household or building leader looks
+//                    after and the share visited (走访) in the last 90 days (coverage-rules.ts)
 // A component with nothing to measure (an area with no households has no S or W) is left out and
 // the other weights carry the index, so an office district is not ranked down for having no homes.
 // Service weighs most because it is the household's own experience of reach (seed 001: "让老百姓只
 // 进一个门"); organisation and work coverage weigh the same, as seed 003 lists them side by side.
+// Looking after and visiting are both work coverage (seed 003: "关爱在网格"): a household someone
+// is named to look after but nobody has visited is half covered.
 // An organisation is scored on the area it answers for (its area, or its building's households
 // when it sits in a building that has some), with O = the mean of its own secretary seat (0 or 1)
 // and its area's O: an empty seat is the commonest mark of a weak organisation.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { VISIT_INDEX_WINDOW_DAYS } from '../../coverage-rules.ts';
 
 export const INDEX_WEIGHTS = { service: 0.4, organisation: 0.3, work: 0.3 } as const;
 /** share of each ranking marked for rectification, from the bottom (rounded) */
@@ -25,8 +29,8 @@ export const RECTIFY_SHARE = 0.1;
 export const RECTIFY_MIN_GROUP = 5;
 
 export const INDEX_FORMULA = {
-	zh: '覆盖指数 = 100 ×（0.4 × 服务覆盖 + 0.3 × 组织覆盖 + 0.3 × 工作覆盖）。服务覆盖：步行15分钟生活圈（约1000米）内有党群服务中心或便民服务站的户数占比；组织覆盖：网格党支部覆盖率、党员楼栋党组织覆盖率、商务楼宇/商圈市场/园区党组织（含联络站）覆盖率、书记到位率中适用各项的平均；工作覆盖：有党员中心户或楼栋长联系的户数占比。无可计项（如无住户）不计入，其余权重按比例折算。组织排名时，组织覆盖取本组织书记到位（0或1）与所在区域组织覆盖的平均。同级（同类）排名后10%（四舍五入，参评不足5个不标记）标记为整顿对象（排名靠后、软弱涣散）。',
-	en: "Coverage index = 100 × (0.4 × service + 0.3 × organisation + 0.3 × work). Service: share of households within the 15-minute living circle (≈1000 m walk) of a party-mass service centre or convenience station. Organisation: mean of the shares that apply — grids with a party branch, buildings with 3+ members covered by a building-level organisation, office/market/park buildings with an organisation or liaison station, organisations with a secretary. Work: share of households looked after by a central household or building leader. A component with nothing to measure (e.g. no households) is left out and the remaining weights are rescaled. For organisations, organisation = mean of its own secretary seat (0 or 1) and its area's organisation share. The bottom 10% of each level (or kind), rounded, is marked for rectification (排名靠后, 软弱涣散); rankings of fewer than 5 mark none."
+	zh: '覆盖指数 = 100 ×（0.4 × 服务覆盖 + 0.3 × 组织覆盖 + 0.3 × 工作覆盖）。服务覆盖：步行15分钟生活圈（约1000米）内有党群服务中心或便民服务站的户数占比；组织覆盖：网格党支部覆盖率、党员楼栋党组织覆盖率、商务楼宇/商圈市场/园区党组织（含联络站）覆盖率、书记到位率中适用各项的平均；工作覆盖：有党员中心户或楼栋长联系的户数占比与近90天走访户数占比的平均。无可计项（如无住户）不计入，其余权重按比例折算。组织排名时，组织覆盖取本组织书记到位（0或1）与所在区域组织覆盖的平均。同级（同类）排名后10%（四舍五入，参评不足5个不标记）标记为整顿对象（排名靠后、软弱涣散）。',
+	en: "Coverage index = 100 × (0.4 × service + 0.3 × organisation + 0.3 × work). Service: share of households within the 15-minute living circle (≈1000 m walk) of a party-mass service centre or convenience station. Organisation: mean of the shares that apply — grids with a party branch, buildings with 3+ members covered by a building-level organisation, office/market/park buildings with an organisation or liaison station, organisations with a secretary. Work: mean of the share of households looked after by a central household or building leader and the share visited in the last 90 days. A component with nothing to measure (e.g. no households) is left out and the remaining weights are rescaled. For organisations, organisation = mean of its own secretary seat (0 or 1) and its area's organisation share. The bottom 10% of each level (or kind), rounded, is marked for rectification (排名靠后, 软弱涣散); rankings of fewer than 5 mark none."
 } as const;
 
 const W = INDEX_WEIGHTS;
@@ -41,49 +45,96 @@ export function indexSql(s: string, o: string, w: string) {
 	return sql.raw(`case when (${den}) > 0 then round((100 * (${num}) / (${den}))::numeric, ${INDEX_DECIMALS}) end`);
 }
 
-/** Scores, index, rank and rectification flags of area_coverage (its counts already written). */
-export async function rankAreas(trx: Kysely<Database>): Promise<void> {
+/** the visit share the index counts: the column of its window (sql/023) */
+const VISITED = `hh_visited_${VISIT_INDEX_WINDOW_DAYS}d`;
+
+/**
+ * Scores and index of area_coverage's rows (all, or the areas `codes`), from their counts. The
+ * recompute scores every area; a visit (coverage/visits.ts) rescores the areas above it.
+ */
+export async function scoreAreas(trx: Kysely<Database>, codes?: readonly string[]): Promise<void> {
+	const only = codes ? sql`where code = any(${[...codes]}::text[])` : sql``;
 	await sql`
 		update area_coverage set
 			service_score = case when households > 0 then hh_15min::real / households end,
-			work_score = case when households > 0 then hh_cared::real / households end,
+			work_score = case when households > 0 then (hh_cared::real / households + ${sql.ref(VISITED)}::real / households) / 2 end,
 			organisation_score = (select avg(v)::real from unnest(array[
 				case when grids > 0 then grids_with_branch::real / grids end,
 				case when member_buildings > 0 then member_buildings_covered::real / member_buildings end,
 				case when key_buildings > 0 then key_buildings_covered::real / key_buildings end,
-				case when orgs > 0 then orgs_with_secretary::real / orgs end]) v)`.execute(trx);
-	await sql`update area_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
+				case when orgs > 0 then orgs_with_secretary::real / orgs end]) v)
+		${only}`.execute(trx);
+	await sql`update area_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')} ${only}`.execute(trx);
+}
+
+/** Scores, index, rank and rectification flags of area_coverage (its counts already written). */
+export async function rankAreas(trx: Kysely<Database>): Promise<void> {
+	await scoreAreas(trx);
+	await rankAreaRows(trx);
+}
+
+/** The ranks of area_coverage from the index its rows hold (only rows whose rank moves are written). */
+export async function rankAreaRows(trx: Kysely<Database>): Promise<void> {
 	await rank(trx, 'area_coverage', 'code', 'level', 'code');
+}
+
+/**
+ * Each organisation's scores, as rankOrganisations stores them: one select, so a visit's rescoring
+ * (rescoreOrganisations) applies the same rule as the recompute.
+ */
+function organisationScoresSql() {
+	return sql<{ org_id: number; kind: string; area_code: string; service_score: number | null; organisation_score: number; work_score: number | null }>`
+		select o.id as org_id, o.kind, coalesce(o.area_code, b.grid_code) as area_code,
+		       case when own then (bc.circle between 1 and 3)::int::real else a.service_score end as service_score,
+		       ((o.secretary_id is not null)::int + coalesce(a.organisation_score, (o.secretary_id is not null)::int)) / 2.0 as organisation_score,
+		       case when own then 1 - coalesce(u.households, 0)::real / bc.households else a.work_score end as work_score
+		from party_org o
+		left join building b on b.id = o.building_id
+		left join area_coverage a on a.code = coalesce(o.area_code, b.grid_code)
+		left join building_coverage bc on bc.building_id = o.building_id
+		left join coverage_gap u on u.rule = 'household_uncared' and u.object_id = o.building_id::text
+		cross join lateral (select o.area_code is null and coalesce(bc.households, 0) > 0 as own) x`;
 }
 
 /** Organisation scores from area_coverage and building_coverage, then ranks within each kind. */
 export async function rankOrganisations(trx: Kysely<Database>): Promise<void> {
 	await sql`
 		insert into org_coverage (org_id, kind, area_code, service_score, organisation_score, work_score)
-		select o.id, o.kind, coalesce(o.area_code, b.grid_code),
-		       case when own then (bc.circle between 1 and 3)::int::real else a.service_score end,
-		       ((o.secretary_id is not null)::int + coalesce(a.organisation_score, (o.secretary_id is not null)::int)) / 2.0,
-		       case when own then 1 - coalesce(u.households, 0)::real / bc.households else a.work_score end
-		from party_org o
-		left join building b on b.id = o.building_id
-		left join area_coverage a on a.code = coalesce(o.area_code, b.grid_code)
-		left join building_coverage bc on bc.building_id = o.building_id
-		left join coverage_gap u on u.rule = 'household_uncared' and u.object_id = o.building_id::text
-		cross join lateral (select o.area_code is null and coalesce(bc.households, 0) > 0 as own) x`.execute(trx);
+		select org_id, kind, area_code, service_score, organisation_score, work_score from (${organisationScoresSql()}) s`.execute(trx);
 	await sql`update org_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
+	await rank(trx, 'org_coverage', 'org_id', 'kind', 'org_id');
+}
+
+/**
+ * The organisations answering for the areas `codes` scored again from their areas' scores (all
+ * when `codes` is null), with their index, then ranks within each kind: after a visit moved the
+ * areas' work coverage.
+ */
+export async function rescoreOrganisations(trx: Kysely<Database>, codes: readonly string[] | null): Promise<void> {
+	await sql`
+		update org_coverage t set service_score = s.service_score, organisation_score = s.organisation_score, work_score = s.work_score
+		from (${organisationScoresSql()}) s
+		where t.org_id = s.org_id and (${codes === null} or t.area_code = any(${codes ? [...codes] : []}::text[]))
+		  and t.work_score is distinct from s.work_score`.execute(trx);
+	await sql`update org_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}
+		where coverage_index is distinct from ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
 	await rank(trx, 'org_coverage', 'org_id', 'kind', 'org_id');
 }
 
 /** rank 1 = best within each group; ties by key; the bottom RECTIFY_SHARE (rounded) flagged in groups of RECTIFY_MIN_GROUP or more */
 async function rank(trx: Kysely<Database>, table: string, key: string, group: string, tie: string) {
 	await sql`
-		update ${sql.table(table)} t set rank = r.rank, rank_of = r.rank_of,
-			rectify = r.rank > r.rank_of - case when r.rank_of >= ${RECTIFY_MIN_GROUP} then round(${RECTIFY_SHARE}::float8 * r.rank_of) else 0 end
+		update ${sql.table(table)} t set rank = r.rank, rank_of = r.rank_of, rectify = r.rectify
 		from (
-			select ${sql.ref(key)} as k,
-			       row_number() over (partition by ${sql.ref(group)} order by coverage_index desc, ${sql.ref(tie)}) as rank,
-			       count(*) over (partition by ${sql.ref(group)}) as rank_of
-			from ${sql.table(table)} where coverage_index is not null
+			select k, rank, rank_of,
+			       rank > rank_of - case when rank_of >= ${RECTIFY_MIN_GROUP} then round(${RECTIFY_SHARE}::float8 * rank_of) else 0 end as rectify
+			from (
+				select ${sql.ref(key)} as k,
+				       row_number() over (partition by ${sql.ref(group)} order by coverage_index desc, ${sql.ref(tie)})::int as rank,
+				       count(*) over (partition by ${sql.ref(group)})::int as rank_of
+				from ${sql.table(table)} where coverage_index is not null
+			) w
 		) r
-		where t.${sql.ref(key)} = r.k`.execute(trx);
+		where t.${sql.ref(key)} = r.k
+		  and (t.rank, t.rank_of, t.rectify) is distinct from (r.rank, r.rank_of, r.rectify)`.execute(trx);
 }

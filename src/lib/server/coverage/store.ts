@@ -33,6 +33,7 @@ import { DISTANCE_RULES, GAP_RULES, GAP_RULE_SPECS, MEMBER_RULES, isKeyBuilding 
 import { changedBuildings, planLocal, withCurrentCentres, type LocalPlan, type ServedModel } from './incremental.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
+import { countVisits, visitFiguresStaleSql, visitRollSql } from './visits.ts';
 import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
 import {
 	CENTRE_LEVELS,
@@ -88,6 +89,10 @@ export interface CoverageState {
 	gens: Record<CoveragePart, number | null>;
 	/** the data version of the last write to the network's tables, and to the organisations' (sql/011) */
 	inputs: { network: number; org: number };
+	/** visit writes applied to the served figures (sql/023): tile caches of coverage layers key on it */
+	visitRoll: number;
+	/** the served visit figures are of another day, or may miss visits written during a recompute */
+	visitsStale: boolean;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -99,7 +104,8 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		select d.version as current, r.data_version as computed, r.computed_at, r.params, r.network_version,
 		       r.gen, r.building_gen, r.reach_gen,
 		       (select version from coverage_input where part = 'network') as network_input,
-		       (select version from coverage_input where part = 'org') as org_input
+		       (select version from coverage_input where part = 'org') as org_input,
+		       ${visitRollSql} as visit_roll, coalesce(${visitFiguresStaleSql}, false) as visits_stale
 		from data_version d left join coverage_run r on r.id = 1
 		where d.id = 1`.execute(db);
 	const current = Number(r.current);
@@ -110,7 +116,9 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		params: r.params,
 		networkVersion: num(r.network_version),
 		gens: { result: num(r.gen), building: num(r.building_gen), reach: num(r.reach_gen) },
-		inputs: { network: num(r.network_input) ?? current, org: num(r.org_input) ?? current }
+		inputs: { network: num(r.network_input) ?? current, org: num(r.org_input) ?? current },
+		visitRoll: Number(r.visit_roll),
+		visitsStale: r.visits_stale === true
 	};
 }
 
@@ -443,6 +451,7 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const spots = await step((trx) => writeBlindSpots(trx, net.graph.frame.lat0, grids === null ? undefined : { grids, keep: Number(g.result) }));
 		const blind_spots_ms = lap();
 		await step((trx) => writeAreaCoverage(trx));
+		await step((trx) => countVisits(trx));
 		await step((trx) => rankAreas(trx));
 		await step((trx) => rankOrganisations(trx));
 		const rank_ms = lap();

@@ -70,6 +70,9 @@ export interface AreaCoverageGenTable {
 	rank: number | null;
 	rank_of: number | null;
 	rectify: Generated<boolean>;
+	hh_visited_30d: Generated<number>;
+	hh_visited_90d: Generated<number>;
+	visits_on: string | null;
 }
 export type AreaCoverageGen = Selectable<AreaCoverageGenTable>;
 export type NewAreaCoverageGen = Insertable<AreaCoverageGenTable>;
@@ -584,6 +587,14 @@ export type Visit = Selectable<VisitTable>;
 export type NewVisit = Insertable<VisitTable>;
 export type VisitUpdate = Updateable<VisitTable>;
 
+export interface VisitDeltaTable {
+	roll: Generated<number>;
+	gen: number;
+}
+export type VisitDelta = Selectable<VisitDeltaTable>;
+export type NewVisitDelta = Insertable<VisitDeltaTable>;
+export type VisitDeltaUpdate = Updateable<VisitDeltaTable>;
+
 export interface Database {
 	account: AccountTable;
 	area: AreaTable;
@@ -624,4 +635,5 @@ export interface Database {
 	service_centre: ServiceCentreTable;
 	session: SessionTable;
 	visit: VisitTable;
+	visit_delta: VisitDeltaTable;
 }

@@ -89,7 +89,7 @@ export class TileService {
 		const stats = SOURCES[layer].usesAreaStats ? await areaStats(this.db).status(this.versionTtlMs) : null;
 		const key =
 			`${scope}|${persons ? 'persons' : 'counts'}|${layer}/${id.z}/${id.x}/${id.y}@${version}` +
-			`${coverage ? `/g${coverage.generation}` : ''}${stats ? `/s${stats.computed_version}` : ''}`;
+			`${coverage ? `/g${coverage.generation}.${coverage.visit_roll}` : ''}${stats ? `/s${stats.computed_version}` : ''}`;
 		// a live layer (requests) changes without a data version: built for every request, never kept
 		if (SOURCES[layer].live) return { tile: await this.#finish(layer, id, scope, persons), source: 'miss', version, coverage, stats };
 		const hit = this.cache.get(key);

@@ -62,11 +62,9 @@ export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
  */
 export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 	const share = (n: string) => sql.raw(`case when c.households > 0 then round(c.${n}::numeric / c.households, 4)::float8 end`);
-	// visit coverage is read live (a visit moves no coverage generation, and the windows move every
-	// day): scalar subqueries, so a reader that selects neither (the tiles) never evaluates them
+	// visit coverage is stored with the other counts (sql/023, coverage/visits.ts): the index counts it
 	const visited = VISIT_WINDOWS_DAYS.map(
-		(days) => sql`, ${visitedSql(sql`c.code`, days)} as ${sql.ref(`hh_visited_${days}d`)},
-		case when c.households > 0 then round(${visitedSql(sql`c.code`, days)}::numeric / c.households, 4)::float8 end as ${sql.ref(`share_visited_${days}d`)}`
+		(days) => sql`, c.${sql.ref(`hh_visited_${days}d`)}, ${share(`hh_visited_${days}d`)} as ${sql.ref(`share_visited_${days}d`)}`
 	);
 	return sql<AreaCoverageRow>`
 		select c.code, a.name, c.level, c.households, c.hh_5min, c.hh_10min, c.hh_15min,
@@ -80,16 +78,6 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 		       ${areaRequestColumns(sql`c.code`)}
 		from area_coverage c join area a on a.code = c.code
 		where starts_with(c.code, ${areaPrefix(scope)}::text)`;
-}
-
-/**
- * Households of the area `code` (an SQL expression) with a visit on one of the last `days` calendar
- * days, today included (coverage-rules.ts: VISIT_WINDOWS_DAYS). The range on grid_code is the
- * prefix `code` in byte order (codes are digits; ':' follows '9'), which visit_scope_idx answers.
- */
-export function visitedSql(code: RawBuilder<unknown>, days: number): RawBuilder<number> {
-	return sql<number>`(select count(distinct v.household_id)::int4 from visit v
-		where v.grid_code ~>=~ ${code} and v.grid_code ~<~ (${code} || ':') and v.visited_on > jiceng_now()::date - ${sql.lit(Math.trunc(days))}::int)`;
 }
 
 /** One area's coverage, or null when it is outside the scope (or unknown). */

@@ -10,6 +10,7 @@ import { isRole, type Role } from '../../auth/roles.ts';
 import { auditBy, type AuditActor } from '../../auth/audit.ts';
 import type { TickerItem } from '../../../api/screen.ts';
 import { VISIT_EDIT_HOURS, type LastVisit, type NewVisitInput, type VisitEditInput, type VisitRefusal, type VisitRow } from '../../../api/visits.ts';
+import { applyVisitChange, visitWindowsOf } from '../../coverage/visits.ts';
 
 export type { LastVisit, VisitRow };
 
@@ -79,6 +80,7 @@ export async function recordVisit(trx: Scoped, actor: VisitActor, input: NewVisi
 		select grid_code from household where id = ${input.household_id} and grid_code like ${scopeLike(trx)}`.execute(trx);
 	if (!hh[0]) throw new VisitError('not_found', 404);
 	await checkDays(trx, input.visited_on ?? null, input.follow_up_on ?? null);
+	const before = await visitWindowsOf(trx, input.household_id, { lock: true });
 	const note = input.note?.trim() ? input.note.trim() : null;
 	const { rows } = await sql<{ id: number }>`
 		insert into visit (client_id, household_id, grid_code, visitor_id, visitor_name, kind, visited_on, note, follow_up_on, created_at, updated_at)
@@ -93,6 +95,8 @@ export async function recordVisit(trx: Scoped, actor: VisitActor, input: NewVisi
 		return raced;
 	}
 	const id = rows[0].id;
+	// the served visit coverage counts it before the writer hears back (coverage/visits.ts)
+	await applyVisitChange(trx, hh[0].grid_code, before, await visitWindowsOf(trx, input.household_id));
 	await auditBy(trx, actor, 'edit', `visit:${id}:record household:${input.household_id}`);
 	return { visit: (await visitById(trx, actor, id))!, created: true };
 }
@@ -103,8 +107,15 @@ export async function recordVisit(trx: Scoped, actor: VisitActor, input: NewVisi
  */
 export async function editVisit(trx: Scoped, actor: VisitActor, id: number, changes: VisitEditInput): Promise<VisitRow> {
 	if (!VISIT_WRITERS.includes(actor.role)) throw new VisitError('forbidden', 403);
-	const { rows } = await sql<{ visitor_id: number | null; young: boolean; visited_on: string; follow_up_on: string | null }>`
-		select visitor_id::int as visitor_id, jiceng_now() - created_at < make_interval(hours => ${VISIT_EDIT_HOURS}) as young,
+	const { rows } = await sql<{
+		visitor_id: number | null;
+		young: boolean;
+		visited_on: string;
+		follow_up_on: string | null;
+		household_id: number;
+		grid_code: string;
+	}>`
+		select visitor_id::int as visitor_id, household_id::int as household_id, grid_code, jiceng_now() - created_at < make_interval(hours => ${VISIT_EDIT_HOURS}) as young,
 		       to_char(visited_on, 'YYYY-MM-DD') as visited_on, to_char(follow_up_on, 'YYYY-MM-DD') as follow_up_on
 		from visit where id = ${id} and grid_code like ${scopeLike(trx)} for update`.execute(trx);
 	const at = rows[0];
@@ -117,6 +128,7 @@ export async function editVisit(trx: Scoped, actor: VisitActor, id: number, chan
 	const changed = (Object.keys(changes) as (keyof VisitEditInput)[]).filter((k) => changes[k] !== undefined);
 	if (changed.length) {
 		const note = changes.note === undefined ? undefined : changes.note?.trim() ? changes.note.trim() : null;
+		const before = await visitWindowsOf(trx, at.household_id, { lock: true });
 		await sql`update visit set
 			kind = coalesce(${changes.kind ?? null}, kind),
 			visited_on = ${visitedOn}::date,
@@ -124,6 +136,8 @@ export async function editVisit(trx: Scoped, actor: VisitActor, id: number, chan
 			follow_up_on = ${followUpOn}::date,
 			updated_at = jiceng_now()
 			where id = ${id}`.execute(trx);
+		// a new day moves the household in or out of the windows: the served figures follow
+		await applyVisitChange(trx, at.grid_code, before, await visitWindowsOf(trx, at.household_id));
 		await auditBy(trx, actor, 'edit', `visit:${id}:edit ${changed.sort().join(',')}`);
 	}
 	return (await visitById(trx, actor, id))!;

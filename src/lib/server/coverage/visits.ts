@@ -1,0 +1,123 @@
+// Visit coverage (走访覆盖) in the served coverage figures (sql/023): households of each area
+// visited in the last 30 and 90 days, stored beside the other counts so the index, the ranks and
+// every reader take one number. A visit adds its household's change to the areas above it at once
+// (applyVisitChange, in the visit's transaction); a recompute and each new day count them all
+// again (countVisits, recountVisits).
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Db } from '../db/open.ts';
+import { SYSTEM, withScope } from '../db/scoped.ts';
+import { VISIT_WINDOWS_DAYS } from '../../coverage-rules.ts';
+import { rankAreaRows, rescoreOrganisations, scoreAreas } from './ranking.ts';
+
+const column = (days: number) => sql.ref(`hh_visited_${days}d`);
+
+/** the first day of the window of `days` days, today (jiceng_now(), sql/016) included */
+const windowStart = (days: number) => sql`jiceng_now()::date - ${sql.lit(Math.trunc(days))}::int`;
+
+/**
+ * Households of the area `code` (an SQL expression) with a visit on one of the last `days` calendar
+ * days, today included. The range on grid_code is the prefix `code` in byte order (codes are
+ * digits; ':' follows '9'), which visit_scope_idx answers. The live count that the stored figures
+ * equal: tests check them against it.
+ */
+export function visitedSql(code: RawBuilder<unknown>, days: number): RawBuilder<number> {
+	return sql<number>`(select count(distinct v.household_id)::int4 from visit v
+		where v.grid_code ~>=~ ${code} and v.grid_code ~<~ (${code} || ':') and v.visited_on > ${windowStart(days)})`;
+}
+
+/**
+ * Writes the visit counts of every row of area_coverage (the generation the transaction reads or
+ * writes): one pass over the visits of the widest window, each household's last visit counted in
+ * its grid and added up to every area whose code its grid starts with.
+ */
+export async function countVisits(trx: Kysely<Database>): Promise<void> {
+	const widest = Math.max(...VISIT_WINDOWS_DAYS);
+	const sums = VISIT_WINDOWS_DAYS.map((d) => sql`count(*) filter (where last_on > ${windowStart(d)})::int4 as ${sql.ref(`n${d}`)}`);
+	const sets = VISIT_WINDOWS_DAYS.map((d) => sql`${column(d)} = coalesce((select r.${sql.ref(`n${d}`)} from rolled r where r.code = c.code), 0)`);
+	await sql`
+		with last as (
+			select grid_code, household_id, max(visited_on) as last_on from visit
+			where visited_on > ${windowStart(widest)} group by grid_code, household_id
+		),
+		per_grid as (select grid_code, ${sql.join(sums)} from last group by grid_code),
+		lens as (select distinct length(code) as l from area_coverage),
+		rolled as (
+			select left(p.grid_code, lens.l) as code, ${sql.join(VISIT_WINDOWS_DAYS.map((d) => sql`sum(p.${sql.ref(`n${d}`)})::int4 as ${sql.ref(`n${d}`)}`))}
+			from per_grid p cross join lens group by 1
+		)
+		update area_coverage c set ${sql.join(sets)}, visits_on = jiceng_now()::date`.execute(trx);
+}
+
+/**
+ * The windows a household is in now (one flag per VISIT_WINDOWS_DAYS): read before and after a
+ * visit is written. Two writers of one household's visits would each read "not yet visited" and
+ * both count it: the first read takes a transaction lock on the household that the other waits for.
+ */
+export async function visitWindowsOf(trx: Kysely<Database>, householdId: number, { lock = false } = {}): Promise<boolean[]> {
+	if (lock) await sql`select pg_advisory_xact_lock(hashtext('jiceng.visit'), ${householdId % 2 ** 31}::int4)`.execute(trx);
+	const { rows } = await sql<{ flags: boolean[] }>`
+		select array[${sql.join(VISIT_WINDOWS_DAYS.map((d) => sql`coalesce(max(visited_on) > ${windowStart(d)}, false)`))}] as flags
+		from visit where household_id = ${householdId}`.execute(trx);
+	return rows[0]?.flags ?? VISIT_WINDOWS_DAYS.map(() => false);
+}
+
+/** visit changes and recounts take this lock (shared and exclusive): a recount sees every change committed */
+const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
+
+/**
+ * A visit to a household of `grid` was written: when the household entered or left a window, the
+ * areas above the grid count it, and their scores, index and ranks follow (a handful of rows, in
+ * the writer's transaction: the figures are current when it commits). The change is logged with
+ * the generation it went to (sql/023): if that generation is replaced before the change is in the
+ * one served, a recount follows.
+ */
+export async function applyVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<void> {
+	const deltas = VISIT_WINDOWS_DAYS.map((_, i) => Number(after[i]) - Number(before[i]));
+	if (deltas.every((d) => d === 0)) return;
+	await sql`select pg_advisory_xact_lock_shared(${COUNT_LOCK})`.execute(trx);
+	const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1`.execute(trx);
+	const gen = rows[0]?.gen;
+	if (gen == null) return; // no results served yet: the first recompute counts the visits
+	const { rows: areas } = await sql<{ code: string }>`
+		update area_coverage_gen set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + ${deltas[i]}::int`))}
+		where gen = ${gen}::int4 and starts_with(${grid}::text, code) returning code`.execute(trx);
+	await sql`insert into visit_delta (gen) values (${gen}::int4)`.execute(trx);
+	// the scores, index and ranks of the generation the counts went to (the views read it)
+	await sql`select set_config('jiceng.gen_result', ${String(gen)}, true)`.execute(trx);
+	const codes = areas.map((a) => a.code);
+	await scoreAreas(trx, codes);
+	await rankAreaRows(trx);
+	await rescoreOrganisations(trx, codes);
+	await sql`select set_config('jiceng.gen_result', '', true)`.execute(trx);
+}
+
+/**
+ * Counts every area's visits again, with the scores, index and ranks: on a new day (the windows
+ * moved) or when a visit's change went to a generation no longer served (sql/023). One
+ * transaction, holding the served generation (a recompute's switch waits for it) and the count
+ * lock (visit writes wait for it; readers do not). Returns false when there are no results.
+ */
+export async function recountVisits(db: Db): Promise<boolean> {
+	// the system's own work: every household's visits, whatever the caller's scope
+	return withScope(db, SYSTEM, async (trx) => {
+		await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
+		const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1 for share`.execute(trx);
+		if (rows[0]?.gen == null) return false;
+		await countVisits(trx);
+		await scoreAreas(trx);
+		await rankAreaRows(trx);
+		await rescoreOrganisations(trx, null);
+		await sql`delete from visit_delta`.execute(trx);
+		await sql`select nextval('visit_roll_seq')`.execute(trx);
+		return true;
+	});
+}
+
+/** the served visit figures are of another day, or miss a change that went to a generation replaced since */
+export const visitFiguresStaleSql = sql<boolean>`(r.gen is not null and (
+	(select c.visits_on from area_coverage c order by c.code limit 1) is distinct from jiceng_now()::date
+	or exists (select 1 from visit_delta d where d.gen <> r.gen)))`;
+
+/** changes to the visit figures so far: tile caches of coverage layers key on it */
+export const visitRollSql = sql<number>`(select case when is_called then last_value else 0 end from visit_roll_seq)`;

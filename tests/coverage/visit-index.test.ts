@@ -1,0 +1,169 @@
+// Visit coverage in the coverage index (issue 11 part 2, sql/023): a visit moves the served visit
+// figures, the work score, the index and the ranks of the areas above it when it commits — with
+// no new generation and no data version — and what it leaves equals a full count from the visits
+// (the second way to the same figures); a new day, or visits written while a recompute counted,
+// are counted again in the background; coverage tiles follow without a data version.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
+import { SYSTEM, withScope, type Scoped } from '../../src/lib/server/db/scoped.ts';
+import { seedDemo } from '../../src/lib/server/seed/index.ts';
+import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
+import { INDEX_WEIGHTS } from '../../src/lib/server/coverage/ranking.ts';
+import { recountVisits, visitedSql } from '../../src/lib/server/coverage/visits.ts';
+import { areaCoverage } from '../../src/lib/server/db/queries/coverage.ts';
+import { editVisit, recordVisit, type VisitActor } from '../../src/lib/server/db/queries/visits.ts';
+import { VISIT_INDEX_WINDOW_DAYS, VISIT_WINDOWS_DAYS } from '../../src/lib/coverage-rules.ts';
+import { TileService } from '../../src/lib/server/tiles/service.ts';
+import { coverageState } from '../../src/lib/server/coverage/store.ts';
+
+const secretary: VisitActor = { accountId: 30, username: 'u_secretary', role: 'community_secretary' };
+
+describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) => {
+	let db: TestDb;
+	let engine: CoverageEngine;
+	let grid: string;
+	let households: number[];
+	const as = <T>(scope: string, fn: (trx: Scoped) => Promise<T>) => withScope(db, scope, fn);
+	const visit = (household_id: number, visited_on?: string) =>
+		as(grid.slice(0, 12), (trx) =>
+			recordVisit(trx, secretary, { client_id: randomUUID(), household_id, kind: 'routine', ...(visited_on ? { visited_on } : {}) })
+		);
+	const daysAgo = async (n: number) => (await sql<{ d: string }>`select (current_date - ${n}::int)::text as d`.execute(db.kysely)).rows[0].d;
+	const ancestors = () => [grid.slice(0, 6), grid.slice(0, 9), grid.slice(0, 12), grid];
+
+	/** every figure a visit can move, of every area and organisation, as served */
+	async function served() {
+		const areas = await sql<Record<string, unknown>>`
+			select code, hh_visited_30d, hh_visited_90d, work_score, coverage_index::float8 as coverage_index, rank, rank_of, rectify
+			from area_coverage order by code`.execute(db.kysely);
+		const orgs = await sql<Record<string, unknown>>`
+			select org_id::int as org_id, work_score, coverage_index::float8 as coverage_index, rank, rank_of, rectify from org_coverage order by org_id`.execute(
+			db.kysely
+		);
+		return { areas: areas.rows, orgs: orgs.rows };
+	}
+	const run = async () => {
+		const s = await coverageState(db.kysely);
+		return { gen: s.gens.result, visit_roll: s.visitRoll, stale: s.visitsStale };
+	};
+	/** waits for the background recount the status started */
+	const settled = async () => {
+		await engine.status();
+		for (let i = 0; i < 200 && (await run()).stale; i++) await new Promise((ok) => setTimeout(ok, 100));
+		expect((await run()).stale).toBe(false);
+	};
+
+	/** the stored counts of every area equal a direct count of the visits */
+	async function expectCountsLive() {
+		for (const days of VISIT_WINDOWS_DAYS) {
+			const { rows } = await sql<{ code: string; stored: number; live: number }>`
+				select c.code, c.${sql.ref(`hh_visited_${days}d`)} as stored, ${visitedSql(sql`c.code`, days)} as live from area_coverage c`.execute(db.kysely);
+			expect(rows.length).toBeGreaterThan(5);
+			expect(rows.filter((r) => r.stored !== r.live)).toEqual([]);
+		}
+	}
+
+	beforeAll(async () => {
+		db = await freshDb(backend);
+		await seedDemo(db, { scale: 'small', seed: 5 });
+		const { rows } = await sql<{ grid: string; hh: number[] }>`
+			select h.grid_code as grid, array_agg(h.id::int order by h.id) as hh from household h
+			group by h.grid_code order by count(*) desc, h.grid_code limit 1`.execute(db.kysely);
+		[grid, households] = [rows[0].grid, rows[0].hh];
+		expect(households.length).toBeGreaterThan(10);
+		engine = new CoverageEngine(db, undefined, { log: () => {} });
+		await engine.ensure();
+		await settled();
+	}, 240_000);
+	afterAll(() => db?.drop());
+
+	it('a visit moves the visit figures, work score, index and rank of every area above it at once, as a full count does', async () => {
+		const before = await Promise.all(ancestors().map((code) => as(SYSTEM, (trx) => areaCoverage(trx, code, ''))));
+		const { gen, visit_roll } = await run();
+		const version = (await sql<{ version: string }>`select version::text from data_version`.execute(db.kysely)).rows[0].version;
+		await visit(households[0]);
+		const after = await Promise.all(ancestors().map((code) => as(SYSTEM, (trx) => areaCoverage(trx, code, ''))));
+		for (const [i, a] of after.entries()) {
+			const b = before[i]!;
+			expect([a!.hh_visited_30d, a!.hh_visited_90d], a!.code).toEqual([b.hh_visited_30d + 1, b.hh_visited_90d + 1]);
+			// W = the mean of looked after and visited (in the index's window); the index from S, O, W
+			const visited = a![`hh_visited_${VISIT_INDEX_WINDOW_DAYS}d`];
+			expect(a!.work_score, a!.code).toBeCloseTo((a!.hh_cared / a!.households + visited / a!.households) / 2, 4);
+			const W = INDEX_WEIGHTS;
+			const index =
+				(100 * (W.service * a!.service_score! + W.organisation * a!.organisation_score! + W.work * a!.work_score!)) / (W.service + W.organisation + W.work);
+			expect(a!.coverage_index!, a!.code).toBeCloseTo(index, 0);
+			expect(a!.work_score!, a!.code).toBeGreaterThan(b.work_score!);
+		}
+		// no new generation, no data version: the visit moved the served figures where they are
+		expect((await run()).gen).toBe(gen);
+		expect(Number((await run()).visit_roll)).toBe(Number(visit_roll) + 1);
+		expect((await sql<{ version: string }>`select version::text from data_version`.execute(db.kysely)).rows[0].version).toBe(version);
+		// a second visit to the household in the windows moves nothing
+		await visit(households[0]);
+		expect(Number((await run()).visit_roll)).toBe(Number(visit_roll) + 1);
+		await expectCountsLive();
+		// what the visits left equals counting them all again (the ranks of areas and organisations too)
+		for (const [i, hh] of households.slice(1, 8).entries()) await visit(hh, await daysAgo(i * 17));
+		await expectCountsLive();
+		const incremental = await served();
+		expect(await recountVisits(db)).toBe(true);
+		expect(await served()).toEqual(incremental);
+	});
+
+	it('an edit that moves a visit out of the windows takes its household out of the figures', async () => {
+		const hh = households[9];
+		const code = grid;
+		const start = (await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
+		const { visit: made } = await visit(hh);
+		expect((await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!.hh_visited_30d).toBe(start.hh_visited_30d + 1);
+		await as(grid.slice(0, 12), (trx) => editVisit(trx, secretary, made.id, { visited_on: '2020-01-01' }));
+		const back = (await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
+		expect([back.hh_visited_30d, back.hh_visited_90d, back.coverage_index]).toEqual([start.hh_visited_30d, start.hh_visited_90d, start.coverage_index]);
+		await expectCountsLive();
+	});
+
+	it('a new day counts every area again in the background, and the coverage tiles follow without a data version', async () => {
+		// the windows moved: a visit 60 days old yesterday is 61 days old today (written here as the
+		// owner, past the visit path, so only the new day's count can find it)
+		const hh = households[10];
+		await as(SYSTEM, (trx) =>
+			sql`insert into visit (client_id, household_id, grid_code, visitor_name, kind, visited_on)
+				values (${randomUUID()}, ${hh}, ${grid}, 'x', 'routine', current_date - 20)`.execute(trx)
+		);
+		await sql`update area_coverage set visits_on = visits_on - 1`.execute(db.kysely);
+		expect((await run()).stale).toBe(true);
+		const tiles = new TileService(db, { versionTtlMs: 0 });
+		const z = 14;
+		const { rows } = await sql<{ lon: number; lat: number }>`
+			select ST_X(p) as lon, ST_Y(p) as lat from area, lateral (select ST_PointOnSurface(geom) as p) q where code = ${grid}`.execute(db.kysely);
+		const x = Math.floor(((rows[0].lon + 180) / 360) * 2 ** z);
+		const lat = (rows[0].lat * Math.PI) / 180;
+		const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * 2 ** z);
+		// read once (this read finds the figures of another day and starts the count) …
+		const first = await tiles.tile('coverage_grid', { z, x, y });
+		expect(first.tile.gzip).not.toBeNull();
+		await expect.poll(async () => (await engine.status()).visit_roll, { timeout: 20_000 }).toBeGreaterThan(first.coverage!.visit_roll);
+		await expectCountsLive();
+		// … and the tile is built again for the figures counted, not served from the cache
+		const again = await tiles.tile('coverage_grid', { z, x, y });
+		expect(again.source).toBe('miss');
+		expect(again.version).toBe(first.version);
+		expect((await tiles.tile('coverage_grid', { z, x, y })).source).toBe('hit');
+	});
+
+	it('visits written while a recompute counts are counted again after it', async () => {
+		// a write that needs a recompute, and visits recorded while it runs
+		await sql`update party_org set secretary_id = null where id = (select min(id) from party_org where secretary_id is not null)`.execute(db.kysely);
+		const recompute = engine.ensure();
+		for (const [i, hh] of households.slice(11, 17).entries()) await visit(hh, await daysAgo(i * 5));
+		await recompute;
+		await settled();
+		await expectCountsLive();
+		const counted = await served();
+		await recountVisits(db);
+		expect(await served()).toEqual(counted);
+	});
+});
