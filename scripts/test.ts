@@ -50,10 +50,23 @@ if (!only || only === 'faults') step('fault tests', 'node', ['scripts/test-fault
 let passed = 0;
 let failed = 0;
 const brokenSuites: string[] = [];
+// each failing (or flaky) test named with the first line of its error, so a log's tail says which
+const failures: string[] = [];
+const firstLine = (text: unknown) =>
+	String(text ?? '')
+		.replace(/\x1b\[[0-9;]*m/g, '')
+		.split('\n')
+		.find((line) => line.trim())
+		?.slice(0, 300) ?? '';
 if (existsSync('tests/artifacts/results/vitest.json')) {
 	const v = JSON.parse(readFileSync('tests/artifacts/results/vitest.json', 'utf8'));
 	passed += v.numPassedTests;
 	failed += v.numFailedTests;
+	for (const file of v.testResults ?? []) {
+		for (const a of file.assertionResults ?? []) {
+			if (a.status === 'failed') failures.push(`vitest ${file.name.replace(process.cwd() + '/', '')} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+		}
+	}
 	// a file whose set-up failed counts no failed test: name it
 	for (const file of v.testResults ?? []) {
 		if (file.status === 'failed' && !(file.assertionResults ?? []).some((a: { status: string }) => a.status === 'failed')) {
@@ -69,8 +82,23 @@ if (existsSync('tests/artifacts/results/playwright.json')) {
 	const p = JSON.parse(readFileSync('tests/artifacts/results/playwright.json', 'utf8'));
 	passed += p.stats.expected;
 	failed += p.stats.unexpected;
+	type Result = { status: string; error?: { message?: string } };
+	type Spec = { title: string; file: string; tests: { status: string; results: Result[] }[] };
+	type Suite = { suites?: Suite[]; specs?: Spec[] };
+	const walk = (suite: Suite) => {
+		for (const spec of suite.specs ?? []) {
+			for (const t of spec.tests) {
+				if (t.status !== 'unexpected' && t.status !== 'flaky') continue;
+				const error = t.results.find((r) => r.status !== 'passed')?.error?.message;
+				failures.push(`playwright ${t.status === 'flaky' ? '(flaky, passed on retry) ' : ''}${spec.file} › ${spec.title}: ${firstLine(error)}`);
+			}
+		}
+		for (const inner of suite.suites ?? []) walk(inner);
+	};
+	for (const suite of p.suites ?? []) walk(suite);
 }
 stop();
+for (const failure of failures) console.log(`failed: ${failure}`);
 for (const suite of brokenSuites) console.log(`suite failed outside its tests: ${suite}`);
 if (badSteps.length) console.log(`steps that failed: ${badSteps.join(', ')}`);
 console.log(`\n${passed} passed, ${failed} failed${brokenSuites.length ? `, ${brokenSuites.length} suites failed to run` : ''}`);
