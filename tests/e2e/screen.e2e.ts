@@ -183,6 +183,28 @@ test.describe('the big screen on the shared server', () => {
 		await ctx.close();
 	});
 
+	test('tiles are asked at low priority, so the figures poll goes first under load', async ({ browser, baseURL }) => {
+		const ctx = await browser.newContext({ baseURL, viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1 });
+		const page = await ctx.newPage();
+		// the priority Chromium gives each request (CDP), from the first: with 6 connections to one
+		// server, a high-priority request takes the next free one before queued low-priority tiles
+		const cdp = await ctx.newCDPSession(page);
+		const seen: { url: string; priority: string }[] = [];
+		cdp.on('Network.requestWillBeSent', (e: { request: { url: string; initialPriority: string } }) =>
+			seen.push({ url: e.request.url, priority: e.request.initialPriority })
+		);
+		await cdp.send('Network.enable');
+		await page.goto(`/kiosk/${token}`);
+		await page.goto('/screen?poll=1000&tour=3600000');
+		const tileRequests = () => seen.filter((r) => new URL(r.url).pathname.endsWith('.mvt'));
+		const polls = () => seen.filter((r) => new URL(r.url).pathname === '/api/screen');
+		await expect.poll(() => tileRequests().length, { timeout: 60_000 }).toBeGreaterThan(3);
+		await expect.poll(() => polls().length, { timeout: 15_000 }).toBeGreaterThan(1);
+		expect(tileRequests().filter((r) => r.priority !== 'Low' && r.priority !== 'VeryLow')).toEqual([]);
+		expect(polls().map((r) => r.priority)).toContain('High');
+		await ctx.close();
+	});
+
 	test('a revoked kiosk token ends the display at its next refresh', async ({ browser, baseURL }) => {
 		const name = `吊销测试 ${randomBytes(3).toString('hex')}`;
 		const t2 = await createKioskToken(security, baseURL!, name, code);

@@ -71,7 +71,11 @@ type Feature = { properties: Props; geometry: { coordinates: number[] } };
 // the tile routes ignore query parameters: `v` only makes a new data version a new URL
 const tiles = (o: { origin: string; version?: string }, layer: string) =>
 	`${o.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${o.version ? `?v=${encodeURIComponent(o.version)}` : ''}`;
-const loadOptions = { mvt: { workerUrl: mvtWorkerUrl } };
+// tiles are asked at low priority: a browser holds 6 connections to one server, and deck.gl keeps
+// up to 6 tile requests in flight per layer, so at normal priority the panels' and the big
+// screen's small JSON requests queued behind dozens of tiles under load (issue 12: the wall showed
+// 数据截至 while the server was fine). Under `core.fetch`, where deck.gl adds its abort signal.
+const loadOptions = { mvt: { workerUrl: mvtWorkerUrl }, core: { fetch: { priority: 'low' } } };
 
 /**
  * What an MVTLayer is given for a layer: its TileJSON (tile URLs with the data version, the zoom
