@@ -501,7 +501,9 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		// the log's rows these results reflect are spent (incremental.ts reads what came after)
 		if (flipped) {
 			await step((trx) =>
-				sql`delete from coverage_change where version <= (select least(data_version, network_version) from coverage_run where id = 1)`.execute(trx)
+				// … and area_stats's (sql/024 reads them too): kept until both reflect them
+				sql`delete from coverage_change where version <= (select least(r.data_version, r.network_version, s.data_version)
+					from coverage_run r cross join area_stats_state s where r.id = 1 and s.id = 1)`.execute(trx)
 			);
 		}
 		return { version: stamp, kind: local ? ('local' as const) : kind, gen, flipped, timings, network: net, result, touched: local ? touched.length : null };

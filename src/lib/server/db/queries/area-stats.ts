@@ -49,11 +49,37 @@ export async function ensureAreaStats(db: Db | Kysely<Database>): Promise<number
 			await sql`update area_stats_state set data_version = ${again.current} where id = 1`.execute(trx);
 			return again.current;
 		}
+		if (again.computed !== null && (await refreshLocal(trx, again.computed))) return again.current;
 		const { rows } = await sql<{
 			v: number;
 		}>`select refresh_area_stats(${MEMBER_BUILDING_THRESHOLD}::int, string_to_array(${COVERING_KINDS.join(',')}::text, ',')) as v`.execute(trx);
 		return Number(rows[0].v);
 	});
+}
+
+/**
+ * The figures brought up to date from sql/021's log of what was written since `since` (sql/024),
+ * when every write since is to party members or service centres and the log holds them all:
+ * the member figures of the grids touched, and the centre counts. False: refresh everything.
+ */
+async function refreshLocal(trx: Kysely<Database>, since: number): Promise<boolean> {
+	if (process.env.JICENG_AREA_STATS_LOCAL === '0') return false;
+	const {
+		rows: [r]
+	} = await sql<{ nonlocal: boolean | null; complete_from: string; grids: string[] | null; centres: boolean | null }>`
+		select bool_or(not c.local or c.tbl not in ('party_member', 'service_centre')) as nonlocal,
+		       (select complete_from from coverage_change_state where id = 1)::text as complete_from,
+		       array_agg(distinct b.grid_code) filter (where b.grid_code is not null) as grids,
+		       bool_or(c.tbl = 'service_centre') as centres
+		from coverage_change c
+		left join household h on h.id = c.household_id
+		left join building b on b.id = h.building_id or b.id = c.building_id
+		where c.version > ${since}`.execute(trx);
+	if (r.nonlocal !== false || Number(r.complete_from) > since) return false;
+	const { rows } = await sql<{ ok: boolean }>`
+		select refresh_area_stats_local(${MEMBER_BUILDING_THRESHOLD}::int, string_to_array(${COVERING_KINDS.join(',')}::text, ','),
+		                                ${r.grids ?? []}::text[], ${r.centres === true}) as ok`.execute(trx);
+	return rows[0].ok;
 }
 
 /** Whether the area figures served reflect the data: every response with area figures carries it. */
