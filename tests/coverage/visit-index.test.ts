@@ -17,6 +17,7 @@ import { editVisit, recordVisit, type VisitActor } from '../../src/lib/server/db
 import { VISIT_INDEX_WINDOW_DAYS, VISIT_WINDOWS_DAYS } from '../../src/lib/coverage-rules.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { coverageState } from '../../src/lib/server/coverage/store.ts';
+import { screenTag } from '../../src/lib/server/screen/figures.ts';
 
 const secretary: VisitActor = { accountId: 30, username: 'u_secretary', role: 'community_secretary' };
 
@@ -119,7 +120,10 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		const start = (await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
 		const { visit: made } = await visit(hh);
 		expect((await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!.hh_visited_30d).toBe(start.hh_visited_30d + 1);
+		// the big screen's tag moves with it (an edit makes no new visit id)
+		const tag = await screenTag(db, 1, 20);
 		await as(grid.slice(0, 12), (trx) => editVisit(trx, secretary, made.id, { visited_on: '2020-01-01' }));
+		expect(await screenTag(db, 1, 20)).not.toBe(tag);
 		const back = (await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
 		expect([back.hh_visited_30d, back.hh_visited_90d, back.coverage_index]).toEqual([start.hh_visited_30d, start.hh_visited_90d, start.coverage_index]);
 		await expectCountsLive();

@@ -129,7 +129,7 @@ export async function screenTag(db: Db, screenId: number, intervalS: number): Pr
 	// requests move without a data version (a visit must not flush the tile caches), so their
 	// newest ids say whether the counters and ticker changed, read as the system (row-level
 	// security would hide them from an unscoped session); and requests turn overdue with time alone,
-	// so the tag changes every hour
+	// so the tag changes every hour; visit coverage moves the index without a generation (its roll)
 	const {
 		rows: [s]
 	} = await withScope(db, SYSTEM, (trx) =>
@@ -138,7 +138,7 @@ export async function screenTag(db: Db, screenId: number, intervalS: number): Pr
 		       (select max(id) from visit) as visit, (select max(id) from request_event) as event`.execute(trx)
 	);
 	const hour = new Date().toISOString().slice(0, 13);
-	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}-${hour}-${s.t ?? ''}-w${s.visit ?? 0}.${s.event ?? 0}-i${intervalS}"`.replace(
+	return `W/"s${screenId}-d${Number(s.v)}-a${stats.computed_version}-c${coverage.computed_version}-g${coverage.generation}.${coverage.visit_roll}-${hour}-${s.t ?? ''}-w${s.visit ?? 0}.${s.event ?? 0}-i${intervalS}"`.replace(
 		/\s/g,
 		'_'
 	);
