@@ -40,7 +40,7 @@ export interface RankedArea {
 export interface ScreenFigures {
 	area: { code: string; name: string; level: string; bbox: [number, number, number, number] };
 	/** what the figures reflect: tiles are keyed by it too */
-	version: { data: number; stats: number | null; coverage: number | null; updating: boolean };
+	version: { data: number; stats: number | null; coverage: number | null; visits: number; updating: boolean };
 	as_of: string;
 	counters: {
 		organisations: number;
@@ -94,7 +94,7 @@ const rankedArea = agrees<RankedArea>()(
 export const screenAnswer = agrees<ScreenFigures>()(
 	v.object({
 		area: v.object({ code: v.string(), name: v.string(), level: v.string(), bbox }),
-		version: v.object({ data: count, stats: v.nullable(count), coverage: v.nullable(count), updating: v.boolean() }),
+		version: v.object({ data: count, stats: v.nullable(count), coverage: v.nullable(count), visits: count, updating: v.boolean() }),
 		as_of: v.string(),
 		counters: v.object({
 			organisations: count,

@@ -76,6 +76,8 @@ export async function screenFigures(db: Db, scoped: OpenScoped, viewer: Viewer, 
 					data: stats.data_version,
 					stats: stats.computed_version,
 					coverage: v.v === null ? null : Number(v.v),
+					// visits move the coverage index without a data version (sql/023)
+					visits: coverage.visit_roll,
 					updating: stats.updating || coverage.updating
 				},
 				as_of: new Date().toISOString(),
