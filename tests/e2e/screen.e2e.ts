@@ -242,7 +242,7 @@ function startServer(url: string): ChildProcess {
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
-	child.stdout?.on('data', () => {});
+	child.stdout?.on('data', (d) => process.env.SCREEN_E2E_LOG && process.stderr.write(d));
 	child.stderr?.on('data', (d) => process.env.SCREEN_E2E_LOG && process.stderr.write(d));
 	return child;
 }
