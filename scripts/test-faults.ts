@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 const copy = 'tests/artifacts/faults-build';
 const build = () => {
 	const flock = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p));
-	const script = `npx vite build && rm -rf ${copy} && cp -r build ${copy}`;
+	const script = `npx vite build && rm -rf ${copy} && mkdir -p tests/artifacts && cp -r build ${copy}`;
 	const r = flock ? spawnSync(flock, ['/tmp/e2e.lock', 'bash', '-c', script], { stdio: 'inherit' }) : spawnSync('bash', ['-c', script], { stdio: 'inherit' });
 	if (r.status !== 0) process.exit(r.status ?? 1);
 };
