@@ -72,6 +72,7 @@ export class CoverageEngine {
 	#busy = false;
 	#status: { at: number; status: CoverageStatus } | null = null;
 	#recounting: Promise<void> | null = null;
+	#recountFailedAt = -Infinity;
 
 	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
 		this.db = db;
@@ -113,12 +114,16 @@ export class CoverageEngine {
 
 	/** Counts the visit figures again in the background (coverage/visits.ts), once at a time. */
 	#recountVisits(): void {
-		if (this.#recounting) return;
+		// a failing recount is tried again no sooner than a failed recompute (every read asks for it)
+		if (this.#recounting || performance.now() - this.#recountFailedAt < RETRY_AFTER_FAILURE_MS) return;
 		this.#recounting = recountVisits(this.db)
 			.then((done) => {
 				if (done) this.log('visit coverage counted again');
 			})
-			.catch((error: Error) => this.log(`visit coverage count failed: ${error.message}`))
+			.catch((error: Error) => {
+				this.#recountFailedAt = performance.now();
+				this.log(`visit coverage count failed: ${error.message}`);
+			})
 			.finally(() => {
 				this.#recounting = null;
 				this.#status = null;
