@@ -341,14 +341,12 @@ test.describe('the big screen on a server of its own', () => {
 		await security.dispose();
 	});
 
-	// Known regression, not yet found (issue 12 stays open): since the visit-coverage change the soak
-	// grows — heap +13 to +19 % and DOM listeners +2 to +6 over 3 refreshes in four runs today, where
-	// the run before it read −0.7 % and 91 → 86. Kept here, marked, until it is found and fixed.
-	test.fixme('soak: an accelerated tour and live refreshes, many rounds, leave heap, DOM, listeners, layers and WebGL contexts flat', async ({
+	test('soak: an accelerated tour and live refreshes, many rounds, leave heap, DOM, listeners, layers and WebGL contexts flat', async ({
 		browser,
 		playwright
 	}) => {
-		test.setTimeout(900_000);
+		// ≈ 17–20 min in software WebGL on two cores (eight refreshes, each a round of the tour and six measures)
+		test.setTimeout(1_800_000);
 		const security = await signInApi(playwright, OWN, 'security_admin');
 		const admin = await signInApi(playwright, OWN, 'district_admin');
 		const code = await districtCode(admin);
@@ -357,7 +355,7 @@ test.describe('the big screen on a server of its own', () => {
 		await security.dispose();
 		// a small wall: software WebGL draws a quarter of 1920×1080's pixels four times as fast, and a
 		// leak does not depend on the size. The tour and the polls are accelerated through the page's
-		// overrides (ms; a screen's own interval is 5–600 s): a stop every 3 s, a touch holds the tour
+		// overrides (ms; a screen's own interval is 5–600 s): a stop every 2 s, a touch holds the tour
 		// for 8 s. The test polls itself after each write (the poll timer's own call, live.poll()): on
 		// this shared machine the timer's polls, queued in the browser behind the tour's tile requests
 		// (six connections to a server), went unanswered for a minute and more
@@ -382,7 +380,7 @@ test.describe('the big screen on a server of its own', () => {
 		const problems = watchProblems(page);
 		await page.goto(`/kiosk/${token}`);
 		expect(new URL(page.url()).pathname).toBe('/screen');
-		await page.goto('/screen?tour=3000&flight=800&poll=600000&quiet=8000');
+		await page.goto('/screen?tour=2000&flight=800&poll=600000&quiet=8000');
 		await page.locator('[data-testid="screen"]').waitFor();
 		const cdp = await ctx.newCDPSession(page);
 		await cdp.send('HeapProfiler.enable');
@@ -425,6 +423,33 @@ test.describe('the big screen on a server of its own', () => {
 			}
 		};
 
+		/**
+		 * The camera still and this view's tiles drawn, read afresh: the idle and deck flags the page keeps
+		 * can still be true from the stop before (MapLibre's idle is not cleared by a flight), and a heap
+		 * read with the overview's tiles still on their way was 2–4 MB lighter — a measure taken early
+		 * read as growth later. Capped: a software frame under load can outlast the wait.
+		 */
+		const settled = async () => {
+			type Flags = { __jicengMap?: { isMoving(): boolean; areTilesLoaded(): boolean; triggerRepaint(): void }; __jicengDeckLoaded?: boolean };
+			await page
+				.waitForFunction(
+					() => {
+						const map = (window as unknown as Flags).__jicengMap;
+						return !!map && !map.isMoving() && map.areTilesLoaded();
+					},
+					null,
+					{ timeout: 30_000, polling: 250 }
+				)
+				.catch(() => {});
+			await page.evaluate(() => {
+				const w = window as unknown as Flags;
+				w.__jicengDeckLoaded = false;
+				w.__jicengMap?.triggerRepaint();
+			});
+			await page.waitForFunction(() => (window as unknown as Flags).__jicengDeckLoaded === true, null, { timeout: 30_000, polling: 250 }).catch(() => {});
+			await page.waitForTimeout(1_000);
+		};
+
 		/** At the overview (the tour's first stop) with its tiles drawn, after two garbage collections. */
 		const measure = async () => {
 			// held at the overview as a touch holds the tour (it resumes by itself after ?quiet=): a software
@@ -437,7 +462,7 @@ test.describe('the big screen on a server of its own', () => {
 				});
 			await hold();
 			await page.waitForTimeout(1_500); // the flight there (800 ms) under way
-			await mapDrawn(page, 20_000).catch(() => false); // a software frame under load can outlast the wait
+			await settled();
 			await hold();
 			await cdp.send('HeapProfiler.collectGarbage');
 			await page.waitForTimeout(300);
@@ -480,24 +505,43 @@ test.describe('the big screen on a server of its own', () => {
 		// stop's tiles and deck.gl's layers have been made for a new version and the caches (deck.gl's
 		// tiles, the browser's) have filled: after one, the first measure could land part-way up their
 		// filling (before 20.4–21.1 MB, after 23–25 MB in three runs; 23.0 → 22.9 when it did not)
+		/**
+		 * Three measures, each after a refresh and a round: the heap and DOM nodes as their medians,
+		 * listeners as the fewest. What deck.gl's tile cache holds at a measure moves the heap by
+		 * ±1.5 MB (±7 %) with nothing growing under it (heap snapshots over nine refreshes: 23.9, 22.5,
+		 * 24.5, 22.7 MB), so a single measure at each end read that swing as growth (+13 to +19 % in four
+		 * runs), or could hide a leak as large.
+		 */
+		type Measure = Awaited<ReturnType<typeof measure>>;
+		const summary = (samples: Measure[]) => {
+			const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+			return {
+				...samples[2],
+				heap: mid(samples.map((m) => m.heap)),
+				heaps: samples.map((m) => (m.heap / 2 ** 20).toFixed(1)).join(' '),
+				nodes: mid(samples.map((m) => m.nodes)),
+				listeners: Math.min(...samples.map((m) => m.listeners))
+			};
+		};
+		const refreshAndRound = async () => {
+			await refresh();
+			await roundsReached((await rounds()) + 1);
+		};
 		await roundsReached(1);
-		for (let i = 0; i < 2; i++) {
-			await refresh();
-			await roundsReached((await rounds()) + 1);
+		for (let i = 0; i < 2; i++) await refreshAndRound();
+		const samples: Measure[] = [];
+		for (let i = 0; i < 6; i++) {
+			await refreshAndRound();
+			samples.push(await measure());
 		}
-		const before = await measure();
-
-		// the soak: three refreshes, a round of the tour after each
+		// the soak: the three refreshes between the first measures and the last
 		const REFRESHES = 3;
-		for (let i = 0; i < REFRESHES; i++) {
-			await refresh();
-			await roundsReached((await rounds()) + 1);
-		}
-		const after = await measure();
+		const before = summary(samples.slice(0, 3));
+		const after = summary(samples.slice(3));
 		const pct = (a: number, b: number) => (a / b - 1) * 100;
 		const growth = { heap: pct(after.heap, before.heap), nodes: pct(after.nodes, before.nodes) };
 		console.log(
-			`soak: ${after.rounds - before.rounds} rounds, ${after.refreshes - before.refreshes} refreshes; heap ${(before.heap / 2 ** 20).toFixed(1)} → ${(after.heap / 2 ** 20).toFixed(1)} MB (${growth.heap.toFixed(1)}%), ` +
+			`soak: ${after.rounds - before.rounds} rounds, ${after.refreshes - before.refreshes} refreshes; heap ${(before.heap / 2 ** 20).toFixed(1)} → ${(after.heap / 2 ** 20).toFixed(1)} MB (${growth.heap.toFixed(1)}%; measures ${before.heaps} → ${after.heaps}), ` +
 				`DOM nodes ${before.nodes} → ${after.nodes} (${growth.nodes.toFixed(1)}%), DOM listeners ${before.listeners} → ${after.listeners}, ` +
 				`map listeners ${before.mapListeners} → ${after.mapListeners}, style layers ${before.styleLayers} → ${after.styleLayers}, ` +
 				`deck layers ${before.deckLayers} → ${after.deckLayers}, WebGL contexts made ${before.glContexts} → ${after.glContexts}, canvases ${after.canvases}`
