@@ -52,15 +52,36 @@ async function openScreen(
 }
 
 /**
- * Waits for the map's canvas, then (at most `timeout`) for MapLibre idle and deck.gl's tiles: in
- * software WebGL a 3840×2160 or 5760×1080 frame takes seconds, so the screenshot is taken when
- * drawn or when the time is up — the layout checks do not depend on the tiles.
+ * Waits for the map's canvas, then (at most `timeout`) for MapLibre idle with the camera still and
+ * deck.gl's tiles: in software WebGL a 3840×2160 or 5760×1080 frame takes seconds, so the screenshot
+ * is taken when drawn or when the time is up — the layout checks do not depend on the tiles. The
+ * flags are read afresh: after a flight they can still be true from the view before (MapLibre's idle
+ * is not cleared by a move), so deck.gl's is cleared and a frame asked for.
  */
 async function mapDrawn(page: Page, timeout = 60_000): Promise<boolean> {
+	type Flags = {
+		__jicengMap?: { isMoving(): boolean; areTilesLoaded(): boolean; triggerRepaint(): void };
+		__jicengMapIdle?: boolean;
+		__jicengDeckLoaded?: boolean;
+	};
 	await page.waitForFunction(() => document.querySelector('[data-panel="map"] canvas') !== null, null, { timeout });
 	try {
-		await page.waitForFunction(() => (window as unknown as { __jicengMapIdle?: boolean }).__jicengMapIdle === true, null, { timeout });
-		await page.waitForFunction(() => (window as unknown as { __jicengDeckLoaded?: boolean }).__jicengDeckLoaded === true, null, { timeout, polling: 1000 });
+		await page.waitForFunction(
+			() => {
+				const w = window as unknown as Flags;
+				const map = w.__jicengMap;
+				return w.__jicengMapIdle === true && (!map || (!map.isMoving() && map.areTilesLoaded()));
+			},
+			null,
+			{ timeout, polling: 250 }
+		);
+		await page.evaluate(() => {
+			const w = window as unknown as Flags;
+			if (!w.__jicengMap) return;
+			w.__jicengDeckLoaded = false;
+			w.__jicengMap.triggerRepaint();
+		});
+		await page.waitForFunction(() => (window as unknown as Flags).__jicengDeckLoaded === true, null, { timeout, polling: 250 });
 		return true;
 	} catch {
 		return false;
@@ -423,33 +444,6 @@ test.describe('the big screen on a server of its own', () => {
 			}
 		};
 
-		/**
-		 * The camera still and this view's tiles drawn, read afresh: the idle and deck flags the page keeps
-		 * can still be true from the stop before (MapLibre's idle is not cleared by a flight), and a heap
-		 * read with the overview's tiles still on their way was 2–4 MB lighter — a measure taken early
-		 * read as growth later. Capped: a software frame under load can outlast the wait.
-		 */
-		const settled = async () => {
-			type Flags = { __jicengMap?: { isMoving(): boolean; areTilesLoaded(): boolean; triggerRepaint(): void }; __jicengDeckLoaded?: boolean };
-			await page
-				.waitForFunction(
-					() => {
-						const map = (window as unknown as Flags).__jicengMap;
-						return !!map && !map.isMoving() && map.areTilesLoaded();
-					},
-					null,
-					{ timeout: 30_000, polling: 250 }
-				)
-				.catch(() => {});
-			await page.evaluate(() => {
-				const w = window as unknown as Flags;
-				w.__jicengDeckLoaded = false;
-				w.__jicengMap?.triggerRepaint();
-			});
-			await page.waitForFunction(() => (window as unknown as Flags).__jicengDeckLoaded === true, null, { timeout: 30_000, polling: 250 }).catch(() => {});
-			await page.waitForTimeout(1_000);
-		};
-
 		/** At the overview (the tour's first stop) with its tiles drawn, after two garbage collections. */
 		const measure = async () => {
 			// held at the overview as a touch holds the tour (it resumes by itself after ?quiet=): a software
@@ -462,7 +456,10 @@ test.describe('the big screen on a server of its own', () => {
 				});
 			await hold();
 			await page.waitForTimeout(1_500); // the flight there (800 ms) under way
-			await settled();
+			// drawn, or capped: a software frame under load can outlast the wait (a heap read with the
+			// overview's tiles still on their way was 2–4 MB lighter — read as growth later)
+			await mapDrawn(page, 30_000).catch(() => false);
+			await page.waitForTimeout(1_000);
 			await hold();
 			await cdp.send('HeapProfiler.collectGarbage');
 			await page.waitForTimeout(300);
