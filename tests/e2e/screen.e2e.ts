@@ -366,7 +366,7 @@ test.describe('the big screen on a server of its own', () => {
 		browser,
 		playwright
 	}) => {
-		// ≈ 17–20 min in software WebGL on two cores (eight refreshes, each a round of the tour and six measures)
+		// ≈ 20–23 min in software WebGL on two cores (eight refreshes, each a round of the tour and six measures)
 		test.setTimeout(1_800_000);
 		const security = await signInApi(playwright, OWN, 'security_admin');
 		const admin = await signInApi(playwright, OWN, 'district_admin');
