@@ -92,7 +92,11 @@ export async function startApp(
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	// its log, the last 200 kB of it
-	const keep = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
+	// and as it comes with BENCH_APP_LOG=1 (the recompute's step timings are in it)
+	const keep = (d: Buffer) => {
+		output = (output + d.toString()).slice(-200_000);
+		if (process.env.BENCH_APP_LOG === '1') process.stderr.write(d.toString().replace(/^(?=.)/gm, '[app] '));
+	};
 	child.stdout?.on('data', keep);
 	child.stderr?.on('data', keep);
 	let exited = false;

@@ -366,7 +366,7 @@ test.describe('the big screen on a server of its own', () => {
 		browser,
 		playwright
 	}) => {
-		// ≈ 20–23 min in software WebGL on two cores (eight refreshes, each a round of the tour and six measures)
+		// ≈ 15–17 min in software WebGL on two cores (eight refreshes, each a round of the tour, and six measures)
 		test.setTimeout(1_800_000);
 		const security = await signInApi(playwright, OWN, 'security_admin');
 		const admin = await signInApi(playwright, OWN, 'district_admin');
@@ -446,21 +446,25 @@ test.describe('the big screen on a server of its own', () => {
 
 		/** At the overview (the tour's first stop) with its tiles drawn, after two garbage collections. */
 		const measure = async () => {
-			// held at the overview as a touch holds the tour (it resumes by itself after ?quiet=): a software
-			// frame can outlast a stop, so the tour is set there rather than caught passing it
-			const hold = () =>
-				page.evaluate(() => {
-					const { tour } = (window as unknown as ScreenHook).__jicengScreen;
-					tour.touched();
-					tour.index = 0;
-				});
-			await hold();
+			// held at the overview as a finger held on the wall would hold it: touched every 2 s for the
+			// whole measure (one touch resumes the tour after ?quiet=, 8 s, and a measure that waits for
+			// software frames outlasts that: the tour flew on mid-measure and the wait for the overview's
+			// tiles ran to its cap, 100–140 s a measure). A software frame can outlast a stop, so the tour
+			// is set at the overview rather than caught passing it.
+			await page.evaluate(() => {
+				const w = window as unknown as ScreenHook & { __soakHold?: ReturnType<typeof setInterval> };
+				const { tour } = w.__jicengScreen;
+				tour.touched();
+				tour.index = 0;
+				w.__soakHold = setInterval(() => tour.touched(), 2000);
+			});
 			await page.waitForTimeout(1_500); // the flight there (800 ms) under way
 			// drawn, or capped: a software frame under load can outlast the wait (a heap read with the
 			// overview's tiles still on their way was 2–4 MB lighter — read as growth later)
-			await mapDrawn(page, 30_000).catch(() => false);
+			const t0 = Date.now();
+			const drawn = await mapDrawn(page, 30_000).catch(() => false);
+			console.log(`soak: overview ${drawn ? 'drawn' : 'not drawn (capped)'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 			await page.waitForTimeout(1_000);
-			await hold();
 			await cdp.send('HeapProfiler.collectGarbage');
 			await page.waitForTimeout(300);
 			await cdp.send('HeapProfiler.collectGarbage');
@@ -495,6 +499,8 @@ test.describe('the big screen on a server of its own', () => {
 					refreshes: w.__jicengScreen.live.counts.changed
 				};
 			});
+			// let go: the tour resumes after the quiet spell, as after a touch
+			await page.evaluate(() => clearInterval((window as unknown as { __soakHold?: ReturnType<typeof setInterval> }).__soakHold));
 			return { heap: heap.usedSize, nodes: dom.nodes, listeners: dom.jsEventListeners, ...inPage };
 		};
 
@@ -520,16 +526,24 @@ test.describe('the big screen on a server of its own', () => {
 				listeners: Math.min(...samples.map((m) => m.listeners))
 			};
 		};
+		// each step's time in the log: the soak is the suite's longest test, and a slower machine shows where
+		const began = Date.now();
+		const timed = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
+			const t0 = Date.now();
+			const out = await step();
+			console.log(`soak: ${what} ${((Date.now() - t0) / 1000).toFixed(1)} s (at ${((Date.now() - began) / 1000).toFixed(0)} s)`);
+			return out;
+		};
 		const refreshAndRound = async () => {
-			await refresh();
-			await roundsReached((await rounds()) + 1);
+			await timed('refresh', refresh);
+			await timed('round', async () => roundsReached((await rounds()) + 1));
 		};
 		await roundsReached(1);
 		for (let i = 0; i < 2; i++) await refreshAndRound();
 		const samples: Measure[] = [];
 		for (let i = 0; i < 6; i++) {
 			await refreshAndRound();
-			samples.push(await measure());
+			samples.push(await timed('measure', measure));
 		}
 		// the soak: the three refreshes between the first measures and the last
 		const REFRESHES = 3;
