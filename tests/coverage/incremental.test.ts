@@ -12,6 +12,7 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { DEFAULT_PARAMS } from '../../src/lib/server/coverage/service.ts';
 import { recomputeCoverage } from '../../src/lib/server/coverage/store.ts';
+import { servedGeneration } from '../../src/lib/server/coverage/incremental.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { C12, insertFixture, lat, lon } from './fixture.ts';
 
@@ -126,5 +127,24 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		const r = await afterWrite((trx) => sql`insert into household (building_id, unit, floor, room, residents) values (6, 1, 2, '1-9', 3)`.execute(trx));
 		expect(r.kind).toBe('full');
 		for (const table of Object.keys(r.full) as (keyof typeof r.full)[]) expect(r.incremental[table], table).toEqual(r.full[table]);
+	});
+
+	it('a model read before a centre write still answers for the distances served (the write is the next recompute’s)', async () => {
+		// a model loading while a centre is written: its network was read at the version before the
+		// write, which must not count against it (a start followed by a write was recomputed in full)
+		await new CoverageEngine(db, DEFAULT_PARAMS, { debounceMs: 0, log: () => {} }).ensure();
+		const before = Number((await sql<{ v: string }>`select version as v from data_version where id = 1`.execute(db.kysely)).rows[0].v);
+		const gen = (await sql<{ g: number }>`select building_gen as g from coverage_run where id = 1`.execute(db.kysely)).rows[0].g;
+		await withScope(db, '*', (trx) =>
+			sql`insert into service_centre (level, name, area_code, geom) values ('station', '载入时的站', ${C12}, ST_SetSRID(ST_MakePoint(${lon(900)}, ${lat(250)}), 4326))`.execute(
+				trx
+			)
+		);
+		const after = Number((await sql<{ v: string }>`select version as v from data_version where id = 1`.execute(db.kysely)).rows[0].v);
+		expect(after).toBeGreaterThan(before);
+		// read before the write: the distances served are its own; read after it: they are not
+		expect(await servedGeneration(db.kysely, before)).toBe(gen);
+		expect(await servedGeneration(db.kysely, after)).toBeNull();
+		await withScope(db, '*', (trx) => sql`delete from service_centre where name = '载入时的站'`.execute(trx));
 	});
 });

@@ -30,7 +30,7 @@ import { ensureAreaStats } from '../db/queries/area-stats.ts';
 import { Dijkstra } from './dijkstra.ts';
 import type { RoadLink } from './graph.ts';
 import { DISTANCE_RULES, GAP_RULES, GAP_RULE_SPECS, MEMBER_RULES, isKeyBuilding } from './gaps.ts';
-import { changedBuildings, planLocal, withCurrentCentres, type LocalPlan, type ServedModel } from './incremental.ts';
+import { changedBuildings, planLocal, unchangedCentres, withCurrentCentres, type LocalPlan, type ServedModel } from './incremental.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
 import { countVisits, visitFiguresStaleSql, visitRollSql } from './visits.ts';
@@ -55,6 +55,9 @@ export interface RecomputeTimings {
 	write_ms: number;
 	gaps_ms: number;
 	blind_spots_ms: number;
+	/** the area figures and their roll-up (area_ms), the visit counts (visits_ms), both rankings */
+	area_ms: number;
+	visits_ms: number;
 	rank_ms: number;
 	reach_ms: number;
 	/** dropping the previous generation, after the pointers moved */
@@ -413,7 +416,10 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 			await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000, moved);
 		} else if (result) await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000);
 		const write_ms = lap();
-		const reaches = result ? await writeReachAreas(step, net, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300) : null;
+		// incremental: a centre's reach depends on its own place and the roads alone (unchanged here), so
+		// only centres added or moved are searched again; the rest keep their polygons
+		const keep = local?.centres ? unchangedCentres(local.model!.network, net) : undefined;
+		const reaches = result ? await writeReachAreas(step, net, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300, keep) : null;
 		const reach_ms = lap();
 		// incremental: the buildings touched (distances moved, members written) and their grids
 		const touched = local ? [...new Set([...(moved ?? []).map((i) => net.buildings.id[i]), ...local.buildings])] : [];
@@ -451,7 +457,9 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const spots = await step((trx) => writeBlindSpots(trx, net.graph.frame.lat0, grids === null ? undefined : { grids, keep: Number(g.result) }));
 		const blind_spots_ms = lap();
 		await step((trx) => writeAreaCoverage(trx));
+		const area_ms = lap();
 		await step((trx) => countVisits(trx));
+		const visits_ms = lap();
 		await step((trx) => rankAreas(trx));
 		await step((trx) => rankOrganisations(trx));
 		const rank_ms = lap();
@@ -491,6 +499,8 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 			write_ms,
 			gaps_ms,
 			blind_spots_ms,
+			area_ms,
+			visits_ms,
 			rank_ms,
 			reach_ms,
 			cleanup_ms: 0,
@@ -645,7 +655,16 @@ async function writeAreaCoverage(trx: Kysely<Database>) {
  * reached lines (and band, frame, threshold, level, area) are those of the previous generation's
  * is copied from it rather than buffered again: a write elsewhere moves few centres' reach.
  */
-async function writeReachAreas(step: Step, net: Network, params: CoverageParams, previousGen: number | null, batch: number): Promise<number> {
+async function writeReachAreas(
+	step: Step,
+	net: Network,
+	params: CoverageParams,
+	previousGen: number | null,
+	batch: number,
+	keep?: ReadonlySet<number>
+): Promise<number> {
+	// the polygons kept are copied from the previous generation: without one, every centre is searched
+	if (previousGen === null) keep = undefined;
 	const search = new Dijkstra(net.graph);
 	const { sources, index } = centreSources(net, 'any');
 	const limit = params.circles[2];
@@ -700,6 +719,7 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 	// a centre's searches go by centre: one with several polygons to buffer stays in one batch
 	for (let k = 0; k < sources.length; k++) {
 		const c = index[k];
+		if (keep?.has(net.centres.id[c])) continue;
 		const r = search.run([sources[k]], limit);
 		for (let circle = 1; circle <= 3; circle++) {
 			const wkt = piecesWkt(reachedPieces(net.graph, r.dist, r.reached, [sources[k]], params.circles[circle - 1]));
@@ -724,6 +744,14 @@ async function writeReachAreas(step: Step, net: Network, params: CoverageParams,
 		if (ids.length >= batch) await flush();
 	}
 	await flush();
+	if (keep?.size && previousGen !== null) {
+		const r = await step((trx) =>
+			sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
+			select centre_id, circle, threshold_m, level, area_code, hash, geom from reach_area_gen
+			where gen = ${previousGen} and centre_id = any(${[...keep]}::int8[])`.execute(trx)
+		);
+		written += Number(r.numAffectedRows ?? 0);
+	}
 	if (kept.ids.length) {
 		const r = await step((trx) =>
 			sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)

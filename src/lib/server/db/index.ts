@@ -32,7 +32,12 @@ async function start(): Promise<Db> {
 	// migrate with the owner's rights, then serve as the app role (row-level security applies)
 	let db = await openDb(config);
 	await migrate(db, (line) => console.log(`[db] ${line}`));
-	// a look, not a condition of starting: a failure of it is logged and the start goes on
+	if (config.backend === 'server') {
+		await db.close();
+		db = await openDb(config, { appRole: true });
+	}
+	// a look, not a condition of starting: a failure of it is logged and the start goes on. As the
+	// app role on a server: a deployed login may read nothing but the migration ledger (NOINHERIT)
 	const cut = await interruptedRecompute(db).catch((e: Error) => {
 		console.error(`[coverage] could not tell whether the last recompute finished: ${e.message}`);
 		return null;
@@ -43,17 +48,18 @@ async function start(): Promise<Db> {
 				`${cut.served === null ? 'no results are served yet' : `generation ${cut.served} is still served, whole`}; bringing the results up to date now`
 		);
 	}
-	if (config.backend === 'server') {
-		await db.close();
-		db = await openDb(config, { appRole: true });
-	}
 	await ensureAreaStats(db);
 	// coverage analysis can take a while on a large district: start it now, serve meanwhile
 	const coverage = coverageEngine(db);
 	const t0 = performance.now();
 	coverage
 		.ensure((line) => console.log(`[coverage] ${line}`))
-		.then(() => console.log(`[coverage] results ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`))
+		.then(() => {
+			console.log(`[coverage] results ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+			// the model (network and distances in memory) loaded now rather than at the first read:
+			// then the first centre write after a start is recomputed locally (incremental.ts)
+			return coverage.model();
+		})
 		.catch((e: Error) => console.error(`[coverage] recompute failed: ${e.message}`));
 	console.log(`[db] ${config.backend} database ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 	return db;
