@@ -58,7 +58,7 @@ async function start(): Promise<Db> {
 			console.log(`[coverage] results ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 			// the model (network and distances in memory) loaded now rather than at the first read:
 			// then the first centre write after a start is recomputed locally (incremental.ts)
-			return coverage.model();
+			void coverage.model().catch((e: Error) => console.error(`[coverage] could not load the model: ${e.message}`));
 		})
 		.catch((e: Error) => console.error(`[coverage] recompute failed: ${e.message}`));
 	console.log(`[db] ${config.backend} database ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
