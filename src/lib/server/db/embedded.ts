@@ -65,19 +65,20 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
 }
 
 async function create(dataDir: string, isNew: boolean): Promise<PGlite> {
-	const template = isNew ? readTemplate() : undefined;
-	if (template) {
+	const template = isNew ? newDatabaseTemplate() : undefined;
+	const copy = template ? readTemplate(template) : undefined;
+	if (template && copy) {
 		try {
-			return await start(dataDir, template);
+			return await start(dataDir, copy);
 		} catch (e) {
-			// a template this version cannot load: drop it and make the database the long way
-			console.warn(`[db] the cached new-database template could not be loaded (${(e as Error).message}); creating from scratch`);
-			rmSync(templatePath()!, { force: true });
+			// a copy this version cannot load: drop it and make the database the long way
+			console.warn(`[db] the kept new-database copy could not be loaded (${(e as Error).message}); creating from scratch`);
+			rmSync(template, { force: true });
 			if (!dataDir.startsWith('memory://')) for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
 		}
 	}
 	const pglite = await start(dataDir);
-	if (isNew) await keepTemplate(pglite);
+	if (template) await keepTemplate(pglite, template);
 	return pglite;
 }
 
@@ -97,7 +98,8 @@ async function start(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
 // one made: PostGIS's install script is half of the 13 s a new database takes (3 s from the
 // copy). Kept per PGlite and PostGIS version, next to the packages (node_modules/.cache); a
 // machine where that cannot be written simply makes every new database the long way.
-function templatePath(): string | undefined {
+/** Where the copy of a new database is kept (undefined: the packages' versions cannot be read). */
+export function newDatabaseTemplate(): string | undefined {
 	const versionOf = (pkg: string) => {
 		try {
 			return (JSON.parse(readFileSync(join(process.cwd(), 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
@@ -111,19 +113,16 @@ function templatePath(): string | undefined {
 	return join(process.cwd(), 'node_modules', '.cache', 'jiceng', `new-database-pglite-${pglite}-postgis-${postgisVersion}.tar.gz`);
 }
 
-function readTemplate(): Blob | undefined {
-	const path = templatePath();
-	if (!path || !existsSync(path)) return undefined;
+function readTemplate(path: string): Blob | undefined {
 	try {
-		return new Blob([readFileSync(path)]);
+		return existsSync(path) ? new Blob([readFileSync(path)]) : undefined;
 	} catch {
 		return undefined;
 	}
 }
 
-async function keepTemplate(pglite: PGlite): Promise<void> {
-	const path = templatePath();
-	if (!path || existsSync(path)) return;
+async function keepTemplate(pglite: PGlite, path: string): Promise<void> {
+	if (existsSync(path)) return;
 	try {
 		const tar = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
 		mkdirSync(join(path, '..'), { recursive: true });
