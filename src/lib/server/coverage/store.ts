@@ -418,8 +418,8 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		const write_ms = lap();
 		// incremental: a centre's reach depends on its own place and the roads alone (unchanged here), so
 		// only centres added or moved are searched again; the rest keep their polygons
-		const keep = local?.centres ? unchangedCentres(local.model!.network, net) : undefined;
-		const reaches = result ? await writeReachAreas(step, net, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300, keep) : null;
+		const unchanged = local?.centres ? unchangedCentres(local.model!.network, net) : undefined;
+		const reaches = result ? await writeReachAreas(step, net, params, g.reach === null ? null : Number(g.reach), chunked ? CHUNK.reach : 300, unchanged) : null;
 		const reach_ms = lap();
 		// incremental: the buildings touched (distances moved, members written) and their grids
 		const touched = local ? [...new Set([...(moved ?? []).map((i) => net.buildings.id[i]), ...local.buildings])] : [];
@@ -661,10 +661,11 @@ async function writeReachAreas(
 	params: CoverageParams,
 	previousGen: number | null,
 	batch: number,
-	keep?: ReadonlySet<number>
+	unchangedCentreIds?: ReadonlySet<number>
 ): Promise<number> {
-	// the polygons kept are copied from the previous generation: without one, every centre is searched
-	if (previousGen === null) keep = undefined;
+	// the polygons of unchanged centres are copied from the previous generation unsearched: without
+	// one, every centre is searched (and the hash check below still copies what did not move)
+	const unchanged = previousGen === null ? undefined : unchangedCentreIds;
 	const search = new Dijkstra(net.graph);
 	const { sources, index } = centreSources(net, 'any');
 	const limit = params.circles[2];
@@ -719,7 +720,7 @@ async function writeReachAreas(
 	// a centre's searches go by centre: one with several polygons to buffer stays in one batch
 	for (let k = 0; k < sources.length; k++) {
 		const c = index[k];
-		if (keep?.has(net.centres.id[c])) continue;
+		if (unchanged?.has(net.centres.id[c])) continue;
 		const r = search.run([sources[k]], limit);
 		for (let circle = 1; circle <= 3; circle++) {
 			const wkt = piecesWkt(reachedPieces(net.graph, r.dist, r.reached, [sources[k]], params.circles[circle - 1]));
@@ -744,11 +745,11 @@ async function writeReachAreas(
 		if (ids.length >= batch) await flush();
 	}
 	await flush();
-	if (keep?.size && previousGen !== null) {
+	if (unchanged?.size) {
 		const r = await step((trx) =>
 			sql`insert into reach_area (centre_id, circle, threshold_m, level, area_code, hash, geom)
 			select centre_id, circle, threshold_m, level, area_code, hash, geom from reach_area_gen
-			where gen = ${previousGen} and centre_id = any(${[...keep]}::int8[])`.execute(trx)
+			where gen = ${previousGen} and centre_id = any(${[...unchanged]}::int8[])`.execute(trx)
 		);
 		written += Number(r.numAffectedRows ?? 0);
 	}

@@ -126,11 +126,11 @@ async function keepTemplate(pglite: PGlite, path: string): Promise<void> {
 	try {
 		const tar = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
 		mkdirSync(join(path, '..'), { recursive: true });
-		// written aside and renamed: a process killed meanwhile leaves no half template
+		// written aside and renamed: a process killed meanwhile leaves no half copy
 		const part = `${path}.${process.pid}.part`;
 		writeFileSync(part, tar);
 		renameSync(part, path);
 	} catch (e) {
-		console.warn(`[db] could not keep a new-database template (${(e as Error).message}); new databases are made from scratch`);
+		console.warn(`[db] could not keep a copy of the new database (${(e as Error).message}); new databases are made from scratch`);
 	}
 }
