@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS } from '../../src/lib/server/coverage/service.ts';
 import { recomputeCoverage } from '../../src/lib/server/coverage/store.ts';
 import { servedGeneration } from '../../src/lib/server/coverage/incremental.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { C12, insertFixture, lat, lon } from './fixture.ts';
 
 /** every stored row the readers see, through the views of sql/011, in a fixed order */
@@ -35,6 +36,8 @@ async function served(db: TestDb) {
 
 describe.each(backends)('the incremental coverage recompute on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the engine's handle as the web server opens it: on a server, the app role, row-level security on */
+	let app: Db;
 	let lines: string[] = [];
 	const chunked = backend === 'embedded';
 
@@ -42,8 +45,10 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		db = await freshDb(backend);
 		await insertFixture(db);
 		await new CoverageEngine(db, DEFAULT_PARAMS, { debounceMs: 0, log: () => {} }).ensure();
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
 	});
 	afterAll(async () => {
+		if (app !== db) await app?.close();
 		await db?.drop();
 	});
 
@@ -53,7 +58,7 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 	 */
 	async function afterWrite(write: (trx: Parameters<Parameters<typeof withScope>[2]>[0]) => Promise<unknown>) {
 		lines = [];
-		const engine = new CoverageEngine(db, DEFAULT_PARAMS, { debounceMs: 0, log: (l) => lines.push(l) });
+		const engine = new CoverageEngine(app, DEFAULT_PARAMS, { debounceMs: 0, log: (l) => lines.push(l) });
 		await engine.model();
 		await withScope(db, '*', write);
 

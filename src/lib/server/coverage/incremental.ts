@@ -87,8 +87,13 @@ export async function planLocal(
 	}
 	const buildings = new Set((r.buildings ?? []).map(Number));
 	if (r.households?.length) {
-		const { rows } = await sql<{ building_id: string }>`
-			select distinct building_id from household where id = any(${r.households.map(Number)}::int8[])`.execute(db);
+		const households = r.households.map(Number);
+		// the system's own work (scope '*'): as the app role, row-level security hides every
+		// household from a transaction without a scope, and the members' buildings went unseen
+		const { rows } = await db.transaction().execute(async (trx) => {
+			await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
+			return sql<{ building_id: string }>`select distinct building_id from household where id = any(${households}::int8[])`.execute(trx);
+		});
 		for (const h of rows) buildings.add(Number(h.building_id));
 	}
 	return { upTo: Number(r.v), centres, buildings: [...buildings].sort((a, b) => a - b), model: centres ? model : null };
