@@ -317,8 +317,12 @@ const members: TileSource = {
 				       ${smallCellSql(sql`x.households`, p)}::int4 as households,
 				       ${smallCellSql(sql`x.members`, p)}::int4 as members
 				from (
+					-- offset 0: the tile's buildings by the spatial index, then ordered; without it the
+					-- planner walked the primary key for the order and filtered every building of the
+					-- district by the box (chaoyang, a district admin at z14: 150,000 rows read for 3,600)
 					select id, geom from building
 					where geom && ${envelope(ctx, 0)} and starts_with(grid_code, ${ctx.scope}::text)
+					offset 0
 				) b
 				cross join lateral (
 					select count(*) as households, coalesce(sum(n), 0) as members from (
