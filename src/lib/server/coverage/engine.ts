@@ -47,10 +47,17 @@ export interface CoverageStatus {
 }
 
 export interface CoverageEngineOptions {
-	/** how long after the first request that finds the results behind the recompute starts, ms (default 500) */
+	/** how long after the first request that finds the results behind the recompute starts, ms (default DEBOUNCE_MS) */
 	debounceMs?: number;
 	log?: (line: string) => void;
 }
+
+/**
+ * The default debounce, ms: long enough for the statements of one save (a form's several writes)
+ * to land in one recompute, short beside the recompute itself (seconds at chaoyang). A longer burst
+ * needs no longer wait: writes that arrive during a recompute make one follow-up run.
+ */
+export const DEBOUNCE_MS = 200;
 
 /** a failed recompute is tried again no sooner than this, ms */
 const RETRY_AFTER_FAILURE_MS = 10_000;
@@ -77,7 +84,7 @@ export class CoverageEngine {
 	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
 		this.db = db;
 		this.params = checkParams(params);
-		this.debounceMs = options.debounceMs ?? 500;
+		this.debounceMs = options.debounceMs ?? DEBOUNCE_MS;
 		this.log = options.log ?? ((line) => console.log(`[coverage] ${line}`));
 	}
 

@@ -18,7 +18,7 @@
 // An organisation is scored on the area it answers for (its area, or its building's households
 // when it sits in a building that has some), with O = the mean of its own secretary seat (0 or 1)
 // and its area's O: an empty seat is the commonest mark of a weak organisation.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { VISIT_INDEX_WINDOW_DAYS } from '../../coverage-rules.ts';
 
@@ -48,34 +48,72 @@ export function indexSql(s: string, o: string, w: string) {
 /** the visit share the index counts: the column of its window (sql/023) */
 const VISITED = `hh_visited_${VISIT_INDEX_WINDOW_DAYS}d`;
 
-/**
- * Scores and index of area_coverage's rows (all, or the areas `codes`), from their counts. The
- * recompute scores every area; a visit (coverage/visits.ts) rescores the areas above it.
- */
-export async function scoreAreas(trx: Kysely<Database>, codes?: readonly string[]): Promise<void> {
-	const only = codes ? sql`where code = any(${[...codes]}::text[])` : sql``;
-	await sql`
-		update area_coverage set
-			service_score = case when households > 0 then hh_15min::real / households end,
-			work_score = case when households > 0 then (hh_cared::real / households + ${sql.ref(VISITED)}::real / households) / 2 end,
-			organisation_score = (select avg(v)::real from unnest(array[
-				case when grids > 0 then grids_with_branch::real / grids end,
-				case when member_buildings > 0 then member_buildings_covered::real / member_buildings end,
-				case when key_buildings > 0 then key_buildings_covered::real / key_buildings end,
-				case when orgs > 0 then orgs_with_secretary::real / orgs end]) v)
-		${only}`.execute(trx);
-	await sql`update area_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')} ${only}`.execute(trx);
+/** the three scores of an area_coverage row from its counts (unqualified column names) */
+function areaScoresSql() {
+	return sql`
+		case when households > 0 then hh_15min::real / households end as service_score,
+		(select avg(v)::real from unnest(array[
+			case when grids > 0 then grids_with_branch::real / grids end,
+			case when member_buildings > 0 then member_buildings_covered::real / member_buildings end,
+			case when key_buildings > 0 then key_buildings_covered::real / key_buildings end,
+			case when orgs > 0 then orgs_with_secretary::real / orgs end]) v) as organisation_score,
+		case when households > 0 then (hh_cared::real / households + ${sql.ref(VISITED)}::real / households) / 2 end as work_score`;
 }
 
-/** Scores, index, rank and rectification flags of area_coverage (its counts already written). */
+/**
+ * Scores and index of area_coverage's rows (all, or the areas `codes`), from their counts: a visit
+ * (coverage/visits.ts) rescores the areas above it, then ranks again (rankAreaRows).
+ */
+export async function scoreAreas(trx: Kysely<Database>, codes?: readonly string[]): Promise<void> {
+	const only = codes ? sql`and t.code = any(${[...codes]}::text[])` : sql``;
+	await sql`
+		update area_coverage t set service_score = s.service_score, organisation_score = s.organisation_score,
+			work_score = s.work_score, coverage_index = s.coverage_index
+		from (${scoredSql(sql`select code, ${areaScoresSql()} from area_coverage`)}) s
+		where t.code = s.code ${only}`.execute(trx);
+}
+
+/**
+ * Scores, index, rank and rectification flags of every area_coverage row (its counts already
+ * written), in one statement: the recompute's (three updates of every row cost three times one).
+ */
 export async function rankAreas(trx: Kysely<Database>): Promise<void> {
-	await scoreAreas(trx);
-	await rankAreaRows(trx);
+	await sql`
+		update area_coverage t set service_score = r.service_score, organisation_score = r.organisation_score,
+			work_score = r.work_score, coverage_index = r.coverage_index, rank = r.rank, rank_of = r.rank_of, rectify = r.rectify
+		from (${rankedSql(scoredSql(sql`select code, level, ${areaScoresSql()} from area_coverage`), 'level', 'code')}) r
+		where t.code = r.code`.execute(trx);
 }
 
 /** The ranks of area_coverage from the index its rows hold (only rows whose rank moves are written). */
 export async function rankAreaRows(trx: Kysely<Database>): Promise<void> {
-	await rank(trx, 'area_coverage', 'code', 'level', 'code');
+	await rank(trx, 'area_coverage', 'code', 'level');
+}
+
+/**
+ * Rows with service_score, organisation_score and work_score, and their index as coverage_index,
+ * computed from the scores as stored (real): the index a later rescoring computes from the stored
+ * scores is then the same to the last digit.
+ */
+function scoredSql(rows: RawBuilder<unknown>) {
+	return sql`select x.*, ${indexSql('(x.service_score)::real', '(x.organisation_score)::real', '(x.work_score)::real')} as coverage_index from (${rows}) x`;
+}
+
+/**
+ * Rows with coverage_index, and rank, rank_of, rectify: rank 1 = best within each `group`, ties
+ * by `tie`; rows without an index unranked and not flagged; the bottom RECTIFY_SHARE (rounded)
+ * flagged in groups of RECTIFY_MIN_GROUP or more. The one rule of both rankings.
+ */
+function rankedSql(rows: RawBuilder<unknown>, group: string, tie: string) {
+	const within = sql`partition by w.${sql.ref(group)}, w.coverage_index is null`;
+	return sql`
+		select v.*, coalesce(v.rank > v.rank_of - case when v.rank_of >= ${RECTIFY_MIN_GROUP} then round(${RECTIFY_SHARE}::float8 * v.rank_of) else 0 end, false) as rectify
+		from (
+			select w.*,
+			       case when w.coverage_index is not null then row_number() over (${within} order by w.coverage_index desc, w.${sql.ref(tie)}) end::int as rank,
+			       case when w.coverage_index is not null then count(*) over (${within}) end::int as rank_of
+			from (${rows}) w
+		) v`;
 }
 
 /**
@@ -96,13 +134,12 @@ function organisationScoresSql() {
 		cross join lateral (select o.area_code is null and coalesce(bc.households, 0) > 0 as own) x`;
 }
 
-/** Organisation scores from area_coverage and building_coverage, then ranks within each kind. */
+/** Organisation scores from area_coverage and building_coverage, their index and ranks within each kind, in one statement. */
 export async function rankOrganisations(trx: Kysely<Database>): Promise<void> {
 	await sql`
-		insert into org_coverage (org_id, kind, area_code, service_score, organisation_score, work_score)
-		select org_id, kind, area_code, service_score, organisation_score, work_score from (${organisationScoresSql()}) s`.execute(trx);
-	await sql`update org_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
-	await rank(trx, 'org_coverage', 'org_id', 'kind', 'org_id');
+		insert into org_coverage (org_id, kind, area_code, service_score, organisation_score, work_score, coverage_index, rank, rank_of, rectify)
+		select org_id, kind, area_code, service_score, organisation_score, work_score, coverage_index, rank, rank_of, rectify
+		from (${rankedSql(scoredSql(organisationScoresSql()), 'kind', 'org_id')}) r`.execute(trx);
 }
 
 /**
@@ -118,23 +155,14 @@ export async function rescoreOrganisations(trx: Kysely<Database>, codes: readonl
 		  and t.work_score is distinct from s.work_score`.execute(trx);
 	await sql`update org_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}
 		where coverage_index is distinct from ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
-	await rank(trx, 'org_coverage', 'org_id', 'kind', 'org_id');
+	await rank(trx, 'org_coverage', 'org_id', 'kind');
 }
 
-/** rank 1 = best within each group; ties by key; the bottom RECTIFY_SHARE (rounded) flagged in groups of RECTIFY_MIN_GROUP or more */
-async function rank(trx: Kysely<Database>, table: string, key: string, group: string, tie: string) {
+/** The ranks of `table` from the index its rows hold (rankedSql's rule, ties by `key`); only rows whose rank moves are written. */
+async function rank(trx: Kysely<Database>, table: string, key: string, group: string) {
 	await sql`
 		update ${sql.table(table)} t set rank = r.rank, rank_of = r.rank_of, rectify = r.rectify
-		from (
-			select k, rank, rank_of,
-			       rank > rank_of - case when rank_of >= ${RECTIFY_MIN_GROUP} then round(${RECTIFY_SHARE}::float8 * rank_of) else 0 end as rectify
-			from (
-				select ${sql.ref(key)} as k,
-				       row_number() over (partition by ${sql.ref(group)} order by coverage_index desc, ${sql.ref(tie)})::int as rank,
-				       count(*) over (partition by ${sql.ref(group)})::int as rank_of
-				from ${sql.table(table)} where coverage_index is not null
-			) w
-		) r
-		where t.${sql.ref(key)} = r.k
+		from (${rankedSql(sql`select ${sql.ref(key)}, ${sql.ref(group)}, coverage_index from ${sql.table(table)}`, group, key)}) r
+		where t.${sql.ref(key)} = r.${sql.ref(key)}
 		  and (t.rank, t.rank_of, t.rectify) is distinct from (r.rank, r.rank_of, r.rectify)`.execute(trx);
 }
