@@ -60,15 +60,31 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		lines = [];
 		const engine = new CoverageEngine(app, DEFAULT_PARAMS, { debounceMs: 0, log: (l) => lines.push(l) });
 		await engine.model();
+		const gensBefore = await gens();
 		await withScope(db, '*', write);
 
 		await engine.ensure();
 		const incremental = await served(db);
+		const gensAfter = await gens();
 		// the same data recomputed from scratch
 		await recomputeCoverage(db.kysely, DEFAULT_PARAMS, { kind: 'full', chunked });
 		const full = await served(db);
 		const run = lines.find((l) => /^data version \d+ \(/.test(l)) ?? '';
-		return { incremental, full, kind: /\((\w+), generation/.exec(run)?.[1], touched: Number(/(\d+) buildings touched/.exec(run)?.[1] ?? NaN) };
+		return {
+			incremental,
+			full,
+			kind: /\((\w+), generation/.exec(run)?.[1],
+			touched: Number(/(\d+) buildings touched/.exec(run)?.[1] ?? NaN),
+			gensBefore,
+			gensAfter
+		};
+	}
+
+	/** the generations served of the three parts */
+	async function gens() {
+		const { rows } = await sql<{ building: number; reach: number; result: number }>`
+			select building_gen as building, reach_gen as reach, gen as result from coverage_run where id = 1`.execute(db.kysely);
+		return rows[0];
 	}
 
 	const expectLocal = (r: Awaited<ReturnType<typeof afterWrite>>) => {
@@ -88,6 +104,11 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		const b3 = r.incremental.building_coverage.find((b) => Number(b.building_id) === 3)!;
 		expect(b3.station_m).not.toBeNull();
 		expect(r.touched).toBeGreaterThan(0);
+		// a server rewrites the distance rows and reach polygons that moved where they are served (one
+		// transaction); the embedded database's short transactions write new generations
+		expect(r.gensAfter.result).toBeGreaterThan(r.gensBefore.result);
+		if (chunked) expect([r.gensAfter.building, r.gensAfter.reach]).toEqual([r.gensAfter.result, r.gensAfter.result]);
+		else expect([r.gensAfter.building, r.gensAfter.reach]).toEqual([r.gensBefore.building, r.gensBefore.reach]);
 	});
 
 	it('a centre moved', async () => {
@@ -134,6 +155,35 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		for (const table of Object.keys(r.full) as (keyof typeof r.full)[]) expect(r.incremental[table], table).toEqual(r.full[table]);
 	});
 
+	it("a model left behind by another process's recompute is not searched from, though the generation it names is still served", async () => {
+		// two app processes on one database: the first holds a model, the second brings a centre write
+		// in (on a server, in place: the building generation stays, its rows change)
+		const first = new CoverageEngine(app, DEFAULT_PARAMS, { debounceMs: 0, log: () => {} });
+		await first.model();
+		const second = new CoverageEngine(app, DEFAULT_PARAMS, { debounceMs: 0, log: () => {} });
+		await second.model();
+		await withScope(db, '*', (trx) =>
+			sql`insert into service_centre (level, name, area_code, geom) values ('station', '第二个进程的站', ${C12}, ST_SetSRID(ST_MakePoint(${lon(1200)}, ${lat(250)}), 4326))`.execute(
+				trx
+			)
+		);
+		await second.ensure();
+		// the first's next write: its model's distances are not the ones served any more
+		lines = [];
+		first.log = (l) => lines.push(l);
+		await withScope(db, '*', (trx) =>
+			sql`update service_centre set geom = ST_SetSRID(ST_MakePoint(${lon(1300)}, ${lat(250)}), 4326) where name = '第二个进程的站'`.execute(trx)
+		);
+		await first.ensure();
+		const incremental = await served(db);
+		await recomputeCoverage(db.kysely, DEFAULT_PARAMS, { kind: 'full', chunked });
+		const full = await served(db);
+		for (const table of Object.keys(full) as (keyof typeof full)[]) expect(incremental[table], table).toEqual(full[table]);
+		expect(lines.some((l) => /^data version \d+ \(full,/.test(l))).toBe(true);
+		await withScope(db, '*', (trx) => sql`delete from service_centre where name = '第二个进程的站'`.execute(trx));
+		await new CoverageEngine(db, DEFAULT_PARAMS, { debounceMs: 0, log: () => {} }).ensure();
+	});
+
 	it('a model read before a centre write still answers for the distances served (the write is the next recompute’s)', async () => {
 		// a model loading while a centre is written: its network was read at the version before the
 		// write, which must not count against it (a start followed by a write was recomputed in full)
@@ -148,7 +198,7 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		const after = Number((await sql<{ v: string }>`select version as v from data_version where id = 1`.execute(db.kysely)).rows[0].v);
 		expect(after).toBeGreaterThan(before);
 		// read before the write: the distances served are its own; read after it: they are not
-		expect(await servedGeneration(db.kysely, before)).toBe(gen);
+		expect((await servedGeneration(db.kysely, before))?.buildingGen).toBe(gen);
 		expect(await servedGeneration(db.kysely, after)).toBeNull();
 		await withScope(db, '*', (trx) => sql`delete from service_centre where name = '载入时的站'`.execute(trx));
 	});

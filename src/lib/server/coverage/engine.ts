@@ -28,6 +28,8 @@ export interface CoverageModel {
 	computedAt: string;
 	/** the building generation (sql/011) whose distance rows `service` is, if known: an incremental recompute searches from it */
 	buildingGen: number | null;
+	/** … as of this coverage_run.network_version (a server's local recompute rewrites the generation served in place) */
+	distancesVersion: number | null;
 }
 
 /** What the stored results are: every coverage response carries it. */
@@ -200,7 +202,7 @@ export class CoverageEngine {
 	/** the model an incremental recompute searches again: its service result must be the distances served (incremental.ts) */
 	async #modelForRecompute(): Promise<ServedModel | null> {
 		const m = this.#model ?? (this.#loading ? await this.#loading.catch(() => null) : null);
-		return m ? { network: m.network, service: m.service, buildingGen: m.buildingGen } : null;
+		return m ? { network: m.network, service: m.service, buildingGen: m.buildingGen, distancesVersion: m.distancesVersion } : null;
 	}
 
 	/** a recompute's network and service result become the model, with its results */
@@ -212,7 +214,8 @@ export class CoverageEngine {
 			service: out.result,
 			search: new Dijkstra(out.network.graph),
 			computedAt: new Date().toISOString(),
-			buildingGen: out.gen
+			buildingGen: out.buildingGen,
+			distancesVersion: out.distancesVersion
 		};
 	}
 
@@ -245,8 +248,15 @@ export class CoverageEngine {
 		const network = this.db.backend === 'embedded' ? await loadNetwork((fn) => scoped(fn), CHUNK.load) : await scoped((trx) => loadNetwork(trx), true);
 		const service = computeService(network, this.params);
 		// the distances served, if they were computed from this very network (then a centre write is recomputed locally)
-		const buildingGen = await servedGeneration(this.db.kysely, network.dataVersion).catch(() => null);
-		return { network, service, search: new Dijkstra(network.graph), computedAt: new Date().toISOString(), buildingGen };
+		const served = await servedGeneration(this.db.kysely, network.dataVersion).catch(() => null);
+		return {
+			network,
+			service,
+			search: new Dijkstra(network.graph),
+			computedAt: new Date().toISOString(),
+			buildingGen: served?.buildingGen ?? null,
+			distancesVersion: served?.distancesVersion ?? null
+		};
 	}
 
 	/**

@@ -35,11 +35,17 @@ export interface LocalPlan {
 	model: ServedModel | null;
 }
 
-/** A model whose service result is exactly the building generation `buildingGen` (engine.ts). */
+/**
+ * A model whose service result is exactly the distance rows served (engine.ts): the building
+ * generation `buildingGen` as it was when coverage_run.network_version read `distancesVersion`.
+ * Both: a local recompute on a server rewrites the rows of the generation served in place (store.ts),
+ * so the generation alone no longer names its rows.
+ */
 export interface ServedModel {
 	network: Network;
 	service: ServiceResult;
 	buildingGen: number | null;
+	distancesVersion: number | null;
 }
 
 /** the incremental recompute can be turned off (JICENG_COVERAGE_INCREMENTAL=0): every recompute is a full one */
@@ -54,7 +60,7 @@ const NETWORK_TABLES = ['road', 'building', 'household'];
  */
 export async function planLocal(
 	db: Kysely<Database>,
-	served: { computed: number; buildingGen: number; distancesStale: boolean },
+	served: { computed: number; buildingGen: number; networkVersion: number; distancesStale: boolean },
 	model: ServedModel | null
 ): Promise<LocalPlan | null> {
 	if (!incrementalEnabled()) return null;
@@ -83,7 +89,7 @@ export async function planLocal(
 	if (centres) {
 		// the model must be the network and result the distances served were computed from, and
 		// its roads, buildings and households still those of the data
-		if (!model || model.buildingGen !== served.buildingGen || r.network_since_model) return null;
+		if (!model || model.buildingGen !== served.buildingGen || model.distancesVersion !== served.networkVersion || r.network_since_model) return null;
 	}
 	const buildings = new Set((r.buildings ?? []).map(Number));
 	if (r.households?.length) {
@@ -103,12 +109,13 @@ export async function planLocal(
  * Whether a model just loaded (engine.ts) is the one the distances served were computed from: no
  * write to the network's tables or the centres since those distances, and the log complete back
  * to them. Then computing its service result gives the stored rows, and the next centre write can
- * be recomputed locally from it. Returns the building generation it matches, or null. Writes after
+ * be recomputed locally from it. Returns the building generation it matches and the distances'
+ * version (coverage_run.network_version), or null. Writes after
  * `networkVersion` (the data version the network was read at) are not the model's to answer for:
  * planLocal reads them (a centre written while the model loaded kept it from serving, and the
  * write after a start was recomputed in full: 15.7 s at chaoyang instead of 5).
  */
-export async function servedGeneration(db: Kysely<Database>, networkVersion: number): Promise<number | null> {
+export async function servedGeneration(db: Kysely<Database>, networkVersion: number): Promise<{ buildingGen: number; distancesVersion: number } | null> {
 	if (!incrementalEnabled()) return null;
 	const {
 		rows: [r]
@@ -120,7 +127,7 @@ export async function servedGeneration(db: Kysely<Database>, networkVersion: num
 	if (!r || r.building_gen === null || r.network_version === null || r.written) return null;
 	const stored = Number(r.network_version);
 	if (Number(r.complete_from) > stored || stored > networkVersion) return null;
-	return Number(r.building_gen);
+	return { buildingGen: Number(r.building_gen), distancesVersion: stored };
 }
 
 /**
