@@ -6,24 +6,25 @@ import * as v from 'valibot';
 import { describeIssues, type AnswerSchema } from './contract.ts';
 
 export class ApiError extends Error {
-	constructor(
-		readonly status: number,
-		message: string,
-		/** seconds the server asked to wait before asking again (503 while results are computed) */
-		readonly retryAfter: number | null
-	) {
+	readonly status: number;
+	/** seconds the server asked to wait before asking again (503 while results are computed) */
+	readonly retryAfter: number | null;
+	constructor(status: number, message: string, retryAfter: number | null) {
 		super(message);
 		this.name = 'ApiError';
+		this.status = status;
+		this.retryAfter = retryAfter;
 	}
 }
 
 export class ContractError extends Error {
-	constructor(
-		readonly url: string,
-		readonly issue: string
-	) {
+	readonly url: string;
+	readonly issue: string;
+	constructor(url: string, issue: string) {
 		super(`the answer of ${url} broke its contract at ${issue}`);
 		this.name = 'ContractError';
+		this.url = url;
+		this.issue = issue;
 	}
 }
 

@@ -96,7 +96,10 @@ export class Outbox {
 	#again = false;
 	#started = 0;
 
-	constructor(readonly account: number | null) {
+	readonly account: number | null;
+
+	constructor(account: number | null) {
+		this.account = account;
 		this.#db = account !== null && typeof indexedDB !== 'undefined' ? openDb(account) : null;
 		// a database that will not open (private mode on some phones): the outbox still works for this page
 		this.#db?.catch(() => undefined);

@@ -37,11 +37,12 @@ export interface NeedActor extends AuditActor {
 }
 
 export class NeedError extends Error {
-	constructor(
-		readonly code: NeedRefusal,
-		readonly status: 400 | 403 | 404 | 409
-	) {
+	readonly code: NeedRefusal;
+	readonly status: 400 | 403 | 404 | 409;
+	constructor(code: NeedRefusal, status: NeedError['status']) {
 		super(code);
+		this.code = code;
+		this.status = status;
 	}
 }
 

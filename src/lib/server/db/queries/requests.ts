@@ -47,11 +47,12 @@ export type RequestRow = Omit<RequestItem, 'state' | 'level' | 'created_at' | 'o
 };
 
 export class RequestError extends Error {
-	constructor(
-		readonly code: Refusal | 'not_found' | 'no_place' | 'invalid_input',
-		readonly status: 400 | 403 | 404 | 409
-	) {
+	readonly code: Refusal | 'not_found' | 'no_place' | 'invalid_input';
+	readonly status: 400 | 403 | 404 | 409;
+	constructor(code: RequestError['code'], status: RequestError['status']) {
 		super(code);
+		this.code = code;
+		this.status = status;
 	}
 }
 

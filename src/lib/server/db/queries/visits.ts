@@ -24,11 +24,12 @@ export interface VisitActor extends AuditActor {
 }
 
 export class VisitError extends Error {
-	constructor(
-		readonly code: VisitRefusal,
-		readonly status: 400 | 403 | 404 | 409
-	) {
+	readonly code: VisitRefusal;
+	readonly status: 400 | 403 | 404 | 409;
+	constructor(code: VisitRefusal, status: VisitError['status']) {
 		super(code);
+		this.code = code;
+		this.status = status;
 	}
 }
 
