@@ -10,15 +10,22 @@ import { INDEX_FORMULA, INDEX_WEIGHTS } from '../../src/lib/server/coverage/rank
 import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { G111, G112, G121, G211, insertFixture } from './fixture.ts';
 import { everyOf } from '../helpers/every-of.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 
 describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the recompute's handle as the web server opens it: on a server, the app role, row-level security on */
+	let app: Db;
 	beforeAll(async () => {
 		db = await freshDb(backend);
 		await insertFixture(db);
-		await new CoverageEngine(db).ensure();
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
+		await new CoverageEngine(app).ensure();
 	});
-	afterAll(() => db?.drop());
+	afterAll(async () => {
+		if (app !== db) await app?.close();
+		await db?.drop();
+	});
 	const objects = async (rule: (typeof GAP_RULES)[number]) =>
 		(await withScope(db, SYSTEM, (trx) => gapList(trx, rule, ''))).map((r) => [r.object_id, r.area_code, r.households]);
 
@@ -116,7 +123,7 @@ describe.each(backends)('organisation and work gaps on %s PostGIS', (backend) =>
 	it('writing results leaves data_version alone', async () => {
 		const before = (await sql<{ v: number }>`select version as v from data_version`.execute(db.kysely)).rows[0].v;
 		await sql`delete from coverage_run`.execute(db.kysely);
-		await new CoverageEngine(db).ensure();
+		await new CoverageEngine(app).ensure();
 		const after = (await sql<{ v: number }>`select version as v from data_version`.execute(db.kysely)).rows[0].v;
 		expect(after).toBe(before);
 	});

@@ -7,18 +7,25 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { areaCoverage, buildingCoverage, coverageRun, reachAreas } from '../../src/lib/server/db/queries/coverage.ts';
 import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { EXPECTED_ANY, G111, G112, G121, G211, C11, S1, S2, D, insertFixture, lon, lat } from './fixture.ts';
 
 describe.each(backends)('service coverage on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the engine's handle as the web server opens it: on a server, the app role, row-level security on */
+	let app: Db;
 	let engine: CoverageEngine;
 	beforeAll(async () => {
 		db = await freshDb(backend);
 		await insertFixture(db);
-		engine = new CoverageEngine(db);
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
+		engine = new CoverageEngine(app);
 		await engine.ensure();
 	});
-	afterAll(() => db?.drop());
+	afterAll(async () => {
+		if (app !== db) await app?.close();
+		await db?.drop();
+	});
 	const version = async () => Number((await sql<{ v: number }>`select version as v from data_version`.execute(db.kysely)).rows[0].v);
 
 	it('gives every building its walking distance to the nearest centre, as worked out by hand', async () => {

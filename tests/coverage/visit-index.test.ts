@@ -18,15 +18,18 @@ import { VISIT_INDEX_WINDOW_DAYS, VISIT_WINDOWS_DAYS } from '../../src/lib/cover
 import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { coverageState } from '../../src/lib/server/coverage/store.ts';
 import { screenTag } from '../../src/lib/server/screen/figures.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 
 const secretary: VisitActor = { accountId: 30, username: 'u_secretary', role: 'community_secretary' };
 
 describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the handle the web server serves with: on a server, the app role, row-level security on (fixtures are written as the owner) */
+	let app: Db;
 	let engine: CoverageEngine;
 	let grid: string;
 	let households: number[];
-	const as = <T>(scope: string, fn: (trx: Scoped) => Promise<T>) => withScope(db, scope, fn);
+	const as = <T>(scope: string, fn: (trx: Scoped) => Promise<T>) => withScope(app, scope, fn);
 	const visit = (household_id: number, visited_on?: string) =>
 		as(grid.slice(0, 12), (trx) =>
 			recordVisit(trx, secretary, { client_id: randomUUID(), household_id, kind: 'routine', ...(visited_on ? { visited_on } : {}) })
@@ -74,11 +77,15 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 			group by h.grid_code order by count(*) desc, h.grid_code limit 1`.execute(db.kysely);
 		[grid, households] = [rows[0].grid, rows[0].hh];
 		expect(households.length).toBeGreaterThan(10);
-		engine = new CoverageEngine(db, undefined, { log: () => {} });
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
+		engine = new CoverageEngine(app, undefined, { log: () => {} });
 		await engine.ensure();
 		await settled();
 	}, 240_000);
-	afterAll(() => db?.drop());
+	afterAll(async () => {
+		if (app !== db) await app?.close();
+		await db?.drop();
+	});
 
 	it('a visit moves the visit figures, work score, index and rank of every area above it at once, as a full count does', async () => {
 		const before = await Promise.all(ancestors().map((code) => as(SYSTEM, (trx) => areaCoverage(trx, code, ''))));
@@ -110,7 +117,7 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		for (const [i, hh] of households.slice(1, 8).entries()) await visit(hh, await daysAgo(i * 17));
 		await expectCountsLive();
 		const incremental = await served();
-		expect(await recountVisits(db)).toBe(true);
+		expect(await recountVisits(app)).toBe(true);
 		expect(await served()).toEqual(incremental);
 	});
 
@@ -121,9 +128,9 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		const { visit: made } = await visit(hh);
 		expect((await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!.hh_visited_30d).toBe(start.hh_visited_30d + 1);
 		// the big screen's tag moves with it (an edit makes no new visit id)
-		const tag = await screenTag(db, 1, 20);
+		const tag = await screenTag(app, 1, 20);
 		await as(grid.slice(0, 12), (trx) => editVisit(trx, secretary, made.id, { visited_on: '2020-01-01' }));
-		expect(await screenTag(db, 1, 20)).not.toBe(tag);
+		expect(await screenTag(app, 1, 20)).not.toBe(tag);
 		const back = (await as(SYSTEM, (trx) => areaCoverage(trx, code, '')))!;
 		expect([back.hh_visited_30d, back.hh_visited_90d, back.coverage_index]).toEqual([start.hh_visited_30d, start.hh_visited_90d, start.coverage_index]);
 		await expectCountsLive();
@@ -133,13 +140,13 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		// the windows moved: a visit 60 days old yesterday is 61 days old today (written here as the
 		// owner, past the visit path, so only the new day's count can find it)
 		const hh = households[10];
-		await as(SYSTEM, (trx) =>
+		await withScope(db, SYSTEM, (trx) =>
 			sql`insert into visit (client_id, household_id, grid_code, visitor_name, kind, visited_on)
 				values (${randomUUID()}, ${hh}, ${grid}, 'x', 'routine', current_date - 20)`.execute(trx)
 		);
 		await sql`update area_coverage set visits_on = visits_on - 1`.execute(db.kysely);
 		expect((await run()).stale).toBe(true);
-		const tiles = new TileService(db, { versionTtlMs: 0 });
+		const tiles = new TileService(app, { versionTtlMs: 0 });
 		const z = 14;
 		const { rows } = await sql<{ lon: number; lat: number }>`
 			select ST_X(p) as lon, ST_Y(p) as lat from area, lateral (select ST_PointOnSurface(geom) as p) q where code = ${grid}`.execute(db.kysely);
@@ -167,7 +174,7 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		await settled();
 		await expectCountsLive();
 		const counted = await served();
-		await recountVisits(db);
+		await recountVisits(app);
 		expect(await served()).toEqual(counted);
 	});
 });

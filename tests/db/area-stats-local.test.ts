@@ -8,9 +8,12 @@ import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../src/lib/coverage-rules.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 
 describe.each(backends)('area_stats refreshed locally on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the refresh's handle as the web server opens it: on a server, the app role, row-level security on */
+	let app: Db;
 	const system = (q: ReturnType<typeof sql>) => withScope(db, SYSTEM, (trx) => q.execute(trx));
 
 	/** every row of area_stats, and which physical row version each is (xmin) */
@@ -39,8 +42,12 @@ describe.each(backends)('area_stats refreshed locally on %s PostGIS', (backend) 
 		db = await freshDb(backend);
 		await seedDemo(db, { scale: 'small', seed: 7 });
 		await ensureAreaStats(db);
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
 	}, 240_000);
-	afterAll(() => db?.drop());
+	afterAll(async () => {
+		if (app !== db) await app?.close();
+		await db?.drop();
+	});
 
 	it('member and centre writes move only the rows they touch, to the figures a full refresh gives', async () => {
 		const before = await rows();
@@ -54,7 +61,7 @@ describe.each(backends)('area_stats refreshed locally on %s PostGIS', (backend) 
 			from party_member where id = (select min(id) from party_member) + 1`);
 		await system(sql`insert into service_centre (level, name, area_code, geom)
 			select 'station', '新站点', code, ST_PointOnSurface(geom) from area where level = 'grid' order by code limit 1`);
-		await ensureAreaStats(db);
+		await ensureAreaStats(app);
 		const after = await rows();
 		expect(after.map((r) => r.figures)).toEqual(await fullRefresh());
 		expect(after.map((r) => r.figures)).not.toEqual(before.map((r) => r.figures));
@@ -68,7 +75,7 @@ describe.each(backends)('area_stats refreshed locally on %s PostGIS', (backend) 
 		const before = await rows();
 		await system(sql`update party_member set workplace_building_id = null where id = (select min(id) from party_member)`);
 		await system(sql`update household set residents = residents + 1 where id = (select min(id) from household)`);
-		await ensureAreaStats(db);
+		await ensureAreaStats(app);
 		const after = await rows();
 		expect(after.map((r) => r.figures)).toEqual(await fullRefresh());
 		expect(after.filter((r, i) => r.xmin === before[i].xmin)).toEqual([]);

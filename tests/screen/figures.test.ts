@@ -17,19 +17,24 @@ import { areaCoverageFor } from '../../src/lib/server/privacy/coverage.ts';
 import { D, G111, G211, S1, insertFixture } from '../coverage/fixture.ts';
 import { recordVisit } from '../../src/lib/server/db/queries/visits.ts';
 import { createRequest } from '../../src/lib/server/db/queries/requests.ts';
+import { openDb, type Db } from '../../src/lib/server/db/open.ts';
+import { takeDailySnapshot } from '../../src/lib/server/screen/snapshot-timer.ts';
 
 const scopedFor =
-	(db: TestDb, viewer: Viewer) =>
+	(db: Db, viewer: Viewer) =>
 	<R>(fn: (trx: Scoped) => Promise<R>, o?: { snapshot?: boolean }) =>
 		withScope(db, viewer.scope, fn, o);
 
 describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 	let db: TestDb;
+	/** the screen's handle as the web server opens it: on a server, the app role, row-level security on (fixtures are written as the owner) */
+	let app: Db;
 	beforeAll(async () => {
 		db = await freshDb(backend);
 		await insertFixture(db);
-		await new CoverageEngine(db).ensure();
-		await ensureAreaStats(db);
+		app = backend === 'server' ? await openDb({ backend: 'server', url: db.url!, poolSize: 4 }, { appRole: true }) : db;
+		await new CoverageEngine(app).ensure();
+		await ensureAreaStats(app);
 		// the grid leaders' work: visits in two grids, requests (one of them long overdue) with a description no screen may show
 		const households = async (grid: string) =>
 			(
@@ -59,7 +64,10 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 		}
 		await withScope(db, SYSTEM, (trx) => sql`update request set created_at = now() - interval '30 days' where client_id = ${`request-${G111}`}`.execute(trx));
 	});
-	afterAll(() => db?.drop());
+	afterAll(async () => {
+		if (app !== db) await app?.close();
+		await db?.drop();
+	});
 
 	for (const [who, code] of [
 		['district', D],
@@ -67,7 +75,7 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 	] as const) {
 		it(`shows the ${who} screen the panel's figures for the same area`, async () => {
 			const display = viewerFor('display', code, null, 'screen:1:test');
-			const f = (await screenFigures(db, scopedFor(db, display), display, 20))!;
+			const f = (await screenFigures(app, scopedFor(app, display), display, 20))!;
 			const summary = (await withScope(db, code, (trx) => selectionSummary(trx, code, display)))!;
 			if (summary.type !== 'area') throw new Error('not an area');
 			const panel = summary;
@@ -108,27 +116,27 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 
 	it('withholds small counts from the display as the panel does', async () => {
 		const display = viewerFor('display', S1, null, 'screen:1:test');
-		const f = (await screenFigures(db, scopedFor(db, display), display, 20))!;
+		const f = (await screenFigures(app, scopedFor(app, display), display, 20))!;
 		for (const s of f.blind_spots) if (s.households !== null) expect(s.households === 0 || s.households >= 3).toBe(true);
 		const admin = viewerFor('district_admin', S1, 1, 'admin');
-		const g = (await screenFigures(db, scopedFor(db, admin), admin, 20))!;
+		const g = (await screenFigures(app, scopedFor(app, admin), admin, 20))!;
 		expect(g.blind_spots.map((s) => s.grid_code)).toEqual(f.blind_spots.map((s) => s.grid_code));
 		if (g.blind_spots.some((s) => s.households !== null && s.households > 0 && s.households < 3))
 			expect(f.blind_spots.some((s) => s.households === null)).toBe(true);
 	});
 
 	it('keeps a daily snapshot of every area and draws the trend from it', async () => {
-		const r = await withScope(db, SYSTEM, (trx) => takeSnapshot(trx, '2026-11-20'));
+		const r = await withScope(app, SYSTEM, (trx) => takeSnapshot(trx, '2026-11-20'));
 		const areas = Number((await sql<{ n: number }>`select count(*)::int as n from area`.execute(db.kysely)).rows[0].n);
 		expect(r.areas).toBe(areas);
 		// a second snapshot of the same day replaces the first
-		await withScope(db, SYSTEM, (trx) => takeSnapshot(trx, '2026-11-20'));
-		const today = await withScope(db, SYSTEM, (trx) => takeSnapshot(trx));
+		await withScope(app, SYSTEM, (trx) => takeSnapshot(trx, '2026-11-20'));
+		const today = await withScope(app, SYSTEM, (trx) => takeSnapshot(trx));
 		expect(Number((await sql<{ n: number }>`select count(*)::int as n from area_snapshot`.execute(db.kysely)).rows[0].n)).toBe(areas * 2);
 		expect(await withScope(db, D, (trx) => snapshotDays(trx))).toEqual(['2026-11-20', today.day].sort());
 
 		const display = viewerFor('display', D, null, 'screen:1:test');
-		const f = (await screenFigures(db, scopedFor(db, display), display, 20))!;
+		const f = (await screenFigures(app, scopedFor(app, display), display, 20))!;
 		// 2026-11-20 is more than 30 days before today only when today is after 2026-12-20
 		const trend = await withScope(db, D, (trx) => snapshotTrend(trx, D, 30));
 		expect(f.trend.length).toBe(trend.length);
@@ -146,15 +154,18 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 		expect(spots.filter((s) => !s.grid_code.startsWith(S1))).toEqual([]);
 		expect(spots.length).toBe(f.blind_spots.filter((s) => s.grid_code.startsWith(S1)).length > 0 ? spots.length : 0);
 		// a snapshot outside a scope is refused as the system's work only
-		await expect(withScope(db, S1, (trx) => takeSnapshot(trx))).rejects.toThrow(/SYSTEM/);
+		await expect(withScope(app, S1, (trx) => takeSnapshot(trx))).rejects.toThrow(/SYSTEM/);
+		// the server's daily timer: today has one already; forced, it copies every area again
+		expect(await takeDailySnapshot(app)).toBeNull();
+		expect(await takeDailySnapshot(app, true)).toEqual({ day: today.day, areas, blind_spots: today.blind_spots });
 	});
 
 	it('changes its tag when the data change, and only then', async () => {
-		const a = await screenTag(db, 1, 20);
-		expect(await screenTag(db, 1, 20)).toBe(a);
-		expect(await screenTag(db, 1, 30)).not.toBe(a);
+		const a = await screenTag(app, 1, 20);
+		expect(await screenTag(app, 1, 20)).toBe(a);
+		expect(await screenTag(app, 1, 30)).not.toBe(a);
 		await sql`update service_centre set name = name || ' ' where id = (select min(id) from service_centre)`.execute(db.kysely);
-		const b = await screenTag(db, 1, 20);
+		const b = await screenTag(app, 1, 20);
 		expect(b).not.toBe(a);
 		// a visit moves no data version (tile caches stay) but changes the counters and ticker: a new tag
 		const leader = { accountId: 7, username: 'leader', role: 'grid_leader' as const };
@@ -164,6 +175,6 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 			)
 		).rows;
 		await withScope(db, G111, (trx) => recordVisit(trx, leader, { client_id: 'visit-tag-check', household_id: h.id, kind: 'help' }));
-		expect(await screenTag(db, 1, 20)).not.toBe(b);
+		expect(await screenTag(app, 1, 20)).not.toBe(b);
 	});
 });
