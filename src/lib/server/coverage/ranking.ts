@@ -65,12 +65,13 @@ function areaScoresSql() {
  * (coverage/visits.ts) rescores the areas above it, then ranks again (rankAreaRows).
  */
 export async function scoreAreas(trx: Kysely<Database>, codes?: readonly string[]): Promise<void> {
-	const only = codes ? sql`and t.code = any(${[...codes]}::text[])` : sql``;
+	// scored only where asked: a visit rescores a handful of areas, not all 5,000 of a district
+	const only = codes ? sql`where code = any(${[...codes]}::text[])` : sql``;
 	await sql`
 		update area_coverage t set service_score = s.service_score, organisation_score = s.organisation_score,
 			work_score = s.work_score, coverage_index = s.coverage_index
-		from (${scoredSql(sql`select code, ${areaScoresSql()} from area_coverage`)}) s
-		where t.code = s.code ${only}`.execute(trx);
+		from (${scoredSql(sql`select code, ${areaScoresSql()} from area_coverage ${only}`)}) s
+		where t.code = s.code`.execute(trx);
 }
 
 /**

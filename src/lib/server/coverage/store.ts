@@ -413,10 +413,11 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 		// incremental: the buildings whose distance rows move (the rest are copied from the generation served)
 		const moved = local?.centres && result ? changedBuildings({ net: local.model!.network, r: local.model!.service }, { net, r: result }) : null;
 		const service_ms = lap();
+		const writeChunk = chunked ? CHUNK.write : 40_000;
 		if (result && moved && inPlace) {
 			const ids = moved.map((i) => net.buildings.id[i]);
 			await step((trx) => sql`delete from building_coverage_gen where gen = ${buildingGen}::int4 and building_id = any(${ids}::int8[])`.execute(trx));
-			await writeBuildingCoverage(step, net, result, 40_000, moved);
+			await writeBuildingCoverage(step, net, result, writeChunk, moved);
 		} else if (result && moved) {
 			const ids = moved.map((i) => net.buildings.id[i]);
 			await step((trx) =>
@@ -428,8 +429,8 @@ export async function recomputeCoverage(db: Kysely<Database>, params: CoveragePa
 					station_centre_id, station_m, circle
 				from building_coverage_gen where gen = ${g.building}::int4 and building_id <> all(${ids}::int8[])`.execute(trx)
 			);
-			await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000, moved);
-		} else if (result) await writeBuildingCoverage(step, net, result, chunked ? CHUNK.write : 40_000);
+			await writeBuildingCoverage(step, net, result, writeChunk, moved);
+		} else if (result) await writeBuildingCoverage(step, net, result, writeChunk);
 		const write_ms = lap();
 		// incremental: a centre's reach depends on its own place and the roads alone (unchanged here), so
 		// only centres added or moved are searched again; the rest keep their polygons
