@@ -17,19 +17,14 @@ import { Dijkstra } from './dijkstra.ts';
 import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
 import { recountVisits } from './visits.ts';
-import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network, type ServiceResult } from './service.ts';
+import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
 
-export interface CoverageModel {
-	network: Network;
-	service: ServiceResult;
+/** The engine's model: what an incremental recompute searches from (ServedModel), and a search of its own. */
+export interface CoverageModel extends ServedModel {
 	/** a reusable bounded search over the network (single-threaded use: one call at a time) */
 	search: Dijkstra;
 	/** when the service result was computed, ISO 8601 */
 	computedAt: string;
-	/** the building generation (sql/011) whose distance rows `service` is, if known: an incremental recompute searches from it */
-	buildingGen: number | null;
-	/** … as of this coverage_run.network_version (a server's local recompute rewrites the generation served in place) */
-	distancesVersion: number | null;
 }
 
 /** What the stored results are: every coverage response carries it. */
@@ -202,7 +197,7 @@ export class CoverageEngine {
 	/** the model an incremental recompute searches again: its service result must be the distances served (incremental.ts) */
 	async #modelForRecompute(): Promise<ServedModel | null> {
 		const m = this.#model ?? (this.#loading ? await this.#loading.catch(() => null) : null);
-		return m ? { network: m.network, service: m.service, buildingGen: m.buildingGen, distancesVersion: m.distancesVersion } : null;
+		return m;
 	}
 
 	/** a recompute's network and service result become the model, with its results */

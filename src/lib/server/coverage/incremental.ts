@@ -19,6 +19,7 @@
 // tests/coverage/incremental.test.ts proves each kind equal to a full recompute row for row.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { SYSTEM, withScope } from '../db/scoped.ts';
 import { toX, toY } from './graph.ts';
 import type { LoadStep, Network, ServiceLevel, ServiceResult } from './service.ts';
 import { SERVICE_LEVELS } from './service.ts';
@@ -94,12 +95,11 @@ export async function planLocal(
 	const buildings = new Set((r.buildings ?? []).map(Number));
 	if (r.households?.length) {
 		const households = r.households.map(Number);
-		// the system's own work (scope '*'): as the app role, row-level security hides every
-		// household from a transaction without a scope, and the members' buildings went unseen
-		const { rows } = await db.transaction().execute(async (trx) => {
-			await sql`select set_config('jiceng.scope', '*', true)`.execute(trx);
-			return sql<{ building_id: string }>`select distinct building_id from household where id = any(${households}::int8[])`.execute(trx);
-		});
+		// the system's own work: as the app role, row-level security hides every household from a
+		// transaction without a scope, and the members' buildings went unseen
+		const { rows } = await withScope(db, SYSTEM, (trx) =>
+			sql<{ building_id: string }>`select distinct building_id from household where id = any(${households}::int8[])`.execute(trx)
+		);
 		for (const h of rows) buildings.add(Number(h.building_id));
 	}
 	return { upTo: Number(r.v), centres, buildings: [...buildings].sort((a, b) => a - b), model: centres ? model : null };
