@@ -17,7 +17,8 @@ export const PROTECTED_TABLES = [
 	'request',
 	'visit',
 	'need',
-	'project'
+	'project',
+	'building_member_count'
 ] as const;
 
 /** how each table's rows are named in DERIVED_KEYS' `id` */
@@ -30,7 +31,8 @@ export const ROW_ID: Record<(typeof PROTECTED_TABLES)[number], string> = {
 	request: 'id::text',
 	visit: 'id::text',
 	need: 'id::text',
-	project: 'id::text'
+	project: 'id::text',
+	building_member_count: 'building_id::text'
 };
 
 export const DERIVED_KEYS = `
@@ -64,4 +66,18 @@ select 'need', n.id::text, n.grid_code,
 union all
 select 'project', p.id::text, p.grid_code,
        coalesce(r.grid_code, (select a.code from area a where a.level = 'grid' and ST_Intersects(a.geom, n.geom) order by a.code limit 1))
-  from project p join need n on n.id = p.need_id left join request r on r.id = n.request_id`;
+  from project p join need n on n.id = p.need_id left join request r on r.id = n.request_id
+union all
+select 'building_member_count', c.building_id::text, c.grid_code, b.grid_code
+  from building_member_count c join building b on b.id = c.building_id`;
+
+/**
+ * Members living in each building, counted from the members themselves, beside the count the
+ * schema keeps (sql/025): a building appears when either says it has any.
+ */
+export const DERIVED_MEMBER_COUNTS = `
+select coalesce(c.building_id, d.building_id)::text as building, c.living as stored, d.living as derived
+from building_member_count c
+full join (select h.building_id, count(*)::int as living from party_member m join household h on h.id = m.household_id
+           group by h.building_id) d on d.building_id = c.building_id
+order by 1`;

@@ -10,7 +10,7 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { migrate, readMigrationFiles } from '../../src/lib/server/db/migrate.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import type { Database } from '../../src/lib/server/db/schema.ts';
-import { DERIVED_KEYS, type DerivedKeyRow as KeyRow } from './scope-derived.ts';
+import { DERIVED_KEYS, DERIVED_MEMBER_COUNTS, type DerivedKeyRow as KeyRow } from './scope-derived.ts';
 import { everyOf } from '../helpers/every-of.ts';
 
 const G1 = '420105001001001';
@@ -69,16 +69,34 @@ select setval(pg_get_serial_sequence('building_leader', 'id'), 100);
 async function keys(db: TestDb): Promise<KeyRow[]> {
 	return withScope(db, '*', async (trx) => {
 		// tables of later migrations (requests, sql/016) are not there while only 001–009 are applied
-		const { rows } = await sql<{ t: string | null }>`select to_regclass('request')::text as t`.execute(trx);
-		const text = rows[0].t ? DERIVED_KEYS : DERIVED_KEYS.slice(0, DERIVED_KEYS.lastIndexOf("union all\nselect 'request'"));
+		const { rows } = await sql<{ t: string | null; c: string | null }>`
+			select to_regclass('request')::text as t, to_regclass('building_member_count')::text as c`.execute(trx);
+		let text = DERIVED_KEYS;
+		if (!rows[0].c) text = text.slice(0, text.lastIndexOf("union all\nselect 'building_member_count'"));
+		if (!rows[0].t) text = text.slice(0, text.lastIndexOf("union all\nselect 'request'"));
 		return (await sql.raw<KeyRow>(text).execute(trx)).rows;
 	});
 }
 
-/** the stored key of every row, as 'table id' → key, after checking each equals the derived one */
+/** each building's member count as the schema keeps it (sql/025), after checking it equals a count from scratch */
+async function consistentCounts(db: TestDb): Promise<Map<string, number>> {
+	return withScope(db, '*', async (trx) => {
+		const { rows } = await sql<{ c: string | null }>`select to_regclass('building_member_count')::text as c`.execute(trx);
+		if (!rows[0].c) return new Map();
+		const counts = (await sql.raw<{ building: string; stored: number | null; derived: number | null }>(DERIVED_MEMBER_COUNTS).execute(trx)).rows;
+		for (const r of counts) expect(r.stored, `members living in building ${r.building}`).toBe(r.derived);
+		return new Map(counts.map((r) => [r.building, r.stored!]));
+	});
+}
+
+/**
+ * The stored key of every row, as 'table id' → key, after checking each equals the derived one,
+ * and each building's member count equals its members'.
+ */
 async function consistentKeys(db: TestDb): Promise<Map<string, string>> {
 	const rows = await keys(db);
 	for (const r of rows) expect(r.stored, `${r.t} ${r.id}`).toBe(r.derived);
+	await consistentCounts(db);
 	return new Map(rows.map((r) => [`${r.t} ${r.id}`, r.stored!]));
 }
 
@@ -101,7 +119,8 @@ describe.each(backends)('scope keys on %s PostGIS', (backend) => {
 
 	it('fills every key on insert when the writer leaves it out', async () => {
 		const k = await consistentKeys(db);
-		expect(k.size).toBe(7 + 8 + 2 + 4 + 3);
+		// households, members, central households, links, leaders, and the buildings members live in
+		expect(k.size).toBe(7 + 8 + 2 + 4 + 3 + 3);
 		expect(k.get('household 1')).toBe(G1);
 		expect(k.get('party_member 4')).toBe(G1); // no household: org 3, seated in building 1
 		expect(k.get('party_member 5')).toBe(G1); // no household: org 4, seated in building 2
@@ -234,6 +253,59 @@ describe.each(backends)('scope keys on %s PostGIS', (backend) => {
 		expect(k.has('central_household_link 1>2')).toBe(false);
 		const [m] = (await system(db, (trx) => sql<{ household_id: number | null }>`select household_id from party_member where id = 2`.execute(trx))).rows;
 		expect(m.household_id).toBeNull();
+	});
+
+	it('keeps the count of members living in each building (sql/025) through every kind of write', async () => {
+		// every test above checked the counts after its moves (consistentKeys); here the writes that
+		// add and remove members, several rows in one statement, and truncation
+		const before = await consistentCounts(db);
+		expect(before.size).toBeGreaterThan(0);
+		await run(
+			db,
+			`insert into party_member (name, gender, birth_year, status, joined_on, org_id, household_id) values
+			('壬', 'male', 1970, 'formal', '2000-07-01', 2, 4), ('癸', 'female', 1972, 'formal', '2001-07-01', 2, 4), ('子', 'male', 1980, 'formal', '2002-07-01', 2, 6)`
+		);
+		let c = await consistentCounts(db);
+		expect(c.get('2')).toBe((before.get('2') ?? 0) + 2);
+		expect(c.get('3')).toBe((before.get('3') ?? 0) + 1);
+		// one statement moving members both ways between two buildings, and one leaving its household
+		await run(
+			db,
+			`update party_member set household_id = case household_id when 4 then 6 else 4 end where name in ('壬', '子');
+			update party_member set household_id = null where name = '癸'`
+		);
+		c = await consistentCounts(db);
+		expect(c.get('2')).toBe((before.get('2') ?? 0) + 1);
+		expect(c.get('3')).toBe((before.get('3') ?? 0) + 1);
+		// a household moving house takes its members' count along
+		await run(db, `update household set building_id = 4, unit = 1, room = '901' where id = 6`);
+		c = await consistentCounts(db);
+		expect(c.get('3') ?? 0).toBe(before.get('3') ?? 0);
+		await run(db, `update household set building_id = 3, unit = 2, room = '101' where id = 6`);
+		await run(db, `delete from party_member where name in ('壬', '癸', '子')`);
+		expect(await consistentCounts(db)).toEqual(before);
+		if (backend === 'server') {
+			// only the schema writes it: the app role may read, never write
+			await expect(
+				db.runScript(`set local role jiceng_app; select set_config('jiceng.scope', '*', true); update building_member_count set living = living + 1`)
+			).rejects.toThrow(/permission denied/);
+		}
+	});
+
+	it('empties the member counts when members or households are truncated', async () => {
+		const scratch = await freshDb(backend);
+		try {
+			await run(scratch, FIXTURE);
+			expect((await consistentCounts(scratch)).size).toBe(3);
+			await run(scratch, `truncate party_member cascade`);
+			expect((await consistentCounts(scratch)).size).toBe(0);
+			await run(scratch, `truncate area, party_org cascade; ${FIXTURE}`);
+			expect((await consistentCounts(scratch)).size).toBe(3);
+			await run(scratch, `truncate household cascade`);
+			expect((await consistentCounts(scratch)).size).toBe(0);
+		} finally {
+			await scratch.drop();
+		}
 	});
 
 	it('replaces the single-column foreign keys with the composite ones', async () => {

@@ -219,6 +219,15 @@ export type BuildingLeader = Selectable<BuildingLeaderTable>;
 export type NewBuildingLeader = Insertable<BuildingLeaderTable>;
 export type BuildingLeaderUpdate = Updateable<BuildingLeaderTable>;
 
+export interface BuildingMemberCountTable {
+	building_id: number;
+	grid_code: string;
+	living: number;
+}
+export type BuildingMemberCount = Selectable<BuildingMemberCountTable>;
+export type NewBuildingMemberCount = Insertable<BuildingMemberCountTable>;
+export type BuildingMemberCountUpdate = Updateable<BuildingMemberCountTable>;
+
 export interface CentralHouseholdTable {
 	household_id: number;
 	member_id: number;
@@ -608,6 +617,7 @@ export interface Database {
 	building: BuildingTable;
 	building_coverage_gen: BuildingCoverageGenTable;
 	building_leader: BuildingLeaderTable;
+	building_member_count: BuildingMemberCountTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
 	coverage_change: CoverageChangeTable;

@@ -203,10 +203,9 @@ const buildings: TileSource = {
 	}
 };
 
-/** members living in a building: its households, then each household's members, by index */
+/** members living in a building: the schema's count (sql/025), one row per building, none when 0 */
 function livingIn(buildingId: RawBuilder<unknown>): RawBuilder<unknown> {
-	return sql`(select coalesce(sum((select count(*) from party_member m where m.household_id = h.id)), 0)
-		from household h where h.building_id = ${buildingId})`;
+	return sql`coalesce((select n.living from building_member_count n where n.building_id = ${buildingId}), 0)`;
 }
 
 const roads: TileSource = {
