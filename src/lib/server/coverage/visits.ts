@@ -62,7 +62,13 @@ export async function visitWindowsOf(trx: Kysely<Database>, householdId: number,
 	return rows[0]?.flags ?? VISIT_WINDOWS_DAYS.map(() => false);
 }
 
-/** visit changes and recounts take this lock (shared and exclusive): a recount sees every change committed */
+/**
+ * Visit changes and recounts take this lock, each alone: a recount sees every change committed, and
+ * two changes never write the same area rows at once (each moves its grid's ancestors, the district
+ * among them, and ranks every area and organisation again: taken in their own orders, those rows
+ * deadlocked). Held until the writer commits, after its household's lock and before the audit
+ * chain's (db/queries/visits.ts), the one order every writer takes them in.
+ */
 const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
 
 /**
@@ -75,7 +81,7 @@ const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
 export async function applyVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<void> {
 	const deltas = VISIT_WINDOWS_DAYS.map((_, i) => Number(after[i]) - Number(before[i]));
 	if (deltas.every((d) => d === 0)) return;
-	await sql`select pg_advisory_xact_lock_shared(${COUNT_LOCK})`.execute(trx);
+	await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
 	const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1`.execute(trx);
 	const gen = rows[0]?.gen;
 	if (gen == null) return; // no results served yet: the first recompute counts the visits
