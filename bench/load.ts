@@ -36,6 +36,8 @@ import { openDb, type Db } from '../src/lib/server/db/open.ts';
 import { migrate } from '../src/lib/server/db/migrate.ts';
 import { ensureAreaStats } from '../src/lib/server/db/queries/area-stats.ts';
 import { coverageEngine } from '../src/lib/server/coverage/engine.ts';
+import { recountVisits } from '../src/lib/server/coverage/visits.ts';
+import { withScope, SYSTEM } from '../src/lib/server/db/scoped.ts';
 import { seedDemo } from '../src/lib/server/seed/index.ts';
 import { tileOf } from '../src/lib/server/tiles/bounds.ts';
 import { SOURCES, type LayerName } from '../src/lib/server/tiles/sources.ts';
@@ -304,8 +306,15 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		await ensureAreaStats(owner);
 		await coverageEngine(owner).ensure((l) => log(`[load] ${backend}: coverage ${l}`));
 		prepared = await prepare(owner);
-		const { rows } = await sql<{ n: number }>`select count(*)::int as n from visit where note = 'bench:load'`.execute(owner.kysely);
-		log(`[load] ${backend}: ${rows[0].n} visits of earlier runs in the dataset`);
+		// each run starts from the dataset as seeded: the visits and requests of earlier runs go (their
+		// requests' figures are counted live, so every run would otherwise read more rows than the last)
+		const removed = await withScope(owner, SYSTEM, async (trx) => {
+			const visits = await sql`delete from visit where note = 'bench:load'`.execute(trx);
+			const requests = await sql`delete from request where description = 'bench:load'`.execute(trx);
+			return { visits: Number(visits.numAffectedRows ?? 0), requests: Number(requests.numAffectedRows ?? 0) };
+		});
+		if (removed.visits) await recountVisits(owner);
+		log(`[load] ${backend}: removed ${removed.visits} visits and ${removed.requests} requests of earlier runs`);
 	} finally {
 		// the embedded folder is one process's at a time: the app's, from here on
 		await owner.close();

@@ -60,16 +60,34 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 		run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '-N']);
 	}
 	const port = await freePort();
-	const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB`;
+	// BENCH_PG_STATS=1: what the server spent its time on (pg_stat_statements), printed at the stop
+	const stats = process.env.BENCH_PG_STATS === '1';
+	const options =
+		`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB` +
+		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all' : '');
 	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
 	log(`[bench] server PostGIS on 127.0.0.1:${port} (${data})`);
 	let stopped = false;
 	const stop = () => {
 		if (stopped) return;
 		stopped = true;
+		if (stats) log(statementStats(bin, port, isRoot));
 		run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
 	};
 	return { url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`, stop };
+}
+
+/** the statements the server spent most time on, over every database of the cluster (BENCH_PG_STATS) */
+function statementStats(bin: string, port: number, isRoot: boolean): string {
+	const query = `create extension if not exists pg_stat_statements;
+		select round(total_exec_time)::int as total_ms, calls, round(mean_exec_time::numeric, 2) as mean_ms,
+		       left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+		from pg_stat_statements order by total_exec_time desc limit 30`;
+	const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-c', query];
+	const r = isRoot
+		? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'psql'), ...args], { encoding: 'utf8' })
+		: spawnSync(join(bin, 'psql'), args, { encoding: 'utf8' });
+	return `[bench] statements by total time (pg_stat_statements):\n${r.stdout || r.stderr}`;
 }
 
 export async function ensureDataset(url: (db: string) => string, scale: 'district' | 'chaoyang'): Promise<string> {
