@@ -228,6 +228,14 @@ export type BuildingMemberCount = Selectable<BuildingMemberCountTable>;
 export type NewBuildingMemberCount = Insertable<BuildingMemberCountTable>;
 export type BuildingMemberCountUpdate = Updateable<BuildingMemberCountTable>;
 
+export interface BuildingSearchTable {
+	gram: string;
+	building_id: number;
+}
+export type BuildingSearch = Selectable<BuildingSearchTable>;
+export type NewBuildingSearch = Insertable<BuildingSearchTable>;
+export type BuildingSearchUpdate = Updateable<BuildingSearchTable>;
+
 export interface CentralHouseholdTable {
 	household_id: number;
 	member_id: number;
@@ -618,6 +626,7 @@ export interface Database {
 	building_coverage_gen: BuildingCoverageGenTable;
 	building_leader: BuildingLeaderTable;
 	building_member_count: BuildingMemberCountTable;
+	building_search: BuildingSearchTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
 	coverage_change: CoverageChangeTable;
