@@ -16,7 +16,7 @@ import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
 import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
-import { recountVisits } from './visits.ts';
+import { rankVisits, recountVisits } from './visits.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
 
 /** The engine's model: what an incremental recompute searches from (ServedModel), and a search of its own. */
@@ -76,6 +76,7 @@ export class CoverageEngine {
 	#busy = false;
 	#status: { at: number; status: CoverageStatus } | null = null;
 	#recounting: Promise<void> | null = null;
+	#ranking: Promise<void> | null = null;
 	#recountFailedAt = -Infinity;
 
 	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
@@ -104,6 +105,8 @@ export class CoverageEngine {
 		else if (s.computed !== null && !this.#model && !this.#loading) void this.model().catch(() => {});
 		// a new day (the visit windows moved), or visits written while a recompute counted
 		if (s.visitsStale) this.#recountVisits();
+		// visits moved the index since the ranks were ranked: they follow (a recount ranks as well)
+		else if (s.ranksStale) this.#rankVisits();
 		const status: CoverageStatus = {
 			computed_version: s.computed,
 			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),
@@ -130,6 +133,24 @@ export class CoverageEngine {
 			})
 			.finally(() => {
 				this.#recounting = null;
+				this.#status = null;
+			});
+	}
+
+	/**
+	 * Ranks areas and organisations again after visits (coverage/visits.ts rankVisits), once at a
+	 * time: the visits written while it ranks are ranked by the next read's call.
+	 */
+	#rankVisits(): void {
+		if (this.#ranking || this.#recounting || performance.now() - this.#recountFailedAt < RETRY_AFTER_FAILURE_MS) return;
+		this.#ranking = rankVisits(this.db)
+			.then(() => {})
+			.catch((error: Error) => {
+				this.#recountFailedAt = performance.now();
+				this.log(`visit ranks failed: ${error.message}`);
+			})
+			.finally(() => {
+				this.#ranking = null;
 				this.#status = null;
 			});
 	}

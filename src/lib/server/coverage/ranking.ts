@@ -148,14 +148,20 @@ export async function rankOrganisations(trx: Kysely<Database>): Promise<void> {
  * when `codes` is null), with their index, then ranks within each kind: after a visit moved the
  * areas' work coverage.
  */
-export async function rescoreOrganisations(trx: Kysely<Database>, codes: readonly string[] | null): Promise<void> {
+export async function rescoreOrganisations(trx: Kysely<Database>, codes: readonly string[] | null, { rank: ranked = true } = {}): Promise<void> {
+	const only = sql`(${codes === null} or t.area_code = any(${codes ? [...codes] : []}::text[]))`;
 	await sql`
 		update org_coverage t set service_score = s.service_score, organisation_score = s.organisation_score, work_score = s.work_score
 		from (${organisationScoresSql()}) s
-		where t.org_id = s.org_id and (${codes === null} or t.area_code = any(${codes ? [...codes] : []}::text[]))
+		where t.org_id = s.org_id and ${only}
 		  and t.work_score is distinct from s.work_score`.execute(trx);
-	await sql`update org_coverage set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}
-		where coverage_index is distinct from ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
+	await sql`update org_coverage t set coverage_index = ${indexSql('service_score', 'organisation_score', 'work_score')}
+		where ${only} and coverage_index is distinct from ${indexSql('service_score', 'organisation_score', 'work_score')}`.execute(trx);
+	if (ranked) await rankOrganisationRows(trx);
+}
+
+/** The ranks of org_coverage from the index its rows hold (only rows whose rank moves are written). */
+export async function rankOrganisationRows(trx: Kysely<Database>): Promise<void> {
 	await rank(trx, 'org_coverage', 'org_id', 'kind');
 }
 

@@ -33,7 +33,7 @@ import { DISTANCE_RULES, GAP_RULES, GAP_RULE_SPECS, MEMBER_RULES, isKeyBuilding 
 import { changedBuildings, planLocal, unchangedCentres, withCurrentCentres, type LocalPlan, type ServedModel } from './incremental.ts';
 import { writeBlindSpots } from './blind-spots.ts';
 import { rankAreas, rankOrganisations } from './ranking.ts';
-import { countVisits, visitFiguresStaleSql, visitRollSql } from './visits.ts';
+import { countVisits, visitFiguresStaleSql, visitRanksStaleSql, visitRollSql } from './visits.ts';
 import { oneReach, piecesWkt, reachPolygonSql, reachedPieces } from './reach.ts';
 import {
 	CENTRE_LEVELS,
@@ -96,6 +96,8 @@ export interface CoverageState {
 	visitRoll: number;
 	/** the served visit figures are of another day, or may miss visits written during a recompute */
 	visitsStale: boolean;
+	/** visits moved the served index since the ranks were ranked (sql/027) */
+	ranksStale: boolean;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -108,7 +110,8 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		       r.gen, r.building_gen, r.reach_gen,
 		       (select version from coverage_input where part = 'network') as network_input,
 		       (select version from coverage_input where part = 'org') as org_input,
-		       ${visitRollSql} as visit_roll, coalesce(${visitFiguresStaleSql}, false) as visits_stale
+		       ${visitRollSql} as visit_roll, coalesce(${visitFiguresStaleSql}, false) as visits_stale,
+		       coalesce(${visitRanksStaleSql}, false) as ranks_stale
 		from data_version d left join coverage_run r on r.id = 1
 		where d.id = 1`.execute(db);
 	const current = Number(r.current);
@@ -121,7 +124,8 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		gens: { result: num(r.gen), building: num(r.building_gen), reach: num(r.reach_gen) },
 		inputs: { network: num(r.network_input) ?? current, org: num(r.org_input) ?? current },
 		visitRoll: Number(r.visit_roll),
-		visitsStale: r.visits_stale === true
+		visitsStale: r.visits_stale === true,
+		ranksStale: r.ranks_stale === true
 	};
 }
 

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { SYSTEM, withScope } from '../db/scoped.ts';
 import { VISIT_WINDOWS_DAYS } from '../../coverage-rules.ts';
-import { rankAreaRows, rescoreOrganisations, scoreAreas } from './ranking.ts';
+import { rankAreaRows, rankOrganisationRows, rescoreOrganisations, scoreAreas } from './ranking.ts';
 
 const column = (days: number) => sql.ref(`hh_visited_${days}d`);
 
@@ -89,13 +89,40 @@ export async function applyVisitChange(trx: Kysely<Database>, grid: string, befo
 		update area_coverage_gen set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + ${deltas[i]}::int`))}
 		where gen = ${gen}::int4 and starts_with(${grid}::text, code) returning code`.execute(trx);
 	await sql`insert into visit_delta (gen) values (${gen}::int4)`.execute(trx);
-	// the scores, index and ranks of the generation the counts went to (the views read it)
+	// the scores and index of the generation the counts went to (the views read it); the ranks of
+	// every area and organisation follow in the background (rankVisits, sql/027): ranking them all
+	// here held the lock above for 100 ms a visit at Chaoyang, and visits queued for it
 	await sql`select set_config('jiceng.gen_result', ${String(gen)}, true)`.execute(trx);
 	const codes = areas.map((a) => a.code);
 	await scoreAreas(trx, codes);
-	await rankAreaRows(trx);
-	await rescoreOrganisations(trx, codes);
+	await rescoreOrganisations(trx, codes, { rank: false });
 	await sql`select set_config('jiceng.gen_result', '', true)`.execute(trx);
+}
+
+/** the ranks served follow every visit's change logged so far (sql/027) */
+const RANKED_ROLL = sql`update visit_rank_state set roll = ${visitRollSqlText()} where id = 1`;
+
+function visitRollSqlText() {
+	return sql`(select case when is_called then last_value else 0 end from visit_roll_seq)`;
+}
+
+/**
+ * Ranks every area and organisation of the served figures again after visits moved their index
+ * (applyVisitChange leaves the ranks to this), in the background: one transaction holding the
+ * count lock, so no visit's change falls between the ranking and the roll it records. The roll
+ * moves on (coverage tiles key on it: their ranks changed). Returns false when there are no results.
+ */
+export async function rankVisits(db: Db): Promise<boolean> {
+	return withScope(db, SYSTEM, async (trx) => {
+		await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
+		const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1 for share`.execute(trx);
+		if (rows[0]?.gen == null) return false;
+		await rankAreaRows(trx);
+		await rankOrganisationRows(trx);
+		await sql`select nextval('visit_roll_seq')`.execute(trx);
+		await RANKED_ROLL.execute(trx);
+		return true;
+	});
 }
 
 /**
@@ -116,6 +143,7 @@ export async function recountVisits(db: Db): Promise<boolean> {
 		await rescoreOrganisations(trx, null);
 		await sql`delete from visit_delta`.execute(trx);
 		await sql`select nextval('visit_roll_seq')`.execute(trx);
+		await RANKED_ROLL.execute(trx);
 		return true;
 	});
 }
@@ -126,4 +154,7 @@ export const visitFiguresStaleSql = sql<boolean>`(r.gen is not null and (
 	or exists (select 1 from visit_delta d where d.gen <> r.gen)))`;
 
 /** changes to the visit figures so far: tile caches of coverage layers key on it */
-export const visitRollSql = sql<number>`(select case when is_called then last_value else 0 end from visit_roll_seq)`;
+export const visitRollSql = sql<number>`${visitRollSqlText()}`;
+
+/** visits changed the served index since the ranks were last ranked (sql/027) */
+export const visitRanksStaleSql = sql<boolean>`(r.gen is not null and ${visitRollSqlText()} > (select s.roll from visit_rank_state s where s.id = 1))`;

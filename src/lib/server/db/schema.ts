@@ -612,6 +612,14 @@ export type VisitDelta = Selectable<VisitDeltaTable>;
 export type NewVisitDelta = Insertable<VisitDeltaTable>;
 export type VisitDeltaUpdate = Updateable<VisitDeltaTable>;
 
+export interface VisitRankStateTable {
+	id: Generated<number>;
+	roll: number;
+}
+export type VisitRankState = Selectable<VisitRankStateTable>;
+export type NewVisitRankState = Insertable<VisitRankStateTable>;
+export type VisitRankStateUpdate = Updateable<VisitRankStateTable>;
+
 export interface Database {
 	account: AccountTable;
 	area: AreaTable;
@@ -655,4 +663,5 @@ export interface Database {
 	session: SessionTable;
 	visit: VisitTable;
 	visit_delta: VisitDeltaTable;
+	visit_rank_state: VisitRankStateTable;
 }
