@@ -14,6 +14,8 @@ import { DEFAULT_PARAMS } from '../../src/lib/server/coverage/service.ts';
 import { recomputeCoverage } from '../../src/lib/server/coverage/store.ts';
 import { servedGeneration } from '../../src/lib/server/coverage/incremental.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
+import { gapCounts } from '../../src/lib/server/db/queries/coverage.ts';
+import { GAP_RULES } from '../../src/lib/server/coverage/gaps.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { C12, insertFixture, lat, lon } from './fixture.ts';
 
@@ -61,10 +63,14 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		const engine = new CoverageEngine(app, DEFAULT_PARAMS, { debounceMs: 0, log: (l) => lines.push(l) });
 		await engine.model();
 		const gensBefore = await gens();
+		// the panels' gap counts, kept by generation (queries/coverage.ts): read before the write…
+		await withScope(app, '*', (trx) => gapCounts(trx, ''));
 		await withScope(db, '*', write);
 
 		await engine.ensure();
 		const incremental = await served(db);
+		// … and after it they are the new results' (a generation written in place would show the old)
+		const counts = { kept: await withScope(app, '*', (trx) => gapCounts(trx, '')), live: await liveGapCounts() };
 		const gensAfter = await gens();
 		// the same data recomputed from scratch
 		await recomputeCoverage(db.kysely, DEFAULT_PARAMS, { kind: 'full', chunked });
@@ -76,8 +82,19 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 			kind: /\((\w+), generation/.exec(run)?.[1],
 			touched: Number(/(\d+) buildings touched/.exec(run)?.[1] ?? NaN),
 			gensBefore,
-			gensAfter
+			gensAfter,
+			counts
 		};
+	}
+
+	/** the gap counts of the generation served, counted now */
+	async function liveGapCounts() {
+		const { rows } = await sql<{ rule: string; n: number; hh: number }>`
+			select rule, count(*)::int4 as n, coalesce(sum(households), 0)::int4 as hh from coverage_gap group by rule`.execute(db.kysely);
+		const out: Record<string, { objects: number; households: number }> = {};
+		for (const rule of GAP_RULES) out[rule] = { objects: 0, households: 0 };
+		for (const r of rows) out[r.rule] = { objects: r.n, households: r.hh };
+		return out;
 	}
 
 	/** the generations served of the three parts */
@@ -91,6 +108,7 @@ describe.each(backends)('the incremental coverage recompute on %s PostGIS', (bac
 		expect(r.kind).toBe('local');
 		expect(r.touched).toBeLessThan(12);
 		for (const table of Object.keys(r.full) as (keyof typeof r.full)[]) expect(r.incremental[table], table).toEqual(r.full[table]);
+		expect(r.counts.kept).toEqual(r.counts.live);
 	};
 
 	it('a convenience station added: distances move near it, the rest is copied, and it equals a full recompute', async () => {
