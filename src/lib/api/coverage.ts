@@ -42,7 +42,7 @@ export interface AreaCoverageRow {
 	rectify: boolean;
 	/**
 	 * residents' requests of the area (issue 11 part 3), read live beside the index, not in it
-	 * (db/queries/requests.ts areaRequestColumns): all, open (not confirmed), overdue (amber or red)
+	 * (db/queries/requests.ts areaRequestJoin): all, open (not confirmed), overdue (amber or red)
 	 */
 	requests: number;
 	requests_open: number;

@@ -60,7 +60,7 @@ export function areaCoverageTileSource(level: 'street' | 'community' | 'grid'): 
 			       c.code, c.name, ${smallCellSql(sql`c.households`, ctx.persons)} as households,
 			       ${share('5')} as share_5min, ${share('10')} as share_10min, ${share('15')} as share_15min, c.coverage_index,
 			       c.rank, c.rectify::int4 as rectify, c.blind_spots
-			from (${areaCoverageSql(ctx.scope)}) c
+			from (${areaCoverageSql(ctx.scope, { requests: false })}) c
 			join area a on a.code = c.code
 			cross join lateral (select ${tileSpace(sql`a.geom`, ctx.box)} as t) tt
 			where c.level = ${level} and a.geom && ${envelope(ctx, BUFFER)}

@@ -3,7 +3,7 @@
 // (coverage/store.ts) writes these tables; nothing here computes a figure.
 import { sql, type RawBuilder } from 'kysely';
 import { scopePrefix, type Scoped } from '../scoped.ts';
-import { areaRequestColumns } from './requests.ts';
+import { AREA_REQUEST_COLUMNS, areaRequestJoin } from './requests.ts';
 import type { AreaCoverageRow, BlindSpotRow, OrgRankingRow } from '../../../api/coverage.ts';
 import { AREA_CODE } from '../../../api/inputs.ts';
 
@@ -56,11 +56,15 @@ export async function coverageRun(trx: Scoped): Promise<CoverageRun | null> {
 	return rows[0] ? { ...rows[0], data_version: Number(rows[0].data_version) } : null;
 }
 
+/** the request figures' columns left empty, for readers that show none (tiles, snapshots) */
+const NO_REQUEST_COLUMNS = sql`null::int4 as requests, null::int4 as requests_open, null::int4 as requests_overdue,
+	null::float8 as response_hours, null::float8 as resolution_hours`;
+
 /**
  * The rows of area_coverage with the shares, rounded once, here: tiles, panels and exports all
  * select from this, so the share on the map is the share in the CSV.
  */
-export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
+export function areaCoverageSql(scope: string, { requests = true } = {}): RawBuilder<AreaCoverageRow> {
 	const share = (n: string) => sql.raw(`case when c.households > 0 then round(c.${n}::numeric / c.households, 4)::float8 end`);
 	// visit coverage is stored with the other counts (sql/023, coverage/visits.ts): the index counts it
 	const visited = VISIT_WINDOWS_DAYS.map(
@@ -75,8 +79,9 @@ export function areaCoverageSql(scope: string): RawBuilder<AreaCoverageRow> {
 		       round(c.organisation_score::numeric, 4)::float8 as organisation_score,
 		       round(c.work_score::numeric, 4)::float8 as work_score,
 		       c.coverage_index::float8 as coverage_index, c.rank, c.rank_of, c.rectify,
-		       ${areaRequestColumns(sql`c.code`)}
+		       ${requests ? AREA_REQUEST_COLUMNS : NO_REQUEST_COLUMNS}
 		from area_coverage c join area a on a.code = c.code
+		${requests ? areaRequestJoin(sql`c.code`) : sql``}
 		where starts_with(c.code, ${areaPrefix(scope)}::text)`;
 }
 

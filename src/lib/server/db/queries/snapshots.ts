@@ -43,7 +43,7 @@ export async function takeSnapshot(trx: Scoped, day?: string): Promise<{ day: st
 			         'coverage_index', c.coverage_index, 'rank', c.rank, 'rectify', c.rectify,
 			         'blind_spots', c.blind_spots, 'hh_in_blind_spots', c.hh_in_blind_spots),
 			       (select version from data_version where id = 1)
-			from area_stats s left join (${areaCoverageSql('')}) c on c.code = s.code
+			from area_stats s left join (${areaCoverageSql('', { requests: false })}) c on c.code = s.code
 			returning 1)
 		select count(*)::int as n from ins`.execute(trx);
 	const {
