@@ -67,6 +67,8 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all' : '');
 	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
 	log(`[bench] server PostGIS on 127.0.0.1:${port} (${data})`);
+	// the statistics of this run only (they outlive a restart)
+	if (stats) statementStats(bin, port, isRoot, 'select pg_stat_statements_reset()');
 	let stopped = false;
 	const stop = () => {
 		if (stopped) return;
@@ -78,8 +80,9 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 }
 
 /** the statements the server spent most time on, over every database of the cluster (BENCH_PG_STATS) */
-function statementStats(bin: string, port: number, isRoot: boolean): string {
+function statementStats(bin: string, port: number, isRoot: boolean, then?: string): string {
 	const query = `create extension if not exists pg_stat_statements;
+		${then ?? ''}${then ? ';' : ''}
 		select round(total_exec_time)::int as total_ms, calls, round(mean_exec_time::numeric, 2) as mean_ms,
 		       left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
 		from pg_stat_statements order by total_exec_time desc limit 30`;

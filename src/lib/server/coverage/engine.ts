@@ -58,6 +58,8 @@ export const DEBOUNCE_MS = 200;
 
 /** a failed recompute is tried again no sooner than this, ms */
 const RETRY_AFTER_FAILURE_MS = 10_000;
+/** the shortest time between two rankings after visits (rankVisits): their ranks follow within it */
+const RANK_EVERY_MS = 2000;
 /** while another process recomputes, look again this often, ms */
 const BUSY_RETRY_MS = 500;
 
@@ -77,6 +79,8 @@ export class CoverageEngine {
 	#status: { at: number; status: CoverageStatus } | null = null;
 	#recounting: Promise<void> | null = null;
 	#ranking: Promise<void> | null = null;
+	#rankTimer: ReturnType<typeof setTimeout> | null = null;
+	#rankedAt = -Infinity;
 	#recountFailedAt = -Infinity;
 
 	constructor(db: Db, params: CoverageParams = DEFAULT_PARAMS, options: CoverageEngineOptions = {}) {
@@ -139,10 +143,22 @@ export class CoverageEngine {
 
 	/**
 	 * Ranks areas and organisations again after visits (coverage/visits.ts rankVisits), once at a
-	 * time: the visits written while it ranks are ranked by the next read's call.
+	 * time and at most once per RANK_EVERY_MS: the visits written meanwhile are ranked by the next.
 	 */
 	#rankVisits(): void {
-		if (this.#ranking || this.#recounting || performance.now() - this.#recountFailedAt < RETRY_AFTER_FAILURE_MS) return;
+		if (this.#ranking || this.#rankTimer || this.#recounting || performance.now() - this.#recountFailedAt < RETRY_AFTER_FAILURE_MS) return;
+		// at most one ranking per RANK_EVERY_MS: it holds the lock visits take, and under a morning's
+		// visits back-to-back rankings kept them waiting (bench:load)
+		const wait = this.#rankedAt + RANK_EVERY_MS - performance.now();
+		if (wait > 0) {
+			this.#rankTimer = setTimeout(() => {
+				this.#rankTimer = null;
+				this.#rankVisits();
+			}, wait);
+			this.#rankTimer.unref?.();
+			return;
+		}
+		this.#rankedAt = performance.now();
 		this.#ranking = rankVisits(this.db)
 			.then(() => {})
 			.catch((error: Error) => {
