@@ -81,22 +81,28 @@ const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
 export async function applyVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<void> {
 	const deltas = VISIT_WINDOWS_DAYS.map((_, i) => Number(after[i]) - Number(before[i]));
 	if (deltas.every((d) => d === 0)) return;
-	await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
-	const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1`.execute(trx);
-	const gen = rows[0]?.gen;
-	if (gen == null) return; // no results served yet: the first recompute counts the visits
-	const { rows: areas } = await sql<{ code: string }>`
-		update area_coverage_gen set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + ${deltas[i]}::int`))}
-		where gen = ${gen}::int4 and starts_with(${grid}::text, code) returning code`.execute(trx);
-	await sql`insert into visit_delta (gen) values (${gen}::int4)`.execute(trx);
-	// the scores and index of the generation the counts went to (the views read it); the ranks of
-	// every area and organisation follow in the background (rankVisits, sql/027): ranking them all
-	// here held the lock above for 100 ms a visit at Chaoyang, and visits queued for it
-	await sql`select set_config('jiceng.gen_result', ${String(gen)}, true)`.execute(trx);
-	const codes = areas.map((a) => a.code);
-	await scoreAreas(trx, codes);
-	await rescoreOrganisations(trx, codes, { rank: false });
-	await sql`select set_config('jiceng.gen_result', '', true)`.execute(trx);
+	// From the lock to the commit every visit of the district waits for this one, and under load each
+	// round trip is a wait on a busy server: so the lock, the generation, the counts, the log and the
+	// generation the scores read (the views read jiceng.gen_result) go in one statement. The lock is
+	// taken before the rows are read (`run` needs it, the update needs `run`); a count another visit
+	// committed since this statement began is re-read by the update (READ COMMITTED).
+	const { rows } = await sql<{ gen: number | null; codes: string[] }>`
+		with locked as (select pg_advisory_xact_lock(${COUNT_LOCK}) as l),
+		run as (select r.gen from coverage_run r cross join locked where r.id = 1),
+		moved as (
+			update area_coverage_gen set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + ${deltas[i]}::int`))}
+			where gen = (select gen from run) and starts_with(${grid}::text, code) returning code),
+		logged as (insert into visit_delta (gen) select gen from run where gen is not null returning gen)
+		select (select gen from run) as gen, array(select code from moved) as codes,
+		       set_config('jiceng.gen_result', coalesce((select gen from run)::text, ''), true) as setting`.execute(trx);
+	// no results served yet: the first recompute counts the visits
+	if (rows[0]?.gen == null) return;
+	// the scores and index of the generation the counts went to; the ranks of every area and
+	// organisation follow in the background (rankVisits, sql/027): ranking them all here held the
+	// lock for 100 ms a visit at Chaoyang, and visits queued for it. The writer's transaction reads
+	// no coverage figure after this (the generation it names is the one served, or a recount follows)
+	await scoreAreas(trx, rows[0].codes);
+	await rescoreOrganisations(trx, rows[0].codes, { rank: false });
 }
 
 /** the ranks served follow every visit's change logged so far (sql/027) */

@@ -96,10 +96,13 @@ export async function recordVisit(trx: Scoped, actor: VisitActor, input: NewVisi
 		return raced;
 	}
 	const id = rows[0].id;
-	// the served visit coverage counts it before the writer hears back (coverage/visits.ts)
-	await applyVisitChange(trx, hh[0].grid_code, before, await visitWindowsOf(trx, input.household_id));
+	const after = await visitWindowsOf(trx, input.household_id);
+	const visit = (await visitById(trx, actor, id))!;
+	// the served visit coverage counts it before the writer hears back (coverage/visits.ts); last
+	// but the audit: from here to the commit, other visits wait for this one
+	await applyVisitChange(trx, hh[0].grid_code, before, after);
 	await auditBy(trx, actor, 'edit', `visit:${id}:record household:${input.household_id}`);
-	return { visit: (await visitById(trx, actor, id))!, created: true };
+	return { visit, created: true };
 }
 
 /**
