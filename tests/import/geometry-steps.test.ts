@@ -71,4 +71,34 @@ describe.each(backends)('the geometry step on the %s backend', (backend) => {
 		},
 		T
 	);
+
+	it(
+		'a GeoJSON geometry goes in as WKB and is stored exactly as PostGIS reads the GeoJSON itself (every digit, z dropped, a Polygon made Multi)',
+		async () => {
+			const ring = (x: number, y: number, d: number) => [
+				[x, y, 12.5],
+				[x + d, y + 1e-13, 12.5],
+				[x + d, y + d],
+				[x + 1 / 3e4, y + d],
+				[x, y, 12.5]
+			];
+			const geometries = [
+				{ type: 'Polygon', coordinates: [ring(114.4151234567891, 30.51512345678912, 0.0004)] },
+				{ type: 'MultiPolygon', coordinates: [[ring(114.416, 30.516, 0.0004), ring(114.4161, 30.5161, 0.0001).reverse()], [ring(114.417, 30.517, 0.0003)]] }
+			];
+			const file = writeJson(dir, 'exact.geojson', {
+				type: 'FeatureCollection',
+				features: geometries.map((geometry, i) => ({ type: 'Feature', properties: { id: `x${i}` }, geometry }))
+			});
+			const r = await imp(db, file, { layer: 'buildings', srid: 4326 });
+			expect(r).toMatchObject({ features: 2, accepted: 2, committed: true });
+			for (const [i, g] of geometries.entries()) {
+				const { rows } = await sql<{ same: boolean; type: string }>`
+					select ST_AsBinary(geom) = ST_AsBinary(ST_Multi(ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(g)}), 4326)))) as same,
+					GeometryType(geom) as type from building where source_id = ${`x${i}`}`.execute(db.kysely);
+				expect(rows[0]).toEqual({ same: true, type: 'MULTIPOLYGON' });
+			}
+		},
+		T
+	);
 });

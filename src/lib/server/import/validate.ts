@@ -5,6 +5,7 @@
 // layers (containment, overlaps, duplicates) is checked in PostGIS (writer.ts).
 import { growBBox, type BBox } from './crs.ts';
 import { mapValue, readField, type ResolvedMapping } from './mapping.ts';
+import { wkbBase64 } from './wkb.ts';
 import type { ImportLayer, RawGeometry, SourceFeature } from './types.ts';
 
 /** A feature ready for staging, or the reason it is rejected. */
@@ -14,7 +15,7 @@ export interface Prepared {
 	key: string | null;
 	attrs: Record<string, string | number | null>;
 	gtext: string | null;
-	gkind: 'json' | 'wkt' | null;
+	gkind: 'json' | 'wkt' | 'wkb' | null;
 	reject: string | null;
 	field: string | null;
 	/** a representative coordinate (first vertex), for the CRS guess and the GCJ-02 test */
@@ -113,8 +114,11 @@ export function prepare(layer: ImportLayer, m: ResolvedMapping, f: SourceFeature
 		if (f.geometry) {
 			out.first = checkGeometry(f.geometry, own);
 			type = f.geometry.type;
-			out.gtext = JSON.stringify({ type: f.geometry.type, coordinates: f.geometry.coordinates });
-			out.gkind = 'json';
+			// a polygon of a polygonal layer goes in as the one-part MultiPolygon ST_Multi would make
+			// of it (a shapefile's single-part shapes are Polygons: no pass over the rows to convert them)
+			const polygonal = (layer === 'areas' || layer === 'buildings') && type === 'Polygon';
+			out.gtext = wkbBase64(polygonal ? { type: 'MultiPolygon', coordinates: [f.geometry.coordinates] } : f.geometry);
+			out.gkind = 'wkb';
 		} else if (typeof wkt === 'string' && wkt.trim()) {
 			const w = checkWkt(wkt, own);
 			type = w.type;

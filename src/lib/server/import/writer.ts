@@ -44,7 +44,7 @@ export async function createStage(trx: Scoped): Promise<void> {
 		trx,
 		sql`create or replace function pg_temp.import_geom(t text, kind text, srid int, out g geometry, out err text) language plpgsql as $$
 	begin
-		g := case when kind = 'wkt' then ST_GeomFromText(t) else ST_GeomFromGeoJSON(t) end;
+		g := case kind when 'wkt' then ST_GeomFromText(t) when 'wkb' then ST_GeomFromWKB(decode(t, 'base64')) else ST_GeomFromGeoJSON(t) end;
 		g := ST_SetSRID(ST_Force2D(g), srid);
 		if srid in (4326, 4490) and (ST_XMin(g) < -180 or ST_XMax(g) > 180 or ST_YMin(g) < -90 or ST_YMax(g) > 90) then
 			g := null; err := 'coordinates out of range for longitude/latitude'; return;
@@ -123,7 +123,7 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 					then 'coordinates out of range after the transformation to WGS84' end as err
 				from (select n, case when lonlat or ${srid}::int = 4326 then g0 else ST_Transform(g0, 4326) end as g, lonlat
 					from (select n, g0, ${srid}::int in (4326, 4490) and (ST_XMin(g0) < -180 or ST_XMax(g0) > 180 or ST_YMin(g0) < -90 or ST_YMax(g0) > 90) as lonlat
-						from (select n, ST_SetSRID(ST_Force2D(case when gkind = 'wkt' then ST_GeomFromText(gtext) else ST_GeomFromGeoJSON(gtext) end), ${srid}::int) as g0
+						from (select n, ST_SetSRID(ST_Force2D(case gkind when 'wkt' then ST_GeomFromText(gtext) when 'wkb' then ST_GeomFromWKB(decode(gtext, 'base64')) else ST_GeomFromGeoJSON(gtext) end), ${srid}::int) as g0
 							from import_stage where reject is null offset 0) a offset 0) b offset 0) c) x
 			where x.n = s.n`
 		);
