@@ -105,52 +105,50 @@ export async function applyVisitChange(trx: Kysely<Database>, grid: string, befo
 	await rescoreOrganisations(trx, rows[0].codes, { rank: false });
 }
 
-/** the ranks served follow every visit's change logged so far (sql/027) */
-const RANKED_ROLL = sql`update visit_rank_state set roll = ${visitRollSqlText()} where id = 1`;
-
-function visitRollSqlText() {
-	return sql`(select case when is_called then last_value else 0 end from visit_roll_seq)`;
-}
+/** changes to the visit figures so far (sql/023) */
+const VISIT_ROLL = sql<number>`(select case when is_called then last_value else 0 end from visit_roll_seq)`;
 
 /**
- * Ranks every area and organisation of the served figures again after visits moved their index
- * (applyVisitChange leaves the ranks to this), in the background: one transaction holding the
- * count lock, so no visit's change falls between the ranking and the roll it records. The roll
- * moves on (coverage tiles key on it: their ranks changed). Returns false when there are no results.
+ * The served visit figures rewritten by the system, in one transaction holding the count lock
+ * (visit writes wait for it; readers do not) and the served generation (a recompute's switch waits
+ * for it): `fn` writes, then the roll moves on (coverage tiles key on it) and the ranks are
+ * recorded as following every change so far (sql/027). False when there are no results.
  */
-export async function rankVisits(db: Db): Promise<boolean> {
-	return withScope(db, SYSTEM, async (trx) => {
-		await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
-		const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1 for share`.execute(trx);
-		if (rows[0]?.gen == null) return false;
-		await rankAreaRows(trx);
-		await rankOrganisationRows(trx);
-		await sql`select nextval('visit_roll_seq')`.execute(trx);
-		await RANKED_ROLL.execute(trx);
-		return true;
-	});
-}
-
-/**
- * Counts every area's visits again, with the scores, index and ranks: on a new day (the windows
- * moved) or when a visit's change went to a generation no longer served (sql/023). One
- * transaction, holding the served generation (a recompute's switch waits for it) and the count
- * lock (visit writes wait for it; readers do not). Returns false when there are no results.
- */
-export async function recountVisits(db: Db): Promise<boolean> {
+function underCountLock(db: Db, fn: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
 	// the system's own work: every household's visits, whatever the caller's scope
 	return withScope(db, SYSTEM, async (trx) => {
 		await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
 		const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1 for share`.execute(trx);
 		if (rows[0]?.gen == null) return false;
+		await fn(trx);
+		await sql`select nextval('visit_roll_seq')`.execute(trx);
+		await sql`update visit_rank_state set roll = ${VISIT_ROLL} where id = 1`.execute(trx);
+		return true;
+	});
+}
+
+/**
+ * Ranks every area and organisation of the served figures again after visits moved their index
+ * (applyVisitChange leaves the ranks to this), in the background.
+ */
+export function rankVisits(db: Db): Promise<boolean> {
+	return underCountLock(db, async (trx) => {
+		await rankAreaRows(trx);
+		await rankOrganisationRows(trx);
+	});
+}
+
+/**
+ * Counts every area's visits again, with the scores, index and ranks: on a new day (the windows
+ * moved) or when a visit's change went to a generation no longer served (sql/023).
+ */
+export function recountVisits(db: Db): Promise<boolean> {
+	return underCountLock(db, async (trx) => {
 		await countVisits(trx);
 		await scoreAreas(trx);
 		await rankAreaRows(trx);
 		await rescoreOrganisations(trx, null);
 		await sql`delete from visit_delta`.execute(trx);
-		await sql`select nextval('visit_roll_seq')`.execute(trx);
-		await RANKED_ROLL.execute(trx);
-		return true;
 	});
 }
 
@@ -160,7 +158,7 @@ export const visitFiguresStaleSql = sql<boolean>`(r.gen is not null and (
 	or exists (select 1 from visit_delta d where d.gen <> r.gen)))`;
 
 /** changes to the visit figures so far: tile caches of coverage layers key on it */
-export const visitRollSql = sql<number>`${visitRollSqlText()}`;
+export const visitRollSql = VISIT_ROLL;
 
 /** visits changed the served index since the ranks were last ranked (sql/027) */
-export const visitRanksStaleSql = sql<boolean>`(r.gen is not null and ${visitRollSqlText()} > (select s.roll from visit_rank_state s where s.id = 1))`;
+export const visitRanksStaleSql = sql<boolean>`(r.gen is not null and ${VISIT_ROLL} > (select s.roll from visit_rank_state s where s.id = 1))`;
