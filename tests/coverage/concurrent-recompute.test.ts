@@ -282,6 +282,36 @@ describe.each(backends)('coverage recomputed in the background on %s PostGIS', (
 		for (const f of tile) expect(String(f.properties.coverage_index)).toMatch(/^\d{1,3}(\.\d)?$/);
 	});
 
+	it('says when the rankings are a page: total, limit and offset, pages in rank order, and the CSV holds them all', async () => {
+		await coverageEngine(app).ensure();
+		const all = await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}`);
+		expect(all.status).toBe(200);
+		expect(all.body.total).toBe(all.body.rows.length);
+		expect(all.body.total).toBeGreaterThan(3);
+		expect(all.body).toMatchObject({ limit: 500, offset: 0, updating: false });
+		const codes = all.body.rows.map((r: { code: string }) => r.code);
+		// pages of two, one after another, are the whole list in the same order, each row as the full answer has it
+		const paged: unknown[] = [];
+		for (let offset = 0; offset < all.body.total; offset += 2) {
+			const page = await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}&limit=2&offset=${offset}`);
+			expect(page.body).toMatchObject({ total: all.body.total, limit: 2, offset });
+			paged.push(...page.body.rows);
+		}
+		expect(paged).toEqual(all.body.rows);
+		const ranks = all.body.rows.map((r: { rank: number | null }) => r.rank ?? Infinity);
+		expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+		expect((await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}&limit=501`)).status).toBe(400);
+		expect((await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}&offset=-1`)).status).toBe(400);
+		const csv = await call(rankingsRoute, admin, `/api/coverage/rankings?level=grid&within=${D}&format=csv`);
+		const lines = csv.text
+			.replace(/^\uFEFF/, '')
+			.trimEnd()
+			.split('\r\n');
+		expect(lines).toHaveLength(all.body.total + 1);
+		const codeColumn = lines[0].split(',').findIndex((h) => h.endsWith('(code)'));
+		expect(lines.slice(1).map((l) => l.split(',')[codeColumn].replace(/"/g, ''))).toEqual(codes);
+	});
+
 	it('says when the gap list is a page: total, limit and offset, and the CSV holds them all', async () => {
 		await coverageEngine(app).ensure();
 		const all = await call(gapsRoute, admin, `/api/coverage/gaps?rule=household_uncared&within=${D}`);

@@ -240,7 +240,12 @@ export const rankingsAnswer = v.object({
 	...coverageMetaSchema.entries,
 	level: v.picklist(AREA_LEVELS),
 	within: v.string(),
-	rows: v.array(shownAreaCoverageRow)
+	/** one page, by rank */
+	rows: v.array(shownAreaCoverageRow),
+	/** how many areas of the level there are in all, and where the page starts */
+	total: count,
+	limit: count,
+	offset: count
 });
 
 /** GET /api/coverage/blind-spots (JSON) */

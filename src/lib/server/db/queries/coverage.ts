@@ -105,6 +105,28 @@ export async function rankings(trx: Scoped, level: RankLevel, scope: string): Pr
 	return rows;
 }
 
+/**
+ * One page of rankings()'s rows (its order), and how many there are in all. The page's codes are
+ * picked from area_coverage alone, by rank: the request figures (a lateral aggregate per area) are
+ * counted for the page's areas only, not for every grid of a district.
+ */
+export async function rankingPage(
+	trx: Scoped,
+	level: RankLevel,
+	scope: string,
+	page: { limit: number; offset: number }
+): Promise<{ rows: AreaCoverageRow[]; total: number }> {
+	const inScope = sql`starts_with(c.code, ${areaPrefix(scope)}::text) and starts_with(c.code, ${scopePrefix(trx)}::text) and c.level = ${level}`;
+	const {
+		rows: [n]
+	} = await sql<{ total: number }>`select count(*)::int4 as total from area_coverage c where ${inScope}`.execute(trx);
+	const { rows } = await sql<AreaCoverageRow>`
+		select * from (${areaCoverageSql(scope)}) q
+		where q.code in (select c.code from area_coverage c where ${inScope} order by c.rank nulls last, c.code limit ${page.limit} offset ${page.offset})
+		order by q.rank nulls last, q.code`.execute(trx);
+	return { rows, total: n.total };
+}
+
 export type { OrgRankingRow };
 
 /** Organisations in the scope (optionally of one kind), by kind then rank; ranks are among all of the kind. */
