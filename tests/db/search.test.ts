@@ -1,7 +1,7 @@
-// The search box on both backends: building hits found through the schema's index of address and
-// name pieces (sql/026) are exactly those a scan of every building finds, whatever the query (one
-// character, two, longer, Latin in either case, LIKE's wildcards typed literally), in each scope;
-// and the index follows every insert, rename and delete.
+// The search box on both backends: building, area and organisation hits found through the schema's
+// indexes of name pieces (sql/026, sql/028) are exactly those a scan of every row finds, whatever
+// the query (one character, two, longer, Latin in either case, LIKE's wildcards typed literally),
+// in each scope; and the indexes follow every insert, rename and delete.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
@@ -21,6 +21,24 @@ async function scanned(trx: Scoped, scope: string, q: string): Promise<string[]>
 		order by 2, b.id limit ${WIDE}`.execute(trx);
 	return rows.map((r) => r.target).sort();
 }
+
+/** every hit of a scan of every area, building and organisation: what search() answered before its indexes */
+async function scannedAll(trx: Scoped, scope: string, q: string): Promise<string[]> {
+	const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+	const inScope = `${scope}%`;
+	const { rows } = await sql<{ type: string; target: string }>`
+		(select 'area' as type, a.code as target from area a where a.name ilike ${pattern} and a.code like ${inScope})
+		union all
+		(select 'building', 'b:' || b.id from building b where (b.address ilike ${pattern} or b.name ilike ${pattern}) and b.grid_code like ${inScope})
+		union all
+		(select 'organisation', coalesce(o.area_code, 'b:' || o.building_id) || ' ' || o.name from party_org o left join building ob on ob.id = o.building_id
+		 where o.name ilike ${pattern} and coalesce(o.area_code, ob.grid_code) like ${inScope})`.execute(trx);
+	return rows.map((r) => `${r.type} ${r.target}`).sort();
+}
+
+/** every hit of search() with a limit no branch reaches */
+const allHits = async (trx: Scoped, q: string) =>
+	(await search(trx, q, WIDE)).map((h) => `${h.type} ${h.target}${h.type === 'organisation' ? ` ${h.label}` : ''}`).sort();
 
 /** the building hits of search() with a limit no branch reaches (the box's own shares 20 among areas, buildings and organisations) */
 const buildingHits = async (trx: Scoped, q: string) =>
@@ -47,6 +65,19 @@ describe.each(backends)('search on %s PostGIS', (backend) => {
 					 except select gram, building_id from building_search)) d`.execute(trx)
 		);
 		expect(rows[0].n).toBe(0);
+		// and area_search and org_search those of every area's and organisation's name
+		const { rows: names } = await withScope(db, SYSTEM, (trx) =>
+			sql<{ n: number }>`
+				select count(*)::int as n from (
+					(select gram, code from area_search except select g, a.code from area a cross join lateral search_bigrams(lower(a.name)) g)
+					union all
+					(select g, a.code from area a cross join lateral search_bigrams(lower(a.name)) g except select gram, code from area_search)
+					union all
+					(select gram, org_id::text from org_search except select g, o.id::text from party_org o cross join lateral search_bigrams(lower(o.name)) g)
+					union all
+					(select g, o.id::text from party_org o cross join lateral search_bigrams(lower(o.name)) g except select gram, org_id::text from org_search)) d`.execute(trx)
+		);
+		expect(names[0].n).toBe(0);
 	}
 
 	beforeAll(async () => {
@@ -64,7 +95,11 @@ describe.each(backends)('search on %s PostGIS', (backend) => {
 			const c = [...address];
 			return [c.slice(3, 5).join(''), c.slice(0, 3).join(''), c.slice(-5).join(''), c[4]];
 		});
-		queries.push('号', '1号', 'Tower', 'tOWER a', '%', '_', '1%', '不存在的地址');
+		// and of area and organisation names (the two characters people type, and the whole name)
+		const { rows: names } = await sql<{ name: string }>`
+			(select name from area order by md5(code) limit 4) union all (select name from party_org order by md5(id::text) limit 4)`.execute(db.kysely);
+		queries.push(...names.flatMap(({ name }) => [[...name].slice(0, 2).join(''), [...name].slice(1, 3).join(''), name]));
+		queries.push('号', '1号', 'Tower', 'tOWER a', '%', '_', '1%', '不存在的地址', '社区', '党支部', '网格');
 		await sql`update building set name = 'Tower A座' where id = (select min(id) from building)`.execute(db.kysely);
 	}, 240_000);
 	afterAll(() => db?.drop());
@@ -81,6 +116,17 @@ describe.each(backends)('search on %s PostGIS', (backend) => {
 				}
 			});
 		expect(found).toBeGreaterThan(queries.length);
+		// areas and organisations too: every hit, in each scope
+		let named = 0;
+		for (const scope of [district, grid])
+			await withScope(db, scope, async (trx) => {
+				for (const q of queries) {
+					const hits = await allHits(trx, q);
+					expect(hits, `${q} in ${scope}`).toEqual(await scannedAll(trx, scope, q));
+					named += hits.filter((h) => !h.startsWith('building')).length;
+				}
+			});
+		expect(named).toBeGreaterThan(queries.length);
 		const tower = await withScope(db, district, (trx) => buildingHits(trx, 'tower a'));
 		expect(tower).toHaveLength(1);
 	});
@@ -101,5 +147,28 @@ describe.each(backends)('search on %s PostGIS', (backend) => {
 		await sql`delete from building where address = '测试路100号'`.execute(db.kysely);
 		await expectIndexTrue();
 		await withScope(db, district, async (trx) => expect(await buildingHits(trx, '测试路')).toEqual([`b:${b.id}`]));
+	});
+
+	it('follows areas and organisations added, renamed and deleted', async () => {
+		const hitsOf = (q: string) => withScope(db, district, (trx) => allHits(trx, q));
+		await withScope(db, SYSTEM, async (trx) => {
+			await sql`update area set name = '试验网格甲' where code = ${grid}`.execute(trx);
+			await sql`insert into party_org (kind, name, area_code, parent_id) values ('grid_branch', '试验党支部乙', ${grid}, (select min(id) from party_org))`.execute(
+				trx
+			);
+		});
+		await expectIndexTrue();
+		expect(await hitsOf('网格甲')).toEqual([`area ${grid}`]);
+		expect(await hitsOf('部乙')).toEqual([`organisation ${grid} 试验党支部乙`]);
+		expect(await hitsOf('试验')).toEqual(await withScope(db, district, (trx) => scannedAll(trx, district, '试验')));
+		await withScope(db, SYSTEM, async (trx) => {
+			await sql`update party_org set name = '改名党小组丙' where name = '试验党支部乙'`.execute(trx);
+		});
+		await expectIndexTrue();
+		expect(await hitsOf('部乙')).toEqual([]);
+		expect(await hitsOf('小组丙')).toEqual([`organisation ${grid} 改名党小组丙`]);
+		await withScope(db, SYSTEM, (trx) => sql`delete from party_org where name = '改名党小组丙'`.execute(trx));
+		await expectIndexTrue();
+		expect(await hitsOf('小组丙')).toEqual([]);
 	});
 });

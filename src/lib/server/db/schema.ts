@@ -78,6 +78,14 @@ export type AreaCoverageGen = Selectable<AreaCoverageGenTable>;
 export type NewAreaCoverageGen = Insertable<AreaCoverageGenTable>;
 export type AreaCoverageGenUpdate = Updateable<AreaCoverageGenTable>;
 
+export interface AreaSearchTable {
+	gram: string;
+	code: string;
+}
+export type AreaSearch = Selectable<AreaSearchTable>;
+export type NewAreaSearch = Insertable<AreaSearchTable>;
+export type AreaSearchUpdate = Updateable<AreaSearchTable>;
+
 export interface AreaSnapshotTable {
 	day: string;
 	code: string;
@@ -403,6 +411,14 @@ export type OrgCoverageGen = Selectable<OrgCoverageGenTable>;
 export type NewOrgCoverageGen = Insertable<OrgCoverageGenTable>;
 export type OrgCoverageGenUpdate = Updateable<OrgCoverageGenTable>;
 
+export interface OrgSearchTable {
+	gram: string;
+	org_id: number;
+}
+export type OrgSearch = Selectable<OrgSearchTable>;
+export type NewOrgSearch = Insertable<OrgSearchTable>;
+export type OrgSearchUpdate = Updateable<OrgSearchTable>;
+
 export interface PartyMemberTable {
 	id: Generated<number>;
 	name: string;
@@ -624,6 +640,7 @@ export interface Database {
 	account: AccountTable;
 	area: AreaTable;
 	area_coverage_gen: AreaCoverageGenTable;
+	area_search: AreaSearchTable;
 	area_snapshot: AreaSnapshotTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
@@ -649,6 +666,7 @@ export interface Database {
 	import_profile: ImportProfileTable;
 	need: NeedTable;
 	org_coverage_gen: OrgCoverageGenTable;
+	org_search: OrgSearchTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
 	project: ProjectTable;

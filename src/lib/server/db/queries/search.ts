@@ -1,4 +1,5 @@
-// The search box: areas by name, buildings by address or name, organisations by name.
+// The search box: areas by name, buildings by address or name, organisations by name, each
+// checked only where its index of name pieces says the text can be (candidates()).
 // People are not searchable here (they come with access control).
 import { sql, type RawBuilder } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
@@ -17,41 +18,57 @@ export async function search(trx: Scoped, query: string, limit = SEARCH_LIMIT): 
 	if (!q) return [];
 	// escape LIKE's own wildcards: the user's % and _ are literal
 	const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-	const candidates = await buildingCandidates(trx, q);
+	const only = await candidates(trx, q);
 	const { rows } = await sql<SearchHit & { rank: number }>`
 		(select 'area' as type, a.code as target, a.name as label, a.level as detail,
 		        case when a.name like ${`${q}%`} then 0 else 1 end as rank
-		 from area a where a.name ilike ${pattern} and a.code like ${inScope} order by rank, length(a.code), a.code limit ${limit})
+		 from area a where ${only.area} a.name ilike ${pattern} and a.code like ${inScope} order by rank, length(a.code), a.code limit ${limit})
 		union all
 		(select 'building', 'b:' || b.id, coalesce(b.name, b.address), b.address,
 		        case when b.address like ${`${q}%`} or b.name like ${`${q}%`} then 2 else 3 end
-		 from building b where ${candidates} (b.address ilike ${pattern} or b.name ilike ${pattern}) and b.grid_code like ${inScope}
+		 from building b where ${only.building} (b.address ilike ${pattern} or b.name ilike ${pattern}) and b.grid_code like ${inScope}
 		 order by 5, b.id limit ${limit})
 		union all
 		(select 'organisation', coalesce(o.area_code, 'b:' || o.building_id), o.name, o.kind,
 		        case when o.name like ${`${q}%`} then 1 else 2 end
 		 from party_org o left join building ob on ob.id = o.building_id
-		 where o.name ilike ${pattern} and coalesce(o.area_code, ob.grid_code) like ${inScope} order by 5, o.id limit ${limit})
+		 where ${only.organisation} o.name ilike ${pattern} and coalesce(o.area_code, ob.grid_code) like ${inScope} order by 5, o.id limit ${limit})
 		order by rank limit ${limit}`.execute(trx);
 	return rows.map(({ rank: _rank, ...hit }) => hit);
 }
 
-/** a piece held by more buildings than this is no help: the check reads them all anyway */
-const PIECE_MAX_BUILDINGS = 5000;
+/** a piece held by more rows than this is no help: the check reads them all anyway */
+const PIECE_MAX_ROWS = 5000;
+
+interface Candidates {
+	building: RawBuilder<unknown>;
+	area: RawBuilder<unknown>;
+	organisation: RawBuilder<unknown>;
+}
 
 /**
- * Buildings that can match `q`, as a condition before the check itself: those holding the rarest
- * two-character piece of its lowercased text in building_search (sql/026), found by index. None
- * when every piece is common (朝阳 at Chaoyang: 150,000 buildings, where reading the pieces costs
- * more than reading the buildings) or `q` has one character: then every building is a candidate.
+ * Rows that can match `q`, as a condition before the check itself, per kind: the buildings, areas
+ * and organisations holding the rarest two-character piece of its lowercased text (building_search,
+ * sql/026; area_search and org_search, sql/028), found by index. No condition for a kind when every
+ * piece is common there (朝阳 at Chaoyang: 150,000 buildings, where reading the pieces costs more
+ * than reading the rows) or `q` has one character: then every row is a candidate.
  */
-async function buildingCandidates(trx: Scoped, q: string): Promise<RawBuilder<unknown>> {
-	if ([...q].length < 2) return sql``;
+async function candidates(trx: Scoped, q: string): Promise<Candidates> {
+	const none = { building: sql``, area: sql``, organisation: sql`` };
+	if ([...q].length < 2) return none;
 	// each piece counted up to the cap only: a common one costs no more than a rare one
-	const { rows } = await sql<{ gram: string }>`
-		select g.gram from unnest(array(select search_bigrams(lower(${q})))) g (gram)
-		cross join lateral (select count(*) as n from (select 1 from building_search s where s.gram = g.gram limit ${PIECE_MAX_BUILDINGS + 1}) x) c
-		where c.n <= ${PIECE_MAX_BUILDINGS} order by c.n, g.gram limit 1`.execute(trx);
-	if (!rows[0]) return sql``;
-	return sql`b.id in (select s.building_id from building_search s where s.gram = ${rows[0].gram}) and`;
+	const capped = (table: string) => sql`(select count(*) from (select 1 from ${sql.table(table)} s where s.gram = g.gram limit ${PIECE_MAX_ROWS + 1}) x)::int4`;
+	const { rows } = await sql<{ gram: string; buildings: number; areas: number; orgs: number }>`
+		select g.gram, ${capped('building_search')} as buildings, ${capped('area_search')} as areas, ${capped('org_search')} as orgs
+		from unnest(array(select search_bigrams(lower(${q})))) g (gram)`.execute(trx);
+	const rarest = (count: (r: (typeof rows)[number]) => number) =>
+		rows.filter((r) => count(r) <= PIECE_MAX_ROWS).sort((a, b) => count(a) - count(b) || (a.gram < b.gram ? -1 : 1))[0]?.gram ?? null;
+	const building = rarest((r) => r.buildings);
+	const area = rarest((r) => r.areas);
+	const organisation = rarest((r) => r.orgs);
+	return {
+		building: building === null ? sql`` : sql`b.id in (select s.building_id from building_search s where s.gram = ${building}) and`,
+		area: area === null ? sql`` : sql`a.code in (select s.code from area_search s where s.gram = ${area}) and`,
+		organisation: organisation === null ? sql`` : sql`o.id in (select s.org_id from org_search s where s.gram = ${organisation}) and`
+	};
 }
