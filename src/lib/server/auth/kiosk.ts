@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.ts';
 import { auditBy } from './audit.ts';
 import { newToken, tokenHash } from './sessions.ts';
 import { tokenCache } from './session-cache.ts';
+import { priorityLane } from '../db/lanes.ts';
 import type { Actor } from './accounts.ts';
 import { AccountError } from './accounts.ts';
 
@@ -98,7 +99,7 @@ export async function validateKiosk(db: Kysely<Database>, token: string, now = n
 	const screen =
 		cached ??
 		(await cache.load(hash, t, async () => {
-			const row = await db
+			const row = await priorityLane(db)
 				.selectFrom('display_screen')
 				.select(['id', 'name', 'area_code', 'last_seen_at', 'tour_interval_s'])
 				.where('token_hash', '=', hash)

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Role } from './roles.ts';
 import { tokenCache } from './session-cache.ts';
+import { priorityLane } from '../db/lanes.ts';
 
 export const SESSION_COOKIE = 'jiceng_session';
 export const IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -124,7 +125,8 @@ export async function validateSession(db: Kysely<Database>, token: string, now =
 	const cache = sessionCache(db);
 	const t = now.getTime();
 	const cached = cache.get(hash, t);
-	const s = cached ?? (await cache.load(hash, t, () => readSession(db, hash)));
+	// read on the priority lane: a request waits for it before anything else (db/lanes.ts)
+	const s = cached ?? (await cache.load(hash, t, () => readSession(priorityLane(db), hash)));
 	if (!s) return null;
 	const idle = t - s.lastSeen;
 	// a pending account has no role (sql/008): it never holds a session

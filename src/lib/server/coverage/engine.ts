@@ -14,7 +14,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
-import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
+import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type CoverageState, type RefreshOutcome } from './store.ts';
+import { priorityLane } from '../db/lanes.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
 import { rankVisits, recountVisits } from './visits.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
@@ -77,6 +78,7 @@ export class CoverageEngine {
 	#failure: { at: number; error: Error } | null = null;
 	#busy = false;
 	#status: { at: number; status: CoverageStatus } | null = null;
+	#stateRead: Promise<CoverageState> | undefined;
 	#recounting: Promise<void> | null = null;
 	#ranking: Promise<void> | null = null;
 	#rankTimer: ReturnType<typeof setTimeout> | null = null;
@@ -101,7 +103,12 @@ export class CoverageEngine {
 			if (last.status.updating) this.schedule();
 			return last.status;
 		}
-		const s = await coverageState(this.db.kysely);
+		// on the priority lane (db/lanes.ts): every coverage request and tile waits for this read; and
+		// readers that take an answer up to maxAgeMs old share one read under way
+		const s =
+			maxAgeMs > 0
+				? await (this.#stateRead ??= coverageState(priorityLane(this.db.kysely)).finally(() => (this.#stateRead = undefined)))
+				: await coverageState(priorityLane(this.db.kysely));
 		const behind = recomputeKind(s, this.params) !== 'none';
 		if (behind) this.schedule();
 		// results current and no model yet: load it now, while it is the network the distances served

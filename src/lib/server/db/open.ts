@@ -8,6 +8,7 @@ import { openPglite } from './embedded.ts';
 import { serveOnlineBackups } from '../backup/online.ts';
 import type { Database } from './schema.ts';
 import { primaryOnly, replicaRouter, type ReadRouter } from './replica.ts';
+import { PRIORITY_POOL_SIZE, setPriorityLane } from './lanes.ts';
 
 export interface Db {
 	readonly kysely: Kysely<Database>;
@@ -86,6 +87,9 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 	const pool = makePool(url, poolSize, options, acquireTimeoutMs, '');
 	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
+	// the reads every request waits on, on a pool of their own (lanes.ts)
+	const lane = new Kysely<Database>({ dialect: new PostgresDialect({ pool: makePool(url, PRIORITY_POOL_SIZE, options, acquireTimeoutMs, 'priority ') }) });
+	setPriorityLane(kysely, lane);
 	return {
 		kysely,
 		backend: 'server',
@@ -101,7 +105,10 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 						throw e;
 					});
 			}),
-		close: () => kysely.destroy()
+		close: async () => {
+			await lane.destroy();
+			await kysely.destroy();
+		}
 	};
 }
 

@@ -19,6 +19,7 @@ import { TileCache, type CachedTile } from './cache.ts';
 import { encodeLayer } from './encode.ts';
 import { SOURCES, type LayerName } from './sources.ts';
 import { mvtQuery, rowsQuery } from './tile-sql.ts';
+import { priorityLane } from '../db/lanes.ts';
 
 const gzip = promisify(gzipCb);
 
@@ -67,7 +68,7 @@ export class TileService {
 	}
 
 	async #readVersion(): Promise<number> {
-		const { rows } = await sql<{ version: number }>`select version from data_version where id = 1`.execute(this.db.kysely);
+		const { rows } = await sql<{ version: number }>`select version from data_version where id = 1`.execute(priorityLane(this.db.kysely));
 		const v = Number(rows[0].version);
 		if (this.#version !== undefined && v !== this.#version) this.cache.clear();
 		this.#version = v;
