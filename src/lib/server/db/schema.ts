@@ -78,14 +78,6 @@ export type AreaCoverageGen = Selectable<AreaCoverageGenTable>;
 export type NewAreaCoverageGen = Insertable<AreaCoverageGenTable>;
 export type AreaCoverageGenUpdate = Updateable<AreaCoverageGenTable>;
 
-export interface AreaSearchTable {
-	gram: string;
-	code: string;
-}
-export type AreaSearch = Selectable<AreaSearchTable>;
-export type NewAreaSearch = Insertable<AreaSearchTable>;
-export type AreaSearchUpdate = Updateable<AreaSearchTable>;
-
 export interface AreaSnapshotTable {
 	day: string;
 	code: string;
@@ -235,14 +227,6 @@ export interface BuildingMemberCountTable {
 export type BuildingMemberCount = Selectable<BuildingMemberCountTable>;
 export type NewBuildingMemberCount = Insertable<BuildingMemberCountTable>;
 export type BuildingMemberCountUpdate = Updateable<BuildingMemberCountTable>;
-
-export interface BuildingSearchTable {
-	gram: string;
-	building_id: number;
-}
-export type BuildingSearch = Selectable<BuildingSearchTable>;
-export type NewBuildingSearch = Insertable<BuildingSearchTable>;
-export type BuildingSearchUpdate = Updateable<BuildingSearchTable>;
 
 export interface CentralHouseholdTable {
 	household_id: number;
@@ -410,14 +394,6 @@ export interface OrgCoverageGenTable {
 export type OrgCoverageGen = Selectable<OrgCoverageGenTable>;
 export type NewOrgCoverageGen = Insertable<OrgCoverageGenTable>;
 export type OrgCoverageGenUpdate = Updateable<OrgCoverageGenTable>;
-
-export interface OrgSearchTable {
-	gram: string;
-	org_id: number;
-}
-export type OrgSearch = Selectable<OrgSearchTable>;
-export type NewOrgSearch = Insertable<OrgSearchTable>;
-export type OrgSearchUpdate = Updateable<OrgSearchTable>;
 
 export interface PartyMemberTable {
 	id: Generated<number>;
@@ -640,7 +616,6 @@ export interface Database {
 	account: AccountTable;
 	area: AreaTable;
 	area_coverage_gen: AreaCoverageGenTable;
-	area_search: AreaSearchTable;
 	area_snapshot: AreaSnapshotTable;
 	area_stats: AreaStatsTable;
 	area_stats_state: AreaStatsStateTable;
@@ -651,7 +626,6 @@ export interface Database {
 	building_coverage_gen: BuildingCoverageGenTable;
 	building_leader: BuildingLeaderTable;
 	building_member_count: BuildingMemberCountTable;
-	building_search: BuildingSearchTable;
 	central_household: CentralHouseholdTable;
 	central_household_link: CentralHouseholdLinkTable;
 	coverage_change: CoverageChangeTable;
@@ -666,7 +640,6 @@ export interface Database {
 	import_profile: ImportProfileTable;
 	need: NeedTable;
 	org_coverage_gen: OrgCoverageGenTable;
-	org_search: OrgSearchTable;
 	party_member: PartyMemberTable;
 	party_org: PartyOrgTable;
 	project: ProjectTable;

@@ -1,5 +1,5 @@
 // The search box: areas by name, buildings by address or name, organisations by name, each
-// checked only where its index of name pieces says the text can be (candidates()).
+// checked only where its index of name pieces says the text can be (candidates(), sql/028).
 // People are not searchable here (they come with access control).
 import { sql, type RawBuilder } from 'kysely';
 import { scopeLike, type Scoped } from '../scoped.ts';
@@ -40,6 +40,13 @@ export async function search(trx: Scoped, query: string, limit = SEARCH_LIMIT): 
 /** a piece held by more rows than this is no help: the check reads them all anyway */
 const PIECE_MAX_ROWS = 5000;
 
+/** each kind's text as its index (sql/028) holds its pieces: the expressions must be the index's own */
+const PIECES = {
+	building: sql`search_pieces(building_search_text(b.address, b.name))`,
+	area: sql`search_pieces(lower(a.name))`,
+	organisation: sql`search_pieces(lower(o.name))`
+};
+
 interface Candidates {
 	building: RawBuilder<unknown>;
 	area: RawBuilder<unknown>;
@@ -48,27 +55,27 @@ interface Candidates {
 
 /**
  * Rows that can match `q`, as a condition before the check itself, per kind: the buildings, areas
- * and organisations holding the rarest two-character piece of its lowercased text (building_search,
- * sql/026; area_search and org_search, sql/028), found by index. No condition for a kind when every
- * piece is common there (朝阳 at Chaoyang: 150,000 buildings, where reading the pieces costs more
- * than reading the rows) or `q` has one character: then every row is a candidate.
+ * and organisations holding every two-character piece of its lowercased text, found by their GIN
+ * indexes (sql/028). No condition for a kind when even its rarest piece is common there (朝阳 at
+ * Chaoyang: 150,000 buildings, where reading the index costs more than reading the rows) or `q`
+ * has one character: then every row is a candidate.
  */
 async function candidates(trx: Scoped, q: string): Promise<Candidates> {
 	const none = { building: sql``, area: sql``, organisation: sql`` };
 	if ([...q].length < 2) return none;
 	// each piece counted up to the cap only: a common one costs no more than a rare one
-	const capped = (table: string) => sql`(select count(*) from (select 1 from ${sql.table(table)} s where s.gram = g.gram limit ${PIECE_MAX_ROWS + 1}) x)::int4`;
+	const capped = (table: RawBuilder<unknown>, pieces: RawBuilder<unknown>) =>
+		sql`(select count(*) from (select 1 from ${table} where ${pieces} @> array[g.gram] limit ${PIECE_MAX_ROWS + 1}) x)::int4`;
 	const { rows } = await sql<{ gram: string; buildings: number; areas: number; orgs: number }>`
-		select g.gram, ${capped('building_search')} as buildings, ${capped('area_search')} as areas, ${capped('org_search')} as orgs
-		from unnest(array(select search_bigrams(lower(${q})))) g (gram)`.execute(trx);
-	const rarest = (count: (r: (typeof rows)[number]) => number) =>
-		rows.filter((r) => count(r) <= PIECE_MAX_ROWS).sort((a, b) => count(a) - count(b) || (a.gram < b.gram ? -1 : 1))[0]?.gram ?? null;
-	const building = rarest((r) => r.buildings);
-	const area = rarest((r) => r.areas);
-	const organisation = rarest((r) => r.orgs);
+		select g.gram, ${capped(sql`building b`, PIECES.building)} as buildings, ${capped(sql`area a`, PIECES.area)} as areas,
+		       ${capped(sql`party_org o`, PIECES.organisation)} as orgs
+		from unnest(search_pieces(lower(${q}))) g (gram)`.execute(trx);
+	const pieces = rows.map((r) => r.gram);
+	const useful = (count: (r: (typeof rows)[number]) => number) => rows.some((r) => count(r) <= PIECE_MAX_ROWS);
+	const holding = (kind: keyof typeof PIECES) => sql`${PIECES[kind]} @> ${pieces}::text[] and`;
 	return {
-		building: building === null ? sql`` : sql`b.id in (select s.building_id from building_search s where s.gram = ${building}) and`,
-		area: area === null ? sql`` : sql`a.code in (select s.code from area_search s where s.gram = ${area}) and`,
-		organisation: organisation === null ? sql`` : sql`o.id in (select s.org_id from org_search s where s.gram = ${organisation}) and`
+		building: useful((r) => r.buildings) ? holding('building') : sql``,
+		area: useful((r) => r.areas) ? holding('area') : sql``,
+		organisation: useful((r) => r.orgs) ? holding('organisation') : sql``
 	};
 }
