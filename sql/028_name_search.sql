@@ -10,7 +10,7 @@
 --
 -- Here each table has one GIN index on the array of its text's pieces: built in 3 s at Chaoyang,
 -- written by the database with every insert and update (a GIN index takes new rows in its pending
--- list and merges them in sorted batches: the import's building insert 21 → ~4 s), never out of
+-- list and merges them in sorted batches: the import's building insert 21 → 5.7 s), never out of
 -- step, with no table, trigger or function of its own to keep. A search of two characters or more
 -- asks each index for the rows holding every piece of its text (`@>`, exact for arrays: no recheck),
 -- then checks only those with ILIKE. Names and addresses are not personal data: row-level security
