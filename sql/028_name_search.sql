@@ -17,21 +17,17 @@
 -- is that of the tables themselves, as before.
 
 -- the distinct two-character pieces of a text, leaving out pieces across a line break (the search
--- text of a building is its address and name on two lines); the set search_bigrams (sql/026) gave
+-- text of a building is its address and name on two lines), as sql/026's search_bigrams made them
 create function search_pieces(t text) returns text[] language sql immutable parallel safe as $$
   select array(select distinct substr(t, i, 2) from generate_series(1, length(t) - 1) i
                where position(chr(10) in substr(t, i, 2)) = 0)
-$$;
-
--- the same set, for readers of sql/026's function: one definition of a piece
-create or replace function search_bigrams(t text) returns setof text language sql immutable parallel safe as $$
-  select unnest(search_pieces(t))
 $$;
 
 drop trigger building_search_insert on building;
 drop trigger building_search_update on building;
 drop function building_search_write();
 drop table building_search;
+drop function search_bigrams(text);
 
 create index building_search_idx on building using gin (search_pieces(building_search_text(address, name)));
 create index area_search_idx on area using gin (search_pieces(lower(name)));

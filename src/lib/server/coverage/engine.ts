@@ -14,8 +14,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { Dijkstra } from './dijkstra.ts';
-import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type CoverageState, type RefreshOutcome } from './store.ts';
+import { CHUNK, breathe, coverageState, recomputeKind, refreshCoverage, reflects, type RefreshOutcome } from './store.ts';
 import { priorityLane } from '../db/lanes.ts';
+import { sharedRead } from '../shared-read.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
 import { rankVisits, recountVisits } from './visits.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
@@ -78,7 +79,7 @@ export class CoverageEngine {
 	#failure: { at: number; error: Error } | null = null;
 	#busy = false;
 	#status: { at: number; status: CoverageStatus } | null = null;
-	#stateRead: Promise<CoverageState> | undefined;
+	#sharedState = sharedRead(() => coverageState(priorityLane(this.db.kysely)));
 	#recounting: Promise<void> | null = null;
 	#ranking: Promise<void> | null = null;
 	#rankTimer: ReturnType<typeof setTimeout> | null = null;
@@ -105,10 +106,7 @@ export class CoverageEngine {
 		}
 		// on the priority lane (db/lanes.ts): every coverage request and tile waits for this read; and
 		// readers that take an answer up to maxAgeMs old share one read under way
-		const s =
-			maxAgeMs > 0
-				? await (this.#stateRead ??= coverageState(priorityLane(this.db.kysely)).finally(() => (this.#stateRead = undefined)))
-				: await coverageState(priorityLane(this.db.kysely));
+		const s = maxAgeMs > 0 ? await this.#sharedState() : await coverageState(priorityLane(this.db.kysely));
 		const behind = recomputeKind(s, this.params) !== 'none';
 		if (behind) this.schedule();
 		// results current and no model yet: load it now, while it is the network the distances served

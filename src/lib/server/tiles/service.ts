@@ -20,6 +20,7 @@ import { encodeLayer } from './encode.ts';
 import { SOURCES, type LayerName } from './sources.ts';
 import { mvtQuery, rowsQuery } from './tile-sql.ts';
 import { priorityLane } from '../db/lanes.ts';
+import { sharedRead } from '../shared-read.ts';
 
 const gzip = promisify(gzipCb);
 
@@ -53,7 +54,7 @@ export class TileService {
 	readonly gzipLevel: number;
 	#version: number | undefined;
 	#versionAt = 0;
-	#versionRead: Promise<number> | undefined;
+	#versionRead = sharedRead(() => this.#readVersion());
 	#building = new Map<string, Promise<CachedTile>>();
 
 	constructor(db: Db, options: TileServiceOptions = {}) {
@@ -66,8 +67,7 @@ export class TileService {
 	/** The data version, from memory when read less than versionTtlMs ago. */
 	async dataVersion(): Promise<number> {
 		if (this.#version !== undefined && performance.now() - this.#versionAt < this.versionTtlMs) return this.#version;
-		this.#versionRead ??= this.#readVersion().finally(() => (this.#versionRead = undefined));
-		return this.#versionRead;
+		return this.#versionRead();
 	}
 
 	async #readVersion(): Promise<number> {

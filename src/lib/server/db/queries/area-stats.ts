@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { Db } from '../open.ts';
 import { priorityLane } from '../lanes.ts';
+import { sharedRead } from '../../shared-read.ts';
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../../coverage-rules.ts';
 
 const LOCK = sql`hashtext('area_stats')`;
@@ -105,7 +106,7 @@ const PAUSE_BETWEEN_REFRESHES_MS = 250;
  */
 export class AreaStatsKeeper {
 	readonly #kysely: Kysely<Database>;
-	#stateRead: Promise<StatsState> | undefined;
+	#sharedState = sharedRead(() => stateOf(priorityLane(this.#kysely)));
 	#running: Promise<void> | null = null;
 	#failedAt = -Infinity;
 	#status: { at: number; status: AreaStatsStatus } | null = null;
@@ -123,10 +124,7 @@ export class AreaStatsKeeper {
 		}
 		// on the priority lane (db/lanes.ts): tiles with area figures wait for this read; and readers
 		// that take an answer up to maxAgeMs old share one read under way
-		const s =
-			maxAgeMs > 0
-				? await (this.#stateRead ??= stateOf(priorityLane(this.#kysely)).finally(() => (this.#stateRead = undefined)))
-				: await stateOf(priorityLane(this.#kysely));
+		const s = maxAgeMs > 0 ? await this.#sharedState() : await stateOf(priorityLane(this.#kysely));
 		const updating = s.computed !== s.current;
 		if (updating) this.#start();
 		const status = { computed_version: s.computed, data_version: s.current, updating };
