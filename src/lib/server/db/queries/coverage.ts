@@ -96,17 +96,13 @@ export async function areaCoverage(trx: Scoped, code: string, scope: string): Pr
 
 export type RankLevel = 'street' | 'community' | 'grid';
 
-/** Areas of a level in the scope, by rank (best first); the rank is district-wide. */
+/** Areas of a level in the scope, by rank (best first); the rank is district-wide. Every one: rankingPage's order, unpaged. */
 export async function rankings(trx: Scoped, level: RankLevel, scope: string): Promise<AreaCoverageRow[]> {
-	const { rows } = await sql<AreaCoverageRow>`
-		select * from (${areaCoverageSql(scope)}) q where starts_with(q.code, ${scopePrefix(trx)}::text) and q.level = ${level} order by q.rank nulls last, q.code`.execute(
-		trx
-	);
-	return rows;
+	return (await rankingPage(trx, level, scope, { limit: null, offset: 0 })).rows;
 }
 
 /**
- * One page of rankings()'s rows (its order), and how many there are in all. The page's codes are
+ * One page of the areas of a level in the scope, by rank, and how many there are in all. The page's codes are
  * picked from area_coverage alone, by rank, then its rows read by code: the request figures (a
  * lateral aggregate per area) are counted for the page's areas only, not for every grid of a
  * district, and no planner is left to push a LIMIT through the join (the embedded one did not:
@@ -116,7 +112,8 @@ export async function rankingPage(
 	trx: Scoped,
 	level: RankLevel,
 	scope: string,
-	page: { limit: number; offset: number }
+	/** limit null: every row */
+	page: { limit: number | null; offset: number }
 ): Promise<{ rows: AreaCoverageRow[]; total: number }> {
 	const inScope = sql`starts_with(c.code, ${areaPrefix(scope)}::text) and starts_with(c.code, ${scopePrefix(trx)}::text) and c.level = ${level}`;
 	const {
