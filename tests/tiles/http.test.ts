@@ -108,6 +108,19 @@ describe.each(backends)('the tile endpoint on the %s backend', (backend) => {
 		expect(Buffer.from(plain.body as Uint8Array).equals(raw)).toBe(true);
 	});
 
+	it('gzips small tiles on the event loop and large ones in the thread pool to the same bytes', async () => {
+		const raw = await tiles.build('buildings', t16);
+		expect(raw).not.toBeNull();
+		// one service gzips every tile in the pool, one every tile on the event loop
+		const pooled = new TileService(db, { versionTtlMs: 0, syncGzipBytes: 0 });
+		const inline = new TileService(db, { versionTtlMs: 0, syncGzipBytes: Number.MAX_SAFE_INTEGER });
+		for (const service of [pooled, inline]) {
+			const r = await serveTiles(service, path, GZIP);
+			expect(r.status).toBe(200);
+			expect(Buffer.from(gunzipSync(r.body as Uint8Array))).toEqual(Buffer.from(raw!));
+		}
+	});
+
 	it('forgets cached tiles when a write bumps the data version', async () => {
 		const before = await serveTiles(tiles, path, GZIP);
 		expect((await serveTiles(tiles, path, GZIP)).headers['x-tile-cache']).toBe('hit');
