@@ -35,7 +35,7 @@ export interface TileServiceOptions {
 	 */
 	gzipLevel?: number;
 	/**
-	 * tiles up to this many bytes gzip on the event loop (default 32 kB, ≤ 0.3 ms at level 3):
+	 * tiles up to this many bytes gzip on the event loop (default 16 kB, ~0.3 ms at level 3):
 	 * handing a few kB to the thread pool and back cost a street secretary's or grid leader's small
 	 * tiles 0.25–0.5 ms of their 2–4 ms. Larger ones still go to the pool, so a 580 kB tile never
 	 * holds up other requests.
@@ -70,7 +70,7 @@ export class TileService {
 		this.cache = new TileCache(options.cacheBytes);
 		this.versionTtlMs = options.versionTtlMs ?? 1000;
 		this.gzipLevel = options.gzipLevel ?? 3;
-		this.syncGzipBytes = options.syncGzipBytes ?? 32 * 1024;
+		this.syncGzipBytes = options.syncGzipBytes ?? 16 * 1024;
 	}
 
 	/** The data version, from memory when read less than versionTtlMs ago. */
