@@ -5,6 +5,7 @@ import { migrate } from './migrate.ts';
 import { ensureAreaStats } from './queries/area-stats.ts';
 import { coverageEngine } from '../coverage/engine.ts';
 import { interruptedRecompute } from '../coverage/interrupted.ts';
+import { scheduleEmbeddedMaintenance } from './embedded-maintenance.ts';
 
 export type { Db } from './open.ts';
 
@@ -49,6 +50,8 @@ async function start(): Promise<Db> {
 		);
 	}
 	await ensureAreaStats(db);
+	// PGlite has no autovacuum: the app keeps the tables vacuumed and their statistics current
+	if (db.backend === 'embedded') scheduleEmbeddedMaintenance(db);
 	// coverage analysis can take a while on a large district: start it now, serve meanwhile
 	const coverage = coverageEngine(db);
 	const t0 = performance.now();
