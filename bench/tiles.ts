@@ -23,10 +23,7 @@
 // Per-layer lines on stderr; ends with one JSON line on stdout:
 //   {"district": {"admin_p95_ms", "street_p95_ms", "grid_p95_ms", "sql_p95_ms", "ratio_p95",
 //     "cached_p95_ms", "rps_c16", "slowest_ms", "slowest_tile"}, "chaoyang": {…}}
-// sql_p95_ms is over every role's tiles; ratio_p95 is the worst role's p95 over it. An extra column,
-// "sql_prepared_p95_ms": the same SQL sent as the app's pools send it, as prepared statements with
-// the plan its transactions ask for (src/lib/server/db/prepared.ts, tiles/service.ts); the floor and
-// the goal stay the SQL as written, sent unnamed.
+// sql_p95_ms is over every role's tiles; ratio_p95 is the worst role's p95 over it.
 //
 // The server cluster lives in data/bench-postgis/ (gitignored) and is kept between runs, stopped at
 // the end; each dataset is seeded into its own database when missing (`BENCH_SCALES=district` to
@@ -46,7 +43,6 @@ import { prepareBuild, startApp, signIn } from './lib/app-server.ts';
 import { tileBox, tileOf, type TileId } from '../src/lib/server/tiles/bounds.ts';
 import { LAYER_NAMES, SOURCES, type LayerName } from '../src/lib/server/tiles/sources.ts';
 import { mvtQuery } from '../src/lib/server/tiles/tile-sql.ts';
-import { prepareMarked } from '../src/lib/server/db/prepared.ts';
 import { quantile, r2 } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -273,24 +269,6 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			await raw.query(q.sql, q.parameters);
 			return performance.now() - started;
 		};
-		// an extra column, not the floor: the same SQL sent as the app's pools send it, as prepared
-		// statements (db/prepared.ts) — the parse and plan the app no longer pays for each tile
-		// with the plan the app's tile transactions ask for: the kept one for a district-wide tile, one
-		// per tile for a scoped one (tiles/service.ts)
-		const preparedClient = async (mode: string) => {
-			const c = new pg.Client({ connectionString: ownerUrl });
-			await c.connect();
-			await c.query(`set jit = off; set plan_cache_mode = ${mode}`);
-			prepareMarked(c);
-			return c;
-		};
-		const prepared = { kept: await preparedClient('force_generic_plan'), each: await preparedClient('force_custom_plan') };
-		const preparedSql = async (e: Entry) => {
-			const q = compiled.get(e)!;
-			const started = performance.now();
-			await (e.account.scope ? prepared.each : prepared.kept).query(q.sql, q.parameters);
-			return performance.now() - started;
-		};
 		// a diagnostic beside it (stderr only): the same SQL as the app's database session runs it —
 		// as jiceng_app, row-level security on, in a transaction with the scope set — without the app
 		const asApp = new pg.Client({ connectionString: ownerUrl });
@@ -317,7 +295,6 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 
 		// warm-up: PROJ and the buffers on every pooled connection of the app, and the raw ones
 		for (const e of entries) await rawSql(e);
-		for (const e of entries) await preparedSql(e);
 		for (const e of entries) await appSql(e);
 		{
 			let next = 0;
@@ -337,7 +314,7 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		log(`[bench] ${scale}: the app holds ${appConns} connection(s) as ${APP_LOGIN} (NOINHERIT: every tile it served ran as jiceng_app)`);
 
 		// uncached rounds, each after a new data version
-		type Sample = { e: Entry; sql: number; prepared: number; rls: number; http: number; bytes: number };
+		type Sample = { e: Entry; sql: number; rls: number; http: number; bytes: number };
 		const samples: Sample[] = [];
 		for (let round = 0; round < ROUNDS; round++) {
 			const v = await freshVersion();
@@ -345,17 +322,11 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			for (const [i, e] of entries.entries()) {
 				// who goes first turns, so none gets the others' warm pages
 				let s = 0;
-				let p = 0;
 				let a = 0;
 				let h = { ms: 0, bytes: 0 };
-				const steps = [
-					async () => (s = await rawSql(e)),
-					async () => (h = await http(e, 'miss')),
-					async () => (a = await appSql(e)),
-					async () => (p = await preparedSql(e))
-				];
-				for (let k = 0; k < steps.length; k++) await steps[(i + round + k) % steps.length]();
-				samples.push({ e, sql: s, prepared: p, rls: a, http: h.ms, bytes: h.bytes });
+				const steps = [async () => (s = await rawSql(e)), async () => (h = await http(e, 'miss')), async () => (a = await appSql(e))];
+				for (let k = 0; k < 3; k++) await steps[(i + round + k) % 3]();
+				samples.push({ e, sql: s, rls: a, http: h.ms, bytes: h.bytes });
 			}
 			log(`[bench] ${scale}: round ${round + 1}/${ROUNDS} (data version ${v}) in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 		}
@@ -402,10 +373,6 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 					xs.map((s) => s.sql),
 					0.95
 				);
-				const pp95 = quantile(
-					xs.map((s) => s.prepared),
-					0.95
-				);
 				log(
 					`[bench] ${scale} ${a.key.padEnd(6)} (${a.role} on ${a.scope}): http p50 ${f1(
 						quantile(
@@ -417,7 +384,7 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 							xs.map((s) => s.sql),
 							0.5
 						)
-					)} p95 ${f1(sp95)} ms · ratio ${(hp95 / sp95).toFixed(2)} · owner sql prepared p95 ${f1(pp95)} ms (ratio ${(hp95 / pp95).toFixed(2)}) · as jiceng_app p50 ${f1(
+					)} p95 ${f1(sp95)} ms · ratio ${(hp95 / sp95).toFixed(2)} · as jiceng_app p50 ${f1(
 						quantile(
 							xs.map((s) => s.rls),
 							0.5
@@ -477,8 +444,6 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		await freshVersion();
 		const rpsCold = await throughput(entries, 'miss');
 		await raw.end();
-		await prepared.kept.end();
-		await prepared.each.end();
 		await asApp.end();
 
 		const all = samples.map((s) => s.http);
@@ -493,13 +458,6 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			grid_p95_ms: r2(perRole.grid.p95),
 			sql_p95_ms: r2(sqlP95),
 			ratio_p95: r2(worst / sqlP95),
-			// an extra column: the floor's SQL as prepared statements, as the app's pools send it
-			sql_prepared_p95_ms: r2(
-				quantile(
-					samples.map((s) => s.prepared),
-					0.95
-				)
-			),
 			cached_p95_ms: r2(quantile(cachedMs, 0.95)),
 			rps_c16: Math.round(rpsWarm),
 			slowest_ms: r2(slowest.http),

@@ -8,8 +8,6 @@
 //   (a walk of the primary key for the order did that for a district admin: every building read);
 // - keep the shape of its golden file in tests/db/plans/ (node types, relations, indexes, where the
 //   scope is checked; no costs, timings or row counts).
-// A district admin's tiles run the generic plan of their prepared statement (tiles/service.ts): that
-// plan is held to the same rules (no golden file).
 // Re-bless after an intended change: `npm run test:bless-plans` (BLESS=1, needs TEST_DATABASE_URL).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,27 +92,6 @@ async function explain(trx: Kysely<Database>, query: CompiledQuery, scope: strin
 	await sql`select set_config('jiceng.scope', ${scope || '*'}, true), set_config('jit', 'off', true)`.execute(trx);
 	const { rows } = await trx.executeQuery(CompiledQuery.raw(`explain (analyze, format json) ${query.sql}`, [...query.parameters]));
 	return (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0].Plan;
-}
-
-/**
- * The plan PostgreSQL keeps for the query as a prepared statement, whatever its parameters (the
- * app's pools prepare the tiles' SQL, src/lib/server/db/prepared.ts, and a district-wide tile runs
- * this one: tiles/service.ts): PREPARE, then EXPLAIN EXECUTE with the parameters as literals,
- * plan_cache_mode forced to generic. Deallocated after.
- */
-async function explainGeneric(trx: Kysely<Database>, query: CompiledQuery, scope: string): Promise<PlanNode> {
-	await sql`select set_config('jiceng.scope', ${scope || '*'}, true), set_config('jit', 'off', true),
-	                 set_config('plan_cache_mode', 'force_generic_plan', true)`.execute(trx);
-	await trx.executeQuery(CompiledQuery.raw(`prepare plan_probe as ${query.sql}`));
-	const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
-	try {
-		const { rows } = await trx.executeQuery(
-			CompiledQuery.raw(`explain (analyze, format json) execute plan_probe(${query.parameters.map(literal).join(', ')})`)
-		);
-		return (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0].Plan;
-	} finally {
-		await trx.executeQuery(CompiledQuery.raw('deallocate plan_probe'));
-	}
 }
 
 /** what is wrong with a plan of the app role, beside the same query planned with row-level security bypassed */
@@ -224,13 +201,6 @@ describe.runIf(!!serverUrl)('tile plans as the app role on server PostGIS', () =
 					const bypassed = await owner.kysely.transaction().execute((trx) => explain(trx, query, scope));
 					const where = `${layer} z${z} ${whoName}`;
 					problems.push(...check(where, plan, bypassed));
-					// a district admin's tile runs the plan its prepared statement keeps (the tile service forces
-					// it; a scoped role's is planned for each tile, as above): the same rules for that one
-					if (!scope) {
-						const generic = await app.kysely.transaction().execute((trx) => explainGeneric(trx, query, scope));
-						const genericBypassed = await owner.kysely.transaction().execute((trx) => explainGeneric(trx, query, scope));
-						problems.push(...check(`${where} (prepared, generic plan)`, generic, genericBypassed));
-					}
 					lines.push('', `z${z}`, ...normalise(plan, 1));
 				}
 				const file = join(DIR, `${layer}-${whoName}.txt`);

@@ -160,15 +160,8 @@ export class TileService {
 			// the tile SQL filters by `scope` itself, so the transaction gets the same one ('*': all).
 			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile
 			// query: 300–500 ms of LLVM for a query that runs in 20 ms. Off for this transaction.
-			// The tile SQL is a prepared statement on server pools (db/prepared.ts): a district-wide
-			// tile runs the plan kept for it (a district admin's buildings tile at Chaoyang z13: 115 ms,
-			// against 185 ms planned for each tile), a scoped one a plan of its own every time (the plan
-			// kept, blind to the scope, finds a grid's buildings by the tile's box and filters thousands)
-			const server =
-				this.db.backend === 'server'
-					? sql`, set_config('jit', 'off', true), set_config('plan_cache_mode', ${scope ? 'force_custom_plan' : 'force_generic_plan'}, true)`
-					: sql``;
-			await sql`select set_config('jiceng.scope', ${scope || '*'}::text, true)${server}`.execute(trx);
+			const jit = this.db.backend === 'server' ? sql`, set_config('jit', 'off', true)` : sql``;
+			await sql`select set_config('jiceng.scope', ${scope || '*'}::text, true)${jit}`.execute(trx);
 			if (this.db.backend === 'server') {
 				const { rows } = await mvtQuery(layer, inner, hasId).execute(trx);
 				const mvt = rows[0]?.mvt;

@@ -15,7 +15,6 @@
 // That matters on the embedded backend, where a GEOS error silently returns no rows.
 import { sql, type RawBuilder } from 'kysely';
 import { EXTENT, lonLatBox, type TileBox } from './bounds.ts';
-import { PREPARED } from '../db/prepared.ts';
 
 export interface TileContext {
 	box: TileBox;
@@ -103,8 +102,7 @@ export function householdPoint3857(building3857: RawBuilder<unknown>, householdI
 /** The server's tile: ST_AsMVT over the rows (an empty bytea when there are none). */
 export function mvtQuery(layer: string, inner: RawBuilder<unknown>, hasId: boolean): RawBuilder<{ mvt: Uint8Array | null }> {
 	const id = hasId ? sql`, 'fid'` : sql``;
-	// prepared on server pools (db/prepared.ts): a tile's text is one of few, its parse and plan most of a small tile's time
-	return sql<{ mvt: Uint8Array | null }>`${sql.raw(PREPARED)}
+	return sql<{ mvt: Uint8Array | null }>`
 		select ST_AsMVT(q, ${layer}::text, ${sql.lit(EXTENT)}, 'geom'${id}) as mvt
 		from (select * from (${inner}) i offset 0) q where q.geom is not null and not ST_IsEmpty(q.geom)`;
 }
