@@ -128,4 +128,50 @@ describe.each(backends)("the rankings' request figures on %s PostGIS", (backend)
 		expect(line).toContain('<3');
 		expect(csv.split('\r\n')[0]).toContain('(requests_open)');
 	});
+
+	// last: it changes the requests
+	it("keeps each grid's figures (sql/029) equal to a count of its requests through answers, resolutions, moves and deletions", async () => {
+		/** the kept figures, and the same counted from the request table, per grid */
+		const both = () =>
+			withScope(db, SYSTEM, async (trx) => {
+				const kept = await sql<{ grid_code: string; figures: string }>`
+					select grid_code, concat_ws(' ', requests, responded, round(response_secs, 6), resolved, round(resolution_secs, 6)) as figures
+					from request_grid_figures where requests <> 0 order by grid_code`.execute(trx);
+				const counted = await sql<{ grid_code: string; figures: string }>`
+					select grid_code, concat_ws(' ', count(*), count(accepted_at), round(coalesce(sum(extract(epoch from accepted_at - created_at)), 0), 6),
+					       count(resolved_at), round(coalesce(sum(extract(epoch from resolved_at - created_at)), 0), 6)) as figures
+					from request group by grid_code order by grid_code`.execute(trx);
+				return { kept: kept.rows, counted: counted.rows };
+			});
+		const check = async (after: string) => {
+			const { kept, counted } = await both();
+			expect(kept, after).toEqual(counted);
+		};
+		await check('the inserts');
+		const before = await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''));
+		expect(before.find((r) => r.code === S1)!.requests).toBe(8);
+		await withScope(db, SYSTEM, async (trx) => {
+			// answered, resolved, reopened (its resolution undone), moved to another grid, deleted
+			await sql`update request set state = 'accepted', accepted_at = now() where grid_code = ${G121} and state = 'submitted'`.execute(trx);
+			await sql`update request set state = 'resolved', resolved_at = now() where grid_code = ${G111} and state = 'in_progress'`.execute(trx);
+			await sql`update request set state = 'reopened', resolved_at = null where grid_code = ${G111} and state = 'resolved' and resolved_at < now() - interval '1 hour'`.execute(
+				trx
+			);
+			await sql`update request set grid_code = ${G211} where grid_code = ${G112} and state = 'submitted'`.execute(trx);
+			await sql`delete from request where grid_code = ${G211} and state = 'confirmed'`.execute(trx);
+			// a write that touches none of the figures' columns
+			await sql`update request set description = 'edited' where grid_code = ${G111}`.execute(trx);
+		});
+		await check('answers, resolutions, a reopening, a move and a deletion');
+		// the area rows add up their grids: S1 lost the request that moved to G211
+		const after = await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''));
+		const s1 = after.find((r) => r.code === S1)!;
+		expect(s1.requests).toBe(7);
+		expect(s1.requests).toBe((await direct(S1)).requests);
+		expect(s1.resolution_hours).toBeCloseTo((await direct(S1)).resolution!, 2);
+		// every request gone at once
+		await withScope(db, SYSTEM, (trx) => sql`delete from request`.execute(trx));
+		await check('deleting every request');
+		expect((await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).every((r) => r.requests === 0 && r.response_hours === null)).toBe(true);
+	});
 });

@@ -503,6 +503,18 @@ export type RequestEvent = Selectable<RequestEventTable>;
 export type NewRequestEvent = Insertable<RequestEventTable>;
 export type RequestEventUpdate = Updateable<RequestEventTable>;
 
+export interface RequestGridFiguresTable {
+	grid_code: string;
+	requests: Generated<number>;
+	responded: Generated<number>;
+	response_secs: Generated<number>;
+	resolved: Generated<number>;
+	resolution_secs: Generated<number>;
+}
+export type RequestGridFigures = Selectable<RequestGridFiguresTable>;
+export type NewRequestGridFigures = Insertable<RequestGridFiguresTable>;
+export type RequestGridFiguresUpdate = Updateable<RequestGridFiguresTable>;
+
 export interface RequestTimeLimitTable {
 	category: string;
 	urgency: 'normal' | 'urgent' | 'critical';
@@ -646,6 +658,7 @@ export interface Database {
 	reach_area_gen: ReachAreaGenTable;
 	request: RequestTable;
 	request_event: RequestEventTable;
+	request_grid_figures: RequestGridFiguresTable;
 	request_time_limit: RequestTimeLimitTable;
 	resource: ResourceTable;
 	road: RoadTable;

@@ -203,31 +203,35 @@ export interface AreaRequestTimes {
 }
 
 /**
- * The request figures of each area, as five SQL columns of the lateral join `rq` — requests,
- * requests_open (not confirmed), requests_overdue (amber or red), response_hours and
- * resolution_hours (means, 2 decimals) — of the requests whose grid lies under `code` (an SQL
- * expression naming the area's code: a prefix range, which request_scope_idx answers). One
- * aggregate per area: five scalar subqueries, one per figure, each read the area's requests again
- * and hashed the time limits again (a district admin's grid ranking at Chaoyang: 4,000 grids, 20,000
- * subqueries, 280 ms). The one query path of these figures: the rankings and the area rows
+ * The request figures of each area, as five SQL columns — requests, requests_open (not
+ * confirmed), requests_overdue (amber or red), response_hours and resolution_hours (means, 2
+ * decimals) — of the requests whose grid lies under `code` (an SQL expression naming the area's
+ * code: a prefix range). The count and the two means add up the area's grids in
+ * request_grid_figures, which the database keeps per grid (sql/029): counted from the requests at
+ * every read, a district admin's panel read every request the district ever had. Open and overdue
+ * requests move with the clock: counted here, over the area's open requests only
+ * (request_open_idx). The one query path of these figures: the rankings and the area rows
  * (queries/coverage.ts areaCoverageSql) and requestTimesByArea below. Rows beyond the
- * transaction's scope are cut by row-level security (sql/016) — and a caller reads only areas
- * inside its scope, whose requests all are.
+ * transaction's scope are cut by row-level security (sql/016, sql/029) — and a caller reads only
+ * areas inside its scope, whose requests all are.
  */
 export function areaRequestJoin(code: RawBuilder<unknown>): RawBuilder<unknown> {
-	const hours = (at: string) => sql`round((avg(extract(epoch from ${sql.ref(`r.${at}`)} - r.created_at)) / 3600)::numeric, 2)::float8`;
+	const hours = (secs: string, n: string) => sql`round(sum(${sql.ref(`f.${secs}`)}) / nullif(sum(${sql.ref(`f.${n}`)}), 0) / 3600, 2)::float8`;
 	return sql`left join lateral (
-		select count(*)::int4 as requests,
-		       (count(*) filter (where r.state <> 'confirmed'))::int4 as requests_open,
-		       (count(*) filter (where ${OVERDUE} <> 'none'))::int4 as requests_overdue,
-		       ${hours('accepted_at')} as response_hours,
-		       ${hours('resolved_at')} as resolution_hours
+		select coalesce(sum(f.requests), 0)::int4 as requests,
+		       ${hours('response_secs', 'responded')} as response_hours,
+		       ${hours('resolution_secs', 'resolved')} as resolution_hours
+		from request_grid_figures f
+		where f.grid_code ~>=~ ${code} and f.grid_code ~<~ (${code} || ':')) rq on true
+	left join lateral (
+		select count(*)::int4 as requests_open,
+		       (count(*) filter (where ${OVERDUE} <> 'none'))::int4 as requests_overdue
 		from request r join request_time_limit l using (category, urgency)
-		where r.grid_code ~>=~ ${code} and r.grid_code ~<~ (${code} || ':')) rq on true`;
+		where r.state <> 'confirmed' and r.grid_code ~>=~ ${code} and r.grid_code ~<~ (${code} || ':')) ro on true`;
 }
 
 /** areaRequestJoin's five figures, as the area rows name them */
-export const AREA_REQUEST_COLUMNS = sql`rq.requests, rq.requests_open, rq.requests_overdue, rq.response_hours, rq.resolution_hours`;
+export const AREA_REQUEST_COLUMNS = sql`rq.requests, ro.requests_open, ro.requests_overdue, rq.response_hours, rq.resolution_hours`;
 
 /** Response and resolution times per area of a level (grid, community, street) in scope; areas are matched by code prefix. */
 export async function requestTimesByArea(trx: Scoped, level: 'grid' | 'community' | 'street'): Promise<AreaRequestTimes[]> {
@@ -301,11 +305,11 @@ export async function requestActivity(trx: Scoped, code: string, limit = 10): Pr
 	} = await sql<{ open: number; overdue: number }>`
 		select count(*) filter (where r.state <> 'confirmed')::int as open, count(*) filter (where ${OVERDUE} <> 'none')::int as overdue
 		from request r join request_time_limit l using (category, urgency)
-		where r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)}`.execute(trx);
+		where r.state <> 'confirmed' and r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)}`.execute(trx);
 	const { rows: places } = await sql<{ grid_code: string; grid_name: string; lon: number; lat: number; n: number }>`
 		select x.grid_code, a.name as grid_name, ST_X(ST_PointOnSurface(a.geom)) as lon, ST_Y(ST_PointOnSurface(a.geom)) as lat, x.n
 		from (select r.grid_code, count(*)::int as n from request r join request_time_limit l using (category, urgency)
-		      where r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)} and ${OVERDUE} <> 'none' group by r.grid_code) x
+		      where r.state <> 'confirmed' and r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)} and ${OVERDUE} <> 'none' group by r.grid_code) x
 		join area a on a.code = x.grid_code
 		order by x.n desc, x.grid_code limit 20`.execute(trx);
 	const { rows: latest } = await sql<{ grid_code: string; grid_name: string; category: string; state: string; o: Overdue; at: Date | string }>`
