@@ -14,6 +14,7 @@ import { areaCoverageRowsFor } from '../../src/lib/server/privacy/coverage.ts';
 import { areaRankingsCsv } from '../../src/lib/server/coverage/export.ts';
 import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { G111, G112, G121, G211, S1, insertFixture } from './fixture.ts';
+import { everyOf } from '../helpers/every-of.ts';
 
 /** [grid, state, hours before now it was made, hours to acceptance, hours to resolution] */
 const REQUESTS: [string, string, number, number | null, number | null][] = [
@@ -172,6 +173,7 @@ describe.each(backends)("the rankings' request figures on %s PostGIS", (backend)
 		// every request gone at once
 		await withScope(db, SYSTEM, (trx) => sql`delete from request`.execute(trx));
 		await check('deleting every request');
-		expect((await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).every((r) => r.requests === 0 && r.response_hours === null)).toBe(true);
+		const streets = await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''));
+		expect(everyOf(streets, (r) => r.requests === 0 && r.response_hours === null, 'the streets')).toBe(true);
 	});
 });
