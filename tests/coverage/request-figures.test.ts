@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { rankings, type RankLevel } from '../../src/lib/server/db/queries/coverage.ts';
-import { requestTimesByArea } from '../../src/lib/server/db/queries/requests.ts';
+import { requestActivity, requestTimesByArea } from '../../src/lib/server/db/queries/requests.ts';
 import { areaCoverageRowsFor } from '../../src/lib/server/privacy/coverage.ts';
 import { areaRankingsCsv } from '../../src/lib/server/coverage/export.ts';
 import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
@@ -107,6 +107,15 @@ describe.each(backends)("the rankings' request figures on %s PostGIS", (backend)
 		}>`select code, coverage_index::float8 as coverage_index from area_coverage`.execute(db.kysely);
 		const ranked = await withScope(db, SYSTEM, (trx) => rankings(trx, 'grid', ''));
 		for (const r of ranked) expect(r.coverage_index).toBe(rows.find((x) => x.code === r.code)!.coverage_index);
+	});
+
+	it("gives the big screen's open and overdue counts from the same path, inside the caller's scope", async () => {
+		const s1 = (await withScope(db, SYSTEM, (trx) => rankings(trx, 'street', ''))).find((r) => r.code === S1)!;
+		const screen = await withScope(db, SYSTEM, (trx) => requestActivity(trx, S1));
+		expect([screen.open, screen.overdue]).toEqual([s1.requests_open, s1.requests_overdue]);
+		// a screen of the whole street in a grid leader's transaction counts their grid only; another street's, nothing
+		expect(await withScope(db, G111, async (trx) => ({ ...(await requestActivity(trx, S1)) }))).toMatchObject({ open: 4, overdue: 2 });
+		expect(await withScope(db, G111, async (trx) => ({ ...(await requestActivity(trx, G211)) }))).toMatchObject({ open: 0, overdue: 0 });
 	});
 
 	it("keeps a grid leader to their grid's requests", async () => {

@@ -3,7 +3,7 @@
 // machine (src/lib/server/requests/machine.ts) decides who may do what.
 import { sql, type RawBuilder } from 'kysely';
 // every query filters by the transaction's scope itself: the embedded backend's owner bypasses RLS
-import { scopeLike, type Scoped } from '../scoped.ts';
+import { scopeLike, scopePrefix, type Scoped } from '../scoped.ts';
 import type { Role } from '../../auth/roles.ts';
 import { auditBy } from '../../auth/audit.ts';
 import type { RequestEventItem, RequestItem } from '../../../api/requests.ts';
@@ -300,12 +300,18 @@ export interface RequestActivity {
 
 export async function requestActivity(trx: Scoped, code: string, limit = 10): Promise<RequestActivity> {
 	const prefix = `${code}%`;
+	// the open and overdue counts are the rankings' own (areaRequestJoin), of the part of `code` inside
+	// the caller's scope: the longer of the two prefixes when one holds the other, else none
+	const scope = scopePrefix(trx);
+	const within = code.startsWith(scope) ? code : scope.startsWith(code) ? scope : null;
 	const {
 		rows: [n]
-	} = await sql<{ open: number; overdue: number }>`
-		select count(*) filter (where r.state <> 'confirmed')::int as open, count(*) filter (where ${OVERDUE} <> 'none')::int as overdue
-		from request r join request_time_limit l using (category, urgency)
-		where r.state <> 'confirmed' and r.grid_code like ${prefix} and r.grid_code like ${scopeLike(trx)}`.execute(trx);
+	} =
+		within === null
+			? { rows: [{ open: 0, overdue: 0 }] }
+			: await sql<{ open: number; overdue: number }>`
+		select ro.requests_open as open, ro.requests_overdue as overdue
+		from (select ${within}::text as code) a ${areaRequestJoin(sql`a.code`)}`.execute(trx);
 	const { rows: places } = await sql<{ grid_code: string; grid_name: string; lon: number; lat: number; n: number }>`
 		select x.grid_code, a.name as grid_name, ST_X(ST_PointOnSurface(a.geom)) as lon, ST_Y(ST_PointOnSurface(a.geom)) as lat, x.n
 		from (select r.grid_code, count(*)::int as n from request r join request_time_limit l using (category, urgency)
