@@ -16,6 +16,7 @@ import { snapshotAreas, snapshotBlindSpots, snapshotDays, snapshotTrend, takeSna
 import { areaCoverageFor } from '../../src/lib/server/privacy/coverage.ts';
 import { D, G111, G211, S1, insertFixture } from '../coverage/fixture.ts';
 import { recordVisit } from '../../src/lib/server/db/queries/visits.ts';
+import { visitChanges } from '../../src/lib/server/coverage/visit-changes.ts';
 import { createRequest } from '../../src/lib/server/db/queries/requests.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { takeDailySnapshot } from '../../src/lib/server/screen/snapshot-timer.ts';
@@ -52,6 +53,8 @@ describe.each(backends)('the big screen on %s PostGIS', (backend) => {
 			const hh = await households(grid);
 			for (let i = 0; i < n; i++)
 				await withScope(db, grid, (trx) => recordVisit(trx, leader, { client_id: `visit-${grid}-${i}`, household_id: hh[i % hh.length], kind: 'routine' }));
+			// the pass after the commit that puts their changes in the figures, as the route waits for it
+			await visitChanges(db).pass();
 			await withScope(db, grid, (trx) =>
 				createRequest(trx, leader, {
 					clientId: `request-${grid}`,

@@ -11,6 +11,7 @@ import { APP_ROLE, openDb } from '../../src/lib/server/db/open.ts';
 import { withScope, type Scoped } from '../../src/lib/server/db/scoped.ts';
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
+import { visitChanges } from '../../src/lib/server/coverage/visit-changes.ts';
 import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
 import { areaCoverage, rankings } from '../../src/lib/server/db/queries/coverage.ts';
 import { areaCoverageFor } from '../../src/lib/server/privacy/coverage.ts';
@@ -297,6 +298,8 @@ describe.each(backends)('visits on %s PostGIS', (backend) => {
 			});
 		}
 		await as(community, (trx) => recordVisit(trx, secretary, input({ household_id: otherHousehold })));
+		// the pass after the commits that puts their changes in the figures, as the route waits for it
+		await visitChanges(db).pass();
 		const direct = async (code: string, days: number) =>
 			(
 				await sql<{ n: number }>`select count(distinct household_id)::int as n from visit

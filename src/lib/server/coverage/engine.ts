@@ -19,6 +19,7 @@ import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
 import { rankVisits, recountVisits } from './visits.ts';
+import { visitChanges } from './visit-changes.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
 
 /** The engine's model: what an incremental recompute searches from (ServedModel), and a search of its own. */
@@ -116,6 +117,11 @@ export class CoverageEngine {
 		if (s.visitsStale) this.#recountVisits();
 		// visits moved the index since the ranks were ranked: they follow (a recount ranks as well)
 		else if (s.ranksStale) this.#rankVisits();
+		// changes queued and not applied by their writer's pass (it stopped, or failed): applied now
+		if (s.visitsPending)
+			void visitChanges(this.db)
+				.pass()
+				.catch(() => {});
 		const status: CoverageStatus = {
 			computed_version: s.computed,
 			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),

@@ -98,6 +98,8 @@ export interface CoverageState {
 	visitsStale: boolean;
 	/** visits moved the served index since the ranks were ranked (sql/027) */
 	ranksStale: boolean;
+	/** visit changes wait in the queue (sql/030): a writer's pass ended early, or its process stopped */
+	visitsPending: boolean;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -111,7 +113,7 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		       (select version from coverage_input where part = 'network') as network_input,
 		       (select version from coverage_input where part = 'org') as org_input,
 		       ${visitRollSql} as visit_roll, coalesce(${visitFiguresStaleSql}, false) as visits_stale,
-		       coalesce(${visitRanksStaleSql}, false) as ranks_stale
+		       coalesce(${visitRanksStaleSql}, false) as ranks_stale, visit_changes_pending() as visits_pending
 		from data_version d left join coverage_run r on r.id = 1
 		where d.id = 1`.execute(db);
 	const current = Number(r.current);
@@ -125,7 +127,8 @@ export async function coverageState(db: Kysely<Database>): Promise<CoverageState
 		inputs: { network: num(r.network_input) ?? current, org: num(r.org_input) ?? current },
 		visitRoll: Number(r.visit_roll),
 		visitsStale: r.visits_stale === true,
-		ranksStale: r.ranks_stale === true
+		ranksStale: r.ranks_stale === true,
+		visitsPending: r.visits_pending === true
 	};
 }
 

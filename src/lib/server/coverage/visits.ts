@@ -1,7 +1,8 @@
 // Visit coverage (走访覆盖) in the served coverage figures (sql/023): households of each area
 // visited in the last 30 and 90 days, stored beside the other counts so the index, the ranks and
-// every reader take one number. A visit adds its household's change to the areas above it at once
-// (applyVisitChange, in the visit's transaction); a recompute and each new day count them all
+// every reader take one number. A visit queues its household's change (queueVisitChange, in the
+// visit's transaction); a pass adds the changes queued to the areas above them moments later
+// (applyQueuedVisitChanges, run by visit-changes.ts); a recompute and each new day count them all
 // again (countVisits, recountVisits).
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -45,7 +46,11 @@ export async function countVisits(trx: Kysely<Database>): Promise<void> {
 		rolled as (
 			select left(p.grid_code, lens.l) as code, ${sql.join(VISIT_WINDOWS_DAYS.map((d) => sql`sum(p.${sql.ref(`n${d}`)})::int4 as ${sql.ref(`n${d}`)}`))}
 			from per_grid p cross join lens group by 1
-		)
+		),
+		-- the snapshot these visits are counted in: a queued change it already saw is skipped (sql/030)
+		snapped as (
+			insert into visit_count_snapshot (gen, snap) select ${GEN_READ}, pg_current_snapshot() where ${GEN_READ} is not null
+			on conflict (gen) do update set snap = excluded.snap)
 		update area_coverage c set ${sql.join(sets)}, visits_on = jiceng_now()::date`.execute(trx);
 }
 
@@ -63,76 +68,114 @@ export async function visitWindowsOf(trx: Kysely<Database>, householdId: number,
 }
 
 /**
- * Visit changes and recounts take this lock, each alone: a recount sees every change committed, and
- * two changes never write the same area rows at once (each moves its grid's ancestors, the district
- * among them, and ranks every area and organisation again: taken in their own orders, those rows
- * deadlocked). Held until the writer commits, after its household's lock and before the audit
- * chain's (db/queries/visits.ts), the one order every writer takes them in.
+ * The passes that apply queued visit changes (visit-changes.ts), the rankings and the recounts take
+ * this lock, each alone: a recount sees every change applied, and two passes never write the same
+ * area rows at once. Visit writers never take it: they queue their change (queueVisitChange).
  */
-const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
+export const COUNT_LOCK = sql`hashtext('jiceng.visit_count')`;
+
+/** the generation the area_coverage view reads in this transaction (sql/023): the one being written, else the one served */
+const GEN_READ = sql<number>`coalesce(nullif(current_setting('jiceng.gen_result', true), '')::integer, (select r.gen from coverage_run r where r.id = 1))`;
 
 /**
  * A visit to a household of `grid` was written: when the household entered or left a window, the
- * areas above the grid count it, and their scores, index and ranks follow (a handful of rows, in
- * the writer's transaction: the figures are current when it commits). The change is logged with
- * the generation it went to (sql/023): if that generation is replaced before the change is in the
- * one served, a recount follows.
+ * change is queued (sql/030), in the writer's transaction — it commits with the visit or not at all.
+ * The next pass of visit-changes.ts adds it to the areas above the grid, with their scores and
+ * index. True when a change was queued.
  */
-export async function applyVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<void> {
+export async function queueVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<boolean> {
 	const deltas = VISIT_WINDOWS_DAYS.map((_, i) => Number(after[i]) - Number(before[i]));
-	if (deltas.every((d) => d === 0)) return;
-	// From the lock to the commit every visit of the district waits for this one, and under load each
-	// round trip is a wait on a busy server: so the lock, the generation, the counts, the log and the
-	// generation the scores read (the views read jiceng.gen_result) go in one statement. The lock is
-	// taken before the rows are read (`run` needs it, the update needs `run`); a count another visit
-	// committed since this statement began is re-read by the update (READ COMMITTED).
-	const { rows } = await sql<{ gen: number | null; codes: string[] }>`
-		with locked as (select pg_advisory_xact_lock(${COUNT_LOCK}) as l),
-		run as (select r.gen from coverage_run r cross join locked where r.id = 1),
-		moved as (
-			update area_coverage_gen set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + ${deltas[i]}::int`))}
-			where gen = (select gen from run) and starts_with(${grid}::text, code) returning code),
-		logged as (insert into visit_delta (gen) select gen from run where gen is not null returning gen)
-		select (select gen from run) as gen, array(select code from moved) as codes,
-		       set_config('jiceng.gen_result', coalesce((select gen from run)::text, ''), true) as setting`.execute(trx);
-	// no results served yet: the first recompute counts the visits
-	if (rows[0]?.gen == null) return;
-	// the scores and index of the generation the counts went to; the ranks of every area and
-	// organisation follow in the background (rankVisits, sql/027): ranking them all here held the
-	// lock for 100 ms a visit at Chaoyang, and visits queued for it. The writer's transaction reads
-	// no coverage figure after this (the generation it names is the one served, or a recount follows)
-	await scoreAreas(trx, rows[0].codes);
-	await rescoreOrganisations(trx, rows[0].codes, { rank: false });
+	if (deltas.every((d) => d === 0)) return false;
+	await sql`insert into visit_window_change (grid_code, deltas) values (${grid}, ${deltas}::int2[])`.execute(trx);
+	return true;
 }
 
 /** changes to the visit figures so far (sql/023) */
 const VISIT_ROLL = sql<number>`(select case when is_called then last_value else 0 end from visit_roll_seq)`;
 
 /**
- * The served visit figures rewritten by the system, in one transaction holding the count lock
- * (visit writes wait for it; readers do not) and the served generation (a recompute's switch waits
- * for it): `fn` writes, then the roll moves on (coverage tiles key on it) and the ranks are
- * recorded as following every change so far (sql/027). False when there are no results.
+ * `fn` in one transaction of the system's holding the count lock (visit writers never wait for it;
+ * readers do not either) and the served generation (a recompute's switch waits for it), which `fn`
+ * is given. Null, without calling `fn`, when there are no results yet.
  */
-function underCountLock(db: Db, fn: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
+function underCountLock<T>(db: Db, fn: (trx: Kysely<Database>, gen: number) => Promise<T>): Promise<T | null> {
 	// the system's own work: every household's visits, whatever the caller's scope
 	return withScope(db, SYSTEM, async (trx) => {
 		await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
 		const { rows } = await sql<{ gen: number | null }>`select gen from coverage_run where id = 1 for share`.execute(trx);
-		if (rows[0]?.gen == null) return false;
+		if (rows[0]?.gen == null) return null;
+		return fn(trx, Number(rows[0].gen));
+	});
+}
+
+/**
+ * The served visit figures rewritten by the system under the count lock: `fn` writes, then the roll
+ * moves on (coverage tiles key on it) and the ranks are recorded as following every change so far
+ * (sql/027). False when there are no results.
+ */
+async function rewriteUnderCountLock(db: Db, fn: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
+	const done = await underCountLock(db, async (trx) => {
 		await fn(trx);
 		await sql`select nextval('visit_roll_seq')`.execute(trx);
 		await sql`update visit_rank_state set roll = ${VISIT_ROLL} where id = 1`.execute(trx);
 		return true;
 	});
+	return done ?? false;
+}
+
+/**
+ * Applies every queued visit change (sql/030) to the served figures, in one transaction under the
+ * count lock: each area above a change's grid moves by the changes' sum, then their scores and
+ * index and their organisations' follow (the ranks follow in the background: rankVisits). A change
+ * whose visit the served generation's count already saw (its writer's transaction is visible in the
+ * snapshot that count took) is dropped, not added twice. Each pass that moves a figure logs the
+ * generation it went to (visit_delta, sql/023): a generation served later that misses it is counted
+ * again. How many changes were taken off the queue (0 when there are no results yet: they wait).
+ */
+export async function applyQueuedVisitChanges(db: Db): Promise<number> {
+	const taken = await underCountLock(db, async (trx, gen) => {
+		const sums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(deltas[${sql.lit(i + 1)}])::int4 as ${sql.ref(`d${i}`)}`);
+		const areaSums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(t.${sql.ref(`d${i}`)})::int4 as ${sql.ref(`d${i}`)}`);
+		const { rows } = await sql<{ taken: number; codes: string[] }>`
+			with taken as (delete from visit_window_change returning xid, grid_code, deltas),
+			counted as (select snap from visit_count_snapshot where gen = ${gen}::int4),
+			per_grid as (
+				select grid_code, ${sql.join(sums)} from taken
+				where not coalesce(pg_visible_in_snapshot(taken.xid, (select snap from counted)), false)
+				group by grid_code),
+			lens as (select distinct length(code) as l from area_coverage_gen where gen = ${gen}::int4),
+			per_area as (
+				select left(t.grid_code, lens.l) as code, ${sql.join(areaSums)}
+				from per_grid t cross join lens group by 1),
+			moved as (
+				update area_coverage_gen c set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + p.${sql.ref(`d${i}`)}`))}
+				from per_area p
+				where c.gen = ${gen}::int4 and c.code = p.code and (${sql.join(
+					VISIT_WINDOWS_DAYS.map((_, i) => sql`p.${sql.ref(`d${i}`)} <> 0`),
+					sql` or `
+				)})
+				returning c.code),
+			logged as (insert into visit_delta (gen) select ${gen}::int4 where exists (select 1 from moved) returning gen),
+			spent as (delete from visit_count_snapshot where gen < ${gen}::int4)
+			select (select count(*) from taken)::int4 as taken, array(select code from moved) as codes,
+			       (select count(*) from logged) as logged, set_config('jiceng.gen_result', ${String(gen)}, true) as setting`.execute(trx);
+		const { taken, codes } = rows[0];
+		if (codes.length) {
+			// the scores and index of the areas moved, and of their organisations, in the generation the counts went to
+			await scoreAreas(trx, codes);
+			await rescoreOrganisations(trx, codes, { rank: false });
+		}
+		return taken;
+	});
+	return taken ?? 0;
 }
 
 /**
  * Ranks every area and organisation of the served figures again after visits moved their index
- * (applyVisitChange leaves the ranks to this), in the background.
+ * (a pass of visit-changes.ts leaves the ranks to this), in the background.
  */
 export function rankVisits(db: Db): Promise<boolean> {
-	return underCountLock(db, async (trx) => {
+	return rewriteUnderCountLock(db, async (trx) => {
 		await rankAreaRows(trx);
 		await rankOrganisationRows(trx);
 	});
@@ -143,7 +186,7 @@ export function rankVisits(db: Db): Promise<boolean> {
  * moved) or when a visit's change went to a generation no longer served (sql/023).
  */
 export function recountVisits(db: Db): Promise<boolean> {
-	return underCountLock(db, async (trx) => {
+	return rewriteUnderCountLock(db, async (trx) => {
 		await countVisits(trx);
 		await scoreAreas(trx);
 		await rankAreaRows(trx);

@@ -28,6 +28,10 @@ const TS_TYPES: Record<string, string> = {
 	bytea: 'Uint8Array',
 	_text: 'string[]',
 	_int8: 'number[]',
+	_int2: 'number[]',
+	// transaction ids and snapshots (sql/030) come back as text
+	xid8: 'string',
+	pg_snapshot: 'string',
 	// geometry comes back as hex EWKB; queries ask for GeoJSON or MVT explicitly
 	geometry: 'string'
 };

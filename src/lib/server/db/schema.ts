@@ -608,6 +608,14 @@ export type Visit = Selectable<VisitTable>;
 export type NewVisit = Insertable<VisitTable>;
 export type VisitUpdate = Updateable<VisitTable>;
 
+export interface VisitCountSnapshotTable {
+	gen: number;
+	snap: string;
+}
+export type VisitCountSnapshot = Selectable<VisitCountSnapshotTable>;
+export type NewVisitCountSnapshot = Insertable<VisitCountSnapshotTable>;
+export type VisitCountSnapshotUpdate = Updateable<VisitCountSnapshotTable>;
+
 export interface VisitDeltaTable {
 	roll: Generated<number>;
 	gen: number;
@@ -623,6 +631,16 @@ export interface VisitRankStateTable {
 export type VisitRankState = Selectable<VisitRankStateTable>;
 export type NewVisitRankState = Insertable<VisitRankStateTable>;
 export type VisitRankStateUpdate = Updateable<VisitRankStateTable>;
+
+export interface VisitWindowChangeTable {
+	id: Generated<number>;
+	xid: Generated<string>;
+	grid_code: string;
+	deltas: number[];
+}
+export type VisitWindowChange = Selectable<VisitWindowChangeTable>;
+export type NewVisitWindowChange = Insertable<VisitWindowChangeTable>;
+export type VisitWindowChangeUpdate = Updateable<VisitWindowChangeTable>;
 
 export interface Database {
 	account: AccountTable;
@@ -666,6 +684,8 @@ export interface Database {
 	service_centre: ServiceCentreTable;
 	session: SessionTable;
 	visit: VisitTable;
+	visit_count_snapshot: VisitCountSnapshotTable;
 	visit_delta: VisitDeltaTable;
 	visit_rank_state: VisitRankStateTable;
+	visit_window_change: VisitWindowChangeTable;
 }

@@ -10,6 +10,7 @@ import { personViewer } from '$lib/server/api/guards';
 import { newVisitInput, visitListAnswer, visitListQuery, visitSavedAnswer } from '$lib/api/visits';
 import { recordVisit, visitActorOf, visitsOfHousehold, VisitError } from '$lib/server/db/queries/visits';
 import { audit } from '$lib/server/auth/audit';
+import { visitChanges } from '$lib/server/coverage/visit-changes';
 
 const PRIVATE = { 'cache-control': 'private, no-store' };
 
@@ -18,6 +19,8 @@ export const POST = endpoint({ guard: personViewer, body: newVisitInput, tx: 'no
 	if (!actor) error(403, 'forbidden');
 	try {
 		const saved = await scoped((trx) => recordVisit(trx, actor, input.body));
+		// answered once the visit figures count it (the pass after the commit, at most a moment: coverage/visit-changes.ts)
+		if (saved.created) await visitChanges(db).settle();
 		return reply(visitSavedAnswer, saved, { status: saved.created ? 201 : 200, headers: PRIVATE });
 	} catch (e) {
 		if (!(e instanceof VisitError)) throw e;

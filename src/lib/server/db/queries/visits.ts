@@ -10,7 +10,7 @@ import { isRole, type Role } from '../../auth/roles.ts';
 import { auditBy, type AuditActor } from '../../auth/audit.ts';
 import type { TickerItem } from '../../../api/screen.ts';
 import { VISIT_EDIT_HOURS, type LastVisit, type NewVisitInput, type VisitEditInput, type VisitRefusal, type VisitRow } from '../../../api/visits.ts';
-import { applyVisitChange, visitWindowsOf } from '../../coverage/visits.ts';
+import { queueVisitChange, visitWindowsOf } from '../../coverage/visits.ts';
 
 export type { LastVisit, VisitRow };
 
@@ -98,9 +98,9 @@ export async function recordVisit(trx: Scoped, actor: VisitActor, input: NewVisi
 	const id = rows[0].id;
 	const after = await visitWindowsOf(trx, input.household_id);
 	const visit = (await visitById(trx, actor, id))!;
-	// the served visit coverage counts it before the writer hears back (coverage/visits.ts); last
-	// but the audit: from here to the commit, other visits wait for this one
-	await applyVisitChange(trx, hh[0].grid_code, before, after);
+	// the household's change of the visit figures, queued with the visit: the route waits for the pass
+	// that applies it after the commit (coverage/visit-changes.ts), so its answer comes counted
+	await queueVisitChange(trx, hh[0].grid_code, before, after);
 	await auditBy(trx, actor, 'edit', `visit:${id}:record household:${input.household_id}`);
 	return { visit, created: true };
 }
@@ -141,7 +141,7 @@ export async function editVisit(trx: Scoped, actor: VisitActor, id: number, chan
 			updated_at = jiceng_now()
 			where id = ${id}`.execute(trx);
 		// a new day moves the household in or out of the windows: the served figures follow
-		await applyVisitChange(trx, at.grid_code, before, await visitWindowsOf(trx, at.household_id));
+		await queueVisitChange(trx, at.grid_code, before, await visitWindowsOf(trx, at.household_id));
 		await auditBy(trx, actor, 'edit', `visit:${id}:edit ${changed.sort().join(',')}`);
 	}
 	return (await visitById(trx, actor, id))!;

@@ -10,6 +10,7 @@ import { rowId } from '$lib/api/inputs';
 import { visitEditedAnswer, visitEditInput } from '$lib/api/visits';
 import { editVisit, visitActorOf, VisitError } from '$lib/server/db/queries/visits';
 import { audit } from '$lib/server/auth/audit';
+import { visitChanges } from '$lib/server/coverage/visit-changes';
 
 export const PATCH = endpoint(
 	{ guard: personViewer, params: v.object({ id: rowId }), body: visitEditInput, tx: 'none' },
@@ -19,6 +20,8 @@ export const PATCH = endpoint(
 		const { id } = input.params;
 		try {
 			const visit = await scoped((trx) => editVisit(trx, actor, id, input.body));
+			// a new day may move the household in or out of the visit figures: answered once they count it
+			await visitChanges(db).settle();
 			return reply(visitEditedAnswer, { visit }, { headers: { 'cache-control': 'private, no-store' } });
 		} catch (e) {
 			if (!(e instanceof VisitError)) throw e;

@@ -1,0 +1,78 @@
+// When queued visit changes reach the served figures (sql/030). A visit writer queues its change in
+// its own transaction and, after its commit, asks for a pass (settle); one pass at a time applies
+// everything queued so far (applyQueuedVisitChanges, under the count lock), so under a morning's
+// visits each pass takes many at once and no writer holds a connection waiting for a lock.
+//
+// A writer waits for the first pass that starts after its commit, at most SETTLE_MS: its answer
+// then comes with the figures that count it (a grid leader sees their visit counted), yet a slow
+// pass never holds a request for long — the change stays queued and the pass finishes anyway.
+// Changes a stopped process left queued are applied when the coverage status sees them (engine.ts).
+import type { Db } from '../db/open.ts';
+import { applyQueuedVisitChanges } from './visits.ts';
+
+/** the longest a writer waits for the pass that applies its change, ms */
+export const SETTLE_MS = 2000;
+
+export class VisitChanges {
+	readonly db: Db;
+	log: (line: string) => void;
+	/** the pass running or last run (never rejects) */
+	#tail: Promise<void> = Promise.resolve();
+	/** the pass that will start when the running one ends: callers until then join it */
+	#waiting: Promise<number> | null = null;
+
+	constructor(db: Db, log: (line: string) => void = (line) => console.log(`[coverage] ${line}`)) {
+		this.db = db;
+		this.log = log;
+	}
+
+	/**
+	 * A pass that starts after this call (it takes every change committed before it), joined when
+	 * one is already waiting to start. Resolves to how many changes it took; rejects when it failed
+	 * (the changes stay queued for the next).
+	 */
+	pass(): Promise<number> {
+		if (this.#waiting) return this.#waiting;
+		const next = this.#tail.then(() => {
+			this.#waiting = null;
+			return applyQueuedVisitChanges(this.db);
+		});
+		this.#waiting = next;
+		this.#tail = next.then(
+			() => {},
+			(error: Error) => this.log(`queued visit changes not applied (tried again at the next): ${error.message}`)
+		);
+		return next;
+	}
+
+	/** Asks for a pass and waits for it, at most `maxWaitMs`; never throws (the visit is saved either way). */
+	async settle(maxWaitMs = SETTLE_MS): Promise<void> {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const bound = new Promise<void>((ok) => {
+			timer = setTimeout(ok, maxWaitMs);
+		});
+		try {
+			await Promise.race([
+				this.pass().then(
+					() => {},
+					() => {}
+				),
+				bound
+			]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+}
+
+const instances = new WeakMap<Db, VisitChanges>();
+
+/** The one VisitChanges of a database handle: every writer of the process shares its passes. */
+export function visitChanges(db: Db): VisitChanges {
+	let v = instances.get(db);
+	if (!v) {
+		v = new VisitChanges(db);
+		instances.set(db, v);
+	}
+	return v;
+}
