@@ -8,6 +8,7 @@ import { viewerFor } from '$lib/server/auth/viewer';
 import { withSecurityHeaders } from '$lib/server/security-headers';
 import { startSnapshotTimer } from '$lib/server/screen/snapshot-timer';
 import { DB_RETRY_AFTER_S, isDbUnavailable, unavailableResponse } from '$lib/server/db/unavailable';
+import { requestUrgency, withUrgency } from '$lib/server/db/urgency';
 
 // open (and migrate) the database once, before the first request
 export const init: ServerInit = async () => {
@@ -25,7 +26,11 @@ const PASSWORD_PATHS = [/^\/account\/password$/, /^\/logout$/];
  * also sets them before SvelteKit or the static file handler answers, which covers static files,
  * built assets and what SvelteKit answers without calling this hook.)
  */
-export const handle: Handle = async ({ event, resolve }) => {
+export const handle: Handle = ({ event, resolve }) =>
+	// when the server pool is busy, what the request asks decides how soon it gets a connection (db/urgency.ts)
+	withUrgency(requestUrgency(event.request.method, event.url.pathname), () => answer(event, resolve));
+
+async function answer(event: RequestEvent, resolve: Parameters<Handle>[0]['resolve']): Promise<Response> {
 	const early: EarlyCookies = [];
 	let resolved = false;
 	let response: Response;
@@ -50,7 +55,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 	// every 503 (the database away, an analysis with no place free) says when to come back
 	if (response.status === 503 && !response.headers.has('retry-after')) response.headers.set('retry-after', String(DB_RETRY_AFTER_S));
 	return response;
-};
+}
 
 type EarlyCookies = [name: string, value: string, options: Parameters<RequestEvent['cookies']['serialize']>[2]][];
 

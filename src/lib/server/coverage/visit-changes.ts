@@ -8,6 +8,7 @@
 // pass never holds a request for long — the change stays queued and the pass finishes anyway.
 // Changes a stopped process left queued are applied when the coverage status sees them (engine.ts).
 import type { Db } from '../db/open.ts';
+import { withUrgency } from '../db/urgency.ts';
 import { applyQueuedVisitChanges } from './visits.ts';
 
 /** the longest a writer waits for the pass that applies its change, ms */
@@ -35,7 +36,8 @@ export class VisitChanges {
 		if (this.#waiting) return this.#waiting;
 		const next = this.#tail.then(() => {
 			this.#waiting = null;
-			return applyQueuedVisitChanges(this.db);
+			// writers wait on it: first in the pool's queue (db/urgency.ts)
+			return withUrgency('prompt', () => applyQueuedVisitChanges(this.db));
 		});
 		this.#waiting = next;
 		this.#tail = next.then(

@@ -1,6 +1,7 @@
 // Opens the one database handle of a process: embedded PGlite or a server PostGIS pool.
 // Nothing outside this folder knows which one it got.
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { DeadlinePool } from './deadline-pool.ts';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { readDbConfig, type BackendKind, type DbConfig } from './config.ts';
@@ -45,8 +46,9 @@ export async function openDb(config: DbConfig = readDbConfig(), options: OpenOpt
 	if (!config.replicaUrl) return db;
 	// the replica's pool: the same role and limits; a short connect timeout, since a replica that
 	// does not answer is skipped for the primary rather than waited for
-	const replicaPool = makePool(config.replicaUrl, config.poolSize, options, Math.min(config.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS, 2000), 'replica ');
-	const replica = new Kysely<Database>({ dialect: new PostgresDialect({ pool: replicaPool }) });
+	const replicaTimeoutMs = Math.min(config.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS, 2000);
+	const replicaPool = makePool(config.replicaUrl, config.poolSize, options, replicaTimeoutMs, 'replica ');
+	const replica = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new DeadlinePool(replicaPool, config.poolSize, replicaTimeoutMs) }) });
 	const reads = replicaRouter(db.kysely, replica, { retryMs: config.replicaRetryMs });
 	return {
 		...db,
@@ -84,7 +86,8 @@ async function openEmbedded(dataDir: string): Promise<Db> {
 }
 
 async function openServer(url: string, poolSize: number, options: OpenOptions, acquireTimeoutMs = DEFAULT_ACQUIRE_TIMEOUT_MS): Promise<Db> {
-	const pool = makePool(url, poolSize, options, acquireTimeoutMs, '');
+	// lent earliest deadline first: a panel before a tile, a tile before a write (deadline-pool.ts)
+	const pool = new DeadlinePool(makePool(url, poolSize, options, acquireTimeoutMs, ''), poolSize, acquireTimeoutMs);
 	const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	await sql`select 1`.execute(kysely); // fail at start-up, not on the first request
 	// the reads every request waits on, on a pool of their own (lanes.ts)
