@@ -139,6 +139,39 @@ describe.each(backends)("the rankings' request figures on %s PostGIS", (backend)
 		expect(csv.split('\r\n')[0]).toContain('(requests_open)');
 	});
 
+	// a server's concurrent writers (the embedded database has one connection)
+	it.skipIf(backend === 'embedded')('moves requests between two grids in opposite directions at once without a deadlock (sql/031)', async () => {
+		const [lo, hi] = [G111, G211].sort();
+		const idIn = async (grid: string) =>
+			(await sql<{ id: number }>`select id::int as id from request where grid_code = ${grid} order by id limit 1`.execute(db.kysely)).rows[0].id;
+		const [fromLo, fromHi] = [await idIn(lo), await idIn(hi)];
+		const move = (id: number, to: string) => withScope(db, SYSTEM, (trx) => sql`update request set grid_code = ${to} where id = ${id}`.execute(trx));
+		const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+		// a third transaction holds the higher grid's row, so both moves are under way before either ends:
+		// the one from the higher grid waits first, then the one from the lower grid, which by then holds its own row
+		let release!: () => void;
+		const released = new Promise<void>((ok) => (release = ok));
+		let held!: () => void;
+		const holding = new Promise<void>((ok) => (held = ok));
+		const holder = withScope(db, SYSTEM, async (trx) => {
+			await sql`select 1 from request_grid_figures where grid_code = ${hi} for update`.execute(trx);
+			held();
+			await released;
+		});
+		await holding;
+		const down = move(fromHi, lo);
+		await sleep(300);
+		const up = move(fromLo, hi);
+		await sleep(300);
+		release();
+		await holder;
+		const outcomes = await Promise.allSettled([down, up]);
+		expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+		// back where they were, for the next test
+		await move(fromHi, hi);
+		await move(fromLo, lo);
+	});
+
 	// last: it changes the requests
 	it("keeps each grid's figures (sql/029) equal to a count of its requests through answers, resolutions, moves and deletions", async () => {
 		/** the kept figures, and the same counted from the request table, per grid */
