@@ -1,7 +1,7 @@
 // How soon a piece of work needs a database connection when the server pool is busy (deadline-pool.ts).
-// Each request runs with the urgency of its kind (hooks.server.ts): a person waiting on a panel or a
-// search first, a map tile next, a write last — writes come from the phones' outbox, which retries,
-// and whose answer nobody watches. Work outside a request (the coverage engine's recomputes, the
+// Each request runs with the urgency of its kind (hooks.server.ts): a person waiting on a panel, a
+// search or a form first, a map tile next, what the phones' outbox sends last — it retries, and
+// nobody watches its answer. Work outside a request (the coverage engine's recomputes, the
 // autovacuum) is background. A pass that applies queued visit changes is prompt: writers wait on it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -32,8 +32,15 @@ export function currentUrgency(): Urgency {
 	return current.getStore() ?? 'background';
 }
 
-/** A request's urgency by what it asks: tiles, other reads, writes. */
+/** what the phones' outbox sends (lib/offline/outbox.ts): new visits and requests, and a request's photo */
+const OUTBOX_WRITES = [/^\/api\/visits$/, /^\/api\/requests$/, /^\/api\/requests\/\d+\/photo$/];
+
+/**
+ * A request's urgency by what it asks: tiles, other reads, and what the phones' outbox sends (it
+ * retries, and nobody watches its answer). Any other write — signing in, a request's transition,
+ * revealing a member, an administrator's edit — has a person waiting on it: a read's.
+ */
 export function requestUrgency(method: string, pathname: string): Urgency {
-	if (method !== 'GET' && method !== 'HEAD') return 'write';
-	return pathname.startsWith('/tiles/') ? 'tile' : 'read';
+	if (method === 'GET' || method === 'HEAD') return pathname.startsWith('/tiles/') ? 'tile' : 'read';
+	return method === 'POST' && OUTBOX_WRITES.some((p) => p.test(pathname)) ? 'write' : 'read';
 }
