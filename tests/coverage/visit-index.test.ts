@@ -250,6 +250,22 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		await settled();
 	});
 
+	it('applies the changes a stopped writer left queued once the coverage status sees them', async () => {
+		// recorded and committed, its pass never asked for (the process stopped after the commit)
+		await queued(households[17]);
+		expect(await pending()).toBe(1);
+		await expect
+			.poll(
+				async () => {
+					await engine.status();
+					return pending();
+				},
+				{ timeout: 10_000 }
+			)
+			.toBe(0);
+		await expectCountsLive();
+	});
+
 	it('a new day counts every area again in the background, and the coverage tiles follow without a data version', async () => {
 		// the windows moved: a visit 60 days old yesterday is 61 days old today (written here as the
 		// owner, past the visit path, so only the new day's count can find it)

@@ -118,10 +118,7 @@ export class CoverageEngine {
 		// visits moved the index since the ranks were ranked: they follow (a recount ranks as well)
 		else if (s.ranksStale) this.#rankVisits();
 		// changes queued and not applied by their writer's pass (it stopped, or failed): applied now
-		if (s.visitsPending)
-			void visitChanges(this.db)
-				.pass()
-				.catch(() => {});
+		if (s.visitsPending) visitChanges(this.db).sweep();
 		const status: CoverageStatus = {
 			computed_version: s.computed,
 			computed_at: s.computedAt === null ? null : new Date(s.computedAt).toISOString(),

@@ -13,6 +13,8 @@ import { applyQueuedVisitChanges } from './visits.ts';
 
 /** the longest a writer waits for the pass that applies its change, ms */
 export const SETTLE_MS = 2000;
+/** after a failed pass, changes left queued are not swept again for this long, ms (writers still ask) */
+const RETRY_AFTER_FAILURE_MS = 10_000;
 
 export class VisitChanges {
 	readonly db: Db;
@@ -21,6 +23,7 @@ export class VisitChanges {
 	#tail: Promise<void> = Promise.resolve();
 	/** the pass that will start when the running one ends: callers until then join it */
 	#waiting: Promise<number> | null = null;
+	#failedAt = -Infinity;
 
 	constructor(db: Db, log: (line: string) => void = (line) => console.log(`[coverage] ${line}`)) {
 		this.db = db;
@@ -42,9 +45,18 @@ export class VisitChanges {
 		this.#waiting = next;
 		this.#tail = next.then(
 			() => {},
-			(error: Error) => this.log(`queued visit changes not applied (tried again at the next): ${error.message}`)
+			(error: Error) => {
+				this.#failedAt = performance.now();
+				this.log(`queued visit changes not applied (tried again at the next): ${error.message}`);
+			}
 		);
 		return next;
+	}
+
+	/** A pass for changes left queued (the coverage status saw some), unless one failed in the last RETRY_AFTER_FAILURE_MS. */
+	sweep(): void {
+		if (performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return;
+		this.pass().catch(() => {});
 	}
 
 	/** Asks for a pass and waits for it, at most `maxWaitMs`; never throws (the visit is saved either way). */
