@@ -20,6 +20,7 @@ import { sharedRead } from '../shared-read.ts';
 import { servedGeneration, type ServedModel } from './incremental.ts';
 import { rankVisits, recountVisits } from './visits.ts';
 import { visitChanges } from './visit-changes.ts';
+import { onePerDb } from '../db/one-per-db.ts';
 import { DEFAULT_PARAMS, checkParams, computeService, loadNetwork, type CoverageParams, type Network } from './service.ts';
 
 /** The engine's model: what an incremental recompute searches from (ServedModel), and a search of its own. */
@@ -318,14 +319,5 @@ export class CoverageEngine {
 	}
 }
 
-const engines = new WeakMap<Db, CoverageEngine>();
-
 /** The one CoverageEngine of a database handle: routes, tiles and exports share its model. */
-export function coverageEngine(db: Db): CoverageEngine {
-	let engine = engines.get(db);
-	if (!engine) {
-		engine = new CoverageEngine(db);
-		engines.set(db, engine);
-	}
-	return engine;
-}
+export const coverageEngine = onePerDb((db) => new CoverageEngine(db));

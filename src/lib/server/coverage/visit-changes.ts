@@ -8,6 +8,7 @@
 // pass never holds a request for long — the change stays queued and the pass finishes anyway.
 // Changes a stopped process left queued are applied when the coverage status sees them (engine.ts).
 import type { Db } from '../db/open.ts';
+import { onePerDb } from '../db/one-per-db.ts';
 import { withUrgency } from '../db/urgency.ts';
 import { applyQueuedVisitChanges } from './visits.ts';
 
@@ -79,14 +80,5 @@ export class VisitChanges {
 	}
 }
 
-const instances = new WeakMap<Db, VisitChanges>();
-
 /** The one VisitChanges of a database handle: every writer of the process shares its passes. */
-export function visitChanges(db: Db): VisitChanges {
-	let v = instances.get(db);
-	if (!v) {
-		v = new VisitChanges(db);
-		instances.set(db, v);
-	}
-	return v;
-}
+export const visitChanges = onePerDb((db) => new VisitChanges(db));

@@ -9,6 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { Db } from '../open.ts';
+import { onePerDb } from '../one-per-db.ts';
 import { priorityLane } from '../lanes.ts';
 import { sharedRead } from '../../shared-read.ts';
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../../coverage-rules.ts';
@@ -159,11 +160,5 @@ export class AreaStatsKeeper {
 	}
 }
 
-const keepers = new WeakMap<object, AreaStatsKeeper>();
-
 /** The one AreaStatsKeeper of a database handle. */
-export function areaStats(db: Db): AreaStatsKeeper {
-	let k = keepers.get(db);
-	if (!k) keepers.set(db, (k = new AreaStatsKeeper(db)));
-	return k;
-}
+export const areaStats = onePerDb((db) => new AreaStatsKeeper(db));
