@@ -224,6 +224,30 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		await expectCountsLive();
 	});
 
+	// a server's concurrent transactions (the embedded database has one connection)
+	it.skipIf(backend === 'embedded')('answers a visit that queued nothing without waiting for a pass', async () => {
+		// a pass holding the count lock for long: a writer with nothing queued does not wait for the next
+		expect(await pending()).toBe(0);
+		let release!: () => void;
+		const released = new Promise<void>((ok) => (release = ok));
+		let held!: () => void;
+		const holding = new Promise<void>((ok) => (held = ok));
+		const holder = withScope(app, SYSTEM, async (trx) => {
+			await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
+			held();
+			await released;
+		});
+		await holding;
+		try {
+			const t = performance.now();
+			await visitChanges(app).settle(3000);
+			expect(performance.now() - t).toBeLessThan(1500);
+		} finally {
+			release();
+			await holder;
+		}
+	});
+
 	it('a change a count already saw is not added again: a recount, or a recompute that served a new generation', async () => {
 		// queued, then counted by a recount before any pass: the pass drops it
 		const start = (await as(SYSTEM, (trx) => areaCoverage(trx, grid, '')))!;

@@ -7,7 +7,9 @@
 // then comes with the figures that count it (a grid leader sees their visit counted), yet a slow
 // pass never holds a request for long — the change stays queued and the pass finishes anyway.
 // Changes a stopped process left queued are applied when the coverage status sees them (engine.ts).
+import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
+import { priorityLane } from '../db/lanes.ts';
 import { onePerDb } from '../db/one-per-db.ts';
 import { withUrgency } from '../db/urgency.ts';
 import { applyQueuedVisitChanges } from './visits.ts';
@@ -54,14 +56,23 @@ export class VisitChanges {
 		return next;
 	}
 
+	/** whether any change is queued (committed and not yet taken by a committed pass) */
+	async #pending(): Promise<boolean> {
+		const { rows } = await sql<{ pending: boolean }>`select visit_changes_pending() as pending`.execute(priorityLane(this.db.kysely));
+		return rows[0]?.pending === true;
+	}
+
 	/** A pass for changes left queued (the coverage status saw some), unless one failed in the last RETRY_AFTER_FAILURE_MS. */
 	sweep(): void {
 		if (performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return;
 		this.pass().catch(() => {});
 	}
 
-	/** Asks for a pass and waits for it, at most `maxWaitMs`; never throws (the visit is saved either way). */
+	/** Asks for a pass when changes are queued and waits for it, at most `maxWaitMs`; never throws (the visit is saved either way). */
 	async settle(maxWaitMs = SETTLE_MS): Promise<void> {
+		// nothing queued (the visit moved no household in or out of a window, or a pass took it
+		// already): no pass to wait for — one short read instead of the count lock
+		if (!(await this.#pending().catch(() => true))) return;
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const bound = new Promise<void>((ok) => {
 			timer = setTimeout(ok, maxWaitMs);

@@ -81,13 +81,12 @@ const GEN_READ = sql<number>`coalesce(nullif(current_setting('jiceng.gen_result'
  * A visit to a household of `grid` was written: when the household entered or left a window, the
  * change is queued (sql/030), in the writer's transaction — it commits with the visit or not at all.
  * The next pass of visit-changes.ts adds it to the areas above the grid, with their scores and
- * index. True when a change was queued.
+ * index.
  */
-export async function queueVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<boolean> {
+export async function queueVisitChange(trx: Kysely<Database>, grid: string, before: readonly boolean[], after: readonly boolean[]): Promise<void> {
 	const deltas = VISIT_WINDOWS_DAYS.map((_, i) => Number(after[i]) - Number(before[i]));
-	if (deltas.every((d) => d === 0)) return false;
+	if (deltas.every((d) => d === 0)) return;
 	await sql`insert into visit_window_change (grid_code, deltas) values (${grid}, ${deltas}::int2[])`.execute(trx);
-	return true;
 }
 
 /** changes to the visit figures so far (sql/023) */
