@@ -11,6 +11,7 @@
 import type pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import { currentUrgency, URGENCY_BUDGET_MS } from './urgency.ts';
+import { fuseBegin } from './fused-begin.ts';
 
 interface Waiter {
 	deadline: number;
@@ -85,6 +86,7 @@ export class DeadlinePool implements PostgresPool {
 			this.#lent++;
 			this.inner.connect().then(
 				(client) => {
+					fuseBegin(client);
 					const release = client.release;
 					let released = false;
 					client.release = (destroy?: boolean | Error) => {

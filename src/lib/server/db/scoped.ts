@@ -59,7 +59,8 @@ export async function withScope<T>(db: Db | Kysely<Database>, scope: Scope, fn: 
 		const begin = options.snapshot ? kysely.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : kysely.transaction();
 		return begin.execute(async (trx) => {
 			// a custom setting, transaction-local: allowed on a hot standby too (db/replica.ts)
-			await sql`select set_config('jiceng.scope', ${scope}, true)`.execute(trx);
+			// a literal (checked above): with no parameters it travels with the BEGIN (fused-begin.ts)
+			await sql`select set_config('jiceng.scope', ${sql.lit(scope)}, true)`.execute(trx);
 			scopes.set(trx, scope);
 			return fn(trx as Scoped);
 		});

@@ -21,6 +21,7 @@ import { SOURCES, type LayerName } from './sources.ts';
 import { mvtQuery, rowsQuery } from './tile-sql.ts';
 import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
+import { checkScope, SYSTEM } from '../db/scoped.ts';
 
 const gzip = promisify(gzipCb);
 
@@ -161,7 +162,8 @@ export class TileService {
 			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile
 			// query: 300–500 ms of LLVM for a query that runs in 20 ms. Off for this transaction.
 			const jit = this.db.backend === 'server' ? sql`, set_config('jit', 'off', true)` : sql``;
-			await sql`select set_config('jiceng.scope', ${scope || '*'}::text, true)${jit}`.execute(trx);
+			// a literal (checked): with no parameters it travels with the BEGIN (db/fused-begin.ts)
+			await sql`select set_config('jiceng.scope', ${sql.lit(checkScope(scope || SYSTEM))}, true)${jit}`.execute(trx);
 			if (this.db.backend === 'server') {
 				const { rows } = await mvtQuery(layer, inner, hasId).execute(trx);
 				const mvt = rows[0]?.mvt;
