@@ -233,6 +233,8 @@ interface Run {
 	failures: Map<string, { n: number; sample: string }>;
 	/** latency per route (tiles per layer and cache outcome), for stderr */
 	byRoute: Map<string, number[]>;
+	/** uncached tiles over 1 s, per 10 s of the run, and how many of them joined a build under way: where the tail is */
+	slowUncached: { byWindow: number[]; shared: number };
 }
 
 async function drive(port: number, views: View[], words: string[], connections: number, seconds: number, onTick?: () => void): Promise<Run> {
@@ -244,7 +246,8 @@ async function drive(port: number, views: View[], words: string[], connections: 
 		timeouts: 0,
 		ms: { json: [], cached: [], uncached: [], write: [] },
 		failures: new Map(),
-		byRoute: new Map()
+		byRoute: new Map(),
+		slowUncached: { byWindow: [], shared: 0 }
 	};
 	const started = performance.now();
 	const end = started + seconds * 1000;
@@ -273,6 +276,11 @@ async function drive(port: number, views: View[], words: string[], connections: 
 				xs.push(ms);
 				if (q.kind === 'tile') run.ms[o.cache === 'hit' ? 'cached' : 'uncached'].push(ms);
 				else run.ms[q.kind].push(ms);
+				if (q.kind === 'tile' && o.cache !== 'hit' && ms > 1000) {
+					const w = Math.floor((t0 - started) / 10_000);
+					run.slowUncached.byWindow[w] = (run.slowUncached.byWindow[w] ?? 0) + 1;
+					if (o.cache === 'shared') run.slowUncached.shared++;
+				}
 			}
 		})
 	);
@@ -363,6 +371,10 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		);
 		for (const [route, xs] of [...run.byRoute].sort(([a], [b]) => a.localeCompare(b)))
 			log(`[load] ${backend}   ${route.padEnd(40)} ${String(xs.length).padStart(6)} × p50 ${r1(quantile(xs, 0.5))} p99 ${r1(quantile(xs, 0.99))} ms`);
+		const slow = run.slowUncached;
+		log(
+			`[load] ${backend}: uncached tiles over 1 s per 10 s of the run: ${Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => slow.byWindow[i] ?? 0).join(', ')} (${slow.shared} of them joined a build under way)`
+		);
 		for (const [key, f] of run.failures) log(`[load] ${backend}: FAILED ${f.n} × ${key} — e.g. ${f.sample}`);
 		const goals = [
 			`0 errors: ${run.errors === 0 ? 'met' : 'MISSED'}`,

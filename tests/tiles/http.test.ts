@@ -10,7 +10,7 @@ import { serveTiles, type TileResponse } from '../../src/lib/server/tiles/http.t
 import { SOURCES } from '../../src/lib/server/tiles/sources.ts';
 import { parseTilePath } from '../../src/lib/server/tiles/parse.ts';
 import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
-import { FIXTURE_SQL, lonLat } from './fixture.ts';
+import { FIXTURE_SQL, GRID_WS, lonLat } from './fixture.ts';
 import { decode } from './decode.ts';
 
 const GZIP = new Headers({ 'accept-encoding': 'gzip, deflate, br' });
@@ -80,6 +80,26 @@ describe.each(backends)('the tile endpoint on the %s backend', (backend) => {
 		const empty = await serveTiles(tiles, 'buildings/16/0/0.mvt', GZIP);
 		expect(empty.status).toBe(204);
 		expect(empty.body).toBeNull();
+	});
+
+	it('answers 204 without the database for areas above the viewer’s scope', async () => {
+		// a grid leader's map asks for the street and community layers too: nothing of theirs is in it
+		const t = tileOf(lon, lat, 14);
+		for (const layer of ['streets', 'communities', 'coverage_street', 'coverage_community'] as const) {
+			const r = await serveTiles(tiles, `${layer}/14/${t.x}/${t.y}.mvt`, GZIP, { scope: GRID_WS });
+			expect([layer, r.status, r.headers['x-tile-cache'], r.headers['x-data-version']]).toEqual([layer, 204, 'none', undefined]);
+			// and what the database holds agrees: no area of that level under the grid
+			const level = layer.endsWith('streets') || layer === 'coverage_street' ? 'street' : 'community';
+			const { rows } = await sql<{ n: number }>`select count(*)::int as n from area where level = ${level} and starts_with(code, ${GRID_WS}::text)`.execute(
+				db.kysely
+			);
+			expect(rows[0].n).toBe(0);
+		}
+		// its own grid is there; a community secretary still gets its community
+		const grid = await serveTiles(tiles, `grids/14/${t.x}/${t.y}.mvt`, GZIP, { scope: GRID_WS });
+		expect(grid.status).toBe(200);
+		const community = await serveTiles(tiles, `communities/14/${t.x}/${t.y}.mvt`, GZIP, { scope: '420105001001' });
+		expect([community.status, community.headers['x-tile-cache']]).toEqual([200, 'miss']);
 	});
 
 	it('sends gzip with an ETag and Cache-Control, then 304 for that ETag, and keeps the tile in the LRU', async () => {

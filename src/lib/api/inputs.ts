@@ -5,6 +5,8 @@ import * as v from 'valibot';
 
 /** An area code: the district's 6 digits, then 3 per level (street, community, grid). */
 export const AREA_CODE = /^\d{6}(\d{3}){0,3}$/;
+/** digits of an area's code by its level (sql/001 area_code_shape) */
+export const AREA_CODE_LENGTH = { district: 6, street: 9, community: 12, grid: 15 } as const;
 /** A row id as the URL spells it (bigint-sized, no sign, no leading junk). */
 export const ROW_ID = /^\d{1,15}$/;
 

@@ -9,6 +9,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { envelope, polygonGeom, tileSpace, type TileContext } from '../tiles/tile-sql.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
 import { areaCoverageSql, blindSpotSql } from '../db/queries/coverage.ts';
+import { AREA_CODE_LENGTH } from '../../api/inputs.ts';
 
 export interface CoverageTileSource {
 	name: string;
@@ -16,6 +17,8 @@ export interface CoverageTileSource {
 	geometry: 'polygon';
 	minzoom: number;
 	maxzoom: number;
+	/** areas of one level: their codes' digits (tiles/sources.ts emptyByDesign) */
+	areaCodeLength?: number;
 	buffer: number;
 	limit: number;
 	hasId: boolean;
@@ -48,6 +51,7 @@ export function areaCoverageTileSource(level: 'street' | 'community' | 'grid'): 
 		geometry: 'polygon',
 		minzoom: 8,
 		maxzoom: 16,
+		areaCodeLength: AREA_CODE_LENGTH[level],
 		buffer: BUFFER,
 		limit: 10_000,
 		hasId: true,

@@ -14,9 +14,10 @@ import { scopePrefix, type Scoped } from '../db/scoped.ts';
 import { isGeographic } from './crs.ts';
 import type { Prepared } from './validate.ts';
 import type { ImportLayer, ReportRow } from './types.ts';
+import { AREA_CODE_LENGTH } from '../../api/inputs.ts';
 
 const LEVELS = ['district', 'street', 'community', 'grid'] as const;
-const CODE_LENGTH: Record<string, number> = { district: 6, street: 9, community: 12, grid: 15 };
+const CODE_LENGTH: Record<string, number> = AREA_CODE_LENGTH;
 const PARENT: Record<string, string> = { street: 'district', community: 'street', grid: 'community' };
 
 // JICENG_IMPORT_TRACE=1 prints each statement's time on stderr (to see where an import spends it)

@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parseTilePath } from './parse.ts';
 import type { TileService } from './service.ts';
-import { SOURCES, type LayerName } from './sources.ts';
+import { SOURCES, emptyByDesign, type LayerName } from './sources.ts';
 import { tileJson } from './tilejson.ts';
 
 export interface TileResponse {
@@ -51,7 +51,7 @@ export async function serveTiles(service: TileService, path: string, headers: He
 	// the same URL answers each viewer differently (scope, small counts): a browser keeping a tile
 	// must not hand it to whoever signs in next
 	const common = { 'cache-control': tileCacheControl(req.layer), vary: 'accept-encoding, cookie' };
-	if (req.z < SOURCES[req.layer].minzoom) return { status: 204, headers: { ...common, 'x-tile-cache': 'none' }, body: null };
+	if (emptyByDesign(req.layer, req.z, scope)) return { status: 204, headers: { ...common, 'x-tile-cache': 'none' }, body: null };
 	const { tile, source, version, coverage, stats } = await service.tile(req.layer, req, scope, options.persons ?? false);
 	// which data the tile shows: coverage layers show stored results, which may be a little behind
 	const cacheHeader = {

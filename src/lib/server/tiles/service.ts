@@ -17,7 +17,7 @@ import { coverageEngine, type CoverageStatus } from '../coverage/engine.ts';
 import { tileBox, type TileId } from './bounds.ts';
 import { TileCache, type CachedTile } from './cache.ts';
 import { encodeLayer } from './encode.ts';
-import { SOURCES, type LayerName } from './sources.ts';
+import { SOURCES, emptyByDesign, type LayerName } from './sources.ts';
 import { mvtQuery, rowsQuery } from './tile-sql.ts';
 import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
@@ -137,7 +137,7 @@ export class TileService {
 	 */
 	async build(layer: LayerName, id: TileId, scope = '', persons = false, { served = false } = {}): Promise<Uint8Array | null> {
 		const source = SOURCES[layer];
-		if (id.z < source.minzoom) return null;
+		if (emptyByDesign(layer, id.z, scope)) return null;
 		// tile() serves the area figures and coverage results as they are; a build of its own
 		// (tests, benchmarks) brings them up to date first
 		if (!served && source.usesAreaStats) await ensureAreaStats(this.db);

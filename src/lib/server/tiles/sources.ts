@@ -15,6 +15,7 @@ import { areaCoverageTileSource, gapsTileSource, type CoverageTileSource } from 
 import { COVERING_KINDS, MEMBER_BUILDING_THRESHOLD } from '../../coverage-rules.ts';
 import { SUPPRESSED_TEXT, smallCellSql, unlessSmallSql } from '../privacy/small-cells.ts';
 import { OVERDUE } from '../requests/overdue.ts';
+import { AREA_CODE_LENGTH } from '../../api/inputs.ts';
 import { envelope, householdPoint3857, lineGeom, pointGeom, polygonGeom, tileSpace, toTileSpace, type TileContext } from './tile-sql.ts';
 
 export const LAYER_NAMES = [
@@ -41,6 +42,16 @@ export function placesHouseholds(layer: LayerName, z: number | null): boolean {
 	return z === null ? source.householdsFrom <= source.minzoom : z >= source.householdsFrom;
 }
 
+/**
+ * Whether a layer's tile is empty whatever the data: below the layer's minzoom, or areas of a level
+ * above the viewer's scope (a street's code never starts with a grid leader's grid code). Answered
+ * without the database: a grid leader's map asks for such tiles at every pan.
+ */
+export function emptyByDesign(layer: LayerName, z: number, scope: string): boolean {
+	const source = SOURCES[layer];
+	return z < source.minzoom || (source.areaCodeLength !== undefined && scope.length > source.areaCodeLength);
+}
+
 export function isLayerName(s: string): s is LayerName {
 	return (LAYER_NAMES as readonly string[]).includes(s);
 }
@@ -51,6 +62,12 @@ export interface TileSource {
 	geometry: 'polygon' | 'line' | 'point';
 	/** below it the layer answers 204 */
 	minzoom: number;
+	/**
+	 * the layer's features are areas of one level, whose codes have this many digits (sql/001's
+	 * area_code_shape): in a deeper scope — a grid leader's streets or communities — it has nothing,
+	 * and answers 204 without asking the database (see emptyByDesign)
+	 */
+	areaCodeLength?: number;
 	/** announced in TileJSON: above it the map overzooms (the endpoint still serves up to z22) */
 	maxzoom: number;
 	/** tile units kept around the tile for polygons and lines (default 64 of 4096); points get none */
@@ -121,6 +138,7 @@ function areaSource(
 		geometry: 'polygon',
 		minzoom: 8,
 		maxzoom: 16,
+		areaCodeLength: AREA_CODE_LENGTH[level],
 		buffer: POLYGON_BUFFER,
 		limit: 10_000,
 		hasId: true,
