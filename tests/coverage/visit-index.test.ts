@@ -47,6 +47,25 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 	const pending = async () => Number((await sql<{ n: string }>`select count(*) as n from visit_window_change`.execute(db.kysely)).rows[0].n);
 	const daysAgo = async (n: number) => (await sql<{ d: string }>`select (current_date - ${n}::int)::text as d`.execute(db.kysely)).rows[0].d;
 	const ancestors = () => [grid.slice(0, 6), grid.slice(0, 9), grid.slice(0, 12), grid];
+	/** the count lock held by a transaction of its own (a long pass, ranking or recount) until release() */
+	async function holdCountLock(): Promise<{ release: () => Promise<void> }> {
+		let free!: () => void;
+		const freed = new Promise<void>((ok) => (free = ok));
+		let held!: () => void;
+		const holding = new Promise<void>((ok) => (held = ok));
+		const holder = withScope(app, SYSTEM, async (trx) => {
+			await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
+			held();
+			await freed;
+		});
+		await holding;
+		return {
+			release: async () => {
+				free();
+				await holder;
+			}
+		};
+	}
 
 	/** every figure a visit can move, of every area and organisation, as served */
 	async function served() {
@@ -194,16 +213,7 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		const hh = households.slice(18, 21);
 		expect(hh.length).toBe(3);
 		const start = (await as(SYSTEM, (trx) => areaCoverage(trx, grid, '')))!;
-		let release!: () => void;
-		const released = new Promise<void>((ok) => (release = ok));
-		let held!: () => void;
-		const holding = new Promise<void>((ok) => (held = ok));
-		const holder = withScope(app, SYSTEM, async (trx) => {
-			await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
-			held();
-			await released;
-		});
-		await holding;
+		const lock = await holdCountLock();
 		try {
 			const writes = Promise.all(hh.map((h) => queued(h)));
 			const bounded = await Promise.race([writes.then(() => 'written'), new Promise((ok) => setTimeout(() => ok('waited'), 5000))]);
@@ -215,8 +225,7 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 			expect(performance.now() - t).toBeLessThan(3000);
 			expect((await as(SYSTEM, (trx) => areaCoverage(trx, grid, '')))!.hh_visited_30d).toBe(start.hh_visited_30d);
 		} finally {
-			release();
-			await holder;
+			await lock.release();
 		}
 		await visitChanges(app).pass();
 		expect(await pending()).toBe(0);
@@ -228,23 +237,13 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 	it.skipIf(backend === 'embedded')('answers a visit that queued nothing without waiting for a pass', async () => {
 		// a pass holding the count lock for long: a writer with nothing queued does not wait for the next
 		expect(await pending()).toBe(0);
-		let release!: () => void;
-		const released = new Promise<void>((ok) => (release = ok));
-		let held!: () => void;
-		const holding = new Promise<void>((ok) => (held = ok));
-		const holder = withScope(app, SYSTEM, async (trx) => {
-			await sql`select pg_advisory_xact_lock(${COUNT_LOCK})`.execute(trx);
-			held();
-			await released;
-		});
-		await holding;
+		const lock = await holdCountLock();
 		try {
 			const t = performance.now();
 			await visitChanges(app).settle(3000);
 			expect(performance.now() - t).toBeLessThan(1500);
 		} finally {
-			release();
-			await holder;
+			await lock.release();
 		}
 	});
 
