@@ -95,6 +95,9 @@ describe.each(backends)('the tile endpoint on the %s backend', (backend) => {
 			);
 			expect(rows[0].n).toBe(0);
 		}
+		// a scope that is no area code is the caller's mistake, never a query
+		for (const scope of ['12345', '1101050', `${GRID_WS}0`, "110105' or 1=1"])
+			await expect(serveTiles(tiles, `grids/14/${t.x}/${t.y}.mvt`, GZIP, { scope })).rejects.toThrow(/bad tile scope/);
 		// its own grid is there; a community secretary still gets its community
 		const grid = await serveTiles(tiles, `grids/14/${t.x}/${t.y}.mvt`, GZIP, { scope: GRID_WS });
 		expect(grid.status).toBe(200);

@@ -8,6 +8,7 @@ import { parseTilePath } from './parse.ts';
 import type { TileService } from './service.ts';
 import { SOURCES, emptyByDesign, type LayerName } from './sources.ts';
 import { tileJson } from './tilejson.ts';
+import { AREA_CODE } from '../../api/inputs.ts';
 
 export interface TileResponse {
 	status: 200 | 204 | 304 | 400;
@@ -37,7 +38,7 @@ export function tileCacheControl(layer: LayerName): string {
 /** @param path what follows `/tiles/`, e.g. `buildings/16/53342/27305.mvt` */
 export async function serveTiles(service: TileService, path: string, headers: Headers, options: TileRequestOptions = {}): Promise<TileResponse> {
 	const scope = options.scope ?? '';
-	if (!/^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})?$/.test(scope)) throw new Error(`bad tile scope "${scope}"`);
+	if (scope !== '' && !AREA_CODE.test(scope)) throw new Error(`bad tile scope "${scope}"`);
 	const req = parseTilePath(path);
 	if (req.kind === 'bad') return bad(req.reason);
 	if (req.kind === 'tilejson') {
