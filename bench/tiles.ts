@@ -254,10 +254,12 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 			`[bench] ${scale}: ${byRole.map((l, i) => `${accounts[i].key} ${l.length}`).join(', ')} tiles (≤ ${POINTS} places each × z${ZOOMS[0]}–${ZOOMS.at(-1)} × layers)`
 		);
 
-		// the floor: the same SQL, as the owner, on a connection of this process, JIT off as the app runs it
+		// the floor: the same SQL, as the owner, on a connection of this process, planned as the app
+		// plans it (tiles/service.ts tileTransactionSettings: no JIT, no parallel workers)
+		const PLANNER = 'set jit = off; set max_parallel_workers_per_gather = 0';
 		const raw = new pg.Client({ connectionString: ownerUrl });
 		await raw.connect();
-		await raw.query('set jit = off');
+		await raw.query(PLANNER);
 		const compiled = new Map<Entry, { sql: string; parameters: unknown[] }>();
 		for (const e of entries) {
 			const ctx = { box: tileBox(e.t), scope: e.account.scope, persons: e.account.persons };
@@ -274,7 +276,7 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 		// as jiceng_app, row-level security on, in a transaction with the scope set — without the app
 		const asApp = new pg.Client({ connectionString: ownerUrl });
 		await asApp.connect();
-		await asApp.query('set jit = off');
+		await asApp.query(PLANNER);
 		await asApp.query(`set role ${APP_ROLE}`);
 		const appSql = async (e: Entry) => {
 			const q = compiled.get(e)!;

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb, gzipSync } from 'node:zlib';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from '../db/open.ts';
 import type { Database } from '../db/schema.ts';
 import { areaStats, ensureAreaStats, type AreaStatsStatus } from '../db/queries/area-stats.ts';
@@ -157,13 +157,7 @@ export class TileService {
 		hasId: boolean
 	): Promise<Uint8Array | null> {
 		return kysely.transaction().execute(async (trx) => {
-			// Row-level security (sql/006) shows no household or member without a transaction scope;
-			// the tile SQL filters by `scope` itself, so the transaction gets the same one ('*': all).
-			// PostgreSQL's JIT sees PostGIS functions' high declared costs and compiles every tile
-			// query: 300–500 ms of LLVM for a query that runs in 20 ms. Off for this transaction.
-			const jit = this.db.backend === 'server' ? sql`, set_config('jit', 'off', true)` : sql``;
-			// a literal (checked): with no parameters it travels with the BEGIN (db/fused-begin.ts)
-			await sql`select set_config('jiceng.scope', ${sql.lit(checkScope(scope || SYSTEM))}, true)${jit}`.execute(trx);
+			await tileTransactionSettings(this.db.backend, scope).execute(trx);
 			if (this.db.backend === 'server') {
 				const { rows } = await mvtQuery(layer, inner, hasId).execute(trx);
 				const mvt = rows[0]?.mvt;
@@ -174,6 +168,22 @@ export class TileService {
 			return encodeLayer(layer, rows);
 		});
 	}
+}
+
+/**
+ * The first statement of a tile's transaction. Row-level security (sql/006) shows no household or
+ * member without a transaction scope; the tile SQL filters by `scope` itself, so the transaction
+ * gets the same one ('*': all). On the server, two planner settings for this transaction only:
+ * - JIT off: it sees PostGIS functions' high declared costs and compiles every tile query, 300–500 ms
+ *   of LLVM for a query that runs in 20 ms;
+ * - no parallel workers: a tile reads a few thousand rows by index, and starting workers costs more
+ *   than that (chaoyang, a district admin's members tile at z16: 86 ms with a Gather, 16 ms without;
+ *   under load the workers also take the cores other requests are waiting for).
+ * A literal (checked): with no parameters it travels with the BEGIN (db/fused-begin.ts).
+ */
+export function tileTransactionSettings(backend: Db['backend'], scope: string): RawBuilder<unknown> {
+	const planner = backend === 'server' ? sql`, set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)` : sql``;
+	return sql`select set_config('jiceng.scope', ${sql.lit(checkScope(scope || SYSTEM))}, true)${planner}`;
 }
 
 const services = new WeakMap<Db, TileService>();

@@ -354,7 +354,7 @@ const members: TileSource = {
 		return sql`
 			select ${pointGeom(sql`tt.t`)} as geom, h.id as fid, 'household' as kind,
 			       h.id::int8 as household_id, b.id::int8 as building_id, x.n::int4 as members,
-			       (exists (select 1 from central_household c where c.household_id = h.id))::int4 as central
+			       ((select 1 from central_household c where c.household_id = h.id) is not null)::int4 as central
 			from (
 				select id, ST_Transform(geom, 3857) as g3 from building
 				where geom && ${envelope(ctx, SPOT_MARGIN * ctx.box.scale)} and starts_with(grid_code, ${ctx.scope}::text)
