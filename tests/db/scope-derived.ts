@@ -72,12 +72,15 @@ select 'building_member_count', c.building_id::text, c.grid_code, b.grid_code
   from building_member_count c join building b on b.id = c.building_id`;
 
 /**
- * Members living in each building, counted from the members themselves, beside the count the
- * schema keeps (sql/025): a building appears when either says it has any.
+ * Members living in each building and their households, counted from the members themselves, beside
+ * the counts the schema keeps (sql/025, sql/032), as 'members/households': a building appears when
+ * either says it has any.
  */
 export const DERIVED_MEMBER_COUNTS = `
-select coalesce(c.building_id, d.building_id)::text as building, c.living as stored, d.living as derived
+select coalesce(c.building_id, d.building_id)::text as building,
+       c.living || '/' || c.households as stored, d.living || '/' || d.households as derived
 from building_member_count c
-full join (select h.building_id, count(*)::int as living from party_member m join household h on h.id = m.household_id
+full join (select h.building_id, count(*)::int as living, count(distinct h.id)::int as households
+           from party_member m join household h on h.id = m.household_id
            group by h.building_id) d on d.building_id = c.building_id
 order by 1`;

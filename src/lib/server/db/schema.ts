@@ -223,6 +223,7 @@ export interface BuildingMemberCountTable {
 	building_id: number;
 	grid_code: string;
 	living: number;
+	households: number;
 }
 export type BuildingMemberCount = Selectable<BuildingMemberCountTable>;
 export type NewBuildingMemberCount = Insertable<BuildingMemberCountTable>;
