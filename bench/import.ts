@@ -110,6 +110,8 @@ try {
 		const ours = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, 'scripts/import.ts', file, '--layer', 'buildings'], {
 			DATABASE_URL: url(target)
 		});
+		// the import's own trace (JICENG_IMPORT_TRACE=1: each statement's time), passed on
+		if (process.env.JICENG_IMPORT_TRACE === '1') process.stderr.write(ours.stderr.replace(/^maxrss_kb=.*$/m, ''));
 		const result = JSON.parse(ours.stdout.trim().split('\n').pop()!) as { accepted: number };
 		if (result.accepted !== features) throw new Error(`${kind}: ${result.accepted} of ${features} buildings accepted`);
 		peakKb = Math.max(peakKb, Number(/maxrss_kb=(\d+)/.exec(ours.stderr)?.[1] ?? 0));

@@ -236,6 +236,8 @@ interface Run {
 	byRoute: Map<string, number[]>;
 	/** uncached tiles over 1 s, per 10 s of the run, and how many of them joined a build under way: where the tail is */
 	slowUncached: { byWindow: number[]; shared: number };
+	/** answers and uncached tiles per 10 s of the run: how the throughput and the tiles built move */
+	perWindow: { answers: number[]; uncached: number[] };
 }
 
 async function drive(port: number, views: View[], words: string[], connections: number, seconds: number, onTick?: () => void): Promise<Run> {
@@ -248,7 +250,8 @@ async function drive(port: number, views: View[], words: string[], connections: 
 		ms: { json: [], cached: [], uncached: [], write: [] },
 		failures: new Map(),
 		byRoute: new Map(),
-		slowUncached: { byWindow: [], shared: 0 }
+		slowUncached: { byWindow: [], shared: 0 },
+		perWindow: { answers: [], uncached: [] }
 	};
 	const started = performance.now();
 	const end = started + seconds * 1000;
@@ -281,8 +284,10 @@ async function drive(port: number, views: View[], words: string[], connections: 
 				if (q.kind === 'tile') {
 					if (tileState !== 'empty by design') run.ms[tileState].push(ms);
 				} else run.ms[q.kind].push(ms);
+				const w = Math.floor((t0 - started) / 10_000);
+				run.perWindow.answers[w] = (run.perWindow.answers[w] ?? 0) + 1;
+				if (q.kind === 'tile' && tileState === 'uncached') run.perWindow.uncached[w] = (run.perWindow.uncached[w] ?? 0) + 1;
 				if (q.kind === 'tile' && o.cache !== 'hit' && ms > 1000) {
-					const w = Math.floor((t0 - started) / 10_000);
 					run.slowUncached.byWindow[w] = (run.slowUncached.byWindow[w] ?? 0) + 1;
 					if (o.cache === 'shared') run.slowUncached.shared++;
 				}
@@ -380,6 +385,8 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		log(
 			`[load] ${backend}: uncached tiles over 1 s per 10 s of the run: ${Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => slow.byWindow[i] ?? 0).join(', ')} (${slow.shared} of them joined a build under way)`
 		);
+		const windows = (xs: number[]) => Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => xs[i] ?? 0).join(', ');
+		log(`[load] ${backend}: per 10 s of the run, answers: ${windows(run.perWindow.answers)}; uncached tiles: ${windows(run.perWindow.uncached)}`);
 		for (const [key, f] of run.failures) log(`[load] ${backend}: FAILED ${f.n} × ${key} — e.g. ${f.sample}`);
 		const goals = [
 			`0 errors: ${run.errors === 0 ? 'met' : 'MISSED'}`,
