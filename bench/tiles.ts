@@ -43,6 +43,7 @@ import { prepareBuild, startApp, signIn } from './lib/app-server.ts';
 import { tileBox, tileOf, type TileId } from '../src/lib/server/tiles/bounds.ts';
 import { LAYER_NAMES, SOURCES, emptyByDesign, type LayerName } from '../src/lib/server/tiles/sources.ts';
 import { mvtQuery } from '../src/lib/server/tiles/tile-sql.ts';
+import { TILE_PLANNER } from '../src/lib/server/tiles/service.ts';
 import { quantile, r2 } from './lib/figures.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -256,7 +257,9 @@ async function benchDataset(ownerUrl: string, scale: string, build: string) {
 
 		// the floor: the same SQL, as the owner, on a connection of this process, planned as the app
 		// plans it (tiles/service.ts tileTransactionSettings: no JIT, no parallel workers)
-		const PLANNER = 'set jit = off; set max_parallel_workers_per_gather = 0';
+		const PLANNER = Object.entries(TILE_PLANNER)
+			.map(([name, value]) => `set ${name} = ${value}`)
+			.join('; ');
 		const raw = new pg.Client({ connectionString: ownerUrl });
 		await raw.connect();
 		await raw.query(PLANNER);

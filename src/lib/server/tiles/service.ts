@@ -170,6 +170,9 @@ export class TileService {
 	}
 }
 
+/** the planner settings of a tile's transaction on the server (tileTransactionSettings says why) */
+export const TILE_PLANNER: Readonly<Record<string, string>> = { jit: 'off', max_parallel_workers_per_gather: '0' };
+
 /**
  * The first statement of a tile's transaction. Row-level security (sql/006) shows no household or
  * member without a transaction scope; the tile SQL filters by `scope` itself, so the transaction
@@ -182,8 +185,8 @@ export class TileService {
  * A literal (checked): with no parameters it travels with the BEGIN (db/fused-begin.ts).
  */
 export function tileTransactionSettings(backend: Db['backend'], scope: string): RawBuilder<unknown> {
-	const planner = backend === 'server' ? sql`, set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)` : sql``;
-	return sql`select set_config('jiceng.scope', ${sql.lit(checkScope(scope || SYSTEM))}, true)${planner}`;
+	const planner = backend === 'server' ? Object.entries(TILE_PLANNER).map(([name, value]) => sql`, set_config(${sql.lit(name)}, ${sql.lit(value)}, true)`) : [];
+	return sql`select set_config('jiceng.scope', ${sql.lit(checkScope(scope || SYSTEM))}, true)${sql.join(planner, sql``)}`;
 }
 
 const services = new WeakMap<Db, TileService>();

@@ -351,6 +351,8 @@ const members: TileSource = {
 		return sql`
 			select ${pointGeom(sql`tt.t`)} as geom, h.id as fid, 'household' as kind,
 			       h.id::int8 as household_id, b.id::int8 as building_id, x.n::int4 as members,
+			       -- a lookup by key, not exists(): for that the planner hashed all the central households
+			       -- (50,000 at chaoyang) for every tile
 			       ((select 1 from central_household c where c.household_id = h.id) is not null)::int4 as central
 			from (
 				select id, ST_Transform(geom, 3857) as g3 from building
