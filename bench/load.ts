@@ -286,8 +286,10 @@ async function drive(port: number, views: View[], words: string[], connections: 
 				} else run.ms[q.kind].push(ms);
 				const w = Math.floor((t0 - started) / 10_000);
 				run.perWindow.answers[w] = (run.perWindow.answers[w] ?? 0) + 1;
-				if (q.kind === 'tile' && tileState === 'uncached') run.perWindow.uncached[w] = (run.perWindow.uncached[w] ?? 0) + 1;
-				if (q.kind === 'tile' && o.cache !== 'hit' && ms > 1000) {
+				// the tiles of the uncached figure, and only those, in its per-10 s counts
+				const built = q.kind === 'tile' && tileState === 'uncached';
+				if (built) run.perWindow.uncached[w] = (run.perWindow.uncached[w] ?? 0) + 1;
+				if (built && ms > 1000) {
 					run.slowUncached.byWindow[w] = (run.slowUncached.byWindow[w] ?? 0) + 1;
 					if (o.cache === 'shared') run.slowUncached.shared++;
 				}
