@@ -6,6 +6,9 @@
 // statement when that has no parameters (withScope's and the tiles' set_config are written with
 // literals for this); before one with parameters, or anything else, it goes first, as before.
 // A transaction that ends before any statement sends nothing at all.
+//
+// A message of several statements (BEGIN's, or a tile's settings and its SQL: tiles/service.ts)
+// answers with the last one's result: pg gives one per statement, Kysely reads one.
 import type pg from 'pg';
 
 const BEGIN = /^(?:begin|start transaction(?: [a-z ]+)?)$/i;
@@ -28,13 +31,13 @@ export function fuseBegin(client: pg.PoolClient): void {
 			pending = text.trim();
 			return Promise.resolve(result('BEGIN'));
 		}
-		if (pending === null) return send(...args);
+		if (pending === null) return plain ? (send(text) as Promise<pg.QueryResult | pg.QueryResult[]>).then(last) : send(...args);
 		const begin = pending;
 		pending = null;
 		if (plain && END.test(text.trim())) return Promise.resolve(result(text.trim().toUpperCase()));
 		if (plain) {
 			// one simple-protocol message: pg answers with a result per statement, ours is the last
-			return (send(`${begin};\n${text}`) as Promise<pg.QueryResult | pg.QueryResult[]>).then((r) => (Array.isArray(r) ? r[r.length - 1] : r));
+			return (send(`${begin};\n${text}`) as Promise<pg.QueryResult | pg.QueryResult[]>).then(last);
 		}
 		// pg runs a client's queries in order: BEGIN is sent first, its answer read before this one's
 		(send(begin) as Promise<unknown>).catch(() => {
@@ -47,6 +50,11 @@ export function fuseBegin(client: pg.PoolClient): void {
 		pending = null;
 		return release.call(client, destroy);
 	};
+}
+
+/** the last statement's result of a message that held several */
+function last(r: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+	return Array.isArray(r) ? r[r.length - 1] : r;
 }
 
 function result(command: string): pg.QueryResult {

@@ -22,6 +22,7 @@ import { mvtQuery, rowsQuery } from './tile-sql.ts';
 import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
 import { checkScope, SYSTEM } from '../db/scoped.ts';
+import { inlineParameters } from '../db/inline-parameters.ts';
 
 const gzip = promisify(gzipCb);
 
@@ -156,17 +157,34 @@ export class TileService {
 		scope: string,
 		hasId: boolean
 	): Promise<Uint8Array | null> {
+		if (this.db.backend === 'server') return this.#renderServer(kysely, layer, inner, scope, hasId);
 		return kysely.transaction().execute(async (trx) => {
 			await tileTransactionSettings(this.db.backend, scope).execute(trx);
-			if (this.db.backend === 'server') {
-				const { rows } = await mvtQuery(layer, inner, hasId).execute(trx);
-				const mvt = rows[0]?.mvt;
-				return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
-			}
 			// the embedded PostGIS has no ST_AsMVT: the same rows, encoded here
 			const { rows } = await rowsQuery(inner).execute(trx);
 			return encodeLayer(layer, rows);
 		});
+	}
+
+	/**
+	 * ST_AsMVT in one round trip: the settings and the tile's SQL (its values written in) as one
+	 * simple-protocol message, which PostgreSQL runs as one implicit transaction — the settings hold
+	 * for the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT were three
+	 * round trips, each waiting for the event loop to read its answer: under load the connection sat
+	 * idle between them (tests/tiles/one-message checks that one message goes, and nothing stays set).
+	 */
+	async #renderServer(
+		kysely: Kysely<Database>,
+		layer: LayerName,
+		inner: ReturnType<(typeof SOURCES)[LayerName]['sql']>,
+		scope: string,
+		hasId: boolean
+	): Promise<Uint8Array | null> {
+		const settings = tileTransactionSettings('server', scope).compile(kysely);
+		const text = `${inlineParameters(settings)};\n${inlineParameters(mvtQuery(layer, inner, hasId).compile(kysely))}`;
+		const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(text).execute(kysely);
+		const mvt = rows[0]?.mvt;
+		return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
 	}
 }
 
@@ -174,7 +192,7 @@ export class TileService {
 export const TILE_PLANNER: Readonly<Record<string, string>> = { jit: 'off', max_parallel_workers_per_gather: '0' };
 
 /**
- * The first statement of a tile's transaction. Row-level security (sql/006) shows no household or
+ * The first statement of a tile's transaction (on the server an implicit one: #renderServer). Row-level security (sql/006) shows no household or
  * member without a transaction scope; the tile SQL filters by `scope` itself, so the transaction
  * gets the same one ('*': all). On the server, two planner settings for this transaction only:
  * - JIT off: it sees PostGIS functions' high declared costs and compiles every tile query, 300–500 ms
@@ -182,7 +200,8 @@ export const TILE_PLANNER: Readonly<Record<string, string>> = { jit: 'off', max_
  * - no parallel workers: a tile reads a few thousand rows by index, and starting workers costs more
  *   than that (chaoyang, a district admin's members tile at z16: 86 ms with a Gather, 16 ms without;
  *   under load the workers also take the cores other requests are waiting for).
- * A literal (checked): with no parameters it travels with the BEGIN (db/fused-begin.ts).
+ * Literals (checked): on the server it travels in one message with the tile's SQL (#renderServer),
+ * on the embedded build with the BEGIN (db/fused-begin.ts).
  */
 export function tileTransactionSettings(backend: Db['backend'], scope: string): RawBuilder<unknown> {
 	const planner = backend === 'server' ? Object.entries(TILE_PLANNER).map(([name, value]) => sql`, set_config(${sql.lit(name)}, ${sql.lit(value)}, true)`) : [];
