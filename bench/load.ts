@@ -324,10 +324,6 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 	}
 	let prepared: Awaited<ReturnType<typeof prepare>>;
 	try {
-		// the derived results fresh before the app starts (else it recomputes them under the load)
-		await ensureAreaStats(owner);
-		await coverageEngine(owner).ensure((l) => log(`[load] ${backend}: coverage ${l}`));
-		prepared = await prepare(owner);
 		// each run starts from the dataset as seeded: the visits and requests of earlier runs go (their
 		// requests' figures are counted live, so every run would otherwise read more rows than the last)
 		const removed = await withScope(owner, SYSTEM, async (trx) => {
@@ -337,6 +333,11 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		});
 		if (removed.visits) await recountVisits(owner);
 		log(`[load] ${backend}: removed ${removed.visits} visits and ${removed.requests} requests of earlier runs`);
+		prepared = await prepare(owner);
+		// the derived results fresh before the app starts, after every write above (the clean-up, the
+		// accounts): else the app recomputes them in the load's first seconds
+		await ensureAreaStats(owner);
+		await coverageEngine(owner).ensure((l) => log(`[load] ${backend}: coverage ${l}`));
 	} finally {
 		// the embedded folder is one process's at a time: the app's, from here on
 		await owner.close();
