@@ -260,6 +260,11 @@ export class CoverageEngine {
 		};
 	}
 
+	/** whether a model is in memory now (the start loads it before serving: db/index.ts) */
+	get modelLoaded(): boolean {
+		return this.#model !== null;
+	}
+
 	/**
 	 * The last complete model: the network and service result of the latest results computed here,
 	 * or loaded once when there are none yet (a load, not a recompute).
