@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import type { AreaStats } from '../schema.ts';
 import { scopeLike, scopePrefix, type Scoped } from '../scoped.ts';
+import { AREA_CODE_LENGTH } from '../../../api/inputs.ts';
 import { AREA_LEVELS, type AreaChild, type AreaFigures, type AreaLevel, type AreaRef, type AreaSummary, type BreadcrumbStep } from '../../../api/areas.ts';
 
 export { AREA_LEVELS, type AreaChild, type AreaFigures, type AreaLevel, type AreaRef, type AreaSummary, type BreadcrumbStep };
@@ -86,10 +87,16 @@ export async function areaSummary(trx: Scoped, code: string): Promise<AreaSummar
 /** The ancestors of an area code (itself included), top down. */
 export async function breadcrumbOf(trx: Scoped, code: string): Promise<BreadcrumbStep[]> {
 	const scope = scopePrefix(trx);
+	// an area's code has one length per level (sql/001), so its ancestors are its prefixes of those
+	// lengths: looked up by key (`code like …` of every row read the whole table, ~1 ms a request at Chaoyang)
+	const prefixes = Object.values(AREA_CODE_LENGTH)
+		.filter((n) => n <= code.length)
+		.map((n) => code.slice(0, n));
+	if (!prefixes.length) return [];
 	const rows = await trx
 		.selectFrom('area')
 		.select(['code', 'name', 'level', 'kind'])
-		.where(sql<boolean>`${code} like code || '%'`)
+		.where('code', 'in', prefixes)
 		.orderBy(sql`length(code)`)
 		.execute();
 	return rows.map((r) => ({ ...r, in_scope: r.code.startsWith(scope) }));
