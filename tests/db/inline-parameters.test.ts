@@ -61,6 +61,10 @@ describe.each(backends)('parameters written in as literals (%s)', (backend) => {
 		expect(rows).toEqual([{ a: "it's $1", b: "b'$1" }]);
 	});
 
+	it('leaves a $ inside an identifier alone', () => {
+		expect(inlineParameters({ sql: 'select a$1, b$ from t where x = $1', parameters: [7] })).toBe("select a$1, b$ from t where x = ('7')");
+	});
+
 	it('refuses what it cannot be sure of', () => {
 		expect(() => inlineParameters({ sql: 'select $$ $1 $$', parameters: [1] })).toThrow(/dollar quoting/);
 		expect(() => inlineParameters({ sql: "select E'\\'' || $1", parameters: [1] })).toThrow(/E'' strings/);

@@ -58,6 +58,8 @@ export function inlineParameters(query: CompiledText): string {
 			const close = sql.indexOf('*/', i + 2);
 			if (close < 0) throw new Error('unterminated comment in the query text');
 			end = close + 2;
+		} else if (c === '$' && /\w/.test(sql[i - 1] ?? '')) {
+			// part of an identifier (PostgreSQL allows $ after its first character): neither placeholder nor quote
 		} else if (c === '$') {
 			const m = /^\$(\d+)/.exec(sql.slice(i));
 			if (!m) throw new Error('dollar quoting in the query text is not inlined');
