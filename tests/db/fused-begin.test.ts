@@ -1,10 +1,10 @@
 // A transaction's BEGIN travels with its first statement (db/fused-begin.ts), on server PostGIS
 // through the app's own handle: what reaches the wire is counted at pg's Client, and the
 // transactions still behave as transactions — scoped, rolled back whole, read only when asked.
-import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { captureWire, type Wire } from '../helpers/wire.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { withScope, SYSTEM } from '../../src/lib/server/db/scoped.ts';
 
@@ -12,15 +12,12 @@ describe.skipIf(!serverUrl)('BEGIN goes with the first statement', () => {
 	let db: TestDb;
 	let app: Db;
 	const wire: string[] = [];
-	const query = pg.Client.prototype.query;
+	let net: Wire | undefined;
 
 	beforeAll(async () => {
 		db = await freshDb('server');
 		// every message the app's clients send, by its text (patched before any client is made)
-		pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-			if (typeof args[0] === 'string') wire.push(args[0]);
-			return (query as (...a: unknown[]) => unknown).apply(this, args);
-		} as typeof query;
+		net = captureWire(wire);
 		app = await openDb({ backend: 'server', url: db.url!, poolSize: 1 });
 		await sql`create table fused_probe (n int)`.execute(app.kysely);
 		wire.length = 0;
@@ -29,7 +26,7 @@ describe.skipIf(!serverUrl)('BEGIN goes with the first statement', () => {
 		wire.length = 0;
 	});
 	afterAll(async () => {
-		pg.Client.prototype.query = query;
+		net?.stop();
 		await app?.close();
 		await db?.drop();
 	});

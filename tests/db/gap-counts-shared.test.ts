@@ -2,10 +2,10 @@
 // and scope: callers asking for the same counts while they are being counted share that count (after
 // a start or a recompute, a district admin's panels all miss the cache at once), and get the same
 // figures as one caller alone would. Server PostGIS: what reaches the wire is counted at pg's Client.
-import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { captureWire, type Wire } from '../helpers/wire.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { gapCounts } from '../../src/lib/server/db/queries/coverage.ts';
@@ -17,21 +17,18 @@ describe.skipIf(!serverUrl)('gap counts asked for at once', () => {
 	let db: TestDb;
 	let app: Db;
 	const wire: string[] = [];
-	const query = pg.Client.prototype.query;
+	let net: Wire | undefined;
 
 	beforeAll(async () => {
 		db = await freshDb('server');
 		await db.runScript(FIXTURE_SQL);
 		await ensureAreaStats(db);
 		await coverageEngine(db).ensure();
-		pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-			if (typeof args[0] === 'string') wire.push(args[0]);
-			return (query as (...a: unknown[]) => unknown).apply(this, args);
-		} as typeof query;
+		net = captureWire(wire);
 		app = await openDb({ backend: 'server', url: db.url!, poolSize: 8 }, { appRole: true });
 	}, 120_000);
 	afterAll(async () => {
-		pg.Client.prototype.query = query;
+		net?.stop();
 		await app?.close();
 		await db?.drop();
 	});

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { captureWire, type Wire } from '../helpers/wire.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { TileService, tileTransactionSettings } from '../../src/lib/server/tiles/service.ts';
 import { tileBox, tileOf } from '../../src/lib/server/tiles/bounds.ts';
@@ -24,7 +25,7 @@ describe.skipIf(!serverUrl)('a tile in one message (server)', () => {
 	let app: Db;
 	let tiles: TileService;
 	const wire: string[] = [];
-	const query = pg.Client.prototype.query;
+	let net: Wire | undefined;
 
 	beforeAll(async () => {
 		db = await freshDb('server');
@@ -32,10 +33,7 @@ describe.skipIf(!serverUrl)('a tile in one message (server)', () => {
 		await ensureAreaStats(db);
 		await coverageEngine(db).ensure();
 		// every message the app's clients send, by its text (patched before the app's client is made)
-		pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-			if (typeof args[0] === 'string') wire.push(args[0]);
-			return (query as (...a: unknown[]) => unknown).apply(this, args);
-		} as typeof query;
+		net = captureWire(wire);
 		// as the web server runs: the app role, row-level security on, one connection to look at
 		app = await openDb({ backend: 'server', url: db.url!, poolSize: 1 }, { appRole: true });
 		tiles = new TileService(app, { versionTtlMs: 0 });
@@ -44,7 +42,7 @@ describe.skipIf(!serverUrl)('a tile in one message (server)', () => {
 		wire.length = 0;
 	});
 	afterAll(async () => {
-		pg.Client.prototype.query = query;
+		net?.stop();
 		await app?.close();
 		await db?.drop();
 	});

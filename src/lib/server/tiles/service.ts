@@ -150,14 +150,28 @@ export class TileService {
 		return this.db.reads.read((kysely) => this.#render(kysely, layer, inner, scope, source.hasId));
 	}
 
-	#render(
+	/**
+	 * On the server, ST_AsMVT in one round trip: the settings and the tile's SQL (its values written
+	 * in) as one simple-protocol message, which PostgreSQL runs as one implicit transaction — the
+	 * settings hold for the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT
+	 * were three round trips, each waiting for the event loop to read its answer: under load the
+	 * connection sat idle between them (tests/tiles/one-message checks that one message goes, and
+	 * nothing stays set).
+	 */
+	async #render(
 		kysely: Kysely<Database>,
 		layer: LayerName,
 		inner: ReturnType<(typeof SOURCES)[LayerName]['sql']>,
 		scope: string,
 		hasId: boolean
 	): Promise<Uint8Array | null> {
-		if (this.db.backend === 'server') return this.#renderServer(kysely, layer, inner, scope, hasId);
+		if (this.db.backend === 'server') {
+			const settings = inlineParameters(tileTransactionSettings('server', scope).compile(kysely));
+			const tile = inlineParameters(mvtQuery(layer, inner, hasId).compile(kysely));
+			const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(`${settings};\n${tile}`).execute(kysely);
+			const mvt = rows[0]?.mvt;
+			return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
+		}
 		return kysely.transaction().execute(async (trx) => {
 			await tileTransactionSettings(this.db.backend, scope).execute(trx);
 			// the embedded PostGIS has no ST_AsMVT: the same rows, encoded here
@@ -165,34 +179,13 @@ export class TileService {
 			return encodeLayer(layer, rows);
 		});
 	}
-
-	/**
-	 * ST_AsMVT in one round trip: the settings and the tile's SQL (its values written in) as one
-	 * simple-protocol message, which PostgreSQL runs as one implicit transaction — the settings hold
-	 * for the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT were three
-	 * round trips, each waiting for the event loop to read its answer: under load the connection sat
-	 * idle between them (tests/tiles/one-message checks that one message goes, and nothing stays set).
-	 */
-	async #renderServer(
-		kysely: Kysely<Database>,
-		layer: LayerName,
-		inner: ReturnType<(typeof SOURCES)[LayerName]['sql']>,
-		scope: string,
-		hasId: boolean
-	): Promise<Uint8Array | null> {
-		const settings = tileTransactionSettings('server', scope).compile(kysely);
-		const text = `${inlineParameters(settings)};\n${inlineParameters(mvtQuery(layer, inner, hasId).compile(kysely))}`;
-		const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(text).execute(kysely);
-		const mvt = rows[0]?.mvt;
-		return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
-	}
 }
 
 /** the planner settings of a tile's transaction on the server (tileTransactionSettings says why) */
 export const TILE_PLANNER: Readonly<Record<string, string>> = { jit: 'off', max_parallel_workers_per_gather: '0' };
 
 /**
- * The first statement of a tile's transaction (on the server an implicit one: #renderServer). Row-level security (sql/006) shows no household or
+ * The first statement of a tile's transaction (on the server an implicit one: #render). Row-level security (sql/006) shows no household or
  * member without a transaction scope; the tile SQL filters by `scope` itself, so the transaction
  * gets the same one ('*': all). On the server, two planner settings for this transaction only:
  * - JIT off: it sees PostGIS functions' high declared costs and compiles every tile query, 300–500 ms
@@ -200,7 +193,7 @@ export const TILE_PLANNER: Readonly<Record<string, string>> = { jit: 'off', max_
  * - no parallel workers: a tile reads a few thousand rows by index, and starting workers costs more
  *   than that (chaoyang, a district admin's members tile at z16: 86 ms with a Gather, 16 ms without;
  *   under load the workers also take the cores other requests are waiting for).
- * Literals (checked): on the server it travels in one message with the tile's SQL (#renderServer),
+ * Literals (checked): on the server it travels in one message with the tile's SQL (#render),
  * on the embedded build with the BEGIN (db/fused-begin.ts).
  */
 export function tileTransactionSettings(backend: Db['backend'], scope: string): RawBuilder<unknown> {
