@@ -4,14 +4,12 @@
 // figures as one caller alone would. Server PostGIS: what reaches the wire is counted at pg's Client.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { serverUrl, type TestDb } from '../helpers/backends.ts';
 import { captureWire, type Wire } from '../helpers/wire.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { withScope } from '../../src/lib/server/db/scoped.ts';
 import { gapCounts } from '../../src/lib/server/db/queries/coverage.ts';
-import { coverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
-import { FIXTURE_SQL, GRID_WS } from '../tiles/fixture.ts';
+import { GRID_WS, freshFixtureDb } from '../tiles/fixture.ts';
 
 describe.skipIf(!serverUrl)('gap counts asked for at once', () => {
 	let db: TestDb;
@@ -20,10 +18,7 @@ describe.skipIf(!serverUrl)('gap counts asked for at once', () => {
 	let net: Wire | undefined;
 
 	beforeAll(async () => {
-		db = await freshDb('server');
-		await db.runScript(FIXTURE_SQL);
-		await ensureAreaStats(db);
-		await coverageEngine(db).ensure();
+		db = await freshFixtureDb('server');
 		net = captureWire(wire);
 		app = await openDb({ backend: 'server', url: db.url!, poolSize: 8 }, { appRole: true });
 	}, 120_000);

@@ -2,21 +2,17 @@
 // is in memory before the first request is served — not loaded beside the first requests, whose
 // event loop and connections it would take (bench:load's first seconds).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { serverUrl, type TestDb } from '../helpers/backends.ts';
 import { getDb } from '../../src/lib/server/db/index.ts';
 import { coverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
-import { FIXTURE_SQL } from '../tiles/fixture.ts';
+import { freshFixtureDb } from '../tiles/fixture.ts';
 
 describe.skipIf(!serverUrl)('a start with current coverage results', () => {
 	let db: TestDb;
 	const saved = { url: process.env.DATABASE_URL, demo: process.env.JICENG_DEMO };
 
 	beforeAll(async () => {
-		db = await freshDb('server');
-		await db.runScript(FIXTURE_SQL);
-		await ensureAreaStats(db);
-		await coverageEngine(db).ensure();
+		db = await freshFixtureDb('server');
 		process.env.DATABASE_URL = db.url!;
 		process.env.JICENG_DEMO = 'off';
 	}, 120_000);

@@ -1,5 +1,10 @@
 // A tiny hand-made district for the tile tests: every figure in it is known by construction.
 // Coordinates are metres around a centre in Hanyang; ids are fixed (overriding the identities).
+import { freshDb, type TestDb } from '../helpers/backends.ts';
+import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
+import { coverageEngine } from '../../src/lib/server/coverage/engine.ts';
+import type { BackendKind } from '../../src/lib/server/db/config.ts';
+
 export const CENTRE: [number, number] = [114.2185, 30.5545];
 const MX = 111_320 * Math.cos((CENTRE[1] * Math.PI) / 180);
 const MY = 110_574;
@@ -105,3 +110,12 @@ select 'tile-test-' || h.id, h.grid_code, h.id, ST_PointOnSurface(b.geom),
 from household h join building b on b.id = h.building_id
 where h.id % 5 = 0 order by h.id;
 `;
+
+/** A fresh database holding the fixture, its area figures and coverage results computed. */
+export async function freshFixtureDb(backend: BackendKind): Promise<TestDb> {
+	const db = await freshDb(backend);
+	await db.runScript(FIXTURE_SQL);
+	await ensureAreaStats(db);
+	await coverageEngine(db).ensure();
+	return db;
+}

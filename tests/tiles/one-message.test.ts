@@ -6,16 +6,14 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
+import { serverUrl, type TestDb } from '../helpers/backends.ts';
 import { captureWire, type Wire } from '../helpers/wire.ts';
 import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { TileService, tileTransactionSettings } from '../../src/lib/server/tiles/service.ts';
 import { tileBox, tileOf } from '../../src/lib/server/tiles/bounds.ts';
 import { LAYER_NAMES, SOURCES, emptyByDesign } from '../../src/lib/server/tiles/sources.ts';
 import { mvtQuery } from '../../src/lib/server/tiles/tile-sql.ts';
-import { ensureAreaStats } from '../../src/lib/server/db/queries/area-stats.ts';
-import { coverageEngine } from '../../src/lib/server/coverage/engine.ts';
-import { CENTRE, FIXTURE_SQL, GRID_WS, lonLat } from './fixture.ts';
+import { CENTRE, GRID_WS, lonLat, freshFixtureDb } from './fixture.ts';
 
 // the fixture's centre, and building 1 in grid WS (4 members)
 const PLACES = [CENTRE, lonLat(-500, -500)];
@@ -28,10 +26,7 @@ describe.skipIf(!serverUrl)('a tile in one message (server)', () => {
 	let net: Wire | undefined;
 
 	beforeAll(async () => {
-		db = await freshDb('server');
-		await db.runScript(FIXTURE_SQL);
-		await ensureAreaStats(db);
-		await coverageEngine(db).ensure();
+		db = await freshFixtureDb('server');
 		// every message the app's clients send, by its text (patched before the app's client is made)
 		net = captureWire(wire);
 		// as the web server runs: the app role, row-level security on, one connection to look at
