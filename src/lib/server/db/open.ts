@@ -1,6 +1,6 @@
 // Opens the one database handle of a process: embedded PGlite or a server PostGIS pool.
 // Nothing outside this folder knows which one it got.
-import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql, type PostgresPoolClient } from 'kysely';
 import { DeadlinePool } from './deadline-pool.ts';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
@@ -10,6 +10,7 @@ import { serveOnlineBackups } from '../backup/online.ts';
 import type { Database } from './schema.ts';
 import { primaryOnly, replicaRouter, type ReadRouter } from './replica.ts';
 import { PRIORITY_POOL_SIZE, setPriorityLane } from './lanes.ts';
+import { copyRows, type OpenCopy } from './copy-rows.ts';
 
 export interface Db {
 	readonly kysely: Kysely<Database>;
@@ -18,6 +19,11 @@ export interface Db {
 	readonly reads: ReadRouter;
 	/** Runs a multi-statement SQL script as one transaction. */
 	runScript(text: string): Promise<void>;
+	/**
+	 * Server only: runs `fn` on one connection of the pool, held throughout, with COPY … FROM STDIN
+	 * on that connection (copy-rows.ts); PGlite takes no COPY from a client stream.
+	 */
+	withCopy?<T>(fn: (kysely: Kysely<Database>, openCopy: OpenCopy) => Promise<T>): Promise<T>;
 	close(): Promise<void>;
 }
 
@@ -108,6 +114,27 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 						throw e;
 					});
 			}),
+		withCopy: async (fn) => {
+			const client = (await pool.connect()) as pg.PoolClient;
+			// Kysely gives its connection back after each transaction: held here until fn ends
+			const release = client.release;
+			client.release = () => undefined;
+			const held = new Kysely<Database>({
+				dialect: new PostgresDialect({ pool: { options: {}, connect: async () => client as PostgresPoolClient, end: async () => undefined } })
+			});
+			let failed: Error | undefined;
+			try {
+				return await fn(held, (statement) => copyRows(client, statement));
+			} catch (e) {
+				failed = e as Error;
+				throw e;
+			} finally {
+				client.release = release;
+				// after a failure (a dry run's rollback included) the connection is closed, not lent
+				// again: one left mid-COPY would hold the next borrower's query behind it
+				client.release(failed);
+			}
+		},
 		close: async () => {
 			await lane.destroy();
 			await kysely.destroy();

@@ -12,8 +12,9 @@ import { detectGcj02, geometryFromGcj02, type GcjVerdict } from './gcj02.ts';
 import { defaultLimits, type ImportLimits } from './limits.ts';
 import { builtInProfile, parseProfile, resolveMapping, type MappingProfile, type ResolvedMapping } from './mapping.ts';
 import { openSource, type Format } from './source.ts';
-import { prepare, type Prepared } from './validate.ts';
-import { createStage, stage, validateAndWrite, type WriteOutcome } from './writer.ts';
+import { prepare } from './validate.ts';
+import { createStage, openStage, validateAndWrite, type WriteOutcome } from './writer.ts';
+import type { OpenCopy } from '../db/copy-rows.ts';
 import type { Encoding } from './encoding.ts';
 import type { ImportLayer, ReportRow, SourceFeature } from './types.ts';
 
@@ -126,37 +127,28 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 			o.onProgress({ features: count, perSecond, eta: share > 0.01 && phase === 'reading' ? (secs / share) * (1 - share) : null, phase });
 		};
 
-		const attempt = async (trx: Scoped): Promise<ImportResult> => {
+		const attempt = async (trx: Scoped, openCopy: OpenCopy | null): Promise<ImportResult> => {
 			// an import may run long: lift the app role's statement limit for this transaction only; and
 			// no JIT: the planner's estimates over the staged rows pass its threshold on nearly every
 			// statement, each then compiling for 0.1–0.2 s to save less than that
 			if (db.backend === 'server') await sql`set local statement_timeout = 0; set local jit = off`.execute(trx);
 			await createStage(trx);
-			let batch: Prepared[] = [];
-			// one batch in the database while the next is read: the server parses and inserts while
-			// this process parses the file (a failed batch throws at the next await of it)
-			let pending: Promise<void> = Promise.resolve();
-			const flush = async () => {
-				await pending;
-				pending = stage(trx, batch);
-				pending.catch(() => undefined);
-				batch = [];
-			};
+			const stager = openStage(trx, openCopy);
 			const take = async (f: SourceFeature) => {
 				if (o.fromGcj02 && f.geometry) f.geometry = geometryFromGcj02(f.geometry);
 				const p = prepare(o.layer, mapping, f, bbox);
 				if (p.first && sample.length < 200 && (count < 200 || count % 97 === 0)) sample.push(p.first);
-				batch.push(p);
-				count++;
-				if (batch.length >= 2000) {
-					await flush();
-					tick('reading');
-				}
+				await stager.add(p);
+				if (++count % 2000 === 0) tick('reading');
 			};
-			for (const f of head) await take(f);
-			for (let next = await features.next(); !next.done; next = await features.next()) await take(next.value);
-			await flush();
-			await pending;
+			try {
+				for (const f of head) await take(f);
+				for (let next = await features.next(); !next.done; next = await features.next()) await take(next.value);
+				await stager.finish();
+			} catch (e) {
+				await stager.abort(e as Error);
+				throw e;
+			}
 			tick('validating', true);
 
 			// the coordinate system: given, declared, or guessed from the range
@@ -276,7 +268,10 @@ export async function runImport(db: Db, file: string, o: ImportOptions): Promise
 			return r;
 		};
 		try {
-			result = await withScope(db, o.scope, attempt);
+			// on the server one connection holds the transaction and its COPY
+			result = db.withCopy
+				? await db.withCopy((kysely, openCopy) => withScope(kysely, o.scope, (trx) => attempt(trx, openCopy)))
+				: await withScope(db, o.scope, (trx) => attempt(trx, null));
 		} catch (e) {
 			if (e instanceof Rollback) result = (e as Rollback & { result: ImportResult }).result;
 			else throw e;

@@ -1,5 +1,5 @@
 // The writer: everything inside the one transaction of an import (run.ts opens it).
-//   1. stage: each batch of prepared features goes into a temp table (json_populate_recordset)
+//   1. stage: the prepared features go into a temp table (COPY on the server, batches of JSON embedded)
 //   2. in PostGIS: parse, range-check and ST_Transform to 4326 (a geometry that fails is that
 //      feature's error, not the import's), ST_IsValid (ST_MakeValid only when asked), pieces that
 //      share an id merged or duplicates refused, then per layer: parent by code or containment,
@@ -11,6 +11,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { checkWithin, type CheckFocus, type Violation } from '../db/check.ts';
 import { scopePrefix, type Scoped } from '../db/scoped.ts';
+import type { OpenCopy } from '../db/copy-rows.ts';
 import { isGeographic } from './crs.ts';
 import type { Prepared } from './validate.ts';
 import type { ImportLayer, ReportRow } from './types.ts';
@@ -60,15 +61,70 @@ export async function createStage(trx: Scoped): Promise<void> {
 	);
 }
 
-export async function stage(trx: Scoped, rows: Prepared[]): Promise<void> {
+/** Takes the prepared features into import_stage as they are read. */
+export interface Stager {
+	add(row: Prepared): Promise<void>;
+	/** all rows are in */
+	finish(): Promise<void>;
+	/** the reading failed: leave the connection ready for the rollback */
+	abort(reason: Error): Promise<void>;
+}
+
+const STAGE_COLUMNS = 'n, file, key, attrs, gtext, gkind, reject, field';
+
+/**
+ * Server: one COPY for the whole file, parsed by the server while this process reads on. Embedded
+ * (no COPY from a client): batches of JSON, one in the database while the next is read.
+ */
+export function openStage(trx: Scoped, openCopy: OpenCopy | null): Stager {
+	if (openCopy) {
+		const t0 = performance.now();
+		const sink = openCopy(`copy import_stage (${STAGE_COLUMNS}) from stdin`);
+		return {
+			add: (r) => sink.write([r.n, r.file, r.key, JSON.stringify(r.attrs), r.gtext, r.gkind, r.reject, r.field]),
+			async finish() {
+				const n = await sink.end();
+				if (TRACE)
+					process.stderr.write(
+						`[import trace] @${(performance.now() / 1000).toFixed(1)} ${(performance.now() - t0).toFixed(0)} ms copy import_stage: ${n} rows\n`
+					);
+			},
+			abort: (reason) => sink.abort(reason)
+		};
+	}
+	let batch: Prepared[] = [];
+	let pending: Promise<void> = Promise.resolve();
+	const flush = async () => {
+		await pending;
+		pending = stageBatch(trx, batch);
+		// a failed batch throws at the next await of it
+		pending.catch(() => undefined);
+		batch = [];
+	};
+	return {
+		async add(r) {
+			batch.push(r);
+			if (batch.length >= 2000) await flush();
+		},
+		async finish() {
+			await flush();
+			await pending;
+		},
+		abort: async () => {
+			await pending.catch(() => undefined);
+		}
+	};
+}
+
+async function stageBatch(trx: Scoped, rows: Prepared[]): Promise<void> {
 	if (!rows.length) return;
 	const json = JSON.stringify(
 		rows.map((r) => ({ n: r.n, file: r.file, key: r.key, attrs: r.attrs, gtext: r.gtext, gkind: r.gkind, reject: r.reject, field: r.field }))
 	);
 	await exec(
 		trx,
-		sql`insert into import_stage (n, file, key, attrs, gtext, gkind, reject, field)
-		select n, file, key, attrs, gtext, gkind, reject, field from json_populate_recordset(null::import_stage, ${json}::json)`
+		sql`insert into import_stage (${sql.raw(STAGE_COLUMNS)})
+		select ${sql.raw(STAGE_COLUMNS)} from json_populate_recordset(null::import_stage, ${json}::json)`
 	);
 }
 

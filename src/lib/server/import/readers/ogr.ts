@@ -49,11 +49,11 @@ export async function* ogrFeatures(path: string, file: string, counters: StreamC
 	let n = 0;
 	try {
 		for await (const f of featureCollection(child.stdout, file, counters)) {
-			// the crs member is the one -a_srs wrote, not the source's (that is the .prj's)
-			counters.crs = undefined;
 			n++;
 			yield f;
 		}
+		// the crs member is the one -a_srs wrote, not the source's (that is the .prj's)
+		counters.crs = undefined;
 	} catch (e) {
 		const code = await exited.catch(() => 1);
 		throw new UnreadableFile(`${file}: GDAL could not read it${code ? ` (exit ${code})` : ''}: ${firstError(stderr) || (e as Error).message}`);
