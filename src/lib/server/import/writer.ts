@@ -167,23 +167,37 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 	// that statement is undone and the rows left without a geometry go through import_geom one by
 	// one (its exception block, a subtransaction per row, costs 4 s on 150,000 buildings). Each
 	// "offset 0" keeps a subquery from being folded into the next, which would parse and transform
-	// each geometry once per use
+	// each geometry once per use; each box is computed once (ST_XMin of a geometry computes its box).
+	// The staged rows are copied with their geometries into a new table that takes the stage's
+	// name: an UPDATE of every row wrote each twice and left the old versions for every later scan
+	// (Chaoyang's buildings: 1.33 s, 0.87 s so)
 	const srid = o.srid;
 	await exec(trx, sql`savepoint import_geom`);
 	try {
 		await exec(
 			trx,
-			sql`update import_stage s set g = case when x.err is null then x.g end, reject = 'cannot be read or transformed: ' || x.err,
-			field = case when x.err is not null then 'geometry' end
-			from (select n, g, case when lonlat then 'coordinates out of range for longitude/latitude'
-					when not (ST_XMin(g) between -180 and 180 and ST_YMin(g) between -90 and 90 and ST_XMax(g) between -180 and 180 and ST_YMax(g) between -90 and 90)
+			sql`create temp table import_parsed on commit drop as
+			select n, file, key, attrs, gtext, gkind, case when err is null then g end as g, coalesce(reject, 'cannot be read or transformed: ' || err) as reject,
+				case when reject is not null then field when err is not null then 'geometry' end as field, repaired
+			from (select *, case when lonlat then 'coordinates out of range for longitude/latitude'
+					when not (ST_XMin(bx) between -180 and 180 and ST_YMin(bx) between -90 and 90 and ST_XMax(bx) between -180 and 180 and ST_YMax(bx) between -90 and 90)
 					then 'coordinates out of range after the transformation to WGS84' end as err
-				from (select n, case when lonlat or ${srid}::int = 4326 then g0 else ST_Transform(g0, 4326) end as g, lonlat
-					from (select n, g0, ${srid}::int in (4326, 4490) and (ST_XMin(g0) < -180 or ST_XMax(g0) > 180 or ST_YMin(g0) < -90 or ST_YMax(g0) > 90) as lonlat
-						from (select n, ST_SetSRID(ST_Force2D(case gkind when 'wkt' then ST_GeomFromText(gtext) when 'wkb' then ST_GeomFromWKB(decode(gtext, 'base64')) else ST_GeomFromGeoJSON(gtext) end), ${srid}::int) as g0
-							from import_stage where reject is null offset 0) a offset 0) b offset 0) c) x
-			where x.n = s.n`
+				from (select *, case when transformed then Box2D(g) else b0 end as bx
+					from (select *, case when lonlat or ${srid}::int = 4326 then g0 else ST_Transform(g0, 4326) end as g, not (lonlat or ${srid}::int = 4326) as transformed
+						from (select *, ${srid}::int in (4326, 4490) and (ST_XMin(b0) < -180 or ST_XMax(b0) > 180 or ST_YMin(b0) < -90 or ST_YMax(b0) > 90) as lonlat
+							from (select *, Box2D(g0) as b0
+								from (select n, file, key, attrs, gtext, gkind, reject, field, repaired,
+										case when reject is null then ST_SetSRID(ST_Force2D(case gkind when 'wkt' then ST_GeomFromText(gtext) when 'wkb' then ST_GeomFromWKB(decode(gtext, 'base64')) else ST_GeomFromGeoJSON(gtext) end), ${srid}::int) end as g0
+									from import_stage offset 0) a offset 0) b offset 0) c offset 0) d) e) x`
 		);
+		// every staged row, or the statement failed in a way the embedded PostGIS did not raise
+		const [{ staged, parsed }] = await rows(
+			trx,
+			sql<{ staged: number; parsed: number }>`select (select count(*)::int from import_stage) as staged, (select count(*)::int from import_parsed) as parsed`
+		);
+		if (Number(staged) !== Number(parsed)) throw new Error('the geometries came back short');
+		await exec(trx, sql`drop table import_stage`);
+		await exec(trx, sql`alter table import_parsed rename to import_stage`);
 		await exec(trx, sql`release savepoint import_geom`);
 	} catch {
 		await exec(trx, sql`rollback to savepoint import_geom`);
@@ -282,10 +296,16 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 	}
 
 	if (o.layer === 'buildings') {
-		// a building's grid by its code, before the indexes below (updating every row after them
-		// costs their upkeep too)
-		await exec(trx, sql`alter table import_rows add column grid text`);
-		await exec(trx, sql`update import_rows r set grid = a.code from area a where r.reject is null and a.code = r.attrs->>'grid_code' and a.level = 'grid'`);
+		// a building's grid by its code, before the indexes below, into a copy of the rows that takes
+		// their table's name (an UPDATE of every row wrote each twice, and every later scan and index
+		// build read the old versions too)
+		await exec(
+			trx,
+			sql`create temp table import_rows_grid on commit drop as
+			select r.*, a.code as grid from import_rows r left join area a on r.reject is null and a.code = r.attrs->>'grid_code' and a.level = 'grid'`
+		);
+		await exec(trx, sql`drop table import_rows`);
+		await exec(trx, sql`alter table import_rows_grid rename to import_rows`);
 	}
 
 	// the overlap and containment checks below join the rows to themselves and to the stored layers.
