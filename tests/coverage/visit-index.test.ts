@@ -318,6 +318,25 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		expect((await tiles.tile('coverage_grid', { z, x, y })).source).toBe('hit');
 	});
 
+	// (the embedded database is one connection: a lock held by a transaction holds every other query)
+	it.skipIf(backend === 'embedded')('a new day seen by two engines at once (two processes) is counted once: the roll moves by one', async () => {
+		await settled();
+		await sql`update area_coverage set visits_on = visits_on - 1`.execute(db.kysely);
+		// the lock held (by a long pass elsewhere) while both read the figures of another day
+		const lock = await holdCountLock();
+		const before = await coverageState(app.kysely);
+		expect(before.visitsStale).toBe(true);
+		const other = new CoverageEngine(app, undefined, { log: () => {} });
+		await Promise.all([engine.status(), other.status()]);
+		await lock.release();
+		// both counts asked for; the second to take the lock finds the figures counted and leaves them
+		await Promise.all([engine.visitWorkDone(), other.visitWorkDone()]);
+		const after = await coverageState(app.kysely);
+		expect(after.visitsStale).toBe(false);
+		expect(after.visitRoll).toBe(before.visitRoll + 1);
+		await expectCountsLive();
+	});
+
 	it('visits written while a recompute counts are counted again after it', async () => {
 		// a write that needs a recompute, and visits recorded while it runs
 		await sql`update party_org set secretary_id = null where id = (select min(id) from party_org where secretary_id is not null)`.execute(db.kysely);

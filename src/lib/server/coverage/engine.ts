@@ -136,7 +136,7 @@ export class CoverageEngine {
 	#recountVisits(): void {
 		// a failing recount is tried again no sooner than a failed recompute (every read asks for it)
 		if (this.#recounting || performance.now() - this.#recountFailedAt < RETRY_AFTER_FAILURE_MS) return;
-		this.#recounting = recountVisits(this.db)
+		this.#recounting = recountVisits(this.db, { onlyIfNeeded: true })
 			.then((done) => {
 				if (done) this.log('visit coverage counted again');
 			})
@@ -168,7 +168,7 @@ export class CoverageEngine {
 			return;
 		}
 		this.#rankedAt = performance.now();
-		this.#ranking = rankVisits(this.db)
+		this.#ranking = rankVisits(this.db, { onlyIfNeeded: true })
 			.then(() => {})
 			.catch((error: Error) => {
 				this.#recountFailedAt = performance.now();
@@ -178,6 +178,11 @@ export class CoverageEngine {
 				this.#ranking = null;
 				this.#status = null;
 			});
+	}
+
+	/** Resolves when the visit count and ranking this engine has under way (if any) have ended. */
+	async visitWorkDone(): Promise<void> {
+		while (this.#recounting || this.#ranking) await Promise.all([this.#recounting, this.#ranking]);
 	}
 
 	/** Starts bringing the results up to date after `delayMs` (the debounce), unless that is under way. */

@@ -112,8 +112,12 @@ function underCountLock<T>(db: Db, fn: (trx: Kysely<Database>, gen: number) => P
  * moves on (coverage tiles key on it) and the ranks are recorded as following every change so far
  * (sql/027). False when there are no results.
  */
-async function rewriteUnderCountLock(db: Db, fn: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
+async function rewriteUnderCountLock(db: Db, fn: (trx: Kysely<Database>) => Promise<void>, stillNeeded: RawBuilder<boolean> | null): Promise<boolean> {
 	const done = await underCountLock(db, async (trx) => {
+		if (stillNeeded) {
+			const { rows } = await sql<{ needed: boolean }>`select coalesce(${stillNeeded}, false) as needed from coverage_run r where r.id = 1`.execute(trx);
+			if (!rows[0]?.needed) return false;
+		}
 		await fn(trx);
 		await sql`select nextval('visit_roll_seq')`.execute(trx);
 		await sql`update visit_rank_state set roll = ${VISIT_ROLL} where id = 1`.execute(trx);
@@ -169,29 +173,47 @@ export async function applyQueuedVisitChanges(db: Db): Promise<number> {
 	return taken ?? 0;
 }
 
+export interface WhenNeeded {
+	/**
+	 * Skip it (false) when, under the count lock, it is no longer needed: asked for by a read that
+	 * saw it needed, and done since by another engine or process that held the lock first. Each
+	 * moves the roll, on which every coverage tile cached is keyed: done twice, they are all built
+	 * twice. Without it, it is done whatever the figures say (after writes past the visit path).
+	 */
+	onlyIfNeeded?: boolean;
+}
+
 /**
  * Ranks every area and organisation of the served figures again after visits moved their index
  * (a pass of visit-changes.ts leaves the ranks to this), in the background.
  */
-export function rankVisits(db: Db): Promise<boolean> {
-	return rewriteUnderCountLock(db, async (trx) => {
-		await rankAreaRows(trx);
-		await rankOrganisationRows(trx);
-	});
+export function rankVisits(db: Db, o: WhenNeeded = {}): Promise<boolean> {
+	return rewriteUnderCountLock(
+		db,
+		async (trx) => {
+			await rankAreaRows(trx);
+			await rankOrganisationRows(trx);
+		},
+		o.onlyIfNeeded ? visitRanksStaleSql : null
+	);
 }
 
 /**
  * Counts every area's visits again, with the scores, index and ranks: on a new day (the windows
  * moved) or when a visit's change went to a generation no longer served (sql/023).
  */
-export function recountVisits(db: Db): Promise<boolean> {
-	return rewriteUnderCountLock(db, async (trx) => {
-		await countVisits(trx);
-		await scoreAreas(trx);
-		await rankAreaRows(trx);
-		await rescoreOrganisations(trx, null);
-		await sql`delete from visit_delta`.execute(trx);
-	});
+export function recountVisits(db: Db, o: WhenNeeded = {}): Promise<boolean> {
+	return rewriteUnderCountLock(
+		db,
+		async (trx) => {
+			await countVisits(trx);
+			await scoreAreas(trx);
+			await rankAreaRows(trx);
+			await rescoreOrganisations(trx, null);
+			await sql`delete from visit_delta`.execute(trx);
+		},
+		o.onlyIfNeeded ? visitFiguresStaleSql : null
+	);
 }
 
 /** the served visit figures are of another day, or miss a change that went to a generation replaced since */
