@@ -1,7 +1,8 @@
 // COPY … FROM STDIN on the server (an import's staging): every text survives its escaping, a COPY
 // that fails or is abandoned leaves the transaction to roll back and the pool whole.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../src/lib/server/db/schema.ts';
 import { copyText } from '../../src/lib/server/db/copy-rows.ts';
 import { freshDb, serverUrl, type TestDb } from '../helpers/backends.ts';
 
@@ -64,6 +65,34 @@ describe.runIf(serverUrl)('COPY on the server', () => {
 		).catch((e: unknown) => e);
 		expect((err as Error).message).toMatch(/invalid input syntax for type integer/);
 		expect((await sql<{ n: number }>`select count(*)::int as n from copied`.execute(db.kysely)).rows[0].n).toBe(0);
+	});
+
+	it('gives back the connection of a transaction that rolled back with its COPY ended (a dry run), and closes one left mid-COPY', async () => {
+		const pidOf = (kysely: Kysely<Database>) => sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(kysely).then((r) => Number(r.rows[0].pid));
+		const alive = async (pid: number) =>
+			Number((await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${pid}`.execute(db.kysely)).rows[0].n);
+		await sql`create table if not exists copied (i int)`.execute(db.kysely);
+		const dryRun = new Error('a dry run rolls back');
+		let kept = 0;
+		const err = await db.withCopy!(async (kysely, openCopy) =>
+			kysely.transaction().execute(async (trx) => {
+				kept = await pidOf(trx);
+				const sink = openCopy('copy copied (i) from stdin');
+				await sink.write([1]);
+				await sink.end();
+				throw dryRun;
+			})
+		).catch((e: unknown) => e);
+		expect(err).toBe(dryRun);
+		await new Promise((ok) => setTimeout(ok, 300));
+		expect(await alive(kept)).toBe(1);
+		let left = 0;
+		await db.withCopy!(async (kysely, openCopy) => {
+			left = await pidOf(kysely);
+			openCopy('copy copied (i) from stdin');
+			throw new Error('gone before the COPY ended');
+		}).catch(() => undefined);
+		await expect.poll(() => alive(left), { timeout: 5000 }).toBe(0);
 	});
 
 	it('abandons a COPY when the reading fails: the transaction rolls back and every connection serves again', async () => {

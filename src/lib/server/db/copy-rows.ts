@@ -13,6 +13,8 @@ export interface RowSink {
 	end(): Promise<number>;
 	/** Ends the COPY with an error (CopyFail), leaving the connection free for the rollback. */
 	abort(reason: Error): Promise<void>;
+	/** the COPY holds the connection still (neither ended, nor aborted, nor failed) */
+	readonly open: boolean;
 }
 
 /** Opens a COPY from a client: the connection must hold the transaction the rows belong to. */
@@ -55,6 +57,9 @@ export function copyRows(client: pg.PoolClient, statement: string): RowSink {
 			await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), failed]);
 			settled = true;
 			return stream.rowCount;
+		},
+		get open() {
+			return !settled && failure === null;
 		},
 		async abort(reason) {
 			if (settled || failure) return;

@@ -10,7 +10,7 @@ import { serveOnlineBackups } from '../backup/online.ts';
 import type { Database } from './schema.ts';
 import { primaryOnly, replicaRouter, type ReadRouter } from './replica.ts';
 import { PRIORITY_POOL_SIZE, setPriorityLane } from './lanes.ts';
-import { copyRows, type OpenCopy } from './copy-rows.ts';
+import { copyRows, type OpenCopy, type RowSink } from './copy-rows.ts';
 
 export interface Db {
 	readonly kysely: Kysely<Database>;
@@ -122,17 +122,18 @@ async function openServer(url: string, poolSize: number, options: OpenOptions, a
 			const held = new Kysely<Database>({
 				dialect: new PostgresDialect({ pool: { options: {}, connect: async () => client as PostgresPoolClient, end: async () => undefined } })
 			});
-			let failed: Error | undefined;
+			const copies: RowSink[] = [];
 			try {
-				return await fn(held, (statement) => copyRows(client, statement));
-			} catch (e) {
-				failed = e as Error;
-				throw e;
+				return await fn(held, (statement) => {
+					const sink = copyRows(client, statement);
+					copies.push(sink);
+					return sink;
+				});
 			} finally {
 				client.release = release;
-				// after a failure (a dry run's rollback included) the connection is closed, not lent
-				// again: one left mid-COPY would hold the next borrower's query behind it
-				client.release(failed);
+				// a connection left mid-COPY would hold the next borrower's query behind it: closed, not
+				// lent again (a transaction that failed or rolled back has been ended by Kysely)
+				client.release(copies.some((c) => c.open) ? new Error('a COPY was left open') : undefined);
 			}
 		},
 		close: async () => {
