@@ -13,11 +13,12 @@ import { SYSTEM, withScope, type Scoped } from '../../src/lib/server/db/scoped.t
 import { seedDemo } from '../../src/lib/server/seed/index.ts';
 import { CoverageEngine } from '../../src/lib/server/coverage/engine.ts';
 import { INDEX_WEIGHTS } from '../../src/lib/server/coverage/ranking.ts';
-import { COUNT_LOCK, recountVisits, visitedSql } from '../../src/lib/server/coverage/visits.ts';
+import { COUNT_LOCK, recountVisits, visitChangesPassSql, visitedSql } from '../../src/lib/server/coverage/visits.ts';
 import { visitChanges } from '../../src/lib/server/coverage/visit-changes.ts';
 import { areaCoverage } from '../../src/lib/server/db/queries/coverage.ts';
 import { editVisit, recordVisit, type VisitActor } from '../../src/lib/server/db/queries/visits.ts';
 import { VISIT_INDEX_WINDOW_DAYS, VISIT_WINDOWS_DAYS } from '../../src/lib/coverage-rules.ts';
+import { AREA_CODE_LENGTH } from '../../src/lib/api/inputs.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
 import { coverageState } from '../../src/lib/server/coverage/store.ts';
 import { screenTag } from '../../src/lib/server/screen/figures.ts';
@@ -348,5 +349,41 @@ describe.each(backends)('visit coverage in the index on %s PostGIS', (backend) =
 		const counted = await served();
 		await recountVisits(app);
 		expect(await served()).toEqual(counted);
+	});
+
+	it("plans a pass for its changes' grids and their four levels, not for every area of the district", async () => {
+		// Chaoyang (bench:load): with the areas' code lengths read from the 5,000 rows, the planner
+		// sized the per-area sums of five changes for millions of groups (12 MB of hash table, 50 ms),
+		// and the update read every area row. Planned here on the seeded district, changes queued.
+		interface Node {
+			'Node Type': string;
+			'Group Key'?: string[];
+			'Plan Rows': number;
+			'Relation Name'?: string;
+			Plans?: Node[];
+		}
+		const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+		const { gen } = await run();
+		const plan = await withScope(db, SYSTEM, async (trx) => {
+			await sql`insert into visit_window_change (grid_code, deltas)
+				select code, ${`{${VISIT_WINDOWS_DAYS.map(() => 1).join(',')}}`}::int2[] from area where level = 'grid' order by code limit 3`.execute(trx);
+			const { rows } = await sql<{ 'QUERY PLAN': [{ Plan: Node }] }>`explain (format json) ${visitChangesPassSql(Number(gen))}`.execute(trx);
+			throw Object.assign(new Error('rolled back'), { plan: rows[0]['QUERY PLAN'][0].Plan });
+		}).catch((e: { plan?: Node }) => {
+			if (!e.plan) throw e;
+			return e.plan;
+		});
+		const all = nodes(plan);
+		const byKey = (pattern: RegExp) => all.filter((n) => n['Node Type'] === 'Aggregate' && (n['Group Key'] ?? []).some((k) => pattern.test(k)));
+		const perGrid = byKey(/^\(?taken\.grid_code\)?$/);
+		const perArea = byKey(/left"?\(/);
+		expect(perGrid).toHaveLength(1);
+		expect(perArea).toHaveLength(1);
+		// the levels above a grid are known: the sums read no area row to find them
+		expect(nodes(perArea[0]).filter((n) => /^area/.test(n['Relation Name'] ?? ''))).toEqual([]);
+		expect(perArea[0]['Plan Rows']).toBeLessThanOrEqual(perGrid[0]['Plan Rows'] * Object.keys(AREA_CODE_LENGTH).length);
+		const areaRows = Number((await sql<{ n: string }>`select count(*) as n from area_coverage`.execute(db.kysely)).rows[0].n);
+		const update = all.find((n) => n['Node Type'] === 'ModifyTable' && n['Relation Name'] === 'area_coverage_gen');
+		expect(update?.['Plan Rows']).toBeLessThan(areaRows);
 	});
 });

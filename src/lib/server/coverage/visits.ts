@@ -9,6 +9,7 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/open.ts';
 import { SYSTEM, withScope } from '../db/scoped.ts';
 import { VISIT_WINDOWS_DAYS } from '../../coverage-rules.ts';
+import { AREA_CODE_LENGTH } from '../../api/inputs.ts';
 import { rankAreaRows, rankOrganisationRows, rescoreOrganisations, scoreAreas } from './ranking.ts';
 
 const column = (days: number) => sql.ref(`hh_visited_${days}d`);
@@ -28,6 +29,14 @@ export function visitedSql(code: RawBuilder<unknown>, days: number): RawBuilder<
 }
 
 /**
+ * The lengths an area's code can have (sql/001's area_code_shape): each area above a grid is the
+ * grid code's prefix of one of them. Read from the rows instead, the distinct lengths of 5,000 area
+ * codes cost a scan, and the planner, not knowing there are four, sized the per-area sums for
+ * millions of groups: 12 MB of hash table, 50 ms of a pass over five changes (bench:load, Chaoyang).
+ */
+const CODE_LENGTHS = sql`unnest(${sql.lit(`{${Object.values(AREA_CODE_LENGTH).join(',')}}`)}::int4[])`;
+
+/**
  * Writes the visit counts of every row of area_coverage (the generation the transaction reads or
  * writes): one pass over the visits of the widest window, each household's last visit counted in
  * its grid and added up to every area whose code its grid starts with.
@@ -42,10 +51,9 @@ export async function countVisits(trx: Kysely<Database>): Promise<void> {
 			where visited_on > ${windowStart(widest)} group by grid_code, household_id
 		),
 		per_grid as (select grid_code, ${sql.join(sums)} from last group by grid_code),
-		lens as (select distinct length(code) as l from area_coverage),
 		rolled as (
 			select left(p.grid_code, lens.l) as code, ${sql.join(VISIT_WINDOWS_DAYS.map((d) => sql`sum(p.${sql.ref(`n${d}`)})::int4 as ${sql.ref(`n${d}`)}`))}
-			from per_grid p cross join lens group by 1
+			from per_grid p cross join ${CODE_LENGTHS} lens(l) group by 1
 		),
 		-- the snapshot these visits are counted in: a queued change it already saw is skipped (sql/030)
 		snapped as (
@@ -137,31 +145,7 @@ async function rewriteUnderCountLock(db: Db, fn: (trx: Kysely<Database>) => Prom
  */
 export async function applyQueuedVisitChanges(db: Db): Promise<number> {
 	const taken = await underCountLock(db, async (trx, gen) => {
-		const sums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(deltas[${sql.lit(i + 1)}])::int4 as ${sql.ref(`d${i}`)}`);
-		const areaSums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(t.${sql.ref(`d${i}`)})::int4 as ${sql.ref(`d${i}`)}`);
-		const { rows } = await sql<{ taken: number; codes: string[] }>`
-			with taken as (delete from visit_window_change returning xid, grid_code, deltas),
-			counted as (select snap from visit_count_snapshot where gen = ${gen}::int4),
-			per_grid as (
-				select grid_code, ${sql.join(sums)} from taken
-				where not coalesce(pg_visible_in_snapshot(taken.xid, (select snap from counted)), false)
-				group by grid_code),
-			lens as (select distinct length(code) as l from area_coverage_gen where gen = ${gen}::int4),
-			per_area as (
-				select left(t.grid_code, lens.l) as code, ${sql.join(areaSums)}
-				from per_grid t cross join lens group by 1),
-			moved as (
-				update area_coverage_gen c set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + p.${sql.ref(`d${i}`)}`))}
-				from per_area p
-				where c.gen = ${gen}::int4 and c.code = p.code and (${sql.join(
-					VISIT_WINDOWS_DAYS.map((_, i) => sql`p.${sql.ref(`d${i}`)} <> 0`),
-					sql` or `
-				)})
-				returning c.code),
-			logged as (insert into visit_delta (gen) select ${gen}::int4 where exists (select 1 from moved) returning gen),
-			spent as (delete from visit_count_snapshot where gen < ${gen}::int4)
-			select (select count(*) from taken)::int4 as taken, array(select code from moved) as codes,
-			       (select count(*) from logged) as logged, set_config('jiceng.gen_result', ${String(gen)}, true) as setting`.execute(trx);
+		const { rows } = await visitChangesPassSql(gen).execute(trx);
 		const { taken, codes } = rows[0];
 		if (codes.length) {
 			// the scores and index of the areas moved, and of their organisations, in the generation the counts went to
@@ -171,6 +155,43 @@ export async function applyQueuedVisitChanges(db: Db): Promise<number> {
 		return taken;
 	});
 	return taken ?? 0;
+}
+
+/**
+ * The statement of a pass (applyQueuedVisitChanges): takes every queued change, adds the changes
+ * the served generation `gen` has not counted to the areas above their grids, logs the generation
+ * they went to and sets the transaction to write it. Its work follows the changes, not the district:
+ * the areas moved are found by their key (the sums go to the update as arrays, whose few rows the
+ * planner expects, where from a CTE it expected hundreds and read all 5,000 rows instead).
+ */
+export function visitChangesPassSql(gen: number): RawBuilder<{ taken: number; codes: string[] }> {
+	const sums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(deltas[${sql.lit(i + 1)}])::int4 as ${sql.ref(`d${i}`)}`);
+	const areaSums = VISIT_WINDOWS_DAYS.map((_, i) => sql`sum(t.${sql.ref(`d${i}`)})::int4 as ${sql.ref(`d${i}`)}`);
+	const arrays = VISIT_WINDOWS_DAYS.map((_, i) => sql`array_agg(${sql.ref(`d${i}`)}) as ${sql.ref(`d${i}`)}`);
+	const unnested = VISIT_WINDOWS_DAYS.map((_, i) => sql`(select ${sql.ref(`d${i}`)} from per_area)`);
+	return sql<{ taken: number; codes: string[] }>`
+		with taken as (delete from visit_window_change returning xid, grid_code, deltas),
+		counted as (select snap from visit_count_snapshot where gen = ${gen}::int4),
+		per_grid as (
+			select grid_code, ${sql.join(sums)} from taken
+			where not coalesce(pg_visible_in_snapshot(taken.xid, (select snap from counted)), false)
+			group by grid_code),
+		per_area as (
+			select array_agg(code) as codes, ${sql.join(arrays)} from (
+				select left(t.grid_code, lens.l) as code, ${sql.join(areaSums)}
+				from per_grid t cross join ${CODE_LENGTHS} lens(l) group by 1) s),
+		moved as (
+			update area_coverage_gen c set ${sql.join(VISIT_WINDOWS_DAYS.map((d, i) => sql`${column(d)} = ${column(d)} + p.${sql.ref(`d${i}`)}`))}
+			from unnest((select codes from per_area), ${sql.join(unnested)}) p(code, ${sql.join(VISIT_WINDOWS_DAYS.map((_, i) => sql.ref(`d${i}`)))})
+			where c.gen = ${gen}::int4 and c.code = p.code and (${sql.join(
+				VISIT_WINDOWS_DAYS.map((_, i) => sql`p.${sql.ref(`d${i}`)} <> 0`),
+				sql` or `
+			)})
+			returning c.code),
+		logged as (insert into visit_delta (gen) select ${gen}::int4 where exists (select 1 from moved) returning gen),
+		spent as (delete from visit_count_snapshot where gen < ${gen}::int4)
+		select (select count(*) from taken)::int4 as taken, array(select code from moved) as codes,
+		       (select count(*) from logged) as logged, set_config('jiceng.gen_result', ${String(gen)}, true) as setting`;
 }
 
 export interface WhenNeeded {
