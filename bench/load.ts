@@ -235,7 +235,7 @@ interface Run {
 	/** latency per route (tiles per layer and cache outcome), for stderr */
 	byRoute: Map<string, number[]>;
 	/** uncached tiles over 1 s, per 10 s of the run, and how many of them joined a build under way: where the tail is */
-	slowUncached: { byWindow: number[]; shared: number };
+	slowUncached: { byWindow: number[]; shared: number; byTile: Map<string, number> };
 	/** answers and uncached tiles per 10 s of the run: how the throughput and the tiles built move */
 	perWindow: { answers: number[]; uncached: number[] };
 }
@@ -250,7 +250,7 @@ async function drive(port: number, views: View[], words: string[], connections: 
 		ms: { json: [], cached: [], uncached: [], write: [] },
 		failures: new Map(),
 		byRoute: new Map(),
-		slowUncached: { byWindow: [], shared: 0 },
+		slowUncached: { byWindow: [], shared: 0, byTile: new Map() },
 		perWindow: { answers: [], uncached: [] }
 	};
 	const started = performance.now();
@@ -292,6 +292,10 @@ async function drive(port: number, views: View[], words: string[], connections: 
 				if (built && ms > 1000) {
 					run.slowUncached.byWindow[w] = (run.slowUncached.byWindow[w] ?? 0) + 1;
 					if (o.cache === 'shared') run.slowUncached.shared++;
+					// which tiles: whose view, which layer, which zoom
+					const [, , layer, z] = q.path.split('/');
+					const kind = `${q.view.level === 'district' ? 'admin' : 'grid leader'} ${layer} z${z}`;
+					run.slowUncached.byTile.set(kind, (run.slowUncached.byTile.get(kind) ?? 0) + 1);
 				}
 			}
 		})
@@ -386,7 +390,13 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 			log(`[load] ${backend}   ${route.padEnd(40)} ${String(xs.length).padStart(6)} × p50 ${r1(quantile(xs, 0.5))} p99 ${r1(quantile(xs, 0.99))} ms`);
 		const slow = run.slowUncached;
 		log(
-			`[load] ${backend}: uncached tiles over 1 s per 10 s of the run: ${Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => slow.byWindow[i] ?? 0).join(', ')} (${slow.shared} of them joined a build under way)`
+			`[load] ${backend}: uncached tiles over 1 s per 10 s of the run: ${Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => slow.byWindow[i] ?? 0).join(', ')} (${slow.shared} of them joined a build under way)` +
+				(slow.byTile.size
+					? `: ${[...slow.byTile]
+							.sort((a, b) => b[1] - a[1])
+							.map(([k, n]) => `${k} ${n}`)
+							.join(', ')}`
+					: '')
 		);
 		const windows = (xs: number[]) => Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => xs[i] ?? 0).join(', ');
 		log(`[load] ${backend}: per 10 s of the run, answers: ${windows(run.perWindow.answers)}; uncached tiles: ${windows(run.perWindow.uncached)}`);

@@ -6,6 +6,7 @@ import { ensureAreaStats } from './queries/area-stats.ts';
 import { coverageEngine } from '../coverage/engine.ts';
 import { interruptedRecompute } from '../coverage/interrupted.ts';
 import { scheduleEmbeddedMaintenance } from './embedded-maintenance.ts';
+import { warmConnections } from '../tiles/warm-connections.ts';
 
 export type { Db } from './open.ts';
 
@@ -76,6 +77,14 @@ async function start(): Promise<Db> {
 			new Promise<false>((ok) => setTimeout(() => ok(false), MODEL_WARM_MS).unref())
 		]);
 		console.log(`[coverage] model ${loaded ? 'loaded' : 'still loading'} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+	}
+	// every connection of the pool made, and its first tiles built, before anyone waits on them
+	if (config.backend === 'server') {
+		const warm = await warmConnections(db, config.poolSize, (line) => console.error(line)).catch((e: Error) => {
+			console.error(`[db] could not warm the connections: ${e.message}`);
+			return null;
+		});
+		if (warm?.layers) console.log(`[db] ${config.poolSize} connections warmed (${warm.layers} tiles) in ${(warm.ms / 1000).toFixed(1)} s`);
 	}
 	// coverage analysis can take a while on a large district: start it now, serve meanwhile
 	coverage

@@ -148,7 +148,11 @@ function makePool(url: string, poolSize: number, options: OpenOptions, acquireTi
 	// connectionTimeoutMillis bounds both the wait for a free connection of the pool and the making
 	// of a new one: when every connection is held (slow queries) or the server does not answer, a
 	// request fails within it — a 503 with Retry-After (unavailable.ts) — instead of queueing on
-	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: acquireTimeoutMs });
+	// and idle connections are kept (pg closes them after 10 s by default): a new one runs its first
+	// query of each kind many times slower (tiles/warm-connections.ts), so after every quiet spell —
+	// a command centre's night, a lunch hour — the first maps would pay it again (allowExitOnIdle: a
+	// script that is done still ends, as it did when idle connections closed)
+	const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: acquireTimeoutMs, idleTimeoutMillis: 0, allowExitOnIdle: true });
 	// An idle connection the server ends (a restart, a failover, an administrator) emits 'error' on
 	// the pool; unheard, that would end the process. The pool drops the connection and opens a new
 	// one for the next query: log it and go on.

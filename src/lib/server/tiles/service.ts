@@ -18,7 +18,7 @@ import { tileBox, type TileId } from './bounds.ts';
 import { TileCache, type CachedTile } from './cache.ts';
 import { encodeLayer } from './encode.ts';
 import { SOURCES, emptyByDesign, type LayerName } from './sources.ts';
-import { mvtQuery, rowsQuery } from './tile-sql.ts';
+import { mvtQuery, rowsQuery, type TileContext } from './tile-sql.ts';
 import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
 import { checkScope, SYSTEM } from '../db/scoped.ts';
@@ -143,42 +143,39 @@ export class TileService {
 		// (tests, benchmarks) brings them up to date first
 		if (!served && source.usesAreaStats) await ensureAreaStats(this.db);
 		if (!served && source.usesCoverage) await coverageEngine(this.db).ensure();
-		const ctx = { box: tileBox(id), scope, persons };
-		const inner = source.sql(ctx);
+		const ctx: TileContext = { box: tileBox(id), scope, persons };
 		// read only: on the read replica when there is one and it has caught up with the primary
 		// (then never older than the version this tile is cached under), else on the primary (db/replica.ts)
-		return this.db.reads.read((kysely) => this.#render(kysely, layer, inner, scope, source.hasId));
+		return this.db.reads.read((kysely) => this.#render(kysely, layer, ctx));
 	}
 
-	/**
-	 * On the server, ST_AsMVT in one round trip: the settings and the tile's SQL (its values written
-	 * in) as one simple-protocol message, which PostgreSQL runs as one implicit transaction — the
-	 * settings hold for the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT
-	 * were three round trips, each waiting for the event loop to read its answer: under load the
-	 * connection sat idle between them (tests/tiles/one-message checks that one message goes, and
-	 * nothing stays set).
-	 */
-	async #render(
-		kysely: Kysely<Database>,
-		layer: LayerName,
-		inner: ReturnType<(typeof SOURCES)[LayerName]['sql']>,
-		scope: string,
-		hasId: boolean
-	): Promise<Uint8Array | null> {
-		if (this.db.backend === 'server') {
-			const settings = inlineParameters(tileTransactionSettings('server', scope).compile(kysely));
-			const tile = inlineParameters(mvtQuery(layer, inner, hasId).compile(kysely));
-			const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(`${settings};\n${tile}`).execute(kysely);
-			const mvt = rows[0]?.mvt;
-			return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
-		}
+	/** On the server in one round trip (renderServerTile); on the embedded build in a transaction, encoded here. */
+	async #render(kysely: Kysely<Database>, layer: LayerName, ctx: TileContext): Promise<Uint8Array | null> {
+		if (this.db.backend === 'server') return renderServerTile(kysely, layer, ctx);
 		return kysely.transaction().execute(async (trx) => {
-			await tileTransactionSettings(this.db.backend, scope).execute(trx);
+			await tileTransactionSettings(this.db.backend, ctx.scope).execute(trx);
 			// the embedded PostGIS has no ST_AsMVT: the same rows, encoded here
-			const { rows } = await rowsQuery(inner).execute(trx);
+			const { rows } = await rowsQuery(SOURCES[layer].sql(ctx)).execute(trx);
 			return encodeLayer(layer, rows);
 		});
 	}
+}
+
+/**
+ * One tile on the server, on `kysely` (the pool, or one connection held: warm-connections.ts):
+ * ST_AsMVT in one round trip — the settings and the tile's SQL (its values written in) as one
+ * simple-protocol message, which PostgreSQL runs as one implicit transaction: the settings hold for
+ * the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT were three round
+ * trips, each waiting for the event loop to read its answer: under load the connection sat idle
+ * between them (tests/tiles/one-message checks that one message goes, and nothing stays set).
+ */
+export async function renderServerTile(kysely: Kysely<Database>, layer: LayerName, ctx: TileContext): Promise<Uint8Array | null> {
+	const source = SOURCES[layer];
+	const settings = inlineParameters(tileTransactionSettings('server', ctx.scope).compile(kysely));
+	const tile = inlineParameters(mvtQuery(layer, source.sql(ctx), source.hasId).compile(kysely));
+	const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(`${settings};\n${tile}`).execute(kysely);
+	const mvt = rows[0]?.mvt;
+	return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
 }
 
 /** the planner settings of a tile's transaction on the server (tileTransactionSettings says why) */
