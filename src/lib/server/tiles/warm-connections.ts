@@ -2,10 +2,11 @@
 // PostgreSQL backend runs its first tile of a layer 15–25 times slower than the next (Chaoyang, a
 // grid leader's grids tile at z16: 30–50 ms, then 2 ms): it loads PostGIS and PROJ and reads the
 // catalogue for every table, index and function the query names. After a start every map opens at
-// once, and those first builds held the pool while everyone's requests queued behind them
-// (bench:load: every uncached tile over 1 s was asked for in the first seconds). So each
+// once, and each connection would pay that for each layer while requests queue behind it. So each
 // connection builds one tile of every layer — at the district's middle, whose pages it reads into
-// the shared buffers too — before the server answers anyone. Nothing is cached by it.
+// the shared buffers too — before the server answers anyone. Nothing is cached by it. (Under
+// bench:load's first seconds the gain is within the run-to-run noise: there the queue on two full
+// cores is the larger part of the tail.)
 import { sql } from 'kysely';
 import type { Db } from '../db/open.ts';
 import { SYSTEM, withScope } from '../db/scoped.ts';
