@@ -11,6 +11,8 @@ import { openDb, type Db } from '../../src/lib/server/db/open.ts';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
 import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 import { TileService } from '../../src/lib/server/tiles/service.ts';
+import { warmConnections } from '../../src/lib/server/tiles/warm-connections.ts';
+import { LAYER_NAMES } from '../../src/lib/server/tiles/sources.ts';
 import { tileOf } from '../../src/lib/server/tiles/bounds.ts';
 import { replicaBin, startThrowawayPair, type ThrowawayPair } from '../../scripts/lib/throwaway-replica.ts';
 import { FIXTURE_SQL, lonLat } from '../tiles/fixture.ts';
@@ -88,6 +90,23 @@ describe.skipIf(!replicaBin())('a streaming read replica', () => {
 		// a write transaction stays on the primary (a standby would refuse it)
 		const written = await withScope(db, SYSTEM, async (trx) => (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(trx)).rows[0].r);
 		expect(written).toBe(false);
+	});
+
+	it("warms the standby's connections as well as the primary's: tiles are built there", async () => {
+		expect(await until('the replica to catch up', () => inRecovery())).toBe(true);
+		const warm = await warmConnections(db, 4);
+		expect(warm.layers).toBe(2 * 4 * LAYER_NAMES.length);
+		const admin = new pg.Client({ connectionString: pair.replicaUrl });
+		await admin.connect();
+		try {
+			const last = LAYER_NAMES.at(-1)!;
+			const { rows } = await admin.query<{ query: string }>(
+				`select query from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`
+			);
+			expect(rows.filter((r) => r.query.includes('ST_AsMVT') && r.query.includes(`'${last}'`))).toHaveLength(4);
+		} finally {
+			await admin.end();
+		}
 	});
 
 	it('shows a write on the primary on the map once it is replayed', async () => {

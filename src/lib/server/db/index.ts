@@ -84,7 +84,7 @@ async function start(): Promise<Db> {
 			console.error(`[db] could not warm the connections: ${e.message}`);
 			return null;
 		});
-		if (warm?.layers) console.log(`[db] ${config.poolSize} connections warmed (${warm.layers} tiles) in ${(warm.ms / 1000).toFixed(1)} s`);
+		if (warm?.layers) console.log(`[db] connections warmed: ${warm.layers} tiles built in ${(warm.ms / 1000).toFixed(1)} s`);
 	}
 	// coverage analysis can take a while on a large district: start it now, serve meanwhile
 	coverage

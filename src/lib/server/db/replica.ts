@@ -34,6 +34,8 @@ export interface ReadRouter {
 	readonly counts: { replica: number; primary: number; behind: number; failed: number };
 	/** where the next read would go (tests, health pages) */
 	target(): ReadTarget;
+	/** the replica's own handle, null without one (its connections are warmed at start: tiles/warm-connections.ts) */
+	readonly replica: Kysely<Database> | null;
 	close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export function primaryOnly(primary: Kysely<Database>): ReadRouter {
 		read: (fn) => fn(primary, 'primary'),
 		counts: { replica: 0, primary: 0, behind: 0, failed: 0 },
 		target: () => 'primary',
+		replica: null,
 		close: async () => {}
 	};
 }
@@ -112,6 +115,7 @@ export function replicaRouter(
 		},
 		counts,
 		target: () => (up() ? 'replica' : 'primary'),
+		replica,
 		close: () => replica.destroy()
 	};
 }
