@@ -64,7 +64,7 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 	const stats = process.env.BENCH_PG_STATS === '1';
 	const options =
 		`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB` +
-		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all' : '');
+		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '');
 	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
 	log(`[bench] server PostGIS on 127.0.0.1:${port} (${data})`);
 	// the statistics of this run only (they outlive a restart)
@@ -83,9 +83,10 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 function statementStats(bin: string, port: number, isRoot: boolean, then?: string): string {
 	const query = `create extension if not exists pg_stat_statements;
 		${then ?? ''}${then ? ';' : ''}
-		select round(total_exec_time)::int as total_ms, calls, round(mean_exec_time::numeric, 2) as mean_ms,
+		select round(sum(total_plan_time))::int as planning_ms, round(sum(total_exec_time))::int as executing_ms, sum(calls) as calls from pg_stat_statements;
+		select round(total_exec_time)::int as total_ms, round(total_plan_time)::int as plan_ms, calls, round(mean_exec_time::numeric, 2) as mean_ms,
 		       left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
-		from pg_stat_statements order by total_exec_time desc limit 30`;
+		from pg_stat_statements order by total_exec_time + total_plan_time desc limit 30`;
 	const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-c', query];
 	const r = isRoot
 		? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'psql'), ...args], { encoding: 'utf8' })

@@ -14,6 +14,8 @@ export function captureWire(texts: string[] = []): Wire {
 	const query = pg.Client.prototype.query;
 	pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 		if (typeof args[0] === 'string') texts.push(args[0]);
+		// a named prepared statement (db/named-statements.ts) goes as a config object
+		else if (typeof (args[0] as { text?: unknown } | null)?.text === 'string') texts.push((args[0] as { text: string }).text);
 		return (query as (...a: unknown[]) => unknown).apply(this, args);
 	} as typeof query;
 	return {

@@ -11,6 +11,7 @@ import type { Database } from './schema.ts';
 import { primaryOnly, replicaRouter, type ReadRouter } from './replica.ts';
 import { PRIORITY_POOL_SIZE, setPriorityLane } from './lanes.ts';
 import { copyRows, type OpenCopy, type RowSink } from './copy-rows.ts';
+import { nameStatements } from './named-statements.ts';
 
 export interface Db {
 	readonly kysely: Kysely<Database>;
@@ -157,6 +158,8 @@ function makePool(url: string, poolSize: number, options: OpenOptions, acquireTi
 	// the pool; unheard, that would end the process. The pool drops the connection and opens a new
 	// one for the next query: log it and go on.
 	pool.on('error', (e) => console.error(`[db] an idle ${label}connection ended: ${e.message}`));
+	// statements with parameters planned once per connection (named-statements.ts)
+	pool.on('connect', (client) => nameStatements(client));
 	// The pool stops listening to a connection while it is lent out, and one ended then (held by a
 	// transaction between two queries, or by the recompute computing in memory) would emit 'error'
 	// with no listener: the process would end. Heard here; its next query fails (a 503) and the pool
