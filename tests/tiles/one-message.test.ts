@@ -73,19 +73,57 @@ describe.skipIf(!serverUrl)('a tile in one message (server)', () => {
 		expect(nonEmpty).toBeGreaterThan(100);
 	});
 
+	it('runs the tiles from zoom 14 on as prepared statements, as their SQL did, and keeps generic plans', async () => {
+		// past five runs PostgreSQL may keep a generic plan: the same bytes from it
+		for (let run = 0; run < 7; run++)
+			for (const layer of ['buildings', 'members', 'grids', 'coverage_grid'] as const)
+				for (const scope of ['', GRID_WS])
+					for (let z = 14; z <= 16; z++) {
+						const t = tileOf(PLACES[1][0], PLACES[1][1], z);
+						const built = await tiles.build(layer, t, scope, true, { served: true });
+						expect(built === null ? null : Buffer.from(built), `${layer} z${z} scope '${scope}' run ${run}`).toEqual(await reference(layer, t, scope, true));
+					}
+		const { rows } = await sql<{ generic: number; statements: number }>`
+			select count(*) filter (where generic_plans > 0 and custom_plans = 0)::int as generic, count(*)::int as statements from pg_prepared_statements where name like 't\_%'`.execute(
+			app.kysely
+		);
+		// every one by its generic plan, from the first run
+		expect(rows[0].statements).toBeGreaterThanOrEqual(4 * 2 * 3);
+		expect(rows[0].generic).toBe(rows[0].statements);
+	});
+
+	it('prepares a tile again on a connection that has lost its statements', async () => {
+		const t = tileOf(PLACES[1][0], PLACES[1][1], 16);
+		const before = await tiles.build('members', t, GRID_WS, true, { served: true });
+		await sql`deallocate all`.execute(app.kysely);
+		expect(Buffer.from((await tiles.build('members', t, GRID_WS, true, { served: true }))!)).toEqual(Buffer.from(before!));
+	});
+
 	it('sends one message, with no parameter left in it, and leaves nothing set on the connection', async () => {
 		const t = tileOf(PLACES[1][0], PLACES[1][1], 15);
+		// a connection's first tile of a kind prepares its statement first (prepared-tile.ts)
+		await tiles.build('members', t, GRID_WS, true, { served: true });
+		wire.length = 0;
 		await tiles.build('members', t, GRID_WS, true, { served: true });
 		expect(wire).toHaveLength(1);
 		expect(wire[0]).toMatch(/^select set_config\('jiceng\.scope', '420105001001001', true\), set_config\('jit', 'off', true\)/);
+		expect(wire[0]).toMatch(/force_generic_plan.*\nexecute t_[0-9a-f]{24}\('members', /s);
 		expect(wire[0]).not.toMatch(/\$\d/);
 		expect(wire[0]).not.toMatch(/^\s*(begin|commit)\b/im);
 		wire.length = 0;
+		// below zoom 14 the SQL itself, values written in
+		await tiles.build('members', tileOf(PLACES[1][0], PLACES[1][1], 13), GRID_WS, true, { served: true });
+		expect(wire).toHaveLength(1);
+		expect(wire[0]).toMatch(/ST_AsMVT/);
+		expect(wire[0]).not.toMatch(/\$\d|execute/);
+		wire.length = 0;
 		// the same (only) connection: the scope and the planner settings ended with the tile's statement
-		const { rows } = await sql<{ scope: string | null; jit: string; workers: string; xact: string | null }>`
+		const { rows } = await sql<{ scope: string | null; jit: string; workers: string; plans: string; xact: string | null }>`
 			select current_setting('jiceng.scope', true) as scope, current_setting('jit') as jit,
-				current_setting('max_parallel_workers_per_gather') as workers, pg_current_xact_id_if_assigned()::text as xact`.execute(app.kysely);
+				current_setting('max_parallel_workers_per_gather') as workers, current_setting('plan_cache_mode') as plans,
+				pg_current_xact_id_if_assigned()::text as xact`.execute(app.kysely);
 		expect(rows[0].scope ?? '').toBe('');
+		expect(rows[0].plans).toBe('auto');
 		expect(rows[0].jit).not.toBe('off');
 		expect(rows[0].workers).not.toBe('0');
 		expect(rows[0].xact).toBeNull();

@@ -23,6 +23,7 @@ import { priorityLane } from '../db/lanes.ts';
 import { sharedRead } from '../shared-read.ts';
 import { checkScope, SYSTEM } from '../db/scoped.ts';
 import { inlineParameters } from '../db/inline-parameters.ts';
+import { runTile } from './prepared-tile.ts';
 
 const gzip = promisify(gzipCb);
 
@@ -163,17 +164,23 @@ export class TileService {
 
 /**
  * One tile on the server, on `kysely` (the pool, or one connection held: warm-connections.ts):
- * ST_AsMVT in one round trip — the settings and the tile's SQL (its values written in) as one
- * simple-protocol message, which PostgreSQL runs as one implicit transaction: the settings hold for
- * the tile's SQL and end with it, as after a COMMIT. BEGIN, the query and COMMIT were three round
+ * ST_AsMVT in one round trip — the settings and the tile's SQL (its values written in, or from zoom
+ * 14 on its prepared statement executed with them: prepared-tile.ts) as one simple-protocol
+ * message, which PostgreSQL runs as one implicit transaction: the settings hold for the tile's SQL
+ * and end with it, as after a COMMIT. BEGIN, the query and COMMIT were three round
  * trips, each waiting for the event loop to read its answer: under load the connection sat idle
  * between them (tests/tiles/one-message checks that one message goes, and nothing stays set).
  */
 export async function renderServerTile(kysely: Kysely<Database>, layer: LayerName, ctx: TileContext): Promise<Uint8Array | null> {
 	const source = SOURCES[layer];
 	const settings = inlineParameters(tileTransactionSettings('server', ctx.scope).compile(kysely));
-	const tile = inlineParameters(mvtQuery(layer, source.sql(ctx), source.hasId).compile(kysely));
-	const { rows } = await sql.raw<{ mvt: Uint8Array | null }>(`${settings};\n${tile}`).execute(kysely);
+	const rows = await runTile<{ mvt: Uint8Array | null }>(
+		kysely,
+		settings,
+		mvtQuery(layer, source.sql(ctx), source.hasId).compile(kysely),
+		ctx.box.z,
+		ctx.scope
+	);
 	const mvt = rows[0]?.mvt;
 	return mvt && mvt.byteLength > 0 ? new Uint8Array(mvt.buffer, mvt.byteOffset, mvt.byteLength) : null;
 }
