@@ -21,7 +21,6 @@ import type pg from 'pg';
 /** distinct statement texts given a name, per process; later ones go unnamed */
 export const MAX_NAMED = 500;
 
-const names = new Map<string, string>();
 const installed = Symbol('named-statements');
 
 type Query = (...args: unknown[]) => unknown;
@@ -37,16 +36,35 @@ export function scopeLevel(scope: string | null): string {
 	return scope === '*' || scope === '' ? 'all' : String(scope.length);
 }
 
+/**
+ * Names for prepared statements, by a key (a statement's text and what its plan depends on): the
+ * key's hash under `prefix`, at most `max` keys per process, then null (the caller goes unnamed).
+ */
+export class StatementNames {
+	readonly #names = new Map<string, string>();
+	readonly prefix: string;
+	readonly max: number;
+	constructor(prefix: string, max: number) {
+		this.prefix = prefix;
+		this.max = max;
+	}
+
+	name(key: string): string | null {
+		let name = this.#names.get(key);
+		if (name === undefined) {
+			if (this.#names.size >= this.max) return null;
+			name = `${this.prefix}${createHash('sha1').update(key).digest('hex').slice(0, 24)}`;
+			this.#names.set(key, name);
+		}
+		return name;
+	}
+}
+
+const names = new StatementNames('j_', MAX_NAMED);
+
 /** the name of `text`'s prepared statement under a scope level, or null once MAX_NAMED have one */
 export function statementName(text: string, level = 'none'): string | null {
-	const key = `${level}\n${text}`;
-	let name = names.get(key);
-	if (name === undefined) {
-		if (names.size >= MAX_NAMED) return null;
-		name = `j_${createHash('sha1').update(key).digest('hex').slice(0, 24)}`;
-		names.set(key, name);
-	}
-	return name;
+	return names.name(`${level}\n${text}`);
 }
 
 /** Sends `client`'s statements with parameters as named prepared statements (once per client). */

@@ -22,8 +22,7 @@
 import { CompiledQuery, type DatabaseConnection, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { inlineParameters, sqlLiteral, type CompiledText } from '../db/inline-parameters.ts';
-import { scopeLevel } from '../db/named-statements.ts';
-import { createHash } from 'node:crypto';
+import { scopeLevel, StatementNames } from '../db/named-statements.ts';
 
 /** the lowest zoom whose tiles run prepared */
 export const PREPARED_FROM_ZOOM = 14;
@@ -33,20 +32,13 @@ export const MAX_TILE_STATEMENTS = 300;
 /** for the tile's implicit transaction only */
 const GENERIC = `select set_config('plan_cache_mode', 'force_generic_plan', true)`;
 
-const names = new Map<string, string>();
+const names = new StatementNames('t_', MAX_TILE_STATEMENTS);
 const preparedOn = new WeakMap<DatabaseConnection, Set<string>>();
 
 /** the prepared statement's name of a tile's SQL at zoom `z` under `scope`, null when none is kept */
 export function tileStatementName(text: string, z: number, scope: string): string | null {
 	if (z < PREPARED_FROM_ZOOM) return null;
-	const key = `${scopeLevel(scope)}/z${Math.min(z, 16)}\n${text}`;
-	let name = names.get(key);
-	if (name === undefined) {
-		if (names.size >= MAX_TILE_STATEMENTS) return null;
-		name = `t_${createHash('sha1').update(key).digest('hex').slice(0, 24)}`;
-		names.set(key, name);
-	}
-	return name;
+	return names.name(`${scopeLevel(scope)}/z${Math.min(z, 16)}\n${text}`);
 }
 
 /**
