@@ -51,6 +51,21 @@ describe.skipIf(!serverUrl)('prepared statements on server PostGIS', () => {
 		expect(mine.reduce((t, s) => t + s.custom_plans + s.generic_plans, 0)).toBe(3);
 	});
 
+	it('keeps the scope level after a rollback to a savepoint, which does not end the transaction', async () => {
+		const count = (trx: Db['kysely']) => sql<{ n: number }>`select count(*)::int as n from named_probe where a < ${1000}`.execute(trx);
+		await withScope(app, '110105032003004', async (trx) => {
+			await count(trx);
+		});
+		await withScope(app, '110105032003005', async (trx) => {
+			await sql`savepoint probe`.execute(trx);
+			await sql`rollback to savepoint probe`.execute(trx);
+			await count(trx);
+		});
+		const mine = (await held()).filter((s) => s.statement.includes('from named_probe where a < $1'));
+		expect(mine).toHaveLength(1);
+		expect(mine[0].custom_plans + mine[0].generic_plans).toBe(2);
+	});
+
 	it('runs a statement whose kept plan a schema change outdated', async () => {
 		const read = () => sql<Record<string, number | null>>`select * from named_probe where a = ${7}`.execute(app.kysely);
 		for (let i = 0; i < 6; i++) expect((await read()).rows).toEqual([{ a: 7 }]);

@@ -28,7 +28,8 @@ type Query = (...args: unknown[]) => unknown;
 /** the scope a message sets for its transaction (db/scoped.ts, written as a literal) */
 const SCOPE_SET = /set_config\('jiceng\.scope', '([^']*)', true\)/;
 const TRANSACTION_START = /^\s*(?:begin|start transaction)\b/i;
-const TRANSACTION_END = /^\s*(?:commit|rollback|end|abort)\b/i;
+// (ROLLBACK TO SAVEPOINT goes on in the same transaction: the import's geometry checks use it)
+const TRANSACTION_END = /^\s*(?:commit|end|abort|rollback(?!\s+to\b))\b/i;
 
 /** what a plan's estimates depend on: how much of the hierarchy the scope holds ('*': all) */
 export function scopeLevel(scope: string | null): string {
