@@ -14,6 +14,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Db } from './open.ts';
+import { createTouching } from './touching.ts';
 
 export interface Violation {
 	rule: string;
@@ -49,7 +50,7 @@ export async function checkDatabase(db: Db): Promise<Violation[]> {
 		try {
 			return await runChecks(conn);
 		} finally {
-			await sql`drop table if exists pg_temp.chk_area, pg_temp.chk_building, pg_temp.chk_road`.execute(conn);
+			await sql`drop table if exists pg_temp.chk_area, pg_temp.chk_building, pg_temp.chk_road, pg_temp.chk_touching`.execute(conn);
 		}
 	});
 }
@@ -83,7 +84,7 @@ export async function checkWithin(conn: Kysely<Database>, focus?: CheckFocus): P
 		}
 		return await runChecks(conn, focus?.layer ?? null);
 	} finally {
-		await sql`drop table if exists pg_temp.chk_area, pg_temp.chk_building, pg_temp.chk_road, pg_temp.chk_focus`.execute(conn);
+		await sql`drop table if exists pg_temp.chk_area, pg_temp.chk_building, pg_temp.chk_road, pg_temp.chk_focus, pg_temp.chk_touching`.execute(conn);
 	}
 }
 
@@ -248,14 +249,19 @@ async function runChecks(c: Kysely<Database>, focus: CheckFocus['layer'] | null 
 						: `building ${r.id} names ${r.grid}, which is not a grid with a valid geometry`
 			});
 		}
-	// 7. buildings don't overlap
+	// 7. buildings don't overlap: pairs among those that touch another (all of them when that
+	// cannot be told)
+	const touching =
+		buildings && (await createTouching(c, 'chk_touching', sql`select id, m from chk_building`, 0))
+			? sql`x.id in (select id from chk_touching) and y.id in (select id from chk_touching) and`
+			: sql``;
 	if (buildings)
 		for (const r of await guarded<{ k: string; a: number; b: number; ga: string; gb: string; area: number }>(
 			'building-overlap',
 			sql`
 		select 'v' as k, x.id as a, y.id as b, x.grid_code as ga, y.grid_code as gb, ST_Area(ST_Intersection(x.m, y.m, ${G})) as area
 		from chk_building x join chk_building y on x.id < y.id and x.m && y.m
-		where (x.f or y.f) and ST_Relate(x.m, y.m, '2********') and ST_Area(ST_Intersection(x.m, y.m, ${G})) > ${TOL * TOL}
+		where ${touching} (x.f or y.f) and ST_Relate(x.m, y.m, '2********') and ST_Area(ST_Intersection(x.m, y.m, ${G})) > ${TOL * TOL}
 		union all select 'sentinel', 0, 0, '', '', 0 order by 1, 2, 3`
 		)) {
 			out.push({

@@ -12,6 +12,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { checkWithin, type CheckFocus, type Violation } from '../db/check.ts';
 import { scopePrefix, type Scoped } from '../db/scoped.ts';
 import type { OpenCopy } from '../db/copy-rows.ts';
+import { createTouching } from '../db/touching.ts';
 import { isGeographic } from './crs.ts';
 import type { Prepared } from './validate.ts';
 import type { ImportLayer, ReportRow } from './types.ts';
@@ -452,12 +453,17 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 		// overlaps among the file's own buildings last, so that one refused for another reason blocks
 		// none; greedily in file order (a building is kept unless it overlaps one kept before it), so
 		// that importing the same file again keeps the same ones
+		// (only among the buildings that touch another, when that can be told: src/lib/server/db/touching.ts)
+		const touching = await createTouching(trx, 'import_touching', sql`select n, g from import_rows where reject is null`, 4326);
 		const pairs = await rows(
 			trx,
 			sql<{ a: number; b: number }>`select y.n as a, r.n as b from import_rows r join import_rows y
 			on y.g && r.g and y.n - r.n < 0 and ST_Relate(y.g, r.g, '2********') and ST_Area(ST_Intersection(y.g, r.g)::geography) > 1
-			where r.reject is null and y.reject is null order by r.n, y.n`
+			where r.reject is null and y.reject is null
+				${touching ? sql`and r.n in (select id from import_touching) and y.n in (select id from import_touching)` : sql``}
+			order by r.n, y.n`
 		);
+		if (touching) await exec(trx, sql`drop table import_touching`);
 		const kept = new Set<number>();
 		const first = new Map<number, number>();
 		const before = new Map<number, number[]>();
