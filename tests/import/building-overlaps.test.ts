@@ -45,17 +45,24 @@ describe.each(backends)('overlapping buildings on the %s backend', (backend) => 
 			const rows = sql`select * from (values
 				(1, ${'POLYGON((0 0,1 0,1 1,0 1,0 0))'}::text), (2, ${'POLYGON((1 0,2 0,2 1,1 1,1 0))'}), (3, ${'POLYGON((5 5,6 5,6 6,5 6,5 5))'}),
 				(4, ${'POLYGON((0.2 0.2,0.4 0.2,0.4 0.4,0.2 0.2))'}), (5, ${'POLYGON((8 8,9 8,9 9,8 9,8 8))'}), (6, ${'POLYGON((9 9,10 9,10 10,9 10,9 9))'}),
-				(7, ${'POLYGON((20 20,21 20,21 21,20 21,20 20))'})) v(id, wkt)`;
-			for (const srid of [4326, 0]) {
+				(7, ${'POLYGON((20 20,21 20,21 21,20 21,20 20))'}),
+				(8, ${'POLYGON((995 0,1005 0,1005 10,995 10,995 0))'}), (9, ${'POLYGON((1001 1,1003 1,1003 3,1001 3,1001 1))'}),
+				(10, ${'POLYGON((0.0095 30,0.0105 30,0.0105 30.001,0.0095 30.001,0.0095 30))'}),
+				(11, ${'POLYGON((0.0101 30.0002,0.0102 30.0002,0.0102 30.0003,0.0101 30.0003,0.0101 30.0002))'})) v(id, wkt)`;
+			for (const [srid, units] of [
+				[4326, 'degrees'],
+				[0, 'metres']
+			] as const) {
 				const got = await db.kysely.transaction().execute(async (trx) => {
-					const trusted = await createTouching(trx, 'touch_test', sql`select id, ST_GeomFromText(wkt, ${srid}::int) from (${rows}) r`, srid);
+					const trusted = await createTouching(trx, 'touch_test', sql`select id, ST_GeomFromText(wkt, ${srid}::int) from (${rows}) r`, units);
 					expect(trusted).toBe(true);
 					const { rows: ids } = await sql<{ id: string }>`select id from touch_test order by id`.execute(trx);
 					await sql`drop table touch_test`.execute(trx);
 					return ids.map((r) => Number(r.id));
 				});
-				// 1 and 2 share an edge, 4 lies inside 1, 5 and 6 meet at a corner; 3 and 7 touch nothing
-				expect(got, `SRID ${srid}`).toEqual([1, 2, 4, 5, 6]);
+				// 1 and 2 share an edge, 4 lies inside 1, 5 and 6 meet at a corner; 3 and 7 touch nothing;
+				// 9 lies inside 8 and 11 inside 10, each over the edge of a cell (1 km, 0.01°)
+				expect(got, `SRID ${srid}`).toEqual([1, 2, 4, 5, 6, 8, 9, 10, 11]);
 			}
 		},
 		T

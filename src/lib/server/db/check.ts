@@ -252,7 +252,7 @@ async function runChecks(c: Kysely<Database>, focus: CheckFocus['layer'] | null 
 	// 7. buildings don't overlap: pairs among those that touch another (all of them when that
 	// cannot be told)
 	const touching =
-		buildings && (await createTouching(c, 'chk_touching', sql`select id, m from chk_building`, 0))
+		buildings && (await createTouching(c, 'chk_touching', sql`select id, m from chk_building`, 'metres'))
 			? sql`x.id in (select id from chk_touching) and y.id in (select id from chk_touching) and`
 			: sql``;
 	if (buildings)

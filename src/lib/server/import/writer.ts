@@ -454,7 +454,7 @@ export async function validateAndWrite(trx: Scoped, o: WriteOptions, check: bool
 		// none; greedily in file order (a building is kept unless it overlaps one kept before it), so
 		// that importing the same file again keeps the same ones
 		// (only among the buildings that touch another, when that can be told: src/lib/server/db/touching.ts)
-		const touching = await createTouching(trx, 'import_touching', sql`select n, g from import_rows where reject is null`, 4326);
+		const touching = await createTouching(trx, 'import_touching', sql`select n, g from import_rows where reject is null`, 'degrees');
 		const pairs = await rows(
 			trx,
 			sql<{ a: number; b: number }>`select y.n as a, r.n as b from import_rows r join import_rows y
