@@ -63,6 +63,24 @@ describe.each(backends)('checkDatabase (%s)', (backend) => {
 		expect(find(vs, 'building_outside_grid', [grid, `building:${id}`]), JSON.stringify(vs.slice(0, 5))).toBeDefined();
 	});
 
+	it('names a building stored invalid past its dropped constraint (the whole check asks; an import leaves it to the constraint)', async () => {
+		const [{ id, grid }] = await rows<{ id: number; grid: string }>(`select id, grid_code as grid from building order by id limit 1`);
+		await rows(`alter table building drop constraint building_geom_valid`);
+		try {
+			// a bow tie over its own box
+			await rows(`update building set geom = (select ST_Multi(ST_MakePolygon(ST_MakeLine(array[
+				ST_MakePoint(ST_XMin(b), ST_YMin(b)), ST_MakePoint(ST_XMax(b), ST_YMax(b)), ST_MakePoint(ST_XMax(b), ST_YMin(b)),
+				ST_MakePoint(ST_XMin(b), ST_YMax(b)), ST_MakePoint(ST_XMin(b), ST_YMin(b))]))) from (select Box2D(geom) as b) x)
+				where id = ${id}`);
+			const vs = await checkDatabase(db);
+			expect(find(vs, 'invalid_geometry', [grid, `building:${id}`]), JSON.stringify(vs.slice(0, 5))).toBeDefined();
+			expect(vs.filter((v) => v.rule === 'check_failed')).toEqual([]);
+		} finally {
+			await rows(`delete from building where id = ${id}`);
+			await rows(`alter table building add constraint building_geom_valid check (ST_IsValid(geom))`);
+		}
+	});
+
 	it('names an area outside its parent and a parent without children', async () => {
 		const [{ code, parent }] = await rows<{ code: string; parent: string }>(
 			`select code, parent_code as parent from area where level = 'community' order by code limit 1`

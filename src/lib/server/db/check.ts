@@ -58,8 +58,8 @@ export async function checkDatabase(db: Db): Promise<Violation[]> {
 /**
  * What an import of buildings, roads or service centres can break: the rules about that layer, for
  * the rows it writes (`ids`, a query of their ids) and what they touch (the buildings and roads
- * over them, their grid or area). The area rules, which such rows cannot change, are left out.
- * Checked before and after the write, the difference is the same as that of the whole checks (a
+ * over them, their grid or area). The area rules, which such rows cannot change, are left out, and
+ * so are validity and type, which the tables' constraints hold for every row written. Checked before and after the write, the difference is the same as that of the whole checks (a
  * violation among untouched rows is in both), at the cost of the rows written instead of the
  * whole database.
  */
@@ -96,34 +96,26 @@ async function runChecks(c: Kysely<Database>, focus: CheckFocus['layer'] | null 
 	const crossings = focus === null || focus === 'roads' || focus === 'buildings';
 	const centres = focus === null || focus === 'service_centres';
 	const focused = (layer: CheckFocus['layer'], col: string) => sql.raw(focus === layer ? `${col} in (select id from chk_focus)` : 'true');
-	const union = (parts: (RawBuilder<unknown> | false)[]) =>
-		sql.join(
-			parts.filter((p): p is RawBuilder<unknown> => p !== false),
-			sql` union all `
-		);
 	const rows = async <T>(q: ReturnType<typeof sql<T>>) => (await q.execute(c)).rows as T[];
 
-	// 1. validity and type, on the stored lon/lat geometries
-	const validity = union([
-		areas && sql`select 'area' as t, code, ST_IsValidReason(geom) as reason from area where not ST_IsValid(geom)`,
-		buildings &&
-			sql`select 'building', grid_code || ' building:' || id, ST_IsValidReason(geom) from building where ${focused('buildings', 'id')} and not ST_IsValid(geom)`,
-		(focus === null || focus === 'roads') &&
-			sql`select 'road', 'road:' || id, ST_IsValidReason(geom) from road where ${focused('roads', 'id')} and (not ST_IsValid(geom) or ST_NPoints(geom) < 2)`
-	]);
-	if (areas || buildings || focus === 'roads')
+	// 1. validity and type, on the stored lon/lat geometries. Only in the whole check: the tables'
+	// constraints (sql/001, sql/002: ST_IsValid, geometry(MultiPolygon, 4326)) already hold every row
+	// an import writes to them, and the whole check is the one to find rows loaded past a constraint
+	// dropped by hand. (Chaoyang's 153,722 buildings: 0.2 s for the rule, 0.2 s more for the copies below.)
+	const whole = focus === null;
+	if (whole) {
+		const validity = sql`select 'area' as t, code, ST_IsValidReason(geom) as reason from area where not ST_IsValid(geom)
+			union all select 'building', grid_code || ' building:' || id, ST_IsValidReason(geom) from building where not ST_IsValid(geom)
+			union all select 'road', 'road:' || id, ST_IsValidReason(geom) from road where not ST_IsValid(geom) or ST_NPoints(geom) < 2`;
 		for (const r of await rows<{ t: string; code: string; reason: string }>(sql`${validity} order by 1, 2`)) {
 			out.push({ rule: 'invalid_geometry', codes: r.code.split(' '), detail: `${r.t} geometry is invalid: ${r.reason}` });
 		}
-	const types = union([
-		areas && sql`select code, GeometryType(geom) as t, ST_SRID(geom) as srid from area where GeometryType(geom) <> 'MULTIPOLYGON' or ST_SRID(geom) <> 4326`,
-		buildings &&
-			sql`select 'building:' || id, GeometryType(geom), ST_SRID(geom) from building where ${focused('buildings', 'id')} and (GeometryType(geom) <> 'MULTIPOLYGON' or ST_SRID(geom) <> 4326)`
-	]);
-	if (areas || buildings)
+		const types = sql`select code, GeometryType(geom) as t, ST_SRID(geom) as srid from area where GeometryType(geom) <> 'MULTIPOLYGON' or ST_SRID(geom) <> 4326
+			union all select 'building:' || id, GeometryType(geom), ST_SRID(geom) from building where GeometryType(geom) <> 'MULTIPOLYGON' or ST_SRID(geom) <> 4326`;
 		for (const r of await rows<{ code: string; t: string; srid: number }>(sql`${types} order by 1`)) {
 			out.push({ rule: 'wrong_geometry_type', codes: [r.code], detail: `${r.t} in SRID ${r.srid}, expected MULTIPOLYGON in SRID 4326` });
 		}
+	}
 	for (const r of areas
 		? await rows<{ code: string; level: string; parent_code: string | null; plevel: string | null }>(sql`
 		select a.code, a.level, a.parent_code, p.level as plevel from area a left join area p on p.code = a.parent_code
@@ -160,12 +152,14 @@ async function runChecks(c: Kysely<Database>, focus: CheckFocus['layer'] | null 
 		focus ?? 'all'
 	];
 	const roadWhere = { all: sql`true`, buildings: near('building'), roads: inFocus, service_centres: sql`false` }[focus ?? 'all'];
+	// (invalid geometries set aside before any overlay; those of a focus are valid by constraint)
+	const valid = whole ? sql`and ST_IsValid(geom)` : sql``;
 	const f = (layer: CheckFocus['layer']) => (focus === null ? sql`true` : focus === layer ? inFocus : sql`false`);
-	await sql`create temp table chk_area as select code, level, parent_code, ${m('geom')} as m from area t where ${areaWhere} and ST_IsValid(geom)`.execute(c);
-	await sql`create temp table chk_building as select id, grid_code, ${m('geom')} as m, ${f('buildings')} as f from building t where ${buildingWhere} and ST_IsValid(geom)`.execute(
+	await sql`create temp table chk_area as select code, level, parent_code, ${m('geom')} as m from area t where ${areaWhere} ${valid}`.execute(c);
+	await sql`create temp table chk_building as select id, grid_code, ${m('geom')} as m, ${f('buildings')} as f from building t where ${buildingWhere} ${valid}`.execute(
 		c
 	);
-	await sql`create temp table chk_road as select id, ${m('(ST_DumpSegments(geom)).geom')} as m, ${f('roads')} as f from road t where ${roadWhere} and ST_IsValid(geom)`.execute(
+	await sql`create temp table chk_road as select id, ${m('(ST_DumpSegments(geom)).geom')} as m, ${f('roads')} as f from road t where ${roadWhere} ${valid}`.execute(
 		c
 	);
 	// (with a focus the areas are only joined by code, to the few its rows name: no index, and no
