@@ -7,22 +7,12 @@ import { backends, freshDb, type TestDb } from '../helpers/backends.ts';
 import { runImport, type ImportOptions } from '../../src/lib/server/import/run.ts';
 import { SYSTEM } from '../../src/lib/server/db/scoped.ts';
 import { UnreadableFile } from '../../src/lib/server/import/types.ts';
-import { bboxOf, hierarchyAround, readFc, REALDATA, snapshot, tempDir, writeJson, writeZip } from './fixture.ts';
+import { bboxOf, hierarchyAround, readFc, REALDATA, snapshot, tempDir, writeJson, writeZip, square as sq, featureCollection as fc } from './fixture.ts';
 
 const T = 180_000;
 const dir = tempDir();
 const imp = (db: TestDb, file: string, o: Omit<ImportOptions, 'scope'>) => runImport(db, file, { scope: SYSTEM, ...o });
-const sq = (x: number, y: number, d = 0.0003) => [
-	[
-		[x, y],
-		[x + d, y],
-		[x + d, y + d],
-		[x, y + d],
-		[x, y]
-	]
-];
 const feature = (geometry: unknown, properties: Record<string, unknown> = {}) => ({ type: 'Feature', properties, geometry });
-const fc = (features: unknown[]) => ({ type: 'FeatureCollection', features });
 
 // a hierarchy around (114.40, 30.50)–(114.42, 30.52) for buildings to land in
 const HIER = hierarchyAround([114.4, 30.5, 114.42, 30.52], '420111', 0);

@@ -8,25 +8,15 @@ import { runImport } from '../../src/lib/server/import/run.ts';
 import { SYSTEM, withScope } from '../../src/lib/server/db/scoped.ts';
 import { checkDatabase } from '../../src/lib/server/db/check.ts';
 import { createTouching } from '../../src/lib/server/db/touching.ts';
-import { hierarchyAround, tempDir, writeJson } from './fixture.ts';
+import { hierarchyAround, tempDir, writeJson, square as sq, featureCollection as fc } from './fixture.ts';
 
 const T = 180_000;
 const dir = tempDir();
-const sq = (x: number, y: number, d = 0.0003) => [
-	[
-		[x, y],
-		[x + d, y],
-		[x + d, y + d],
-		[x, y + d],
-		[x, y]
-	]
-];
 const building = (x: number, y: number, d?: number) => ({
 	type: 'Feature',
 	properties: { kind: 'residential', floors: 3 },
 	geometry: { type: 'Polygon', coordinates: sq(x, y, d) }
 });
-const fc = (features: unknown[]) => ({ type: 'FeatureCollection', features });
 
 describe.each(backends)('overlapping buildings on the %s backend', (backend) => {
 	let db: TestDb;

@@ -65,6 +65,24 @@ export function hierarchyAround(bbox: [number, number, number, number], district
 	};
 }
 
+/** The ring of a square d degrees wide with its south-west corner at (x, y), as Polygon coordinates. */
+export function square(x: number, y: number, d = 0.0003): Pos[][] {
+	return [
+		[
+			[x, y],
+			[x + d, y],
+			[x + d, y + d],
+			[x, y + d],
+			[x, y]
+		]
+	];
+}
+
+/** A FeatureCollection of the given features. */
+export function featureCollection(features: unknown[]): { type: 'FeatureCollection'; features: unknown[] } {
+	return { type: 'FeatureCollection', features };
+}
+
 export function writeJson(dir: string, name: string, value: unknown): string {
 	const file = path.join(dir, name);
 	writeFileSync(file, JSON.stringify(value));
