@@ -33,12 +33,13 @@ export interface TileServiceOptions {
 	/** LRU budget in bytes of gzipped tiles (default 64 MiB) */
 	cacheBytes?: number;
 	/**
-	 * zlib level (default 3): a district admin's buildings tile at z13 (Chaoyang, 580 kB of MVT)
-	 * gzips in 9 ms at 3 and 27 ms at 6, for 4 % more bytes — a third of what its SQL takes
+	 * zlib level (default 1): an uncached tile waits for it. Chaoyang, a district admin's tiles:
+	 * buildings z13 (567 kB of MVT) 6.5 ms at 1, 9.2 ms at 3 (27 ms at 6); buildings z14 (199 kB)
+	 * 3.5 / 4.7 ms; grids z12 (161 kB) 2.0 / 2.7 ms — for 1–3 % more bytes than at 3
 	 */
 	gzipLevel?: number;
 	/**
-	 * tiles up to this many bytes gzip on the event loop (default 16 kB, ~0.3 ms at level 3):
+	 * tiles up to this many bytes gzip on the event loop (default 16 kB, ~0.2 ms at level 1):
 	 * handing a few kB to the thread pool and back cost a street secretary's or grid leader's small
 	 * tiles 0.25–0.5 ms of their 2–4 ms. Larger ones still go to the pool, so a 580 kB tile never
 	 * holds up other requests.
@@ -72,7 +73,7 @@ export class TileService {
 		this.db = db;
 		this.cache = new TileCache(options.cacheBytes);
 		this.versionTtlMs = options.versionTtlMs ?? 1000;
-		this.gzipLevel = options.gzipLevel ?? 3;
+		this.gzipLevel = options.gzipLevel ?? 1;
 		this.syncGzipBytes = options.syncGzipBytes ?? 16 * 1024;
 	}
 
