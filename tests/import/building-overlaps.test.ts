@@ -58,6 +58,20 @@ describe.each(backends)('overlapping buildings on the %s backend', (backend) => 
 		T
 	);
 
+	it('takes a huge geometry among small ones without spreading it over millions of cells', async () => {
+		// 60° wide: at 0.01° cells, 36 million copies of it
+		const rows = sql`select * from (values
+				(1, ${'POLYGON((0 0,60 0,60 60,0 60,0 0))'}::text), (2, ${'POLYGON((10 10,10.001 10,10.001 10.001,10 10.001,10 10))'}),
+				(3, ${'POLYGON((100 70,100.001 70,100.001 70.001,100 70.001,100 70))'})) v(id, wkt)`;
+		const got = await db.kysely.transaction().execute(async (trx) => {
+			expect(await createTouching(trx, 'touch_huge', sql`select id, ST_GeomFromText(wkt, 4326) from (${rows}) r`, 'degrees')).toBe(true);
+			const { rows: ids } = await sql<{ id: string }>`select id from touch_huge order by id`.execute(trx);
+			await sql`drop table touch_huge`.execute(trx);
+			return ids.map((r) => Number(r.id));
+		});
+		expect(got).toEqual([1, 2]);
+	}, 60_000);
+
 	it(
 		'refuses the buildings of a file that overlap one kept before them or one stored, and keeps those that only touch',
 		async () => {
