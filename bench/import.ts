@@ -96,7 +96,8 @@ try {
 	};
 	const pgConn = () => {
 		const u = new URL(url(target));
-		return `PG:host=${u.hostname} port=${u.port || 5432} dbname=${target} user=${decodeURIComponent(u.username)}${u.password ? ` password=${decodeURIComponent(u.password)}` : ''}`;
+		// the same way as the import: a socket directory in ?host= when the URL names one
+		return `PG:host=${u.searchParams.get('host') ?? u.hostname} port=${u.port || 5432} dbname=${target} user=${decodeURIComponent(u.username)}${u.password ? ` password=${decodeURIComponent(u.password)}` : ''}`;
 	};
 
 	const out: Record<string, number> = {};

@@ -311,6 +311,14 @@ const rssMb = (pid: number) => {
 	return m ? Number(m[1]) / 1024 : NaN;
 };
 
+/** CPU seconds a process has used, in user space and in the kernel (/proc/<pid>/stat, every thread) */
+function cpuSeconds(pid: number): { user: number; system: number } {
+	// the fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	const tick = 100; // USER_HZ: 100 on every Linux build
+	return { user: Number(fields[11]) / tick, system: Number(fields[12]) / tick };
+}
+
 // ---------------------------------------------------------------- one backend
 async function benchBackend(backend: 'server' | 'embedded', build: string, cluster: Awaited<ReturnType<typeof startCluster>> | null) {
 	const connections = CONNECTIONS[backend];
@@ -366,7 +374,9 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 			if (SOAK) log(`[load] soak: ${(rss.length * 10).toFixed(0)} s, app RSS ${rss.at(-1)!.toFixed(0)} MB`);
 		};
 		sample();
+		const cpuBefore = cpuSeconds(app.pid);
 		const run = await drive(port, views, prepared.words, connections, DURATION_S, sample);
+		const cpuAfter = cpuSeconds(app.pid);
 		sample();
 		const p99 = (xs: number[]) => r1(quantile(xs, 0.99));
 		const line: Record<string, unknown> = {
@@ -385,6 +395,12 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 			.join(', ');
 		log(
 			`[load] ${backend}: ${run.requests} requests in ${run.seconds.toFixed(1)} s: ${counts}; ${run.ms.write.length / run.seconds > 0 ? `${(run.ms.write.length / run.seconds).toFixed(0)} writes/s` : ''}`
+		);
+		// what each answer cost the app's process (its one JavaScript thread, gzip's and the collector's):
+		// in the kernel, mostly its sends to the browsers and to PostgreSQL
+		const perRequestMs = (s: number) => ((s * 1000) / run.requests).toFixed(2);
+		log(
+			`[load] ${backend}: the app's CPU per request ${perRequestMs(cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system)} ms (user ${perRequestMs(cpuAfter.user - cpuBefore.user)}, kernel ${perRequestMs(cpuAfter.system - cpuBefore.system)})`
 		);
 		for (const [route, xs] of [...run.byRoute].sort(([a], [b]) => a.localeCompare(b)))
 			log(`[load] ${backend}   ${route.padEnd(40)} ${String(xs.length).padStart(6)} × p50 ${r1(quantile(xs, 0.5))} p99 ${r1(quantile(xs, 0.99))} ms`);

@@ -66,7 +66,11 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 		`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB` +
 		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '');
 	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
-	log(`[bench] server PostGIS on 127.0.0.1:${port} (${data})`);
+	// reached as a PostgreSQL on the app's own machine is (README, "A server PostGIS"): through its
+	// Unix socket. BENCH_PG_TCP=1 goes over TCP on loopback instead, as to a database elsewhere —
+	// bench:load at Chaoyang spent a third of the app's time in the kernel's TCP sends.
+	const tcp = process.env.BENCH_PG_TCP === '1';
+	log(`[bench] server PostGIS on port ${port} (${data}), reached through ${tcp ? 'TCP on 127.0.0.1 (BENCH_PG_TCP=1)' : `its Unix socket in ${dir}`}`);
 	// the statistics of this run only (they outlive a restart)
 	if (stats) statementStats(bin, port, isRoot, 'select pg_stat_statements_reset()');
 	let stopped = false;
@@ -76,7 +80,7 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 		if (stats) log(statementStats(bin, port, isRoot));
 		run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
 	};
-	return { url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`, stop };
+	return { url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}${tcp ? '' : `?host=${encodeURIComponent(dir)}`}`, stop };
 }
 
 /** the statements the server spent most time on, over every database of the cluster (BENCH_PG_STATS) */
