@@ -238,7 +238,12 @@ interface Run {
 	slowUncached: { byWindow: number[]; shared: number; byTile: Map<string, number> };
 	/** answers and uncached tiles per 10 s of the run: how the throughput and the tiles built move */
 	perWindow: { answers: number[]; uncached: number[] };
+	/** the run's first seconds, second by second: uncached tiles' and JSON answers' times (the herd of a cold start) */
+	firstSeconds: { uncached: number[][]; json: number[][] };
 }
+
+/** how many of the run's first seconds firstSeconds follows */
+const FIRST_SECONDS = 3;
 
 async function drive(port: number, views: View[], words: string[], connections: number, seconds: number, onTick?: () => void): Promise<Run> {
 	const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -251,7 +256,8 @@ async function drive(port: number, views: View[], words: string[], connections: 
 		failures: new Map(),
 		byRoute: new Map(),
 		slowUncached: { byWindow: [], shared: 0, byTile: new Map() },
-		perWindow: { answers: [], uncached: [] }
+		perWindow: { answers: [], uncached: [] },
+		firstSeconds: { uncached: Array.from({ length: FIRST_SECONDS }, () => []), json: Array.from({ length: FIRST_SECONDS }, () => []) }
 	};
 	const started = performance.now();
 	const end = started + seconds * 1000;
@@ -289,6 +295,8 @@ async function drive(port: number, views: View[], words: string[], connections: 
 				// the tiles of the uncached figure, and only those, in its per-10 s counts
 				const built = q.kind === 'tile' && tileState === 'uncached';
 				if (built) run.perWindow.uncached[w] = (run.perWindow.uncached[w] ?? 0) + 1;
+				const second = Math.floor((t0 - started) / 1000);
+				if (second < FIRST_SECONDS && (built || q.kind === 'json')) run.firstSeconds[built ? 'uncached' : 'json'][second].push(ms);
 				if (built && ms > 1000) {
 					run.slowUncached.byWindow[w] = (run.slowUncached.byWindow[w] ?? 0) + 1;
 					if (o.cache === 'shared') run.slowUncached.shared++;
@@ -416,6 +424,13 @@ async function benchBackend(backend: 'server' | 'embedded', build: string, clust
 		);
 		const windows = (xs: number[]) => Array.from({ length: Math.ceil(run.seconds / 10) }, (_, i) => xs[i] ?? 0).join(', ');
 		log(`[load] ${backend}: per 10 s of the run, answers: ${windows(run.perWindow.answers)}; uncached tiles: ${windows(run.perWindow.uncached)}`);
+		// every client's first request arrives at once on an empty cache: where the uncached tail comes from
+		const second = (xs: number[]) => `${xs.length} (p50 ${r1(quantile(xs, 0.5))}, max ${r1(Math.max(0, ...xs))} ms)`;
+		log(
+			`[load] ${backend}: asked in the run's first seconds — ${run.firstSeconds.uncached
+				.map((xs, i) => `${i}–${i + 1} s: uncached tiles ${second(xs)}, JSON ${second(run.firstSeconds.json[i])}`)
+				.join('; ')}`
+		);
 		for (const [key, f] of run.failures) log(`[load] ${backend}: FAILED ${f.n} × ${key} — e.g. ${f.sample}`);
 		const goals = [
 			`0 errors: ${run.errors === 0 ? 'met' : 'MISSED'}`,
