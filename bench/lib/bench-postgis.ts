@@ -67,8 +67,8 @@ export async function startCluster(): Promise<{ url: (db: string) => string; sto
 		(stats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '');
 	run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
 	// reached as a PostgreSQL on the app's own machine is (README, "A server PostGIS"): through its
-	// Unix socket. BENCH_PG_TCP=1 goes over TCP on loopback instead, as to a database elsewhere —
-	// bench:load at Chaoyang spent a third of the app's time in the kernel's TCP sends.
+	// Unix socket. BENCH_PG_TCP=1 goes over TCP on loopback instead, as to a database elsewhere
+	// (bench:load at Chaoyang: 490–577 requests/s over TCP against 529–588 through the socket).
 	const tcp = process.env.BENCH_PG_TCP === '1';
 	log(`[bench] server PostGIS on port ${port} (${data}), reached through ${tcp ? 'TCP on 127.0.0.1 (BENCH_PG_TCP=1)' : `its Unix socket in ${dir}`}`);
 	// the statistics of this run only (they outlive a restart)
