@@ -45,7 +45,7 @@ describe.skipIf(!serverUrl)('the server pool lends earliest deadline first', () 
 		);
 	}
 
-	it('gives a connection back to a read before a tile and a tile before a write queued earlier', async () => {
+	it('gives a connection back to a prompt read first, then to a tile and a read in the order they came, a write queued earlier last', async () => {
 		let release!: () => void;
 		const held = hold(new Promise<void>((ok) => (release = ok)));
 		await sleep(50);
@@ -54,7 +54,7 @@ describe.skipIf(!serverUrl)('the server pool lends earliest deadline first', () 
 		await sleep(20);
 		release();
 		await Promise.all([held, ...queued]);
-		expect(order).toEqual(['prompt', 'read', 'tile', 'write']);
+		expect(order).toEqual(['prompt', 'tile', 'read', 'write']);
 	});
 
 	it('serves a write that has waited past its budget before a read that came after it', async () => {

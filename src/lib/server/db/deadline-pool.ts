@@ -2,8 +2,8 @@
 // first served: under a morning's load (bench:load, 100 connections) every request waited ~330 ms
 // for one, a search as long as a batch of writes from the phones' outbox. Here each waiter's
 // deadline is its arrival plus its urgency's budget (urgency.ts), and a connection given back goes
-// to the earliest deadline: a panel goes before a tile asked for just before it, a tile before a
-// write, and a write that has waited its budget before both — nothing starves.
+// to the earliest deadline: a panel or a tile goes before a write asked for just before it, and a
+// write that has waited its budget before both — nothing starves.
 //
 // The pg pool underneath is never asked for more connections than it has, so it never queues; it
 // still makes, checks and drops them. A waiter not served within the acquire timeout fails with
