@@ -16,7 +16,7 @@ export type Urgency = 'prompt' | 'read' | 'tile' | 'write' | 'background';
  * in the order they came. At 400 ms every read queued in the 250 ms after a tile went before it,
  * and the tiles, whose builds also take longer, carried the tail (bench:load at Chaoyang, 100
  * connections: uncached tiles' p99 782–1,117 ms at 400, 657–856 at 200, 570–678 at 150; JSON's p99
- * 132–306, 219–364 and 205–314 ms, its goal 500).
+ * 86–243, 219–364 and 205–314 ms, its goal 500).
  */
 export const URGENCY_BUDGET_MS: Record<Urgency, number> = {
 	prompt: 20,
