@@ -7,6 +7,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type Urgency = 'prompt' | 'read' | 'tile' | 'write' | 'background';
 
+/** a person is waiting on the answer: a panel, a search, a form or a map tile */
+const PERSON_WAITING_MS = 150;
+
 /**
  * The longest each should wait for a connection before it goes ahead of everything queued after
  * it, ms: the queue serves the earliest deadline first (arrival + this), so a write queued 2 s ago
@@ -20,8 +23,8 @@ export type Urgency = 'prompt' | 'read' | 'tile' | 'write' | 'background';
  */
 export const URGENCY_BUDGET_MS: Record<Urgency, number> = {
 	prompt: 20,
-	read: 150,
-	tile: 150,
+	read: PERSON_WAITING_MS,
+	tile: PERSON_WAITING_MS,
 	write: 2000,
 	background: 1000
 };
