@@ -321,8 +321,10 @@ const rssMb = (pid: number) => {
 
 /** CPU seconds a process has used, in user space and in the kernel (/proc/<pid>/stat, every thread) */
 function cpuSeconds(pid: number): { user: number; system: number } {
-	// the fields after the command's closing parenthesis: utime and stime are the 12th and 13th
-	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	// the fields after the command's closing parenthesis (its last: a command may hold one), of
+	// which utime and stime are the 12th and 13th
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 	const tick = 100; // USER_HZ: 100 on every Linux build
 	return { user: Number(fields[11]) / tick, system: Number(fields[12]) / tick };
 }

@@ -44,14 +44,16 @@ describe('DATABASE_URL through a Unix socket', () => {
 describe.skipIf(!serverUrl)('the server through its Unix socket', () => {
 	let db: TestDb;
 	let url: string | null;
-	const dir = mkdtempSync(join(tmpdir(), 'jiceng-socket-'));
+	let dir: string;
 	beforeAll(async () => {
+		// made here, not when the suite is collected: a skipped suite would leave it behind
+		dir = mkdtempSync(join(tmpdir(), 'jiceng-socket-'));
 		db = await freshDb('server');
 		url = await socketUrl(db.url!);
 	}, 120_000);
 	afterAll(async () => {
 		await db?.drop();
-		rmSync(dir, { recursive: true, force: true });
+		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
 	it('connects the pool and the priority lane through the socket, as the app role', async ({ skip }) => {
